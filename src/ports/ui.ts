@@ -1,0 +1,20 @@
+// Buttons and attention LEDs. On a board these are GPIOs; on hosts they are keys, a CLI or a test driver.
+
+export type Button = 'talk' | 'micOff' | 'volumeUp' | 'volumeDown' | 'action' | 'play' | 'pause' | 'next' | 'previous';
+
+export type AttentionLight =
+  | 'IDLE' | 'LISTENING' | 'THINKING' | 'SPEAKING' | 'ALERTING'
+  | 'NOTIFICATION_AVAILABLE' | 'DO_NOT_DISTURB' | 'MICROPHONE_OFF';
+
+export interface UiOptions {
+  /** A button went down (`pressed` true) or up. Must not block. */
+  onButton(button: Button, pressed: boolean): void;
+}
+
+export interface Ui {
+  /** Shows the attention state on the LEDs. */
+  setAttention(light: AttentionLight): void;
+  close(): void;
+}
+
+export type UiFactory = (options: UiOptions) => Ui;

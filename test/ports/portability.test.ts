@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fromRoot } from '../support/paths.js';
+
+// The portable core must run on XS and on an OEM's MCU: no Node modules, Buffer, process, DOM, nor globals
+// bare XS lacks. The compiler already refuses most (src/tsconfig.json has no host types); this scan also
+// catches what `any` or a comment-free cast could smuggle in.
+const FORBIDDEN: [RegExp, string][] = [
+  [/from\s+['"]node:/, 'a node:* import'],
+  [/from\s+['"](fs|net|tls|crypto|buffer|http|https|os|path|child_process|events|stream)['"]/, 'a Node built-in import'],
+  [/\brequire\s*\(/, 'require()'],
+  [/\bBuffer\b/, 'Buffer'],
+  [/\bprocess\./, 'process'],
+  [/\b(document|window|navigator|localStorage)\./, 'a DOM global'],
+  [/\bconsole\./, 'console (log through the Logger port)'],
+  [/\b(setTimeout|setInterval|setImmediate|queueMicrotask)\s*\(/, 'a host timer (use the Clock port)'],
+  [/\bnew\s+(TextEncoder|TextDecoder)\b/, 'TextEncoder/TextDecoder (absent on bare XS)'],
+];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+test('src/ uses no host API: no node:*, Buffer, process, DOM, console or host timers', () => {
+  const files = sources(fromRoot('src'));
+  assert.ok(files.length > 5, `expected the src/ tree, found ${files.length} files`);
+  const hits: string[] = [];
+  for (const file of files) {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      const code = line.replace(/\/\/.*$/, '');
+      for (const [pattern, what] of FORBIDDEN) {
+        if (pattern.test(code)) hits.push(`${relative(fromRoot(), file)}:${i + 1}: ${what}`);
+      }
+    });
+  }
+  assert.deepEqual(hits, []);
+});
+
+test('the portability scan recognises each forbidden use', () => {
+  const samples = ["import x from 'node:fs';", "import net from 'net';", 'const b = Buffer.from([1]);',
+    'process.exit(1);', 'document.title = 1;', 'console.log(1);', 'setTimeout(f, 1);', 'new TextEncoder();', "require('x')"];
+  for (const sample of samples) {
+    assert.ok(FORBIDDEN.some(([p]) => p.test(sample)), `scan misses: ${sample}`);
+  }
+});

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Runs every compiled test file with node:test and prints its TAP summary (`# pass N`, `# fail N`, ...).
+// Under CI=true a skipped or todo test fails the run: CI must not pass on suites that did not run.
+// Usage: node test/run.js [substring filter...]
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const testDir = join(root, 'build', 'test');
+
+function find(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return find(path);
+    return name.endsWith('.test.js') ? [path] : [];
+  });
+}
+
+const filters = process.argv.slice(2);
+const files = find(testDir).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+if (files.length === 0) {
+  console.error(`no test files under ${relative(root, testDir)} match ${filters.join(' ') || '*'}; run npm run build first`);
+  process.exit(1);
+}
+
+const child = spawn(process.execPath, ['--test', '--test-reporter=tap', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+let tail = '';
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  tail = (tail + chunk.toString()).slice(-4000);
+});
+child.on('close', (code) => {
+  const count = (name) => Number((tail.match(new RegExp(`^# ${name} (\\d+)`, 'm')) || [])[1] || 0);
+  const skipped = count('skipped') + count('todo');
+  if (process.env.CI === 'true' && skipped > 0) {
+    console.error(`CI: ${skipped} test(s) skipped or todo; every suite must run in CI`);
+    process.exit(1);
+  }
+  process.exit(code ?? 1);
+});
