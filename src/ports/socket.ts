@@ -31,8 +31,11 @@ export interface SocketOptions {
 export interface Socket {
   /** Copies up to `buffer.length` buffered bytes into `buffer`; returns how many. */
   read(buffer: Uint8Array): number;
-  /** Queues `data` for sending. The socket copies what it keeps: the caller may reuse `data` at once. */
-  write(data: Uint8Array): void;
+  /**
+   * Queues the first `length` bytes of `data` (default: all) for sending. The socket copies what it
+   * keeps, so the caller may reuse `data` at once; `length` spares the caller a view per write.
+   */
+  write(data: Uint8Array, length?: number): void;
   /** Closes the connection; no callback runs after it. Safe to call twice. */
   close(): void;
 }
