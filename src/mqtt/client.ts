@@ -16,6 +16,7 @@ import { MqttProtocolError, type Packet, type PublishPacket, type QoS } from './
 import { MqttParser } from './parser.js';
 import { topicFilterProblem, topicNameProblem } from './topic.js';
 import { encodeUtf8 } from './utf8.js';
+import { backoffDelayMs, STABLE_CONNECTION_MS } from '../util/backoff.js';
 
 export interface MqttClientOptions {
   socket: SocketFactory;
@@ -94,8 +95,6 @@ interface PendingAck {
 }
 
 const READ_CHUNK_BYTES = 2048;
-/** A connection must last this long before the backoff starts over: a broker that accepts and then fails at once is not hammered. */
-const STABLE_CONNECTION_MS = 30_000;
 
 export class MqttClient {
   private readonly options: MqttClientOptions;
@@ -244,17 +243,26 @@ export class MqttClient {
     this.sendPacket({ cmd: 'unsubscribe', messageId, unsubscriptions: list });
   }
 
-  /** Sends DISCONNECT when connected, closes the socket and stops reconnecting. Safe to call twice. */
-  end(): void {
+  /**
+   * Sends DISCONNECT when connected and closes the socket, without reconnecting; connect() may be called
+   * again and restores the subscriptions. Queued publishes fail. Safe to call twice.
+   */
+  disconnect(): void {
     if (this.state === 'closed') return;
     if (this.connected) this.sendPacket({ cmd: 'disconnect' });
     this.closeSocket();
-    this.state = 'closed';
-    const error = new MqttNotConnectedError('client ended;');
+    this.state = 'idle';
+    const error = new MqttNotConnectedError('client disconnected;');
     this.failPending(error);
     for (const message of this.offline.splice(0)) message.callback?.(error);
     for (const { callback } of this.pendingOffline.splice(0)) callback(error);
     this.queuedBytes = 0;
+  }
+
+  /** disconnect(), for good: the client cannot connect again. Safe to call twice. */
+  end(): void {
+    this.disconnect();
+    this.state = 'closed';
   }
 
   private refuse(error: Error, callback?: PublishCallback): boolean {
@@ -313,8 +321,7 @@ export class MqttClient {
       this.options.onDisconnect?.(error, false);
       return;
     }
-    const ceiling = Math.min(reconnect.maxDelayMs, reconnect.minDelayMs * Math.pow(2, this.attempt));
-    const delayMs = Math.round(ceiling * (0.5 + 0.5 * this.random()));
+    const delayMs = backoffDelayMs(this.attempt, reconnect, this.random);
     this.attempt++;
     this.state = 'waiting';
     this.log.info(`reconnecting in ${delayMs} ms (attempt ${this.attempt})`);
