@@ -13,17 +13,19 @@
 // secret manager from the stored, newest, secret): reset().
 
 import { sequenceDistance } from './sequencer.js';
+import { TOPICS, TOPIC_LEAVES } from './topics.js';
 
-export const INBOUND_ENCRYPTED_TOPICS = ['directive', 'speaker', 'capabilities/acknowledge'] as const;
-export const OUTBOUND_ENCRYPTED_TOPICS = ['event', 'microphone', 'capabilities/publish'] as const;
-export type InboundEncryptedTopic = (typeof INBOUND_ENCRYPTED_TOPICS)[number];
-export type OutboundEncryptedTopic = (typeof OUTBOUND_ENCRYPTED_TOPICS)[number];
+export type InboundEncryptedTopic = 'directive' | 'speaker' | 'capabilities/acknowledge';
+export type OutboundEncryptedTopic = 'event' | 'microphone' | 'capabilities/publish';
 export type EncryptedTopic = InboundEncryptedTopic | OutboundEncryptedTopic;
+// From the one topic table (topics.ts), so a topic added there is not silently left on the old key.
+export const INBOUND_ENCRYPTED_TOPICS = TOPIC_LEAVES.filter((leaf) => TOPICS[leaf].encrypted && TOPICS[leaf].from === 'service') as readonly InboundEncryptedTopic[];
+export const OUTBOUND_ENCRYPTED_TOPICS = TOPIC_LEAVES.filter((leaf) => TOPICS[leaf].encrypted && TOPICS[leaf].from === 'device') as readonly OutboundEncryptedTopic[];
 
 /** SDK AIA_SECRET_ROTATION_PADDING: outbound topics switch this many numbers after the next one. */
 export const SECRET_ROTATION_PADDING = 5;
 
-const TOPICS: readonly EncryptedTopic[] = [...INBOUND_ENCRYPTED_TOPICS, ...OUTBOUND_ENCRYPTED_TOPICS];
+const ENCRYPTED_TOPICS: readonly EncryptedTopic[] = [...INBOUND_ENCRYPTED_TOPICS, ...OUTBOUND_ENCRYPTED_TOPICS];
 const HALF_SPAN = 0x80000000;
 /** Keys kept per topic: the one in use and up to two scheduled ones (a rotation rarely overlaps another). */
 const MAX_KEYS_PER_TOPIC = 3;
@@ -106,7 +108,7 @@ export class SecretManager {
     this.paddingCount = padding;
     this.nextOutbound = options.nextOutboundSequenceNumber;
     this.newest = options.key.slice();
-    for (const topic of TOPICS) this.topics.set(topic, new TopicKeys(this.newest));
+    for (const topic of ENCRYPTED_TOPICS) this.topics.set(topic, new TopicKeys(this.newest));
   }
 
   /** The newest key: what to persist after a rotation (the SDK's AiaStoreSecret). */
@@ -117,7 +119,7 @@ export class SecretManager {
   /** The key that seals or opens message `sequenceNumber` of `topic`. */
   keyFor(topic: EncryptedTopic, sequenceNumber: number): Uint8Array {
     const keys = this.topics.get(topic);
-    if (!keys) throw new RangeError(`topic expected one of ${TOPICS.join(', ')}, got ${topic}`);
+    if (!keys) throw new RangeError(`topic expected one of ${ENCRYPTED_TOPICS.join(', ')}, got ${topic}`);
     return keys.keyFor(sequenceNumber);
   }
 
@@ -138,10 +140,11 @@ export class SecretManager {
     const copy = key.slice();
     const outbound = {} as Record<OutboundEncryptedTopic, number>;
     for (const topic of OUTBOUND_ENCRYPTED_TOPICS) outbound[topic] = (this.nextOutbound(topic) + this.paddingCount) >>> 0;
-    this.topic('directive').schedule(copy, rotation.directiveSequenceNumber);
-    this.topic('speaker').schedule(copy, rotation.speakerSequenceNumber);
-    // Not named by RotateSecret (§3.6 gap): immediately, like the SDK.
-    this.topic('capabilities/acknowledge').collapse(copy);
+    for (const topic of INBOUND_ENCRYPTED_TOPICS) {
+      if (topic === 'directive') this.topic(topic).schedule(copy, rotation.directiveSequenceNumber);
+      else if (topic === 'speaker') this.topic(topic).schedule(copy, rotation.speakerSequenceNumber);
+      else this.topic(topic).collapse(copy); // capabilities/acknowledge, not named by RotateSecret (§3.6 gap): at once, like the SDK
+    }
     for (const topic of OUTBOUND_ENCRYPTED_TOPICS) this.topic(topic).schedule(copy, outbound[topic]);
     this.newest = copy;
     return { eventSequenceNumber: outbound.event, microphoneSequenceNumber: outbound.microphone };

@@ -4,7 +4,9 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 import { createPortableCrypto } from '../../src/crypto/portable.js';
 import { Envelope } from '../../src/ais/envelope.js';
 import { SequenceCounter } from '../../src/ais/sequencer.js';
-import { SECRET_ROTATION_PADDING, SecretManager, type OutboundEncryptedTopic } from '../../src/ais/rotation.js';
+import {
+  INBOUND_ENCRYPTED_TOPICS, OUTBOUND_ENCRYPTED_TOPICS, SECRET_ROTATION_PADDING, SecretManager, type OutboundEncryptedTopic,
+} from '../../src/ais/rotation.js';
 import { openMessage, sealMessage } from '../../simulator/ais/crypto.js';
 
 const OLD = new Uint8Array(randomBytes(32));
@@ -15,6 +17,11 @@ function manager(next: Partial<Record<OutboundEncryptedTopic, number>> = {}) {
   const nextOutbound = { event: 0, microphone: 0, 'capabilities/publish': 0, ...next };
   return new SecretManager({ key: OLD, nextOutboundSequenceNumber: (topic) => nextOutbound[topic] });
 }
+
+test('the encrypted topics come from the topic table: three inbound, three outbound', () => {
+  assert.deepEqual([...INBOUND_ENCRYPTED_TOPICS].sort(), ['capabilities/acknowledge', 'directive', 'speaker']);
+  assert.deepEqual([...OUTBOUND_ENCRYPTED_TOPICS].sort(), ['capabilities/publish', 'event', 'microphone']);
+});
 
 test('before any rotation every topic uses a copy of the registration key', () => {
   const m = manager();
