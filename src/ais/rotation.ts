@@ -53,7 +53,7 @@ export interface SecretManagerOptions {
 }
 
 /** One topic's keys, oldest first; keys[0] applies to every number before keys[1]'s first number. */
-class TopicKeys {
+export class TopicKeys {
   readonly keys: Uint8Array[] = [];
   readonly firstNumbers: number[] = [];
 

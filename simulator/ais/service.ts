@@ -1,0 +1,429 @@
+// The emulator's AIS service: the cloud half of the control plane (ais-protocol.md §2–4.3, 4.9, §9 choices).
+// It joins the broker as a privileged MQTT client and, per device, answers Connect with Acknowledge, checks
+// and acknowledges capabilities, insists on SynchronizeState first, opens and seals envelopes with node:crypto
+// (simulator/ais/crypto.ts, independent of the device's code), sequences what the device sends, rotates
+// secrets, and disconnects the way the spec's clients expect. Device state outlives reconnects.
+//
+// Choices where the public sources are silent (§9), each one place to change:
+//   capabilities acknowledgement header name: "Acknowledge"
+//   inbound gaps: the device's own rule, 4 slots / 10 s, then Disconnect UNEXPECTED_SEQUENCE_NUMBER
+//   tag failure → Disconnect ENCRYPTION_ERROR; inner/outer mismatch → Disconnect MESSAGE_TAMPERED
+//   malformed JSON or a first event other than SynchronizeState → Exception INVALID_REQUEST (ESP#129 wording)
+//   capabilities after the first event of a connection → CAPABILITIES_REJECTED
+//   RotateSecret: new key for directive from next+1 (the RotateSecret message itself uses the old key), speaker from next
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createSocket } from '../../hosts/node/socket.js';
+import { NodeClock } from '../../hosts/node/clock.js';
+import { MqttClient } from '../../src/mqtt/client.js';
+import type { Logger } from '../../src/ports/log.js';
+import type { TlsOptions } from '../../src/ports/socket.js';
+import { checkMessage, MalformedMessageError, parseMessageArray, type AisMessage } from '../../src/ais/message.js';
+import { TopicKeys } from '../../src/ais/rotation.js';
+import { SequenceCounter, Sequencer, type SequenceError } from '../../src/ais/sequencer.js';
+import { API_VERSION, parseDeviceTopic, type TopicLeaf } from '../../src/ais/topics.js';
+import { traceLine } from '../../src/ais/trace.js';
+import { openMessage, sealMessage } from './crypto.js';
+
+/** What the service knows of a registered device (the registration registry). */
+export interface DeviceDirectory {
+  lookup(clientId: string): { awsAccountId: string; key: Uint8Array } | undefined;
+  /** The device confirmed a rotated key (SecretRotated): it is the key from now on. */
+  updateKey?(clientId: string, key: Uint8Array): void;
+}
+
+/** Device state the virtual device keeps across connections. */
+export interface DeviceState {
+  capabilities?: Record<string, unknown>[];
+  /** The last SynchronizeState payload. */
+  synchronizedState?: Record<string, unknown>;
+  /** ExceptionEncountered payloads the device reported, newest last (bounded). */
+  exceptions: Record<string, unknown>[];
+  connections: number;
+}
+
+export const KNOWN_INTERFACES = ['System', 'Speaker', 'Microphone', 'Alerts', 'Clock'];
+
+export interface AisServiceOptions {
+  broker: { host: string; port: number; tls?: TlsOptions; username?: string; password?: Uint8Array };
+  directory: DeviceDirectory;
+  log: Logger;
+  topicRoot?: string;                 // "$aws/alexa"
+  serviceClientId?: string;           // "ais-service"
+  /**
+   * false: send the legacy envelope without the inner sequence number (§3.2 variant, ESP#96), for
+   * negative tests. What devices send is always read in the current layout.
+   */
+  innerSequence?: boolean;
+  windowSlots?: number;
+  gapTimeoutMs?: number;
+  trace?: boolean;
+  /** An event the control plane does not handle itself (the virtual device's business). */
+  onEvent?(clientId: string, event: AisMessage): void;
+  onMicrophone?(clientId: string, sequenceNumber: number, body: Buffer): void;
+  /** The device finished connecting: Acknowledge, capabilities, SynchronizeState. */
+  onDeviceReady?(clientId: string): void;
+}
+
+type DeviceInbound = 'event' | 'microphone' | 'capabilities/publish';
+type ServiceOutbound = 'directive' | 'speaker' | 'capabilities/acknowledge';
+const INBOUND: readonly DeviceInbound[] = ['event', 'microphone', 'capabilities/publish'];
+const OUTBOUND: readonly ServiceOutbound[] = ['directive', 'speaker', 'capabilities/acknowledge'];
+
+class DeviceSession {
+  connected = false;
+  sawEvent = false;
+  key: Uint8Array;
+  readonly keys = new Map<string, TopicKeys>();
+  readonly counters = new Map<ServiceOutbound, SequenceCounter>(OUTBOUND.map((t) => [t, new SequenceCounter()]));
+  readonly sequencers = new Map<DeviceInbound, Sequencer>();
+  readonly state: DeviceState = { exceptions: [], connections: 0 };
+  pendingKey: Uint8Array | undefined;
+
+  constructor(key: Uint8Array) {
+    this.key = key;
+    for (const topic of [...INBOUND, ...OUTBOUND]) this.keys.set(topic, new TopicKeys(key));
+  }
+
+  /** A new AIS connection: counters from 0, every topic on the newest key (§3.5, §3.6). */
+  reset(): void {
+    for (const counter of this.counters.values()) counter.reset();
+    for (const sequencer of this.sequencers.values()) sequencer.reset();
+    for (const keys of this.keys.values()) keys.collapse(this.key);
+    this.sawEvent = false;
+  }
+}
+
+/**
+ * Faults to inject on the next service message, for OEMs' negative tests and ours. Each applies once.
+ * skip: consume a sequence number without sending (a gap); corrupt: flip a ciphertext bit (tag failure);
+ * hold: send the next message after the one that follows it (reordering); acknowledge: answer the next
+ * Connect with this code.
+ */
+export interface ServiceFaults {
+  skip: Set<ServiceOutbound>;
+  corrupt: Set<ServiceOutbound>;
+  hold: Set<ServiceOutbound>;
+  acknowledge?: string;
+}
+
+export class AisService {
+  readonly faults: ServiceFaults = { skip: new Set(), corrupt: new Set(), hold: new Set() };
+  private readonly held = new Map<string, Buffer>();
+  private readonly options: AisServiceOptions;
+  private readonly log: Logger;
+  private readonly root: string;
+  private readonly clock = new NodeClock();
+  private readonly mqtt: MqttClient;
+  private readonly sessions = new Map<string, DeviceSession>();
+  private readyResolve: (() => void) | undefined;
+
+  constructor(options: AisServiceOptions) {
+    this.options = options;
+    this.log = options.log;
+    this.root = options.topicRoot ?? '$aws/alexa';
+    const { host, port, tls, username, password } = options.broker;
+    this.mqtt = new MqttClient({
+      socket: createSocket, clock: this.clock, log: this.log.child('service-mqtt'), host, port, tls, username, password,
+      clientId: options.serviceClientId ?? 'ais-service', maxPacketBytes: 1 << 20, keepAliveSec: 30,
+      reconnect: { minDelayMs: 100, maxDelayMs: 5000 }, queueWhileOffline: false,
+      onConnect: () => this.readyResolve?.(),
+      onMessage: (topic, payload) => this.received(topic, payload),
+    });
+    const any = `${this.root}/ais/${API_VERSION}/+/`;
+    this.mqtt.subscribe(['connection/fromclient', 'capabilities/publish', 'event', 'microphone'].map((leaf) => any + leaf), 0);
+  }
+
+  /** Connects to the broker and resolves once subscribed. */
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      this.readyResolve = resolve;
+      this.mqtt.connect();
+    });
+  }
+
+  close(): void {
+    for (const session of this.sessions.values()) for (const s of session.sequencers.values()) s.close();
+    this.mqtt.end();
+  }
+
+  /** A device's state as the virtual device keeps it (undefined before its first Connect). */
+  deviceState(clientId: string): DeviceState | undefined {
+    return this.sessions.get(clientId)?.state;
+  }
+
+  isConnected(clientId: string): boolean {
+    return this.sessions.get(clientId)?.connected ?? false;
+  }
+
+  /** Sends directives in one message on the device's directive topic; false if the device is not connected. */
+  sendDirectives(clientId: string, directives: { name: string; payload?: Record<string, unknown> }[]): boolean {
+    const session = this.sessions.get(clientId);
+    if (!session?.connected) return false;
+    const body = { directives: directives.map((d) => (d.payload === undefined
+      ? { header: { name: d.name, messageId: randomUUID() } }
+      : { header: { name: d.name, messageId: randomUUID() }, payload: d.payload })) };
+    this.sendEncrypted(clientId, session, 'directive', Buffer.from(JSON.stringify(body)), body);
+    return true;
+  }
+
+  /** Sends raw bytes as one directive-topic message body (for malformed-input tests). */
+  sendRawDirectiveBody(clientId: string, body: Uint8Array): boolean {
+    const session = this.sessions.get(clientId);
+    if (!session?.connected) return false;
+    this.sendEncrypted(clientId, session, 'directive', body, undefined);
+    return true;
+  }
+
+  /** Sends binary stream entries on the speaker topic. */
+  sendSpeaker(clientId: string, body: Uint8Array): boolean {
+    const session = this.sessions.get(clientId);
+    if (!session?.connected) return false;
+    this.sendEncrypted(clientId, session, 'speaker', body, undefined);
+    return true;
+  }
+
+  /** Starts a secret rotation (§3.6): sends RotateSecret and returns the new key. */
+  rotateSecret(clientId: string): Uint8Array | undefined {
+    const session = this.sessions.get(clientId);
+    if (!session?.connected) return undefined;
+    const key = new Uint8Array(randomBytes(session.key.length));
+    const directiveSequenceNumber = (session.counters.get('directive')!.peek() + 1) >>> 0;
+    const speakerSequenceNumber = session.counters.get('speaker')!.peek();
+    this.sendDirectives(clientId, [{ name: 'RotateSecret', payload: { newSecret: Buffer.from(key).toString('base64'), directiveSequenceNumber, speakerSequenceNumber } }]);
+    session.keys.get('directive')!.schedule(key, directiveSequenceNumber);
+    session.keys.get('speaker')!.schedule(key, speakerSequenceNumber);
+    session.pendingKey = key;
+    return key;
+  }
+
+  /** Sends Disconnect to a device (§4.1). */
+  disconnect(clientId: string, code: string, description: string): void {
+    const session = this.sessions.get(clientId);
+    if (session) session.connected = false;
+    this.publishPlain(clientId, { header: { name: 'Disconnect', messageId: randomUUID() }, payload: { code, description } });
+    this.log.info(`${clientId}: Disconnect ${code}: ${description}`);
+  }
+
+  // ---- inbound ----
+
+  private received(topic: string, payload: Uint8Array): void {
+    const parsed = parseDeviceTopic(this.root, topic);
+    if (!parsed) return this.log.warn(`message on unexpected topic ${topic} ignored`);
+    const { clientId, leaf } = parsed;
+    if (leaf === 'connection/fromclient') return this.connectionMessage(clientId, payload);
+    const session = this.sessions.get(clientId);
+    if (!session?.connected) return this.log.warn(`${clientId}: ${leaf} message while not connected ignored`);
+    if (payload.length < 4) return this.exception(clientId, 'INVALID_REQUEST', `${leaf} payload of ${payload.length} bytes has no sequence number`);
+    session.sequencers.get(leaf as DeviceInbound)!.push(Buffer.from(payload.buffer, payload.byteOffset, 4).readUInt32LE(0), payload);
+  }
+
+  private connectionMessage(clientId: string, payload: Uint8Array): void {
+    let msg: AisMessage;
+    try {
+      msg = checkMessage(JSON.parse(Buffer.from(payload).toString('utf8')));
+    } catch (error) {
+      return this.log.warn(`${clientId}: connection/fromclient: ${(error as Error).message}; ignored`);
+    }
+    if (this.options.trace) this.log.info(`${clientId} ${traceLine('in', 'connection/fromclient', undefined, msg, payload.length)}`);
+    if (msg.header.name === 'Disconnect') {
+      const session = this.sessions.get(clientId);
+      if (session) session.connected = false;
+      return this.log.info(`${clientId}: device disconnected: ${String(msg.payload?.code)} ${String(msg.payload?.description ?? '')}`);
+    }
+    if (msg.header.name !== 'Connect') return this.log.warn(`${clientId}: unknown connection message ${msg.header.name} ignored`);
+    const acknowledge = (code: string, description?: string) => this.publishPlain(clientId, {
+      header: { name: 'Acknowledge', messageId: randomUUID() },
+      payload: description === undefined ? { connectMessageId: msg.header.messageId, code } : { connectMessageId: msg.header.messageId, code, description },
+    });
+    const entry = this.options.directory.lookup(clientId);
+    if (!entry || msg.payload?.clientId !== clientId) {
+      this.log.warn(`${clientId}: Connect refused: client id ${JSON.stringify(msg.payload?.clientId)} is not registered for this topic`);
+      return acknowledge('INVALID_CLIENT_ID', 'The client id is not registered');
+    }
+    if (msg.payload?.awsAccountId !== entry.awsAccountId) {
+      this.log.warn(`${clientId}: Connect refused: AWS account ${JSON.stringify(msg.payload?.awsAccountId)} does not match the registration`);
+      return acknowledge('INVALID_ACCOUNT_ID', 'The AWS account id does not match the registration');
+    }
+    const forced = this.faults.acknowledge;
+    if (forced) {
+      this.faults.acknowledge = undefined;
+      this.log.warn(`${clientId}: Connect answered with injected code ${forced}`);
+      return acknowledge(forced, 'injected by the emulator');
+    }
+    const session = this.session(clientId, entry.key);
+    session.reset();
+    session.connected = true;
+    session.state.connections++;
+    acknowledge('CONNECTION_ESTABLISHED');
+    this.log.info(`${clientId}: connected (connection ${session.state.connections})`);
+  }
+
+  private session(clientId: string, key: Uint8Array): DeviceSession {
+    let session = this.sessions.get(clientId);
+    if (!session) {
+      session = new DeviceSession(key);
+      for (const leaf of INBOUND) {
+        session.sequencers.set(leaf, new Sequencer({
+          clock: this.clock, slotBytes: 1 << 16, windowSlots: this.options.windowSlots, gapTimeoutMs: this.options.gapTimeoutMs,
+          onMessage: (seq, payload) => this.openInbound(clientId, session!, leaf, seq, payload),
+          onError: (error: SequenceError) => this.disconnect(clientId, 'UNEXPECTED_SEQUENCE_NUMBER', `${leaf}: ${error.message}`),
+          onDropped: (error) => this.log.warn(`${clientId}: ${leaf}: dropped a duplicate: ${error.message}`),
+        }));
+      }
+      this.sessions.set(clientId, session);
+    } else if (!session.pendingKey) {
+      // The registry may hold a newer key (a re-registration).
+      session.key = key;
+    }
+    return session;
+  }
+
+  private openInbound(clientId: string, session: DeviceSession, leaf: DeviceInbound, seq: number, payload: Uint8Array): void {
+    if (!session.connected) return;
+    const opened = openMessage(session.keys.get(leaf)!.keyFor(seq), payload);
+    if (!opened.ok) {
+      if (opened.error === 'TRUNCATED') return this.exception(clientId, 'INVALID_REQUEST', `${leaf} #${seq}: ${opened.message}`);
+      return this.disconnect(clientId, opened.error, `${leaf} #${seq}: ${opened.message}`);
+    }
+    if (leaf === 'microphone') {
+      if (this.options.trace) this.log.info(`${clientId} ${traceLine('in', leaf, seq, undefined, opened.body.length)}`);
+      return this.options.onMicrophone?.(clientId, seq, opened.body);
+    }
+    let entries: unknown[];
+    try {
+      if (leaf === 'capabilities/publish') entries = [JSON.parse(opened.body.toString('utf8'))];
+      else entries = parseMessageArray(opened.body, 0, opened.body.length, 'events');
+    } catch (error) {
+      return this.exception(clientId, 'INVALID_REQUEST', `${leaf} #${seq}: ${(error as Error).message}`);
+    }
+    if (this.options.trace) this.log.info(`${clientId} ${traceLine('in', leaf, seq, leaf === 'event' ? { events: entries } : entries[0], opened.body.length)}`);
+    if (leaf === 'capabilities/publish') return this.capabilities(clientId, session, entries[0]);
+    for (const entry of entries) {
+      let event: AisMessage;
+      try {
+        event = checkMessage(entry);
+      } catch (error) {
+        this.exception(clientId, 'INVALID_REQUEST', `event #${seq}: ${(error as MalformedMessageError).message}`);
+        continue;
+      }
+      this.event(clientId, session, event);
+      if (!session.connected) return;
+    }
+  }
+
+  private capabilities(clientId: string, session: DeviceSession, value: unknown): void {
+    let publish: AisMessage;
+    try {
+      publish = checkMessage(value);
+    } catch (error) {
+      return this.exception(clientId, 'INVALID_REQUEST', `capabilities: ${(error as Error).message}`);
+    }
+    const reply = (code: string, description?: string) => {
+      const body = { header: { name: 'Acknowledge', messageId: randomUUID() }, payload: { publishMessageId: publish.header.messageId, code, ...(description ? { description } : {}) } };
+      this.sendEncrypted(clientId, session, 'capabilities/acknowledge', Buffer.from(JSON.stringify(body)), body);
+      this.log.info(`${clientId}: capabilities ${code}${description ? `: ${description}` : ''}`);
+    };
+    if (session.sawEvent) return reply('CAPABILITIES_REJECTED', 'capabilities may only be published right after Acknowledge');
+    const problem = capabilitiesProblem(publish);
+    if (problem) return reply('CAPABILITIES_REJECTED', problem);
+    session.state.capabilities = publish.payload!.capabilities as Record<string, unknown>[];
+    reply('CAPABILITIES_ACCEPTED');
+  }
+
+  private event(clientId: string, session: DeviceSession, event: AisMessage): void {
+    const name = event.header.name;
+    if (!session.sawEvent) {
+      session.sawEvent = true;
+      if (name !== 'SynchronizeState') {
+        return this.exception(clientId, 'INVALID_REQUEST', `Invalid first event, event: ${name}, desired: SynchronizeState`);
+      }
+      if (!session.state.capabilities) return this.exception(clientId, 'INVALID_REQUEST', 'capabilities were never published');
+    }
+    switch (name) {
+      case 'SynchronizeState':
+        session.state.synchronizedState = event.payload ?? {};
+        this.log.info(`${clientId}: state synchronized ${JSON.stringify(event.payload ?? {})}`);
+        return this.options.onDeviceReady?.(clientId);
+      case 'ExceptionEncountered':
+        session.state.exceptions.push(event.payload ?? {});
+        if (session.state.exceptions.length > 50) session.state.exceptions.shift();
+        return this.log.warn(`${clientId}: device reports ${JSON.stringify(event.payload ?? {})}`);
+      case 'SecretRotated': {
+        const key = session.pendingKey;
+        const p = event.payload ?? {};
+        if (!key || typeof p.eventSequenceNumber !== 'number' || typeof p.microphoneSequenceNumber !== 'number') {
+          return this.exception(clientId, 'INVALID_REQUEST', 'SecretRotated without a pending rotation or its sequence numbers');
+        }
+        session.keys.get('event')!.schedule(key, p.eventSequenceNumber);
+        session.keys.get('microphone')!.schedule(key, p.microphoneSequenceNumber);
+        session.key = key;
+        session.pendingKey = undefined;
+        this.options.directory.updateKey?.(clientId, key);
+        return this.log.info(`${clientId}: secret rotated; device switches at event #${p.eventSequenceNumber}, microphone #${p.microphoneSequenceNumber}`);
+      }
+      default:
+        this.options.onEvent?.(clientId, event);
+    }
+  }
+
+  // ---- outbound ----
+
+  private exception(clientId: string, code: string, description: string): void {
+    this.log.warn(`${clientId}: Exception ${code}: ${description}`);
+    this.sendDirectives(clientId, [{ name: 'Exception', payload: { code, description } }]);
+  }
+
+  private publishPlain(clientId: string, msg: AisMessage): void {
+    if (this.options.trace) this.log.info(`${clientId} ${traceLine('out', 'connection/fromservice', undefined, msg, 0)}`);
+    this.mqtt.publish(this.topic(clientId, 'connection/fromservice'), new Uint8Array(Buffer.from(JSON.stringify(msg))));
+  }
+
+  private sendEncrypted(clientId: string, session: DeviceSession, leaf: ServiceOutbound, body: Uint8Array, json: unknown): void {
+    const seq = session.counters.get(leaf)!.next();
+    if (this.faults.skip.delete(leaf)) {
+      this.log.warn(`${clientId}: injected gap: ${leaf} #${seq} never sent`);
+      return this.sendEncrypted(clientId, session, leaf, body, json);
+    }
+    const sealed = sealMessage(session.keys.get(leaf)!.keyFor(seq), seq, body, { innerSequence: this.options.innerSequence });
+    if (this.faults.corrupt.delete(leaf)) {
+      sealed[sealed.length - 1] ^= 0x01;
+      this.log.warn(`${clientId}: injected corruption in ${leaf} #${seq}`);
+    }
+    if (this.options.trace) this.log.info(`${clientId} ${traceLine('out', leaf, seq, json, body.length)}`);
+    const topic = this.topic(clientId, leaf);
+    if (this.faults.hold.delete(leaf)) {
+      this.held.set(topic, sealed);
+      this.log.warn(`${clientId}: injected reorder: ${leaf} #${seq} held back`);
+      return;
+    }
+    this.mqtt.publish(topic, sealed);
+    const held = this.held.get(topic);
+    if (held) {
+      this.held.delete(topic);
+      this.mqtt.publish(topic, held);
+    }
+  }
+
+  private topic(clientId: string, leaf: TopicLeaf): string {
+    return `${this.root}/ais/${API_VERSION}/${clientId}/${leaf}`;
+  }
+}
+
+/** Why a capabilities Publish is not acceptable (§4.2, §6), or undefined. */
+export function capabilitiesProblem(publish: AisMessage): string | undefined {
+  if (publish.header.name !== 'Publish') return `expected a Publish message, got ${publish.header.name}`;
+  const list = publish.payload?.capabilities;
+  if (!Array.isArray(list) || list.length === 0) return 'payload.capabilities must be a non-empty array';
+  const seen = new Set<string>();
+  for (const [i, c] of list.entries()) {
+    const cap = c as { type?: unknown; interface?: unknown; version?: unknown };
+    if (cap?.type !== 'AisInterface') return `capability ${i}: type must be "AisInterface", got ${JSON.stringify(cap?.type)}`;
+    if (typeof cap.interface !== 'string' || !KNOWN_INTERFACES.includes(cap.interface)) return `capability ${i}: unknown interface ${JSON.stringify(cap.interface)}`;
+    if (typeof cap.version !== 'string') return `capability ${i} (${cap.interface}): version must be a string`;
+    if (seen.has(cap.interface)) return `capability ${cap.interface} is declared twice`;
+    seen.add(cap.interface);
+  }
+  if (!seen.has('System')) return 'the System capability is mandatory';
+  return undefined;
+}

@@ -1,0 +1,113 @@
+// An AIS testbed over real sockets: the emulator's broker with the AIS access rules, its AIS service, and
+// devices on the Node host ports. Keys come from a real X25519 exchange: the device side with the portable
+// code, the service side with node:crypto (what registration does, minus HTTP).
+import { randomFillSync } from 'node:crypto';
+import { NodeClock } from '../../hosts/node/clock.js';
+import { createSocket } from '../../hosts/node/socket.js';
+import { AisConnection, type AisConnectionOptions, type ConnectionState } from '../../src/ais/connection.js';
+import { deriveAesKey, generateKeyPair, type EncryptionAlgorithm } from '../../src/ais/keys.js';
+import { createPortableCrypto } from '../../src/crypto/portable.js';
+import { aisAccessRules, startEmbeddedBroker, type EmbeddedBroker } from '../../simulator/broker.js';
+import { deriveServiceKey, generateServiceKeyPair } from '../../simulator/ais/crypto.js';
+import { AisService, type AisServiceOptions } from '../../simulator/ais/service.js';
+import { captureLogger } from './log.js';
+
+export const crypto = createPortableCrypto((out) => { randomFillSync(out); });
+export const AWS_ACCOUNT = '123456789012';
+const SERVICE_PASSWORD = 'service-secret-for-tests';
+
+export function until(what: string, predicate: () => boolean, timeoutMs = 8000): Promise<void> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (predicate()) return resolve();
+      if (Date.now() - start > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(poll, 5);
+    };
+    poll();
+  });
+}
+
+export const CAPABILITIES = [
+  { type: 'AisInterface', interface: 'System', version: '1.0', configurations: { mqtt: { message: { maxSizeInBytes: 8000 } }, firmwareVersion: '1', locale: 'en-US' } },
+  { type: 'AisInterface', interface: 'Clock', version: '1.0' },
+];
+
+export interface TestDevice {
+  clientId: string;
+  connection: AisConnection;
+  states: ConnectionState[];
+  lines: string[];
+  fatal: Error[];
+  rotatedKeys: Uint8Array[];
+  deviceKey: Uint8Array;
+}
+
+export class AisTestbed {
+  broker!: EmbeddedBroker;
+  service!: AisService;
+  readonly registry = new Map<string, { awsAccountId: string; key: Uint8Array }>();
+  readonly serviceLog = captureLogger('service');
+  readonly denied: string[] = [];
+  readonly devices: TestDevice[] = [];
+
+  async start(serviceOptions: Partial<AisServiceOptions> = {}): Promise<this> {
+    this.broker = await startEmbeddedBroker(0, aisAccessRules({
+      topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword: SERVICE_PASSWORD, onDenied: (l) => this.denied.push(l),
+    }));
+    await this.startService(serviceOptions);
+    return this;
+  }
+
+  async startService(serviceOptions: Partial<AisServiceOptions> = {}): Promise<void> {
+    this.service = new AisService({
+      broker: { host: '127.0.0.1', port: this.broker.port, username: 'ais-service', password: new TextEncoder().encode(SERVICE_PASSWORD) },
+      directory: {
+        lookup: (id) => this.registry.get(id),
+        updateKey: (id, key) => { this.registry.get(id)!.key = key; },
+      },
+      log: this.serviceLog.log, trace: true, gapTimeoutMs: 500,
+      ...serviceOptions,
+    });
+    await this.service.start();
+  }
+
+  /** Registers `clientId` (a real key exchange with `algorithm`) and returns the device's AES key. */
+  register(clientId: string, algorithm: EncryptionAlgorithm = 'ECDH_CURVE_25519_32_BYTE'): Uint8Array {
+    const device = generateKeyPair(crypto);
+    const service = generateServiceKeyPair();
+    const deviceKey = deriveAesKey(crypto, algorithm, device.privateKey, service.publicKey);
+    const serviceKey = deriveServiceKey(algorithm, service.privateKey, device.publicKey);
+    this.registry.set(clientId, { awsAccountId: AWS_ACCOUNT, key: new Uint8Array(serviceKey) });
+    return deviceKey;
+  }
+
+  device(clientId: string, over: Partial<AisConnectionOptions> & { algorithm?: EncryptionAlgorithm; awsAccountId?: string } = {}): TestDevice {
+    const deviceKey = this.registry.has(clientId) && over.identity ? over.identity.key : this.register(clientId, over.algorithm);
+    const { log, lines } = captureLogger(clientId);
+    const states: ConnectionState[] = [];
+    const fatal: Error[] = [];
+    const rotatedKeys: Uint8Array[] = [];
+    const connection = new AisConnection({
+      identity: { topicRoot: '$aws/alexa', clientId, awsAccountId: over.awsAccountId ?? AWS_ACCOUNT, key: deviceKey },
+      mqtt: { socket: createSocket, host: '127.0.0.1', port: this.broker.port, keepAliveSec: 30 },
+      clock: new NodeClock(), log, crypto, trace: true,
+      capabilities: () => CAPABILITIES,
+      synchronizeState: () => ({ speaker: { volume: 40 }, alerts: { allAlerts: [] } }),
+      reconnect: { minDelayMs: 20, maxDelayMs: 200 }, acknowledgeTimeoutMs: 2000, gapTimeoutMs: 500,
+      onStateChange: (s) => states.push(s),
+      onFatal: (e) => fatal.push(e),
+      onSecretRotated: (k) => rotatedKeys.push(k.slice()),
+      ...over,
+    });
+    const device = { clientId, connection, states, lines, fatal, rotatedKeys, deviceKey };
+    this.devices.push(device);
+    return device;
+  }
+
+  async stop(): Promise<void> {
+    for (const d of this.devices) d.connection.close();
+    this.service?.close();
+    await this.broker?.close();
+  }
+}
