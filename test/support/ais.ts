@@ -10,7 +10,13 @@ import { createPortableCrypto } from '../../src/crypto/portable.js';
 import { aisAccessRules, startEmbeddedBroker, type EmbeddedBroker } from '../../simulator/broker.js';
 import { deriveServiceKey, generateServiceKeyPair } from '../../simulator/ais/crypto.js';
 import { AisService, type AisServiceOptions } from '../../simulator/ais/service.js';
+import type { TlsOptions } from '../../src/ports/socket.js';
 import { captureLogger } from './log.js';
+import { startMosquitto, type MosquittoBroker } from './mosquitto.js';
+import { createTestPki, type TestPki } from './pki.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const crypto = createPortableCrypto((out) => { randomFillSync(out); });
 export const AWS_ACCOUNT = '123456789012';
@@ -43,25 +49,48 @@ export interface TestDevice {
   deviceKey: Uint8Array;
 }
 
+/** Where the testbed's MQTT runs: the emulator's aedes (default) or Debian mosquitto with mutual TLS. */
+export type TestBroker = 'aedes' | 'mosquitto';
+
 export class AisTestbed {
   broker!: EmbeddedBroker;
+  mosquitto: MosquittoBroker | undefined;
+  private pki: TestPki | undefined;
+  private pkiDir: string | undefined;
   service!: AisService;
   readonly registry = new Map<string, { awsAccountId: string; key: Uint8Array }>();
   readonly serviceLog = captureLogger('service');
   readonly denied: string[] = [];
   readonly devices: TestDevice[] = [];
 
-  async start(serviceOptions: Partial<AisServiceOptions> = {}): Promise<this> {
-    this.broker = await startEmbeddedBroker(0, aisAccessRules({
-      topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword: SERVICE_PASSWORD, onDenied: (l) => this.denied.push(l),
-    }));
+  async start(serviceOptions: Partial<AisServiceOptions> = {}, broker: TestBroker = 'aedes'): Promise<this> {
+    if (broker === 'mosquitto') {
+      // AWS IoT's way: the certificate CN is the identity, an ACL keeps each device in its own tree.
+      this.pkiDir = mkdtempSync(join(tmpdir(), 'ais-testbed-'));
+      this.pki = createTestPki({ dir: this.pkiDir, clientNames: ['ais-service'] });
+      this.mosquitto = await startMosquitto({
+        tls: { caPath: this.pki.ca.certPath, certPath: this.pki.server.certPath, keyPath: this.pki.server.keyPath }, serviceIdentity: 'ais-service',
+      });
+    } else {
+      this.broker = await startEmbeddedBroker(0, aisAccessRules({
+        topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword: SERVICE_PASSWORD, onDenied: (l) => this.denied.push(l),
+      }));
+    }
     await this.startService(serviceOptions);
     return this;
   }
 
+  /** Host, port and TLS options for `clientId` on the testbed's broker. */
+  endpoint(clientId: string): { host: string; port: number; tls?: TlsOptions } {
+    if (!this.mosquitto || !this.pki) return { host: '127.0.0.1', port: this.broker.port };
+    const cert = this.pki.clients.get(clientId) ?? this.pki.issueClient(clientId);
+    return { host: '127.0.0.1', port: this.mosquitto.tlsPort!, tls: { ca: this.pki.ca.certPem, certificate: cert.certPem, key: cert.keyPem, serverName: 'localhost' } };
+  }
+
   async startService(serviceOptions: Partial<AisServiceOptions> = {}): Promise<void> {
+    const credentials = this.mosquitto ? {} : { username: 'ais-service', password: new TextEncoder().encode(SERVICE_PASSWORD) };
     this.service = new AisService({
-      broker: { host: '127.0.0.1', port: this.broker.port, username: 'ais-service', password: new TextEncoder().encode(SERVICE_PASSWORD) },
+      broker: { ...this.endpoint('ais-service'), ...credentials },
       directory: {
         lookup: (id) => this.registry.get(id),
         updateKey: (id, key) => { this.registry.get(id)!.key = key; },
@@ -90,7 +119,7 @@ export class AisTestbed {
     const rotatedKeys: Uint8Array[] = [];
     const connection = new AisConnection({
       identity: { topicRoot: '$aws/alexa', clientId, awsAccountId: over.awsAccountId ?? AWS_ACCOUNT, key: deviceKey },
-      mqtt: { socket: createSocket, host: '127.0.0.1', port: this.broker.port, keepAliveSec: 30 },
+      mqtt: { socket: createSocket, ...this.endpoint(clientId), keepAliveSec: 30 },
       clock: new NodeClock(), log, crypto, trace: true,
       capabilities: () => CAPABILITIES,
       synchronizeState: () => ({ speaker: { volume: 40 }, alerts: { allAlerts: [] } }),
@@ -109,5 +138,7 @@ export class AisTestbed {
     for (const d of this.devices) d.connection.close();
     this.service?.close();
     await this.broker?.close();
+    await this.mosquitto?.close();
+    if (this.pkiDir) rmSync(this.pkiDir, { recursive: true, force: true });
   }
 }
