@@ -1,0 +1,218 @@
+// Socket port on Node over node:net and node:tls, in the ECMA-419 shape of src/ports/socket.ts:
+// received chunks wait in a queue until the core read()s them into its own buffer; write() copies.
+import { connect as netConnect, isIP } from 'node:net';
+import type { Socket as NetSocket } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate } from 'node:tls';
+import { pemCertificate, pemKey } from './pem.js';
+import type { Socket, SocketFactory, SocketOptions, TlsOptions } from '../../src/ports/socket.js';
+
+/** Bytes buffered before we stop reading from the kernel; reading below it resumes. Bounds memory if the core lags. */
+export const READ_HIGH_WATER_BYTES = 256 * 1024;
+/** How long close() lets queued writes drain (a final MQTT DISCONNECT) before the connection is destroyed. */
+export const CLOSE_LINGER_MS = 2000;
+
+/** A connection failure: says what failed and where; `code` is Node's (ECONNREFUSED, ERR_TLS_CERT_ALTNAME_INVALID...). */
+export class SocketError extends Error {
+  constructor(message: string, readonly code: string | undefined, readonly cause?: unknown) {
+    super(message);
+    this.name = 'SocketError';
+  }
+}
+
+// OpenSSL and Node codes that mean "we did not trust the server's certificate".
+const SERVER_CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH',
+]);
+
+export class NodeSocket implements Socket {
+  private readonly socket: NetSocket;
+  private readonly chunks: Buffer[] = [];
+  private headOffset = 0;      // bytes of chunks[0] already read
+  private bufferedBytes = 0;
+  private paused = false;
+  private finished = false;    // onError or onClose has run, or close() was called: no callback after it
+  private closed = false;      // close() was called
+  private options: SocketOptions | undefined;
+  private readonly where: string;
+
+  constructor(options: SocketOptions) {
+    checkOptions(options);
+    this.options = options;
+    this.where = `${options.tls ? 'TLS' : 'TCP'} ${options.host}:${options.port}`;
+    if (options.tls) {
+      this.socket = tlsConnect(tlsConnectionOptions(options.host, options.port, options.tls));
+      this.socket.once('secureConnect', () => this.connected());
+    } else {
+      this.socket = netConnect({ host: options.host, port: options.port });
+      this.socket.once('connect', () => this.connected());
+    }
+    this.socket.setNoDelay(true); // MQTT packets are small and latency matters (audio frames)
+    this.socket.on('data', (chunk: Buffer) => this.received(chunk));
+    this.socket.on('end', () => this.peerEnded());
+    // Kept after close(): an 'error' event without a listener would throw out of the event loop.
+    this.socket.on('error', (error: Error & { code?: string }) => this.fail(error));
+    this.socket.on('close', () => {
+      if (!this.finished) this.fail(new SocketError(`${this.where}: connection closed without an end or an error`, undefined));
+    });
+  }
+
+  read(buffer: Uint8Array): number {
+    let count = 0;
+    while (count < buffer.length && this.chunks.length > 0) {
+      const head = this.chunks[0];
+      const take = Math.min(buffer.length - count, head.length - this.headOffset);
+      buffer.set(head.subarray(this.headOffset, this.headOffset + take), count);
+      count += take;
+      this.headOffset += take;
+      if (this.headOffset === head.length) {
+        this.chunks.shift();
+        this.headOffset = 0;
+      }
+    }
+    this.bufferedBytes -= count;
+    if (this.paused && this.bufferedBytes < READ_HIGH_WATER_BYTES && !this.closed) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    return count;
+  }
+
+  write(data: Uint8Array, length: number = data.length): void {
+    if (!(data instanceof Uint8Array)) throw new TypeError(`write() takes a Uint8Array, got ${describe(data)}`);
+    // After close() or a failure the connection is gone and onError/onClose has said so: nothing to send to.
+    if (this.finished) return;
+    // Buffer.from(Uint8Array) copies: Node keeps what we pass until it is sent, and the core reuses its buffers.
+    if (!(length >= 0 && length <= data.length)) throw new RangeError(`write() length must be 0-${data.length}, got ${length}`);
+    this.socket.write(Buffer.from(data.subarray(0, length)));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.finished = true;
+    this.options = undefined; // a late event finds no callbacks
+    this.chunks.length = 0;
+    this.bufferedBytes = 0;
+    if (this.socket.connecting || this.socket.destroyed) {
+      this.socket.destroy();
+    } else {
+      // end() sends what is queued, then FIN (close_notify with TLS); the timer bounds a peer that never closes.
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS).unref();
+    }
+  }
+
+  private connected(): void {
+    if (!this.finished) this.options!.onConnect();
+  }
+
+  private received(chunk: Buffer): void {
+    if (this.finished) return;
+    this.chunks.push(chunk);
+    this.bufferedBytes += chunk.length;
+    if (this.bufferedBytes >= READ_HIGH_WATER_BYTES && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    this.options!.onReadable(this.bufferedBytes);
+  }
+
+  private peerEnded(): void {
+    if (this.finished) return;
+    const options = this.options!;
+    this.finished = true;
+    // Bytes still queued stay readable: the peer's last packet may arrive together with its FIN.
+    options.onClose?.();
+  }
+
+  private fail(error: Error & { code?: string }): void {
+    if (this.finished) return;
+    const options = this.options!;
+    this.finished = true;
+    this.socket.destroy();
+    options.onError(error instanceof SocketError ? error : explain(error, this.where));
+  }
+}
+
+/** The SocketFactory of the Node host. */
+export const createSocket: SocketFactory = (options) => new NodeSocket(options);
+
+function tlsConnectionOptions(host: string, port: number, tls: TlsOptions): ConnectionOptions {
+  if ((tls.certificate === undefined) !== (tls.key === undefined)) {
+    throw new TypeError('tls.certificate and tls.key go together for mutual TLS; got only one of them');
+  }
+  const identity = tls.serverName ?? host;
+  return {
+    host,
+    port,
+    ca: tls.ca === undefined ? undefined : pemCertificate(tls.ca),
+    cert: tls.certificate === undefined ? undefined : pemCertificate(tls.certificate),
+    key: tls.key === undefined ? undefined : pemKey(tls.key),
+    // RFC 6066 forbids an IP address as SNI (Node warns); the certificate is still checked against it below.
+    servername: isIP(identity) ? undefined : identity,
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(identity, cert),
+    ALPNProtocols: tls.protocols,
+    rejectUnauthorized: true,
+  };
+}
+
+// What a TLS alert from the server means for us, in words a log reader can act on.
+const ALERT_MEANINGS: Record<string, string> = {
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the server requires a client certificate and got none',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the server does not trust the CA that issued our client certificate',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the server rejected our client certificate',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'the server says our client certificate has expired',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: 'the server says our client certificate is revoked',
+  ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: 'the server finds our client certificate unsuitable (key usage or purpose)',
+  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'the server found no acceptable TLS parameters',
+  ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL: 'the server accepts none of our ALPN protocols',
+  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: 'the server accepts none of our TLS versions',
+};
+
+/**
+ * Names what failed, so a log line says "server certificate verification failed" or "the server requires a client
+ * certificate" rather than only an OpenSSL error stack. Note that with TLS 1.3 a refused client certificate
+ * arrives after onConnect: the client's handshake is over before the server has checked it.
+ */
+function explain(error: Error & { code?: string }, where: string): SocketError {
+  const code = error.code;
+  let text: string;
+  if (code !== undefined && SERVER_CERT_CODES.has(code)) {
+    text = `server certificate verification failed: ${error.message}`;
+  } else if (code !== undefined && code.startsWith('ERR_SSL_')) {
+    // OpenSSL messages are a stack line: "<id>:error:<hex>:SSL routines:<function>:<reason>:<file>:<line>:<detail>".
+    const reason = /:SSL routines:[^:]*:([^:]+):/.exec(error.message)?.[1] ?? error.message.trim();
+    const refused = code.includes('_ALERT_'); // the peer sent a TLS alert
+    const meaning = ALERT_MEANINGS[code];
+    text = refused
+      ? `TLS handshake refused by the server: ${meaning ?? reason} (${meaning ? `${reason}, ` : ''}${code})`
+      : `TLS handshake failed: ${reason} (${code})`;
+  } else {
+    text = `connection failed: ${error.message}`;
+  }
+  return new SocketError(`${where}: ${text}${code && !text.includes(code) ? ` (${code})` : ''}`, code, error);
+}
+
+function checkOptions(options: SocketOptions): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`socket options must be an object, got ${describe(options)}`);
+  if (typeof options.host !== 'string' || options.host === '') throw new TypeError(`socket host must be a non-empty string, got ${describe(options.host)}`);
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+    throw new RangeError(`socket port must be an integer 1-65535, got ${String(options.port)}`);
+  }
+  for (const name of ['onConnect', 'onReadable', 'onError'] as const) {
+    if (typeof options[name] !== 'function') throw new TypeError(`socket ${name} must be a function, got ${describe(options[name])}`);
+  }
+  if (options.onClose !== undefined && typeof options.onClose !== 'function') {
+    throw new TypeError(`socket onClose must be a function when given, got ${describe(options.onClose)}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}
