@@ -5,6 +5,7 @@ import type { Socket as NetSocket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions, PeerCertificate } from 'node:tls';
 import { pemCertificate, pemKey } from './pem.js';
+import { explainConnectionError } from './tls-error.js';
 import type { Socket, SocketFactory, SocketOptions, TlsOptions } from '../../src/ports/socket.js';
 
 /** Bytes buffered before we stop reading from the kernel; reading below it resumes. Bounds memory if the core lags. */
@@ -19,14 +20,6 @@ export class SocketError extends Error {
     this.name = 'SocketError';
   }
 }
-
-// OpenSSL and Node codes that mean "we did not trust the server's certificate".
-const SERVER_CERT_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
-  'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'INVALID_CA',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH',
-]);
 
 export class NodeSocket implements Socket {
   private readonly socket: NetSocket;
@@ -134,7 +127,10 @@ export class NodeSocket implements Socket {
     const options = this.options!;
     this.finished = true;
     this.socket.destroy();
-    options.onError(error instanceof SocketError ? error : explain(error, this.where));
+    const wrapped = error instanceof SocketError
+      ? error
+      : new SocketError(`${this.where}: ${explainConnectionError(error)}`, error.code, error);
+    options.onError(wrapped);
   }
 }
 
@@ -160,43 +156,6 @@ function tlsConnectionOptions(host: string, port: number, tls: TlsOptions): Conn
   };
 }
 
-// What a TLS alert from the server means for us, in words a log reader can act on.
-const ALERT_MEANINGS: Record<string, string> = {
-  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the server requires a client certificate and got none',
-  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the server does not trust the CA that issued our client certificate',
-  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the server rejected our client certificate',
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'the server says our client certificate has expired',
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: 'the server says our client certificate is revoked',
-  ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: 'the server finds our client certificate unsuitable (key usage or purpose)',
-  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'the server found no acceptable TLS parameters',
-  ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL: 'the server accepts none of our ALPN protocols',
-  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: 'the server accepts none of our TLS versions',
-};
-
-/**
- * Names what failed, so a log line says "server certificate verification failed" or "the server requires a client
- * certificate" rather than only an OpenSSL error stack. Note that with TLS 1.3 a refused client certificate
- * arrives after onConnect: the client's handshake is over before the server has checked it.
- */
-function explain(error: Error & { code?: string }, where: string): SocketError {
-  const code = error.code;
-  let text: string;
-  if (code !== undefined && SERVER_CERT_CODES.has(code)) {
-    text = `server certificate verification failed: ${error.message}`;
-  } else if (code !== undefined && code.startsWith('ERR_SSL_')) {
-    // OpenSSL messages are a stack line: "<id>:error:<hex>:SSL routines:<function>:<reason>:<file>:<line>:<detail>".
-    const reason = /:SSL routines:[^:]*:([^:]+):/.exec(error.message)?.[1] ?? error.message.trim();
-    const refused = code.includes('_ALERT_'); // the peer sent a TLS alert
-    const meaning = ALERT_MEANINGS[code];
-    text = refused
-      ? `TLS handshake refused by the server: ${meaning ?? reason} (${meaning ? `${reason}, ` : ''}${code})`
-      : `TLS handshake failed: ${reason} (${code})`;
-  } else {
-    text = `connection failed: ${error.message}`;
-  }
-  return new SocketError(`${where}: ${text}${code && !text.includes(code) ? ` (${code})` : ''}`, code, error);
-}
-
 function checkOptions(options: SocketOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError(`socket options must be an object, got ${describe(options)}`);
   if (typeof options.host !== 'string' || options.host === '') throw new TypeError(`socket host must be a non-empty string, got ${describe(options.host)}`);
@@ -213,6 +172,7 @@ function checkOptions(options: SocketOptions): void {
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return typeof value;
 }

@@ -225,7 +225,7 @@ test('close() before the connection is made cancels it with no callback', async 
 test('bad options throw at once', () => {
   const r = new Recorder();
   assert.throws(() => createSocket(r.options('127.0.0.1', 0)), { name: 'RangeError', message: 'socket port must be an integer 1-65535, got 0' });
-  assert.throws(() => createSocket(r.options('', 80)), { name: 'TypeError', message: 'socket host must be a non-empty string, got string' });
+  assert.throws(() => createSocket(r.options('', 80)), { name: 'TypeError', message: 'socket host must be a non-empty string, got ""' });
   assert.throws(() => createSocket({ ...r.options('h', 80), onError: undefined as unknown as () => void }),
     { name: 'TypeError', message: 'socket onError must be a function, got undefined' });
   assert.throws(() => createSocket(r.options('127.0.0.1', 8883, { certificate: 'x' })),
