@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -11,6 +10,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { HttpError, nodeHttpClient } from '../../../hosts/node/http.js';
 import type { HttpRequest, HttpResponse } from '../../../src/ports/http.js';
+import { createTestPki } from '../../support/pki.js';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -191,35 +191,21 @@ test('misuse throws at once and never calls back', () => {
 
 // ---- HTTPS with a private CA and a client certificate ---------------------------------------------------
 
-/** A throw-away CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI. */
-function makePki(dir: string): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string> {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  writeFileSync(join(dir, 'ext.cnf'), '[server]\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n[client]\nextendedKeyUsage=clientAuth\n');
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ecKey, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=http-test-ca', '-days', '2');
-  for (const [name, serial] of [['server', '2'], ['client', '3']]) {
-    openssl('req', ...ecKey, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', serial, '-days', '2',
-      '-extfile', 'ext.cnf', '-extensions', name, '-out', `${name}.crt`);
-  }
-  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
-  return { ca: read('ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'), clientCert: read('client.crt'), clientKey: read('client.key') };
-}
-
 test('HTTPS trusts the given CA and presents the client certificate; without the CA it fails verification', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ais-http-pki-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const pki = makePki(dir);
-  const server = createHttpsServer({ key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+  const pki = createTestPki({ dir, clientNames: ['client'] }); // the server greets the client by its CN
+  const client = pki.client('client');
+  const server = createHttpsServer({ key: pki.server.keyPem, cert: pki.server.certPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
     const cert = (req.socket as TLSSocket).getPeerCertificate();
     res.end(`hello ${String(cert.subject?.CN)}`);
   });
   const origin = await listen(t, server);
-  const outcome = await send({ method: 'GET', url: `https://${origin}/`, tls: { ca: pki.ca, certificate: pki.clientCert, key: pki.clientKey } });
+  const outcome = await send({ method: 'GET', url: `https://${origin}/`, tls: { ca: pki.ca.certPem, certificate: client.certPem, key: client.keyPem } });
   assert.equal(outcome.error, undefined);
   assert.equal(outcome.response!.status, 200);
   assert.deepEqual(outcome.response!.body, new TextEncoder().encode('hello client'));
 
-  const untrusted = await send({ method: 'GET', url: `https://${origin}/`, tls: { certificate: pki.clientCert, key: pki.clientKey } });
+  const untrusted = await send({ method: 'GET', url: `https://${origin}/`, tls: { certificate: client.certPem, key: client.keyPem } });
   assert.equal(untrusted.error?.message, `HTTP GET https://${origin}/: server certificate verification failed: self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN)`);
 });

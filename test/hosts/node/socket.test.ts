@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket as NetSocket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { createSocket, SocketError } from '../../../hosts/node/socket.js';
 import type { Socket, SocketOptions, TlsOptions } from '../../../src/ports/socket.js';
+import { createTestPki, type TestPki } from '../../support/pki.js';
 
 // ---- helpers -------------------------------------------------------------------------------------------
 
@@ -234,43 +235,16 @@ test('bad options throw at once', () => {
 
 // ---- TLS -----------------------------------------------------------------------------------------------
 
-interface Pki { ca: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string; rogueCa: string; rogueClientCert: string; rogueClientKey: string }
+// The shared test PKI: a server certificate for 127.0.0.1 and localhost, a client 'device' from the test CA,
+// and an untrusted CA with a client of its own.
+const PKI_NAMES = { clientNames: ['device'], untrustedClientName: 'rogue-device' } as const;
 
-/** A throw-away PKI made with the openssl CLI: a CA, a server certificate for 127.0.0.1/localhost, a client certificate, and a second, untrusted CA with its own client. */
-function makePki(dir: string): Pki {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  writeFileSync(join(dir, 'ext.cnf'), [
-    '[server]', 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '[client]', 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth', '',
-  ].join('\n'));
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ca = (name: string) => openssl('req', '-x509', ...ecKey, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', `/CN=${name}`, '-days', '2',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  const leaf = (name: string, issuer: string, extensions: string, serial: string) => {
-    openssl('req', ...ecKey, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-set_serial', serial, '-days', '2',
-      '-extfile', 'ext.cnf', '-extensions', extensions, '-out', `${name}.crt`);
-  };
-  ca('test-ca');
-  ca('rogue-ca');
-  leaf('server', 'test-ca', 'server', '2');
-  leaf('device', 'test-ca', 'client', '3');
-  leaf('rogue-device', 'rogue-ca', 'client', '4');
-  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
-  return {
-    ca: read('test-ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'),
-    clientCert: read('device.crt'), clientKey: read('device.key'),
-    rogueCa: read('rogue-ca.crt'), rogueClientCert: read('rogue-device.crt'), rogueClientKey: read('rogue-device.key'),
-  };
-}
-
-let pki: Pki | undefined;
-function testPki(): Pki {
+let pki: TestPki | undefined;
+function testPki(): TestPki {
   if (!pki) {
     const dir = mkdtempSync(join(tmpdir(), 'ais-socket-pki-'));
     try {
-      pki = makePki(dir);
+      pki = createTestPki({ dir, ...PKI_NAMES }); // PEM text is read into memory: the files are not needed afterwards
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -286,7 +260,7 @@ async function mutualTlsServer(t: { after(fn: () => Promise<void>): void }): Pro
   const peers: TlsPeer[] = [];
   const sockets = new Set<NetSocket>();
   const server = createTlsServer({
-    key: p.serverKey, cert: p.serverCert, ca: p.ca, requestCert: true, rejectUnauthorized: true,
+    key: p.server.keyPem, cert: p.server.certPem, ca: p.ca.certPem, requestCert: true, rejectUnauthorized: true,
     ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'],
   }, (peer: TLSSocket) => {
     sockets.add(peer);
@@ -306,7 +280,7 @@ test('mutual TLS with a client certificate connects after the handshake and echo
   const { port, peers } = await mutualTlsServer(t);
   const r = new Recorder();
   r.readBuffer = new Uint8Array(5);
-  r.open('127.0.0.1', port, { ca: p.ca, certificate: p.clientCert, key: p.clientKey, protocols: ['x-amzn-mqtt-ca'] });
+  r.open('127.0.0.1', port, { ca: p.ca.certPem, certificate: p.client('device').certPem, key: p.client('device').keyPem, protocols: ['x-amzn-mqtt-ca'] });
   await waitFor('connect', () => r.connects === 1 || r.errors.length > 0);
   assert.deepEqual(r.errors, []);
   const out = bytes(300, 9);
@@ -322,7 +296,7 @@ test('serverName is sent as SNI and checked against the server certificate', asy
   const p = testPki();
   const { port, peers } = await mutualTlsServer(t);
   const r = new Recorder();
-  r.open('127.0.0.1', port, { ca: p.ca, certificate: p.clientCert, key: p.clientKey, serverName: 'localhost' });
+  r.open('127.0.0.1', port, { ca: p.ca.certPem, certificate: p.client('device').certPem, key: p.client('device').keyPem, serverName: 'localhost' });
   await waitFor('connect', () => r.connects === 1 || r.errors.length > 0);
   assert.deepEqual(r.errors, []);
   await waitFor('server peer', () => peers.length === 1);
@@ -330,7 +304,7 @@ test('serverName is sent as SNI and checked against the server certificate', asy
   r.socket.close();
 
   const wrong = new Recorder();
-  wrong.open('127.0.0.1', port, { ca: p.ca, certificate: p.clientCert, key: p.clientKey, serverName: 'broker.example' });
+  wrong.open('127.0.0.1', port, { ca: p.ca.certPem, certificate: p.client('device').certPem, key: p.client('device').keyPem, serverName: 'broker.example' });
   await waitFor('error', () => wrong.errors.length > 0);
   await sleep(30);
   assert.deepEqual(wrong.events, ['error']);
@@ -343,9 +317,9 @@ test('certificates and keys given as DER bytes work like PEM', async (t) => {
   const p = testPki();
   const { port, peers } = await mutualTlsServer(t);
   const der = (pem: string) => new Uint8Array(new X509Certificate(pem).raw);
-  const keyDer = new Uint8Array(createPrivateKey(p.clientKey).export({ format: 'der', type: 'pkcs8' }));
+  const keyDer = new Uint8Array(createPrivateKey(p.client('device').keyPem).export({ format: 'der', type: 'pkcs8' }));
   const r = new Recorder();
-  r.open('127.0.0.1', port, { ca: der(p.ca), certificate: der(p.clientCert), key: keyDer });
+  r.open('127.0.0.1', port, { ca: der(p.ca.certPem), certificate: der(p.client('device').certPem), key: keyDer });
   await waitFor('connect', () => r.connects === 1 || r.errors.length > 0);
   assert.deepEqual(r.errors, []);
   await waitFor('server peer', () => peers.length === 1);
@@ -357,7 +331,7 @@ test('a server certificate from an untrusted CA fails with onError once, saying 
   const p = testPki();
   const { port, peers } = await mutualTlsServer(t);
   const r = new Recorder();
-  r.open('127.0.0.1', port, { ca: p.rogueCa, certificate: p.clientCert, key: p.clientKey });
+  r.open('127.0.0.1', port, { ca: p.untrustedCa.certPem, certificate: p.client('device').certPem, key: p.client('device').keyPem });
   await waitFor('error', () => r.errors.length > 0);
   await sleep(50);
   assert.deepEqual(r.events, ['error']);
@@ -374,7 +348,7 @@ test('without a client certificate the server refuses, and onError says so once'
   const p = testPki();
   const { port, peers } = await mutualTlsServer(t);
   const r = new Recorder();
-  r.open('127.0.0.1', port, { ca: p.ca });
+  r.open('127.0.0.1', port, { ca: p.ca.certPem });
   await waitFor('error', () => r.errors.length > 0);
   await sleep(50);
   assert.equal(r.errors.length, 1);
@@ -389,9 +363,9 @@ test('without a client certificate the server refuses, and onError says so once'
 });
 
 /** `openssl s_server` requiring a client certificate from the test CA; the port it picked. */
-async function opensslServer(t: { after(fn: () => void): void }, dir: string): Promise<number> {
-  const server = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-cert', 'server.crt', '-key', 'server.key', '-CAfile', 'test-ca.crt',
-    '-Verify', '1', '-verify_return_error', '-naccept', '1'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+async function opensslServer(t: { after(fn: () => void): void }, p: TestPki): Promise<number> {
+  const server = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-cert', p.server.certPath, '-key', p.server.keyPath, '-CAfile', p.ca.certPath,
+    '-Verify', '1', '-verify_return_error', '-naccept', '1'], { cwd: p.dir, stdio: ['pipe', 'pipe', 'pipe'] });
   t.after(() => { server.kill(); });
   let output = '';
   return new Promise((resolve, reject) => {
@@ -411,10 +385,10 @@ async function opensslServer(t: { after(fn: () => void): void }, dir: string): P
 test('a client certificate from an untrusted CA is refused, and onError says so once', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ais-socket-pki-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const p = makePki(dir);
-  const port = await opensslServer(t, dir);
+  const p = createTestPki({ dir, ...PKI_NAMES });
+  const port = await opensslServer(t, p);
   const r = new Recorder();
-  r.open('127.0.0.1', port, { ca: p.ca, certificate: p.rogueClientCert, key: p.rogueClientKey });
+  r.open('127.0.0.1', port, { ca: p.ca.certPem, certificate: p.untrustedClient.certPem, key: p.untrustedClient.keyPem });
   await waitFor('error', () => r.errors.length > 0);
   await sleep(50);
   assert.equal(r.errors.length, 1);
