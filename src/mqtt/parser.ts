@@ -74,12 +74,14 @@ export class MqttParser {
         return;
       }
       let total = this.frameLength(this.pending, 0, this.pendingLength);
-      if (total === 0) return;
       if (total === NEED_MORE) {
-        // Complete the fixed header one byte at a time: it is at most 5 bytes.
+        // Complete the fixed header one byte at a time (it is at most 5 bytes); a packet with no body
+        // (PINGRESP) is whole as soon as its header is, even on the last byte of this read.
         this.pending[this.pendingLength++] = chunk[pos++];
-        continue;
+        total = this.frameLength(this.pending, 0, this.pendingLength);
+        if (total === NEED_MORE) continue;
       }
+      if (total === 0) return;
       this.ensure(total);
       const take = Math.min(total - this.pendingLength, length - pos);
       for (let i = 0; i < take; i++) this.pending[this.pendingLength + i] = chunk[pos + i];

@@ -228,3 +228,14 @@ test('100,000 mutated packets never throw, hang or grow the buffer past the limi
   assert.ok(errors > 10_000, `only ${errors} malformed streams detected`);
   assert.ok(delivered > 10_000, `only ${delivered} packets delivered`);
 });
+
+test('a packet with no body split across two reads is delivered when its last byte arrives, not with the next packet', () => {
+  for (const cmd of ['pingreq', 'pingresp', 'disconnect'] as const) {
+    const packets: Packet[] = [];
+    const parser = new MqttParser({ maxPacketBytes: 64, onPacket: (p) => packets.push(copyPacket(p)), onError: (e) => assert.fail(e) });
+    const bytes = generate({ cmd });
+    parser.push(bytes.subarray(0, 1));
+    parser.push(bytes.subarray(1, 2));
+    assert.deepEqual(packets, [{ cmd }]);
+  }
+});
