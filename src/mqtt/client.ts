@@ -245,7 +245,8 @@ export class MqttClient {
 
   /**
    * Sends DISCONNECT when connected and closes the socket, without reconnecting; connect() may be called
-   * again and restores the subscriptions. Queued publishes fail. Safe to call twice.
+   * again and restores the subscriptions (a subscribe still waiting for its SUBACK is answered then).
+   * Queued publishes fail. Safe to call twice.
    */
   disconnect(): void {
     if (this.state === 'closed') return;
@@ -255,14 +256,15 @@ export class MqttClient {
     const error = new MqttNotConnectedError('client disconnected;');
     this.failPending(error);
     for (const message of this.offline.splice(0)) message.callback?.(error);
-    for (const { callback } of this.pendingOffline.splice(0)) callback(error);
     this.queuedBytes = 0;
   }
 
-  /** disconnect(), for good: the client cannot connect again. Safe to call twice. */
+  /** disconnect(), for good: the client cannot connect again; waiting subscribe callbacks fail. Safe to call twice. */
   end(): void {
     this.disconnect();
     this.state = 'closed';
+    const error = new MqttNotConnectedError('client ended;');
+    for (const { callback } of this.pendingOffline.splice(0)) callback(error);
   }
 
   private refuse(error: Error, callback?: PublishCallback): boolean {
