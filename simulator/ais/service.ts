@@ -281,7 +281,18 @@ export class AisService {
 
   private openInbound(clientId: string, session: DeviceSession, leaf: DeviceInbound, seq: number, payload: Uint8Array): void {
     if (!session.connected) return;
-    const opened = openMessage(session.keys.get(leaf)!.keyFor(seq), payload);
+    let opened = openMessage(session.keys.get(leaf)!.keyFor(seq), payload);
+    if (!opened.ok && opened.error === 'ENCRYPTION_ERROR' && session.pendingKey) {
+      // The device stored a rotated key but its SecretRotated never arrived (a reboot or a cut in between):
+      // if the pending key opens the message, the device has it, so it is the key from now on (§3.6).
+      const retry = openMessage(session.pendingKey, payload);
+      if (retry.ok) {
+        this.log.warn(`${clientId}: ${leaf} #${seq} opened with the rotated key whose SecretRotated never came; adopting it`);
+        this.adoptKey(clientId, session, session.pendingKey);
+        for (const keys of session.keys.values()) keys.collapse(session.key);
+        opened = retry;
+      }
+    }
     if (!opened.ok) {
       if (opened.error === 'TRUNCATED') return this.exception(clientId, 'INVALID_REQUEST', `${leaf} #${seq}: ${opened.message}`);
       return this.disconnect(clientId, opened.error, `${leaf} #${seq}: ${opened.message}`);
@@ -357,14 +368,18 @@ export class AisService {
         }
         session.keys.get('event')!.schedule(key, p.eventSequenceNumber);
         session.keys.get('microphone')!.schedule(key, p.microphoneSequenceNumber);
-        session.key = key;
-        session.pendingKey = undefined;
-        this.options.directory.updateKey?.(clientId, key);
+        this.adoptKey(clientId, session, key);
         return this.log.info(`${clientId}: secret rotated; device switches at event #${p.eventSequenceNumber}, microphone #${p.microphoneSequenceNumber}`);
       }
       default:
         this.options.onEvent?.(clientId, event);
     }
+  }
+
+  private adoptKey(clientId: string, session: DeviceSession, key: Uint8Array): void {
+    session.key = key;
+    session.pendingKey = undefined;
+    this.options.directory.updateKey?.(clientId, key);
   }
 
   // ---- outbound ----

@@ -16,7 +16,7 @@ import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Crypto } from '../ports/crypto.js';
 import type { Logger } from '../ports/log.js';
 import type { SocketFactory, TlsOptions } from '../ports/socket.js';
-import { MqttClient } from '../mqtt/client.js';
+import { MqttClient, MqttNotConnectedError } from '../mqtt/client.js';
 import { backoffDelayMs, STABLE_CONNECTION_MS, type BackoffOptions } from '../util/backoff.js';
 import { Dispatcher } from './dispatcher.js';
 import { Envelope, EnvelopeError, peekSequenceNumber } from './envelope.js';
@@ -163,8 +163,11 @@ export class AisConnection {
       onMessage: (topic, payload) => this.received(topic, payload),
       onDisconnect: (error) => this.lost(`MQTT connection lost: ${error?.message ?? 'closed'}`),
     });
+    // A broker that refuses our own topics is a policy fault no retry fixes; a lost connection is not (resubscribed on connect).
     this.mqtt.subscribe(DEVICE_INBOUND.map((leaf) => this.topic[leaf]), 0, (error) => {
-      if (error) this.fatal(new AisFatalError('SUBSCRIBE_REFUSED', `could not subscribe to the AIS topics: ${error.message}`));
+      if (error && !(error instanceof MqttNotConnectedError)) {
+        this.fatal(new AisFatalError('SUBSCRIBE_REFUSED', `could not subscribe to the AIS topics: ${error.message}`));
+      }
     });
     this.dispatcher.register('RotateSecret', (d, ctx) => this.rotateSecret(d, ctx.sequenceNumber));
     this.dispatcher.register('Exception', (d) => {
@@ -189,9 +192,13 @@ export class AisConnection {
     this.connect();
   }
 
-  /** Sends Disconnect (GOING_OFFLINE by default) when connected, then closes; no reconnect. Safe twice. */
+  /**
+   * Sends the events still queued (a SecretRotated among them must reach the service), then Disconnect
+   * (GOING_OFFLINE by default), then closes; no reconnect. Safe twice.
+   */
   stop(code: DisconnectCode = 'GOING_OFFLINE', description = 'device going offline'): void {
     if (this.stateValue === 'stopped') return;
+    while (this.pendingEvents.length > 0 && this.stateValue === 'ready' && this.mqtt.connected) this.flushEvents();
     this.teardown(code, description);
     this.setState('stopped', description);
   }
@@ -258,7 +265,10 @@ export class AisConnection {
 
   private mqttConnected(): void {
     // Fresh counters and windows for every AIS connection (§3.5); the newest key for every topic (§3.6).
-    for (const leaf of OUTBOUND_ENCRYPTED) this.counters[leaf].reset();
+    for (const leaf of OUTBOUND_ENCRYPTED) {
+      this.counters[leaf].reset();
+      this.lastPublishMs[leaf] = -1e9; // spacing is per connection
+    }
     for (const leaf of INBOUND_ENCRYPTED) this.sequencers[leaf].reset();
     this.secrets.reset();
     this.connectMessageId = newMessageId(this.crypto.randomBytes);
@@ -301,6 +311,7 @@ export class AisConnection {
     if (this.stateValue === 'stopped' || this.stateValue === 'waiting') return;
     this.log.warn(`connection ended: ${why}`);
     this.teardown(code, why);
+    if ((this.stateValue as ConnectionState) === 'stopped') return; // a callback during teardown stopped us
     const delayMs = backoffDelayMs(this.attempt++, this.options.reconnect ?? { minDelayMs: 1000, maxDelayMs: 60_000 }, this.options.random ?? Math.random);
     this.setState('waiting', `${why}; reconnecting in ${delayMs} ms`);
     this.timer = this.clock.setTimer(() => {

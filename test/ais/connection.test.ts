@@ -319,3 +319,26 @@ test("a second registered device can neither read nor inject into the first devi
     await bed.stop();
   }
 });
+
+test('a rotated key whose SecretRotated never reached the service is adopted when the device reconnects with it', async () => {
+  const bed = await new AisTestbed().start();
+  try {
+    // A long spacing holds SecretRotated in the device's queue; the service then ends the connection, so it is lost.
+    const d = bed.device('thing-1', { publishSpacingMs: 10_000 });
+    const seen: number[] = [];
+    d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
+    d.connection.start();
+    await until('ready', () => ready(d) && bed.service.deviceState('thing-1')?.synchronizedState !== undefined);
+    const newKey = bed.service.rotateSecret('thing-1')!;
+    await until('rotated on the device', () => d.rotatedKeys.length === 1);
+    bed.service.disconnect('thing-1', 'GOING_OFFLINE', 'lost before SecretRotated');
+    await until('ready again', () => d.states.filter((s) => s === 'ready').length === 2);
+    await until('the rotated key adopted', () => bed.serviceLog.lines.some((l) => /thing-1: event #0 opened with the rotated key whose SecretRotated never came; adopting it/.test(l)));
+    assert.deepEqual(bed.registry.get('thing-1')!.key, newKey);
+    bed.service.sendDirectives('thing-1', [{ name: 'Ping', payload: { n: 7 } }]);
+    await until('a directive under the new key', () => seen.length === 1);
+    assert.deepEqual(seen, [7]);
+  } finally {
+    await bed.stop();
+  }
+});
