@@ -10,8 +10,6 @@ export interface AisAccessOptions {
   /** The service's MQTT identity: may read and write every device's topics. */
   serviceClientId: string;
   servicePassword: string;
-  /** Whether a device client id may connect at all (registered). Default: any. */
-  isDevice?(clientId: string): boolean;
   /** Refusals are reported here (one line each). */
   onDenied?(line: string): void;
 }
@@ -33,9 +31,8 @@ export function aisAccessRules(rules: AisAccessOptions): Pick<AedesOptions, 'aut
         if (!ok) denied(`CONNECT as the service refused: bad credentials`);
         return done(ok ? null : Object.assign(new Error('bad service credentials'), { returnCode: 4 }), ok);
       }
-      const ok = rules.isDevice ? rules.isDevice(client.id) : true;
-      if (!ok) denied(`CONNECT from unregistered client ${client.id} refused`);
-      done(ok ? null : Object.assign(new Error('not registered'), { returnCode: 5 }), ok);
+      // Like AWS IoT, the broker lets any device identity in; the AIS service answers Connect from unregistered ones.
+      done(null, true);
     },
     authorizePublish: (client, packet, done) => {
       if (!client) return done(null);

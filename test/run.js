@@ -24,7 +24,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--test', '--test-reporter=tap', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+// --test-force-exit: a handle a failed test left open (a timer, a socket) must not hang the run.
+const child = spawn(process.execPath, ['--test', '--test-force-exit', '--test-reporter=tap', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
 let tail = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);

@@ -1,0 +1,177 @@
+// The device application's boot sequence, portable across hosts:
+//   a stored registration   → connect to AIS
+//   stored LWA credentials  → register (then connect)          (credentials from linking or a companion app)
+//   neither                 → code-based linking (then register, then connect)
+// A fatal connection error that means the registration is no longer valid (ENCRYPTION_ERROR, INVALID_CLIENT_ID)
+// drops the record and goes back to linking; a rotated key replaces the stored one before SecretRotated is sent.
+
+import type { Clock } from '../ports/clock.js';
+import type { Crypto } from '../ports/crypto.js';
+import type { HttpClient } from '../ports/http.js';
+import type { Logger } from '../ports/log.js';
+import type { SocketFactory, TlsOptions } from '../ports/socket.js';
+import type { Storage } from '../ports/storage.js';
+import { AisConnection, type AisConnectionOptions, type AisFatalError, type ConnectionState } from '../ais/connection.js';
+import type { EncryptionAlgorithm } from '../ais/keys.js';
+import { CodeBasedLinking, loadLinkCredentials, type CodePair } from '../ais/linking.js';
+import { deleteRegistration, loadRegistration, Registrar, saveRegistration, type Registration } from '../ais/registration.js';
+
+export const FIRMWARE_VERSION = '0.1.0';
+
+export interface DevicePorts {
+  clock: Clock;
+  log: Logger;
+  crypto: Crypto;
+  storage: Storage;
+  http: HttpClient;
+  socket: SocketFactory;
+}
+
+export interface DeviceConfig {
+  /** AWS IoT: account, Thing name (MQTT client id), endpoint host and the MQTT port and TLS to reach it. */
+  awsAccountId: string;
+  iotClientId: string;
+  iotEndpoint: string;
+  mqttPort: number;
+  mqttTls?: TlsOptions;
+  /** Login with Amazon: the product's security profile and this unit's serial number. */
+  lwa: { baseUrl: string; clientId: string; productId: string; deviceSerialNumber: string; tls?: TlsOptions };
+  registration: { baseUrl: string; tls?: TlsOptions; algorithm?: EncryptionAlgorithm };
+  locale?: string;
+  /** System capability mqtt.message.maxSizeInBytes. Default 8000. */
+  maxMessageBytes?: number;
+  trace?: boolean;
+  /** Test and demo tuning of the connection (timeouts, backoff). */
+  connection?: Partial<Pick<AisConnectionOptions, 'acknowledgeTimeoutMs' | 'reconnect' | 'gapTimeoutMs' | 'publishSpacingMs'>>;
+}
+
+export interface DeviceCallbacks {
+  /** Show the user code (display, LED pattern, companion app). */
+  onCode?(codePair: CodePair): void;
+  onStateChange?(state: DeviceState, detail?: string): void;
+  /** The device cannot go on by itself (a configuration fault). */
+  onStopped?(reason: string): void;
+}
+
+export type DeviceState = 'linking' | 'registering' | ConnectionState;
+
+export class Device {
+  connection: AisConnection | undefined;
+  private linking: CodeBasedLinking | undefined;
+  private registrar: Registrar | undefined;
+  private stateValue: DeviceState = 'stopped';
+
+  constructor(private readonly ports: DevicePorts, private readonly config: DeviceConfig, private readonly callbacks: DeviceCallbacks = {}) {
+    if (!config || typeof config.iotClientId !== 'string') throw new TypeError('Device needs config.iotClientId');
+  }
+
+  get state(): DeviceState {
+    return this.stateValue;
+  }
+
+  start(): void {
+    const registration = this.usableRegistration();
+    if (registration) return this.connect(registration);
+    if (loadLinkCredentials(this.ports.storage)) return this.register();
+    this.link();
+  }
+
+  stop(): void {
+    this.linking?.close();
+    this.registrar?.close();
+    this.connection?.close();
+    this.linking = this.registrar = this.connection = undefined;
+    this.setState('stopped');
+  }
+
+  private setState(state: DeviceState, detail?: string): void {
+    this.stateValue = state;
+    this.callbacks.onStateChange?.(state, detail);
+  }
+
+  /** The stored registration if it belongs to this configuration (a changed Thing or account means register again). */
+  private usableRegistration(): Registration | undefined {
+    const registration = loadRegistration(this.ports.storage);
+    if (!registration) return undefined;
+    const { awsAccountId, iotClientId, iotEndpoint } = this.config;
+    if (registration.awsAccountId === awsAccountId && registration.iotClientId === iotClientId && registration.iotEndpoint === iotEndpoint) return registration;
+    this.ports.log.warn(`stored registration is for ${registration.iotClientId}@${registration.iotEndpoint}, not ${iotClientId}@${iotEndpoint}; registering again`);
+    deleteRegistration(this.ports.storage);
+    return undefined;
+  }
+
+  private link(): void {
+    const { lwa } = this.config;
+    this.setState('linking');
+    this.linking = new CodeBasedLinking({
+      http: this.ports.http, clock: this.ports.clock, storage: this.ports.storage, log: this.ports.log.child('linking'),
+      clientId: lwa.clientId, productId: lwa.productId, deviceSerialNumber: lwa.deviceSerialNumber, lwaBaseUrl: lwa.baseUrl, tls: lwa.tls,
+      restartsOnInvalidCodePair: 3,
+      onCode: (pair) => {
+        this.ports.log.info(`to link this device, open ${pair.verificationUri} and enter the code ${pair.userCode}`);
+        this.callbacks.onCode?.(pair);
+      },
+      onLinked: () => {
+        this.linking = undefined;
+        this.register();
+      },
+      onError: (error) => this.stopped(`linking failed: ${error.message}`),
+    });
+    this.linking.start();
+  }
+
+  private register(): void {
+    const { awsAccountId, iotClientId, iotEndpoint, registration } = this.config;
+    this.setState('registering');
+    this.registrar = new Registrar({
+      http: this.ports.http, crypto: this.ports.crypto, storage: this.ports.storage, clock: this.ports.clock, log: this.ports.log.child('registration'),
+      baseUrl: registration.baseUrl, tls: registration.tls, algorithm: registration.algorithm, awsAccountId, iotClientId, iotEndpoint,
+      onRegistered: (record) => {
+        this.registrar = undefined;
+        this.connect(record);
+      },
+      onError: (error) => {
+        this.registrar = undefined;
+        if (error.action === 'relink') return this.link();
+        this.stopped(error.message);
+      },
+    });
+    this.registrar.start();
+  }
+
+  private connect(registration: Registration): void {
+    const { config, ports } = this;
+    const maxMessageBytes = config.maxMessageBytes ?? 8000;
+    this.connection = new AisConnection({
+      identity: { topicRoot: registration.topicRoot, clientId: registration.iotClientId, awsAccountId: registration.awsAccountId, key: registration.aesKey },
+      mqtt: { socket: ports.socket, host: config.iotEndpoint, port: config.mqttPort, tls: config.mqttTls },
+      clock: ports.clock, log: ports.log.child('ais'), crypto: ports.crypto, maxMessageBytes, trace: config.trace,
+      ...config.connection,
+      capabilities: () => [
+        { type: 'AisInterface', interface: 'System', version: '1.0',
+          configurations: { mqtt: { message: { maxSizeInBytes: maxMessageBytes } }, firmwareVersion: FIRMWARE_VERSION, locale: config.locale ?? 'en-US' } },
+        { type: 'AisInterface', interface: 'Clock', version: '1.0' },
+      ],
+      synchronizeState: () => ({ alerts: { allAlerts: [] } }),
+      onStateChange: (state, detail) => this.setState(state, detail),
+      onSecretRotated: (key) => saveRegistration(ports.storage, { ...registration, aesKey: key.slice() }),
+      onFatal: (error: AisFatalError) => {
+        this.connection?.close();
+        this.connection = undefined;
+        if (error.code === 'ENCRYPTION_ERROR' || error.code === 'INVALID_CLIENT_ID') {
+          ports.log.warn(`registration no longer valid (${error.code}); linking again`);
+          deleteRegistration(ports.storage);
+          return this.start();
+        }
+        this.stopped(error.message);
+      },
+    });
+    this.connection.start();
+  }
+
+  private stopped(reason: string): void {
+    this.ports.log.error(`device stopped: ${reason}`);
+    this.setState('stopped', reason);
+    this.callbacks.onStopped?.(reason);
+  }
+}

@@ -1,0 +1,92 @@
+// The device application against the whole emulated cloud, over real sockets: code-based linking, registration,
+// AIS connection; a reboot that skips straight to connecting; a rotated key that survives the reboot; and a
+// registration the cloud forgot, which sends the device back to linking.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodePorts } from '../../hosts/node/ports.js';
+import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
+import { loadLinkCredentials } from '../../src/ais/linking.js';
+import { loadRegistration } from '../../src/ais/registration.js';
+import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT, startCloud, type Cloud } from '../../simulator/cloud.js';
+import { until } from '../support/ais.js';
+import { captureLogger } from '../support/log.js';
+
+function config(cloud: Cloud, clientId: string): DeviceConfig {
+  return {
+    awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: cloud.iotEndpoint, mqttPort: cloud.mqttPort,
+    lwa: { baseUrl: cloud.httpUrl, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: `SN-${clientId}` },
+    registration: { baseUrl: cloud.httpUrl }, trace: true,
+    connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } },
+  };
+}
+
+function boot(dataDir: string, cfg: DeviceConfig, name: string) {
+  const { log, lines } = captureLogger(name);
+  const states: DeviceState[] = [];
+  const codes: string[] = [];
+  const device = new Device(nodePorts(dataDir, log), cfg, {
+    onStateChange: (s) => states.push(s),
+    onCode: (pair) => codes.push(pair.userCode),
+  });
+  booted.push(device);
+  device.start();
+  return { device, states, codes, lines, storage: nodePorts(dataDir, log).storage };
+}
+
+const booted: Device[] = [];
+after(() => { for (const device of booted) device.stop(); });
+
+test('a new device links, registers and connects; after a reboot it connects at once with its stored, rotated key', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ais-device-'));
+  const cloud = await startCloud({ pollIntervalMs: 100 });
+  try {
+    const first = boot(dataDir, config(cloud, 'kitchen-1'), 'kitchen-1');
+    await until('a user code', () => first.codes.length === 1);
+    assert.equal(cloud.lwa.approve(first.codes[0]), true);
+    await until('ready', () => first.device.state === 'ready' && cloud.service.deviceState('kitchen-1')?.synchronizedState !== undefined);
+    assert.deepEqual(first.states.slice(0, 3), ['linking', 'registering', 'connecting']);
+    assert.equal(loadLinkCredentials(first.storage), undefined, 'the refresh token is forgotten once registered');
+    const stored = loadRegistration(first.storage)!;
+    assert.deepEqual(new Uint8Array(cloud.registration.registry.get('kitchen-1')!.aesKey), stored.aesKey);
+
+    const newKey = cloud.service.rotateSecret('kitchen-1')!;
+    await until('the rotated key stored on the device', () => Buffer.from(loadRegistration(first.storage)!.aesKey).equals(Buffer.from(newKey)));
+    first.device.stop();
+
+    const second = boot(dataDir, config(cloud, 'kitchen-1'), 'kitchen-1');
+    await until('ready after reboot', () => second.device.state === 'ready');
+    assert.deepEqual(second.states.slice(0, 1), ['connecting'], 'no linking or registration after a reboot');
+    assert.equal(second.codes.length, 0);
+    await until('second connection synchronized', () => cloud.service.deviceState('kitchen-1')?.connections === 2);
+    assert.ok(!second.lines.some((l) => l.includes(Buffer.from(newKey).toString('base64'))), 'the key never appears in a log line');
+    second.device.stop();
+  } finally {
+    await cloud.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a device the cloud no longer knows (INVALID_CLIENT_ID) drops its registration and links again', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ais-device-'));
+  const cloud = await startCloud({ pollIntervalMs: 100 });
+  try {
+    const d = boot(dataDir, config(cloud, 'hall-1'), 'hall-1');
+    await until('a user code', () => d.codes.length === 1);
+    cloud.lwa.approve(d.codes[0]);
+    await until('ready', () => d.device.state === 'ready');
+    d.device.stop();
+    cloud.registration.registry.delete('hall-1');
+    const again = boot(dataDir, config(cloud, 'hall-1'), 'hall-1');
+    await until('linking again', () => again.codes.length === 1);
+    assert.equal(loadRegistration(again.storage), undefined);
+    assert.deepEqual(again.states.slice(0, 1), ['connecting']);
+    assert.ok(again.states.includes('linking'), again.states.join(' '));
+    again.device.stop();
+  } finally {
+    await cloud.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
