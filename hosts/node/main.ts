@@ -1,0 +1,40 @@
+// `npm run device`: the firmware on the Node host, against the emulator or another AIS endpoint.
+//   npm run device -- --cloud http://127.0.0.1:PORT --mqtt-port N [--client-id ID] [--account 000000000000]
+//                     [--data-dir DIR] [--provision] [--trace]
+// With --provision the companion-app endpoint accepts a refresh token instead of code-based linking.
+import { mkdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Device } from '../../src/app/device.js';
+import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../../simulator/cloud.js';
+import { loggerFromEnv } from './log.js';
+import { nodePorts } from './ports.js';
+import { showCodePair, startProvisioningServer } from './provisioning.js';
+
+const { values } = parseArgs({
+  options: {
+    cloud: { type: 'string' }, 'mqtt-port': { type: 'string' }, 'mqtt-host': { type: 'string' }, 'client-id': { type: 'string' },
+    account: { type: 'string' }, 'data-dir': { type: 'string' }, provision: { type: 'boolean' }, trace: { type: 'boolean' },
+  },
+});
+const log = loggerFromEnv('device');
+if (!values.cloud || !values['mqtt-port']) {
+  log.error('--cloud URL and --mqtt-port N are required (npm run emulator prints both)');
+  process.exit(2);
+}
+const clientId = values['client-id'] ?? 'node-device-1';
+const dataDir = values['data-dir'] ?? `.device-data/${clientId}`;
+mkdirSync(dataDir, { recursive: true });
+const ports = nodePorts(dataDir, log);
+const device = new Device(ports, {
+  awsAccountId: values.account ?? DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: values['mqtt-host'] ?? '127.0.0.1',
+  mqttPort: Number(values['mqtt-port']), trace: values.trace,
+  lwa: { baseUrl: values.cloud, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: clientId },
+  registration: { baseUrl: values.cloud },
+}, { onCode: (pair) => showCodePair(pair), onStopped: () => { process.exitCode = 1; } });
+
+if (values.provision) {
+  const server = await startProvisioningServer({ storage: ports.storage, log, onProvisioned: () => { void server.close(); device.start(); } });
+} else {
+  device.start();
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { device.stop(); process.exit(0); });

@@ -1,0 +1,53 @@
+// `npm run emulator`: the emulated AIS cloud as a long-running process for OEM development, with a small
+// operator console on stdin (approve user codes, list devices, rotate secrets, disconnect).
+//   npm run emulator -- [--data-dir DIR] [--http-port N] [--mqtt-port N] [--https-cert PEM --https-key PEM] [--trace]
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { loggerFromEnv } from '../hosts/node/log.js';
+import { startCloud } from './cloud.js';
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' }, 'http-port': { type: 'string' }, 'mqtt-port': { type: 'string' },
+    'https-cert': { type: 'string' }, 'https-key': { type: 'string' }, trace: { type: 'boolean' },
+  },
+});
+const log = loggerFromEnv('emulator');
+const cert = values['https-cert'];
+const key = values['https-key'];
+if ((cert === undefined) !== (key === undefined)) {
+  log.error('--https-cert and --https-key go together');
+  process.exit(2);
+}
+const cloud = await startCloud({
+  dataDir: values['data-dir'], trace: values.trace, log,
+  httpPort: values['http-port'] ? Number(values['http-port']) : 0, mqttPort: values['mqtt-port'] ? Number(values['mqtt-port']) : 0,
+  httpTls: cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : undefined,
+});
+
+const HELP = 'commands: codes | approve CODE | deny CODE | devices | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | quit';
+process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}\n${HELP}\n`);
+const console = createInterface({ input: process.stdin });
+console.on('line', (line) => {
+  const [command, arg, extra] = line.trim().split(/\s+/);
+  const say = (text: string) => process.stdout.write(`${text}\n`);
+  switch (command) {
+    case 'codes': return say(cloud.lwa.pendingUserCodes().join(' ') || '(no code waiting)');
+    case 'approve': return say(cloud.lwa.approve(arg ?? '') ? `approved ${arg}` : `no pending code ${arg}`);
+    case 'deny': return say(cloud.lwa.deny(arg ?? '') ? `denied ${arg}` : `no pending code ${arg}`);
+    case 'devices':
+      if (cloud.registration.registry.clientIds().length === 0) return say('(no device registered)');
+      for (const id of cloud.registration.registry.clientIds()) {
+        const state = cloud.service.deviceState(id);
+        say(`${id}: ${cloud.service.isConnected(id) ? 'connected' : 'offline'}, ${state?.connections ?? 0} connections, state ${JSON.stringify(state?.synchronizedState ?? null)}`);
+      }
+      return;
+    case 'rotate': return say(cloud.service.rotateSecret(arg ?? '') ? `RotateSecret sent to ${arg}` : `${arg} is not connected`);
+    case 'disconnect': return cloud.service.disconnect(arg ?? '', extra ?? 'GOING_OFFLINE', 'operator');
+    case 'quit': case 'exit': return void cloud.close().then(() => process.exit(0));
+    case '': case undefined: return;
+    default: return say(HELP);
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cloud.close().then(() => process.exit(0)));
