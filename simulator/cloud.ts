@@ -3,8 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Logger, silentSink } from '../src/ports/log.js';
+import type { TlsOptions } from '../src/ports/socket.js';
 import { AisService, type AisServiceOptions } from './ais/service.js';
 import { aisAccessRules, startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
+import { DEV_CA_PEM, DEV_SERVER_TLS } from './dev-pki.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
 import { LwaEmulator, type LwaClient } from './lwa.js';
 import { RegistrationService } from './registration.js';
@@ -12,8 +14,16 @@ import { RegistrationService } from './registration.js';
 export interface CloudOptions {
   /** Where the registry and LWA state persist; in memory when absent. */
   dataDir?: string;
-  /** HTTPS with this certificate (PEM); plain HTTP when absent, for local development only. */
-  httpTls?: { cert: string; key: string };
+  /**
+   * HTTPS certificate and key (PEM). Default: the development PKI (simulator/dev-pki), which devices trust
+   * through `Cloud.httpTrust`. 'plain' serves plain HTTP, for local development only.
+   */
+  httpTls?: { cert: string; key: string } | 'plain';
+  /**
+   * Use this broker (e.g. Debian mosquitto with mutual TLS and a per-CN ACL) instead of the embedded aedes;
+   * `tls` is the service's own client identity there.
+   */
+  externalBroker?: { host: string; port: number; tls?: TlsOptions; username?: string; password?: Uint8Array };
   httpPort?: number;
   mqttPort?: number;
   /** The AWS IoT endpoint devices register with and connect to. Default 127.0.0.1. */
@@ -30,12 +40,15 @@ export interface CloudOptions {
 export interface Cloud {
   /** Base URL of LWA and of AIS registration. */
   httpUrl: string;
+  /** The development CA for devices to trust, when the emulator serves HTTPS with it; else undefined (plain HTTP, or your own certificate). */
+  httpTrust: TlsOptions | undefined;
   mqttPort: number;
   iotEndpoint: string;
   lwa: LwaEmulator;
   registration: RegistrationService;
   service: AisService;
-  broker: EmbeddedBroker;
+  /** The embedded broker; undefined with an external one. */
+  broker: EmbeddedBroker | undefined;
   close(): Promise<void>;
 }
 
@@ -52,25 +65,32 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const registration = new RegistrationService({
     lwa, awsAccountIds: options.awsAccountIds ?? [DEMO_AWS_ACCOUNT], iotEndpoint, dataDir: options.dataDir, log: log.child('registration'),
   });
-  const http: RunningHttpServer = await startHttpServer({ port: options.httpPort, tls: options.httpTls, handlers: [lwa.handle, registration.handle] });
-  // The service's broker password is made per run; it never leaves this process.
-  const servicePassword = randomBytes(18).toString('base64');
-  const brokerLog = log.child('broker');
-  const broker = await startEmbeddedBroker(options.mqttPort ?? 0, aisAccessRules({
-    topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword,
-    onDenied: (line) => brokerLog.warn(line),
-  }));
-  const service = new AisService({
-    broker: { host: '127.0.0.1', port: broker.port, username: 'ais-service', password: new TextEncoder().encode(servicePassword) },
-    directory: registration.registry, log: log.child('service'), trace: options.trace, ...options.service,
-  });
+  const plain = options.httpTls === 'plain';
+  const httpTls = plain ? undefined : (options.httpTls as { cert: string; key: string } | undefined) ?? DEV_SERVER_TLS;
+  const http: RunningHttpServer = await startHttpServer({ port: options.httpPort, tls: httpTls, handlers: [lwa.handle, registration.handle] });
+  let broker: EmbeddedBroker | undefined;
+  let serviceBroker = options.externalBroker;
+  if (!serviceBroker) {
+    // The service's broker password is made per run; it never leaves this process.
+    const servicePassword = randomBytes(18).toString('base64');
+    const brokerLog = log.child('broker');
+    broker = await startEmbeddedBroker(options.mqttPort ?? 0, aisAccessRules({
+      topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword,
+      onDenied: (line) => brokerLog.warn(line),
+    }));
+    serviceBroker = { host: '127.0.0.1', port: broker.port, username: 'ais-service', password: new TextEncoder().encode(servicePassword) };
+  }
+  const service = new AisService({ broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace, ...options.service });
   await service.start();
-  log.info(`LWA and AIS registration on ${http.url}${options.httpTls ? '' : ' (plain HTTP: local development only)'}, MQTT on ${iotEndpoint}:${broker.port}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
+  const mqttPort = broker?.port ?? serviceBroker.port;
+  log.info(`LWA and AIS registration on ${http.url}${plain ? ' (plain HTTP: local development only)' : ' (development certificate)'}, `
+    + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? '' : ' (external broker)'}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
   return {
-    httpUrl: http.url, mqttPort: broker.port, iotEndpoint, lwa, registration, service, broker,
+    httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
+    mqttPort, iotEndpoint, lwa, registration, service, broker,
     close: async () => {
       service.close();
-      await broker.close();
+      await broker?.close();
       await http.close();
     },
   };

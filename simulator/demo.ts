@@ -19,8 +19,8 @@ let onReady: (() => void) | undefined;
 const clientId = 'demo-speaker-1';
 const device = new Device(nodePorts(dataDir, log.child(clientId)), {
   awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: cloud.iotEndpoint, mqttPort: cloud.mqttPort,
-  lwa: { baseUrl: cloud.httpUrl, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: 'DEMO-0001' },
-  registration: { baseUrl: cloud.httpUrl }, trace: true,
+  lwa: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: 'DEMO-0001' },
+  registration: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust }, trace: true,
   connection: { reconnect: { minDelayMs: 500, maxDelayMs: 5000 } },
 }, {
   onCode: (pair) => {

@@ -1,6 +1,7 @@
 // `npm run emulator`: the emulated AIS cloud as a long-running process for OEM development, with a small
 // operator console on stdin (approve user codes, list devices, rotate secrets, disconnect).
-//   npm run emulator -- [--data-dir DIR] [--http-port N] [--mqtt-port N] [--https-cert PEM --https-key PEM] [--trace]
+//   npm run emulator -- [--data-dir DIR] [--http-port N] [--mqtt-port N] [--https-cert PEM --https-key PEM | --plain-http] [--trace]
+// HTTPS uses the development certificate (simulator/dev-pki) unless another is given.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -10,7 +11,7 @@ import { startCloud } from './cloud.js';
 const { values } = parseArgs({
   options: {
     'data-dir': { type: 'string' }, 'http-port': { type: 'string' }, 'mqtt-port': { type: 'string' },
-    'https-cert': { type: 'string' }, 'https-key': { type: 'string' }, trace: { type: 'boolean' },
+    'https-cert': { type: 'string' }, 'https-key': { type: 'string' }, 'plain-http': { type: 'boolean' }, trace: { type: 'boolean' },
   },
 });
 const log = loggerFromEnv('emulator');
@@ -23,7 +24,7 @@ if ((cert === undefined) !== (key === undefined)) {
 const cloud = await startCloud({
   dataDir: values['data-dir'], trace: values.trace, log,
   httpPort: values['http-port'] ? Number(values['http-port']) : 0, mqttPort: values['mqtt-port'] ? Number(values['mqtt-port']) : 0,
-  httpTls: cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : undefined,
+  httpTls: values['plain-http'] ? 'plain' : cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : undefined,
 });
 
 const HELP = 'commands: codes | approve CODE | deny CODE | devices | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | quit';

@@ -2,10 +2,11 @@
 //   npm run device -- --cloud http://127.0.0.1:PORT --mqtt-port N [--client-id ID] [--account 000000000000]
 //                     [--data-dir DIR] [--provision] [--trace]
 // With --provision the companion-app endpoint accepts a refresh token instead of code-based linking.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Device } from '../../src/app/device.js';
 import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../../simulator/cloud.js';
+import { DEV_CA_PEM } from '../../simulator/dev-pki.js';
 import { loggerFromEnv } from './log.js';
 import { nodePorts } from './ports.js';
 import { showCodePair, startProvisioningServer } from './provisioning.js';
@@ -14,6 +15,7 @@ const { values } = parseArgs({
   options: {
     cloud: { type: 'string' }, 'mqtt-port': { type: 'string' }, 'mqtt-host': { type: 'string' }, 'client-id': { type: 'string' },
     account: { type: 'string' }, 'data-dir': { type: 'string' }, provision: { type: 'boolean' }, trace: { type: 'boolean' },
+    ca: { type: 'string' },
   },
 });
 const log = loggerFromEnv('device');
@@ -25,11 +27,13 @@ const clientId = values['client-id'] ?? 'node-device-1';
 const dataDir = values['data-dir'] ?? `.device-data/${clientId}`;
 mkdirSync(dataDir, { recursive: true });
 const ports = nodePorts(dataDir, log);
+// HTTPS to the emulator trusts its development CA unless another CA file is given.
+const trust = values.cloud.startsWith('https:') ? { ca: values.ca ? readFileSync(values.ca, 'utf8') : DEV_CA_PEM } : undefined;
 const device = new Device(ports, {
   awsAccountId: values.account ?? DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: values['mqtt-host'] ?? '127.0.0.1',
   mqttPort: Number(values['mqtt-port']), trace: values.trace,
-  lwa: { baseUrl: values.cloud, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: clientId },
-  registration: { baseUrl: values.cloud },
+  lwa: { baseUrl: values.cloud, tls: trust, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: clientId },
+  registration: { baseUrl: values.cloud, tls: trust },
 }, { onCode: (pair) => showCodePair(pair), onStopped: () => { process.exitCode = 1; } });
 
 if (values.provision) {

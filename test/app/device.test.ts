@@ -17,8 +17,8 @@ import { captureLogger } from '../support/log.js';
 function config(cloud: Cloud, clientId: string): DeviceConfig {
   return {
     awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: cloud.iotEndpoint, mqttPort: cloud.mqttPort,
-    lwa: { baseUrl: cloud.httpUrl, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: `SN-${clientId}` },
-    registration: { baseUrl: cloud.httpUrl }, trace: true,
+    lwa: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: `SN-${clientId}` },
+    registration: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust }, trace: true,
     connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } },
   };
 }
@@ -87,6 +87,33 @@ test('a device the cloud no longer knows (INVALID_CLIENT_ID) drops its registrat
     again.device.stop();
   } finally {
     await cloud.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('the cloud on an external mosquitto with mutual TLS: the device links, registers and connects with its own certificate', async (t) => {
+  const { mosquittoMissingHint, startMosquitto } = await import('../support/mosquitto.js');
+  const { createTestPki } = await import('../support/pki.js');
+  const missing = mosquittoMissingHint();
+  if (missing) {
+    if (process.env.CI === 'true') throw new Error(missing);
+    return t.skip(missing);
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'ais-device-'));
+  const pki = createTestPki({ dir: join(dataDir, 'pki'), clientNames: ['ais-service', 'porch-1'] });
+  const broker = await startMosquitto({ tls: { caPath: pki.ca.certPath, certPath: pki.server.certPath, keyPath: pki.server.keyPath }, serviceIdentity: 'ais-service' });
+  const tlsFor = (cn: string) => ({ ca: pki.ca.certPem, certificate: pki.client(cn).certPem, key: pki.client(cn).keyPem, serverName: 'localhost' });
+  const cloud = await startCloud({ pollIntervalMs: 100, externalBroker: { host: '127.0.0.1', port: broker.tlsPort!, tls: tlsFor('ais-service') } });
+  try {
+    assert.equal(cloud.broker, undefined, 'no embedded broker');
+    const d = boot(join(dataDir, 'device'), { ...config(cloud, 'porch-1'), mqttTls: tlsFor('porch-1') }, 'porch-1');
+    await until('a user code', () => d.codes.length === 1);
+    cloud.lwa.approve(d.codes[0]);
+    await until('ready through mosquitto', () => d.device.state === 'ready' && cloud.service.deviceState('porch-1')?.synchronizedState !== undefined);
+    d.device.stop();
+  } finally {
+    await cloud.close();
+    await broker.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
