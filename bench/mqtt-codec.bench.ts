@@ -72,11 +72,16 @@ await new Promise((r) => setImmediate(r));
 (client as unknown as { parser: MqttParser }).parser.push(generate({ cmd: 'connack', sessionPresent: false, returnCode: 0 }));
 // V8 keeps typed-array backing stores outside the JS heap, so allocation = heap growth + ArrayBuffer memory growth.
 const allocated = () => getHeapStatistics().used_heap_size + process.memoryUsage().arrayBuffers;
+// The least of three windows: V8's own work (JIT, feedback vectors) lands in some windows and is not the code's.
 function bytesPerCall(calls: number, body: () => void): number {
-  globalThis.gc!();
-  const before = allocated();
-  for (let i = 0; i < calls; i++) body();
-  return Math.max(0, (allocated() - before) / calls);
+  let least = Infinity;
+  for (let window = 0; window < 3; window++) {
+    globalThis.gc!();
+    const before = allocated();
+    for (let i = 0; i < calls; i++) body();
+    least = Math.min(least, Math.max(0, (allocated() - before) / calls));
+  }
+  return least;
 }
 const PUBLISHES = 20_000;
 for (let i = 0; i < 1000; i++) client.publish(TOPIC, PAYLOAD);
@@ -99,7 +104,7 @@ const lines = [
   `| decode, packets/s (1460-byte reads) | ${Math.round(ours.parse).toLocaleString('en-US')} | ${Math.round(theirsParse).toLocaleString('en-US')} | ${ratio(ours.parse, theirsParse)} |`,
   `| bytes allocated per PUBLISH on the client path, after warm-up | ${bytesPerPublish.toFixed(2)} | — | — |`,
   '',
-  `Allocation is the growth of V8's used heap plus ArrayBuffer memory over ${PUBLISHES.toLocaleString('en-US')} publishes with a 256 MB young generation (no collection in between); the same method reads ${copyBytes.toFixed(0)} bytes for a 640-byte \`slice()\`, so it sees allocation when there is some.`,
+  `Allocation is the growth of V8's used heap plus ArrayBuffer memory over ${PUBLISHES.toLocaleString('en-US')} publishes with a 256 MB young generation (no collection in between), the least of three windows; the same method reads ${copyBytes.toFixed(0)} bytes for a 640-byte \`slice()\`, so it sees allocation when there is some. Any figure under 16 bytes means no object per publish (the smallest JS object is larger): what remains is V8's own bookkeeping.`,
   '',
 ];
 mkdirSync(fromRoot('docs', 'figures'), { recursive: true });

@@ -129,20 +129,30 @@ function remainingLength(packet: Packet): number {
   }
 }
 
-/** Total encoded size of `packet` in bytes (validates it). */
-export function packetSize(packet: Packet): number {
+/** Remaining length of `packet`, validated, within the MQTT limit. */
+function checkedRemaining(packet: Packet): number {
   const remaining = remainingLength(packet);
   if (remaining > MAX_REMAINING_LENGTH) throw new RangeError(`packet of ${remaining} bytes exceeds the MQTT limit of ${MAX_REMAINING_LENGTH}`);
+  return remaining;
+}
+
+/** Total encoded size of `packet` in bytes (validates it). */
+export function packetSize(packet: Packet): number {
+  const remaining = checkedRemaining(packet);
   return 1 + varintSize(remaining) + remaining;
 }
 
 /** Writes `packet` into `out` at `offset`; returns the offset after it. */
 export function writePacket(packet: Packet, out: Uint8Array, offset = 0): number {
-  const remaining = remainingLength(packet);
-  if (remaining > MAX_REMAINING_LENGTH) throw new RangeError(`packet of ${remaining} bytes exceeds the MQTT limit of ${MAX_REMAINING_LENGTH}`);
+  const remaining = checkedRemaining(packet);
   if (offset + 1 + varintSize(remaining) + remaining > out.length) {
     throw new RangeError(`packet of ${1 + varintSize(remaining) + remaining} bytes does not fit in ${out.length - offset} bytes`);
   }
+  return writeChecked(packet, remaining, out, offset);
+}
+
+/** Writes a packet already validated, whose remaining length is `remaining`. */
+function writeChecked(packet: Packet, remaining: number, out: Uint8Array, offset: number): number {
   const type = PACKET_TYPES[packet.cmd];
   let flags = packet.cmd === 'publish'
     ? (packet.dup ? PUBLISH_DUP : 0) | (packet.qos << PUBLISH_QOS_SHIFT) | (packet.retain ? PUBLISH_RETAIN : 0)
@@ -212,8 +222,9 @@ export function writePacket(packet: Packet, out: Uint8Array, offset = 0): number
 
 /** Encodes `packet` into a new buffer of exactly its size. */
 export function generate(packet: Packet): Uint8Array {
-  const out = new Uint8Array(packetSize(packet));
-  writePacket(packet, out, 0);
+  const remaining = checkedRemaining(packet);
+  const out = new Uint8Array(1 + varintSize(remaining) + remaining);
+  writeChecked(packet, remaining, out, 0);
   return out;
 }
 
