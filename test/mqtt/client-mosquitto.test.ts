@@ -10,24 +10,13 @@ import { createSocket } from '../../hosts/node/socket.js';
 import { MqttClient } from '../../src/mqtt/client.js';
 import type { TlsOptions } from '../../src/ports/socket.js';
 import { captureLogger } from '../support/log.js';
+import { pause, until } from '../support/wait.js';
 import { mosquittoMissingHint, startMosquitto, type MosquittoBroker } from '../support/mosquitto.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const root = (id: string) => `$aws/alexa/ais/v1/${id}`;
 
-function until(what: string, predicate: () => boolean, timeoutMs = 8000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - start > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 10);
-    };
-    poll();
-  });
-}
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const missing = mosquittoMissingHint();
 if (missing && process.env.CI === 'true') throw new Error(missing);

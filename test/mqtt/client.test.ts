@@ -11,22 +11,12 @@ import type { Packet } from '../../src/mqtt/packets.js';
 import { AedesBroker } from '../support/aedes.js';
 import { recordingClock } from '../support/clock.js';
 import { captureLogger } from '../support/log.js';
+import { until } from '../support/wait.js';
 import { copyPacket } from './oracle.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
 
-function until(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - start > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
 
 function client(port: number, over: Partial<MqttClientOptions> = {}) {
   const received: { topic: string; payload: string; qos: number }[] = [];

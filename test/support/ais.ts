@@ -12,6 +12,7 @@ import { deriveServiceKey, generateServiceKeyPair } from '../../simulator/ais/cr
 import { AisService, type AisServiceOptions } from '../../simulator/ais/service.js';
 import type { TlsOptions } from '../../src/ports/socket.js';
 import { captureLogger } from './log.js';
+export { until } from './wait.js';
 import { startMosquitto, type MosquittoBroker } from './mosquitto.js';
 import { createTestPki, type TestPki } from './pki.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,17 +23,6 @@ export const crypto = createPortableCrypto((out) => { randomFillSync(out); });
 export const AWS_ACCOUNT = '123456789012';
 const SERVICE_PASSWORD = 'service-secret-for-tests';
 
-export function until(what: string, predicate: () => boolean, timeoutMs = 8000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - start > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
 
 export const CAPABILITIES = [
   { type: 'AisInterface', interface: 'System', version: '1.0', configurations: { mqtt: { message: { maxSizeInBytes: 8000 } }, firmwareVersion: '1', locale: 'en-US' } },
