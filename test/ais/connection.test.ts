@@ -42,8 +42,7 @@ test('directives are dispatched in order; an unknown one and a malformed body ar
     const d = bed.device('thing-1');
     const seen: string[] = [];
     d.connection.dispatcher.register('Ping', (directive, ctx) => seen.push(`${directive.payload?.n}@${ctx.sequenceNumber}/${ctx.index}`));
-    d.connection.start();
-    await until('ready', () => ready(d) && bed.service.deviceState('thing-1')?.synchronizedState !== undefined);
+    await bed.connectReady(d);
     bed.service.sendDirectives('thing-1', [{ name: 'Ping', payload: { n: 1 } }, { name: 'Frobnicate', payload: { extra: true } }, { name: 'Ping', payload: { n: 2, ignored: 'x' } }]);
     bed.service.sendRawDirectiveBody('thing-1', new TextEncoder().encode('{"directives": [ oops'));
     const exceptions = () => bed.service.deviceState('thing-1')!.exceptions;
@@ -121,8 +120,7 @@ test('Disconnect both ways: GOING_OFFLINE from the service brings a reconnect wi
   const bed = await new AisTestbed().start();
   try {
     const d = bed.device('thing-1');
-    d.connection.start();
-    await until('ready', () => ready(d) && bed.service.deviceState('thing-1')?.synchronizedState !== undefined);
+    await bed.connectReady(d);
     d.connection.sendEvent('Hello', { n: 1 });
     await until('event #1', () => trace(d.lines, /→ event #1 Hello/).length === 1);
     bed.service.disconnect('thing-1', 'GOING_OFFLINE', 'maintenance');
@@ -143,8 +141,7 @@ test('Disconnect ENCRYPTION_ERROR from the service stops the device so that it r
   const bed = await new AisTestbed().start();
   try {
     const d = bed.device('thing-1');
-    d.connection.start();
-    await until('ready', () => ready(d));
+    await bed.connectReady(d);
     bed.service.disconnect('thing-1', 'ENCRYPTION_ERROR', 'cannot decrypt');
     await until('fatal', () => d.fatal.length === 1);
     assert.equal(d.fatal[0].message, 'service sent Disconnect ENCRYPTION_ERROR: cannot decrypt');
@@ -169,8 +166,7 @@ test('the broker vanishes mid-session: the device reconnects with backoff and th
   const bed = await new AisTestbed().start();
   try {
     const d = bed.device('thing-1');
-    d.connection.start();
-    await until('ready', () => ready(d) && bed.service.deviceState('thing-1')?.synchronizedState !== undefined);
+    await bed.connectReady(d);
     const port = bed.broker.port;
     const rules = bed.broker.aedes;
     assert.ok(rules);
@@ -193,8 +189,7 @@ test('a gap in the directive sequence waits, then ends in Disconnect UNEXPECTED_
     const d = bed.device('thing-1');
     const seen: number[] = [];
     d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
-    d.connection.start();
-    await until('ready', () => ready(d) && bed.service.deviceState('thing-1')?.synchronizedState !== undefined);
+    await bed.connectReady(d);
     bed.service.faults.skip.add('directive');
     bed.service.sendDirectives('thing-1', [{ name: 'Ping', payload: { n: 1 } }]); // sent as #1, #0 never comes
     await until('disconnect and reconnect', () => d.states.filter((s) => s === 'ready').length === 2);
@@ -212,8 +207,7 @@ test('directives out of order within the window are delivered in order', async (
     const d = bed.device('thing-1');
     const seen: number[] = [];
     d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
-    d.connection.start();
-    await until('ready', () => ready(d));
+    await bed.connectReady(d);
     bed.service.faults.hold.add('directive');
     bed.service.sendDirectives('thing-1', [{ name: 'Ping', payload: { n: 1 } }]);
     bed.service.sendDirectives('thing-1', [{ name: 'Ping', payload: { n: 2 } }]);
@@ -231,8 +225,7 @@ test('a tampered directive ends the connection with Disconnect ENCRYPTION_ERROR 
     const d = bed.device('thing-1');
     const seen: number[] = [];
     d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
-    d.connection.start();
-    await until('ready', () => ready(d));
+    await bed.connectReady(d);
     bed.service.faults.corrupt.add('directive');
     bed.service.sendDirectives('thing-1', [{ name: 'Ping', payload: { n: 1 } }]);
     await until('reconnected', () => d.states.filter((s) => s === 'ready').length === 2);
@@ -263,8 +256,7 @@ test('a secret rotation switches keys at the announced sequence numbers in both 
     const events: number[] = [];
     d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
     bed.service['options'].onEvent = (_id, e) => { if (e.header.name === 'Tick') events.push(e.payload?.n as number); };
-    d.connection.start();
-    await until('ready', () => ready(d) && bed.service.deviceState('thing-1')?.synchronizedState !== undefined);
+    await bed.connectReady(d);
     const newKey = bed.service.rotateSecret('thing-1')!;
     for (let n = 1; n <= 3; n++) bed.service.sendDirectives('thing-1', [{ name: 'Ping', payload: { n } }]);
     await until('the rotation reached the device', () => d.rotatedKeys.length === 1 && seen.length === 3);
@@ -291,8 +283,7 @@ test("a second registered device can neither read nor inject into the first devi
     const d1 = bed.device('thing-1');
     const seen: string[] = [];
     d1.connection.dispatcher.register('Ping', (x) => seen.push(String(x.payload?.from)));
-    d1.connection.start();
-    await until('ready', () => ready(d1) && bed.service.deviceState('thing-1')?.synchronizedState !== undefined);
+    await bed.connectReady(d1);
     bed.register('thing-2');
     const { log } = captureLogger('thing-2-raw');
     const stolen: string[] = [];
@@ -327,8 +318,7 @@ test('a rotated key whose SecretRotated never reached the service is adopted whe
     const d = bed.device('thing-1', { publishSpacingMs: 10_000 });
     const seen: number[] = [];
     d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
-    d.connection.start();
-    await until('ready', () => ready(d) && bed.service.deviceState('thing-1')?.synchronizedState !== undefined);
+    await bed.connectReady(d);
     const newKey = bed.service.rotateSecret('thing-1')!;
     await until('rotated on the device', () => d.rotatedKeys.length === 1);
     bed.service.disconnect('thing-1', 'GOING_OFFLINE', 'lost before SecretRotated');

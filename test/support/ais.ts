@@ -12,7 +12,8 @@ import { deriveServiceKey, generateServiceKeyPair } from '../../simulator/ais/cr
 import { AisService, type AisServiceOptions } from '../../simulator/ais/service.js';
 import type { TlsOptions } from '../../src/ports/socket.js';
 import { captureLogger } from './log.js';
-export { until } from './wait.js';
+import { until } from './wait.js';
+export { until };
 import { startMosquitto, type MosquittoBroker } from './mosquitto.js';
 import { createTestPki, type TestPki } from './pki.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -122,6 +123,13 @@ export class AisTestbed {
     const device = { clientId, connection, states, lines, fatal, rotatedKeys, deviceKey };
     this.devices.push(device);
     return device;
+  }
+
+  /** Starts `device` and waits until it is ready and the service has its SynchronizeState. */
+  async connectReady(device: TestDevice): Promise<void> {
+    device.connection.start();
+    await until(`${device.clientId} ready and synchronized`, () => device.connection.state === 'ready'
+      && this.service.isConnected(device.clientId) && this.service.deviceState(device.clientId)?.synchronizedState !== undefined);
   }
 
   async stop(): Promise<void> {
