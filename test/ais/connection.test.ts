@@ -6,11 +6,18 @@ import { NodeClock } from '../../hosts/node/clock.js';
 import { createSocket } from '../../hosts/node/socket.js';
 import { MqttClient } from '../../src/mqtt/client.js';
 import { ENCRYPTION_ALGORITHMS } from '../../src/ais/keys.js';
-import { AisTestbed, AWS_ACCOUNT, until } from '../support/ais.js';
+import { AisTestbed, AWS_ACCOUNT, until, type TestDevice } from '../support/ais.js';
 import { captureLogger } from '../support/log.js';
 
 const ready = (d: { connection: { state: string } }) => d.connection.state === 'ready';
 const trace = (lines: string[], pattern: RegExp) => lines.filter((l) => pattern.test(l));
+
+/** The `n` of every Ping directive the device handles, in order. */
+function recordPings(device: TestDevice): number[] {
+  const seen: number[] = [];
+  device.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
+  return seen;
+}
 
 for (const algorithm of ENCRYPTION_ALGORITHMS) {
   test(`a device connects with ${algorithm}: Connect, Acknowledge, capabilities accepted, then SynchronizeState first`, async () => {
@@ -187,8 +194,7 @@ test('a gap in the directive sequence waits, then ends in Disconnect UNEXPECTED_
   const bed = await new AisTestbed().start();
   try {
     const d = bed.device('thing-1');
-    const seen: number[] = [];
-    d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
+    const seen = recordPings(d);
     await bed.connectReady(d);
     bed.service.faults.skip.add('directive');
     bed.service.sendDirectives('thing-1', [{ name: 'Ping', payload: { n: 1 } }]); // sent as #1, #0 never comes
@@ -205,8 +211,7 @@ test('directives out of order within the window are delivered in order', async (
   const bed = await new AisTestbed().start();
   try {
     const d = bed.device('thing-1');
-    const seen: number[] = [];
-    d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
+    const seen = recordPings(d);
     await bed.connectReady(d);
     bed.service.faults.hold.add('directive');
     bed.service.sendDirectives('thing-1', [{ name: 'Ping', payload: { n: 1 } }]);
@@ -223,8 +228,7 @@ test('a tampered directive ends the connection with Disconnect ENCRYPTION_ERROR 
   const bed = await new AisTestbed().start();
   try {
     const d = bed.device('thing-1');
-    const seen: number[] = [];
-    d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
+    const seen = recordPings(d);
     await bed.connectReady(d);
     bed.service.faults.corrupt.add('directive');
     bed.service.sendDirectives('thing-1', [{ name: 'Ping', payload: { n: 1 } }]);
@@ -316,8 +320,7 @@ test('a rotated key whose SecretRotated never reached the service is adopted whe
   try {
     // A long spacing holds SecretRotated in the device's queue; the service then ends the connection, so it is lost.
     const d = bed.device('thing-1', { publishSpacingMs: 10_000 });
-    const seen: number[] = [];
-    d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
+    const seen = recordPings(d);
     await bed.connectReady(d);
     const newKey = bed.service.rotateSecret('thing-1')!;
     await until('rotated on the device', () => d.rotatedKeys.length === 1);
