@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Builds xsrun (build/xs/xsrun) with make and the C compiler from the XS sources in node_modules.
+// Usage: node hosts/xs/build.mjs [--quiet]   (npm run build:xs)
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const xsrunPath = join(root, 'build', 'xs', 'xsrun');
+
+/** The C compiler and make, or a sentence saying what is missing. */
+export function toolchain() {
+  const cc = process.env.CC || 'cc';
+  const compiler = spawnSync(cc, ['--version'], { encoding: 'utf8' });
+  if (compiler.error || compiler.status !== 0) return { missing: `no C compiler (${cc})` };
+  const make = spawnSync('make', ['--version'], { encoding: 'utf8' });
+  if (make.error || make.status !== 0) return { missing: 'no make' };
+  return { cc, version: compiler.stdout.split('\n')[0] };
+}
+
+/** Runs make; resolves to the binary's path. `targets` defaults to xsrun; extra variables go to make. */
+export function buildXsrun({ quiet = false, targets = [], variables = {} } = {}) {
+  const tools = toolchain();
+  if (tools.missing) return Promise.reject(new Error(`cannot build xsrun: ${tools.missing}`));
+  const jobs = Math.max(1, Math.min(availableParallelism(), 8));
+  const args = ['-f', 'hosts/xs/Makefile', `-j${jobs}`, `CC=${tools.cc}`,
+    ...Object.entries(variables).map(([k, v]) => `${k}=${v}`), ...targets];
+  const started = Date.now();
+  if (!quiet) console.log(`xsrun: make ${args.join(' ')}  (${tools.version})`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('make', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let compiled = 0;
+    let errors = '';
+    child.stdout.on('data', (chunk) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.trim()) continue;
+        if (line.includes(' cc ')) compiled++;
+        if (!quiet) console.log(line);
+      }
+    });
+    child.stderr.on('data', (chunk) => { errors += chunk; if (!quiet) process.stderr.write(chunk); });
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`make failed (exit ${code})${quiet ? `:\n${errors}` : ''}`));
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const binary = targets.includes('embedded') ? join(root, 'build', 'xs', 'xsrun-embedded') : xsrunPath;
+      if (!quiet) {
+        const size = existsSync(binary) ? statSync(binary).size : 0;
+        console.log(`xsrun: ${compiled ? `${compiled} files compiled` : 'up to date'} in ${seconds} s: ${relative(root, binary)} (${size} bytes)`);
+      }
+      resolve(binary);
+    });
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  buildXsrun({ quiet: process.argv.includes('--quiet') }).catch((error) => {
+    console.error(error.message);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,51 @@
+/*
+ * Precompiled module bundle ("xsc-lite"): XS bytecode made on the host by this same engine build, read in
+ * place from memory (a file read at start, or a C array in flash), so a device never parses source.
+ *
+ * Layout, little-endian, every record 4-byte aligned:
+ *   "XSRB", u8 format = 1, u8 XS major, minor, patch, u8 sizeof(txID), u8 flags (1: line numbers,
+ *   2: CESU-8 strings), u16 0,
+ *   u32 alias count, u32 module count, then records:
+ *   u32 record bytes, u8 kind (1 alias, 2 module), u8 0, u16 name bytes (with its NUL), then
+ *     alias:  name (the specifier) NUL, key NUL
+ *     module: u32 code bytes, u32 symbols bytes, name (the key) NUL, padding to 4, code, symbols
+ * The bytecode depends on the engine version, sizeof(txID) and the string encoding (string literals are
+ * stored as the engine keeps strings); all three are checked when the bundle opens.
+ */
+#ifndef XR_BUNDLE_H
+#define XR_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define XR_BUNDLE_FORMAT 1
+#define XR_BUNDLE_HEADER 20
+#define XR_BUNDLE_LINES 1
+#define XR_BUNDLE_CESU8 2
+#define XR_RECORD_ALIAS 1
+#define XR_RECORD_MODULE 2
+
+typedef struct {
+	const char* name;
+	const char* key;             /* aliases */
+	const unsigned char* code;   /* modules */
+	uint32_t codeSize;
+	const unsigned char* symbols;
+	uint32_t symbolsSize;
+	uint8_t kind;
+} xrBundleRecord;
+
+/* Walks the records: start with offset 0; returns 0 at the end, -1 on a malformed record. */
+int xrBundleNext(const unsigned char* data, size_t size, size_t* offset, xrBundleRecord* record);
+
+static inline uint32_t xrRead32(const unsigned char* p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline uint16_t xrRead16(const unsigned char* p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+#endif
