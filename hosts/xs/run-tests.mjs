@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// Runs every portable test file on XS: build/test/**/*.portable.test.js (compiled by npm run build).
+// A portable test imports only node:test, node:assert/strict and src/ (checked here); it runs on Node
+// through test/run.js like any test, and here on xsrun with the node:test/assert shims of test/xs/.
+//
+// Each file runs as its own xsrun process, by default twice: from precompiled bytecode with the parser
+// disabled (the device path) and from source parsed by the machine. Prints each file's TAP indented,
+// one `ok`/`not ok` line per file and mode, then `# pass N` / `# fail N` over all tests.
+//
+// Usage: node hosts/xs/run-tests.mjs [--bytecode | --source] [filters...]
+// Without a C compiler the run is skipped (and fails under CI=true, like a skipped suite in test/run.js).
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { buildXsrun, root, toolchain, xsrunPath } from './build.mjs';
+import { importsOf, moduleGraph, SHIMS, writeMap } from './modules.mjs';
+
+const FILE_TIMEOUT_MS = 300_000;
+// The MCU creation settings of xsrun, except the JS stack: noble's AES-GCM and tweetnacl under the test
+// runner peak at 515 slots (measured), over the 512 an MCU build starts with. docs/xs-host.md.
+const MACHINE = ['--stack', '1024'];
+const MAP = 'build/xs/tests.map';
+const BUNDLE = 'build/xs/tests.xsb';
+
+const args = process.argv.slice(2);
+const modes = args.includes('--bytecode') ? ['bytecode'] : args.includes('--source') ? ['source'] : ['bytecode', 'source'];
+const filters = args.filter((a) => !a.startsWith('--'));
+
+function findTests(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return findTests(path);
+    return name.endsWith('.portable.test.js') ? [path] : [];
+  });
+}
+
+/** The convention: a portable test imports node:test, node:assert(/strict) and src/, nothing else. */
+export function conventionProblems(key, source) {
+  const problems = [];
+  for (const specifier of importsOf(source)) {
+    if (specifier in SHIMS) continue;
+    const target = specifier.startsWith('.') ? join(root, key, '..', specifier) : '';
+    if (!target || !relative(join(root, 'build', 'src'), target).match(/^[^.]/)) {
+      problems.push(`${key} imports ${specifier}: a portable test may import only node:test, node:assert/strict and src/`);
+    }
+  }
+  return problems;
+}
+
+function run(command, commandArgs, { timeoutMs = FILE_TIMEOUT_MS } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, commandArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => { stderr += `\nkilled after ${timeoutMs} ms`; child.kill('SIGKILL'); }, timeoutMs);
+    child.stdout.on('data', (c) => { stdout += c; });
+    child.stderr.on('data', (c) => { stderr += c; });
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+  });
+}
+
+const count = (text, name) => Number((text.match(new RegExp(`^# ${name} (\\d+)$`, 'm')) || [])[1] ?? NaN);
+
+async function main() {
+  const started = Date.now();
+  const tools = toolchain();
+  if (tools.missing) {
+    console.log(`# SKIP XS tests: ${tools.missing}`);
+    process.exit(process.env.CI === 'true' ? 1 : 0);
+  }
+  await buildXsrun({ quiet: true });
+
+  const files = findTests(join(root, 'build', 'test'))
+    .map((f) => relative(root, f).split('\\').join('/'))
+    .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+    .sort();
+  if (files.length === 0) {
+    console.error(`no portable tests under build/test match ${filters.join(' ') || '*'}: run npm run build first`);
+    process.exit(1);
+  }
+  const problems = files.flatMap((f) => conventionProblems(f, readFileSync(join(root, f), 'utf8')));
+  if (problems.length) {
+    console.error(problems.join('\n'));
+    process.exit(1);
+  }
+
+  const graph = moduleGraph(files);
+  writeMap(join(root, MAP), graph.aliases);
+  if (modes.includes('bytecode')) {
+    const compiled = await run(xsrunPath, ['--map', MAP, '--compile', BUNDLE, ...graph.keys]);
+    if (compiled.code !== 0) {
+      console.error(`precompiling failed:\n${compiled.stderr}`);
+      process.exit(1);
+    }
+  }
+
+  console.log('TAP version 13');
+  let number = 0;
+  const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, files: 0, failedFiles: 0 };
+  for (const file of files) {
+    for (const mode of modes) {
+      const xsArgs = [...MACHINE, ...(mode === 'bytecode' ? ['--bundle', BUNDLE] : ['--map', MAP]), file];
+      const fileStarted = Date.now();
+      const result = await run(xsrunPath, xsArgs);
+      const seconds = ((Date.now() - fileStarted) / 1000).toFixed(1);
+      const output = result.stdout;
+      const pass = count(output, 'pass');
+      const fail = count(output, 'fail');
+      const tests = count(output, 'tests');
+      console.log(`# Subtest: ${file} (${mode})`);
+      process.stdout.write(output.split('\n').filter((l) => l && l !== 'TAP version 13').map((l) => `    ${l}`).join('\n') + '\n');
+      if (result.stderr.trim()) process.stdout.write(result.stderr.trim().split('\n').map((l) => `    # stderr: ${l}`).join('\n') + '\n');
+      const finished = Number.isFinite(pass) && Number.isFinite(fail);
+      const okay = finished && fail === 0 && result.code === 0;
+      totals.files++;
+      if (finished) {
+        totals.tests += tests;
+        totals.pass += pass;
+        totals.fail += fail;
+        totals.skipped += count(output, 'skipped') || 0;
+        totals.todo += count(output, 'todo') || 0;
+      }
+      if (!okay) {
+        totals.failedFiles++;
+        // A crash or a non-zero exit with every test passing is still a failure, counted once.
+        if (!finished || fail === 0) totals.fail++;
+      }
+      const why = okay ? '' : !finished ? ` # no summary: exit ${result.code ?? result.signal}` : result.code !== 0 && fail === 0 ? ` # exit ${result.code}` : '';
+      console.log(`${okay ? 'ok' : 'not ok'} ${++number} - ${file} (${mode}, ${finished ? tests : '?'} tests, ${seconds} s)${why}`);
+    }
+  }
+  console.log(`1..${number}`);
+  console.log(`# files ${totals.files}`);
+  console.log(`# tests ${totals.tests}`);
+  console.log(`# pass ${totals.pass}`);
+  console.log(`# fail ${totals.fail}`);
+  console.log(`# skipped ${totals.skipped}`);
+  console.log(`# todo ${totals.todo}`);
+  console.log(`# duration_ms ${Date.now() - started}`);
+  const skipped = totals.skipped + totals.todo;
+  if (process.env.CI === 'true' && skipped > 0) {
+    console.error(`CI: ${skipped} XS test(s) skipped or todo; every suite must run in CI`);
+    process.exit(1);
+  }
+  process.exit(totals.fail > 0 || totals.failedFiles > 0 ? 1 : 0);
+}
+
+main().catch((error) => {
+  console.error(error.message);
+  process.exit(1);
+});
