@@ -1,0 +1,352 @@
+// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict and src/.
+// The MQTT 3.1.1 codec without the mqtt-packet oracle of codec.test.ts: fixtures with exact bytes (taken
+// from mqtt-packet 9 when written, one per packet type), malformed inputs with exact messages, round trips
+// of seeded random packets, any split of a stream, and mutated input that must never throw.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generate, packetSize, writePublish } from '../../src/mqtt/generate.js';
+import { MqttParser } from '../../src/mqtt/parser.js';
+import { MqttProtocolError, type Packet, type QoS } from '../../src/mqtt/packets.js';
+import { encodeUtf8, utf8Length } from '../../src/mqtt/utf8.js';
+
+const MAX = 4 * 1024 * 1024;
+
+const hex = (text: string): Uint8Array => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
+const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+/** xorshift32, seeded, so a failing random test replays from the seed in its message. */
+class Random {
+  private state: number;
+  constructor(readonly seed: number) { this.state = seed >>> 0 || 1; }
+  next(): number {
+    let x = this.state;
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    this.state = x;
+    return x / 0x1_0000_0000;
+  }
+  int(maxExclusive: number): number { return Math.floor(this.next() * maxExclusive); }
+  pick<T>(items: readonly T[]): T { return items[this.int(items.length)]; }
+  bytes(length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = this.int(256);
+    return out;
+  }
+}
+
+/** A fresh seed per run (Date is on every host); failures print it. */
+const SEED = (Date.now() % 0x7fffffff) || 1;
+
+/** A deep copy of what the parser hands out: its PUBLISH object and payload views are reused. */
+function copy<T>(value: T): T {
+  if (value instanceof Uint8Array) return value.slice() as unknown as T;
+  if (Array.isArray(value)) return value.map(copy) as unknown as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key]);
+    return out as T;
+  }
+  return value;
+}
+
+function parseAll(bytes: Uint8Array, splits?: Random, maxPacketBytes = MAX): { packets: Packet[]; errors: MqttProtocolError[] } {
+  const packets: Packet[] = [];
+  const errors: MqttProtocolError[] = [];
+  const parser = new MqttParser({ maxPacketBytes, onPacket: (p) => packets.push(copy(p)), onError: (e) => errors.push(e) });
+  if (!splits) parser.push(bytes);
+  else {
+    for (let pos = 0; pos < bytes.length;) {
+      const n = 1 + splits.int(splits.int(4) === 0 ? 3 : 700);
+      parser.push(bytes.subarray(pos, pos + n));
+      pos += n;
+    }
+  }
+  return { packets, errors };
+}
+
+const FIXTURES: [string, Packet, string][] = [
+  ['CONNECT, clean, keep-alive 60', { cmd: 'connect', clientId: 'device-1', keepalive: 60, clean: true },
+    '101400044d5154540402003c00086465766963652d31'],
+  ['CONNECT with user, password and a retained QoS 1 will', {
+    cmd: 'connect', clientId: 'c', keepalive: 300, clean: false, will: { topic: 'w/t', payload: ascii('bye'), qos: 1, retain: true },
+    username: 'user', password: ascii('pw'),
+  }, '102100044d51545404ec012c0001630003772f74000362796500047573657200027077'],
+  ['CONNACK, session present', { cmd: 'connack', sessionPresent: true, returnCode: 0 }, '20020100'],
+  ['CONNACK, not authorized', { cmd: 'connack', sessionPresent: false, returnCode: 5 }, '20020005'],
+  ['PUBLISH QoS 0', { cmd: 'publish', topic: 'a/b', payload: ascii('hi'), qos: 0, dup: false, retain: false, messageId: undefined },
+    '30070003612f626869'],
+  ['PUBLISH QoS 1, DUP, RETAIN, UTF-8 topic', { cmd: 'publish', topic: 'a/é', payload: Uint8Array.of(0, 255), qos: 1, dup: true, retain: true, messageId: 0x1234 },
+    '3b0a0004612fc3a9123400ff'],
+  ['PUBACK', { cmd: 'puback', messageId: 0x1234 }, '40021234'],
+  ['PUBREC', { cmd: 'pubrec', messageId: 1 }, '50020001'],
+  ['PUBREL (flags 2)', { cmd: 'pubrel', messageId: 2 }, '62020002'],
+  ['PUBCOMP, identifier 65535', { cmd: 'pubcomp', messageId: 65535 }, '7002ffff'],
+  ['SUBSCRIBE, two filters', { cmd: 'subscribe', messageId: 10, subscriptions: [{ topic: 'a/+', qos: 0 }, { topic: '#', qos: 1 }] },
+    '820c000a0003612f2b0000012301'],
+  ['SUBACK with a refusal', { cmd: 'suback', messageId: 10, granted: [0, 1, 128] }, '9005000a000180'],
+  ['UNSUBSCRIBE', { cmd: 'unsubscribe', messageId: 11, unsubscriptions: ['a/+', 'x'] }, 'a20a000b0003612f2b000178'],
+  ['UNSUBACK', { cmd: 'unsuback', messageId: 11 }, 'b002000b'],
+  ['PINGREQ', { cmd: 'pingreq' }, 'c000'],
+  ['PINGRESP', { cmd: 'pingresp' }, 'd000'],
+  ['DISCONNECT', { cmd: 'disconnect' }, 'e000'],
+];
+
+for (const [what, packet, bytes] of FIXTURES) {
+  test(`${what} encodes to ${bytes.length / 2} exact bytes and parses back, whole and one byte at a time`, () => {
+    const encoded = generate(packet);
+    assert.equal(toHex(encoded), bytes);
+    assert.equal(packetSize(packet), bytes.length / 2);
+    assert.deepEqual(parseAll(hex(bytes)).packets, [packet]);
+    const oneByOne: Packet[] = [];
+    const parser = new MqttParser({ maxPacketBytes: 1024, onPacket: (p) => oneByOne.push(copy(p)), onError: (e) => assert.fail(e) });
+    const wire = hex(bytes);
+    for (let i = 0; i < wire.length; i++) parser.push(wire.subarray(i, i + 1));
+    assert.deepEqual(oneByOne, [packet]);
+  });
+}
+
+test('a 200-byte PUBLISH payload takes a two-byte remaining length (0xcb 0x01)', () => {
+  const packet: Packet = { cmd: 'publish', topic: 't', payload: new Uint8Array(200).fill(7), qos: 0, dup: false, retain: false, messageId: undefined };
+  const bytes = generate(packet);
+  assert.equal(bytes.length, 206);
+  assert.equal(toHex(bytes.subarray(0, 8)), '30cb010001740707');
+  assert.deepEqual(parseAll(bytes).packets, [packet]);
+});
+
+const ALPHABET = ['a', 'b', 'z', '0', '9', '/', '-', '_', 'é', 'ß', '€', '中', '𝄞', '😀', '$', ' ', 'A'];
+const ALL_COMMANDS: Packet['cmd'][] = ['connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
+  'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect'];
+
+function randomText(r: Random, maxChars: number, minChars = 0): string {
+  const n = minChars + r.int(maxChars - minChars + 1);
+  let s = '';
+  for (let i = 0; i < n; i++) s += r.pick(ALPHABET);
+  return s;
+}
+
+function randomFilter(r: Random): string {
+  const parts: string[] = [];
+  for (let i = 1 + r.int(5); i > 0; i--) parts.push(r.int(6) === 0 ? '+' : randomText(r, 8, 1).replace(/\//g, 'x'));
+  if (r.int(4) === 0) parts.push('#');
+  return parts.join('/');
+}
+
+/** A random valid 3.1.1 packet; `remaining` asks a PUBLISH for that exact remaining length (payload filled, not random). */
+function randomPacket(r: Random, cmd: Packet['cmd'], remaining?: number): Packet {
+  const qos = r.int(3) as QoS;
+  const id = 1 + r.int(0xffff);
+  switch (cmd) {
+    case 'connect': {
+      const clientId = randomText(r, 23);
+      const p: Packet & { cmd: 'connect' } = { cmd, clientId, keepalive: r.int(0x10000), clean: clientId === '' || r.int(2) === 0 };
+      if (r.int(2)) p.will = { topic: randomText(r, 40, 1), payload: r.bytes(r.int(50)), qos: r.int(3) as QoS, retain: r.int(2) === 0 };
+      if (r.int(2)) {
+        p.username = randomText(r, 20);
+        if (r.int(2)) p.password = r.bytes(r.int(40));
+      }
+      return p;
+    }
+    case 'connack': return { cmd, sessionPresent: r.int(2) === 0, returnCode: r.int(6) };
+    case 'publish': {
+      const topic = remaining === undefined ? randomText(r, 40, 1) : 'edge/topic';
+      const header = 2 + utf8Length(topic) + (qos > 0 ? 2 : 0);
+      const payload = remaining === undefined ? r.bytes(r.pick([0, 1, r.int(200), r.int(2000), 640])) : new Uint8Array(remaining - header).fill(0x5a);
+      return { cmd, topic, payload, qos, dup: qos > 0 && r.int(2) === 0, retain: r.int(2) === 0, messageId: qos > 0 ? id : undefined };
+    }
+    case 'subscribe': return { cmd, messageId: id, subscriptions: Array.from({ length: 1 + r.int(4) }, () => ({ topic: randomFilter(r), qos: r.int(3) as QoS })) };
+    case 'suback': return { cmd, messageId: id, granted: Array.from({ length: 1 + r.int(5) }, () => r.pick([0, 1, 2, 128])) };
+    case 'unsubscribe': return { cmd, messageId: id, unsubscriptions: Array.from({ length: 1 + r.int(4) }, () => randomFilter(r)) };
+    case 'puback': case 'pubrec': case 'pubrel': case 'pubcomp': case 'unsuback': return { cmd, messageId: id };
+    default: return { cmd } as Packet;
+  }
+}
+
+test('random packets of every type survive generate and parse unchanged, at their computed size', () => {
+  const r = new Random(SEED);
+  let count = 0;
+  for (let round = 0; round < 30; round++) {
+    for (const cmd of ALL_COMMANDS) {
+      const packet = randomPacket(r, cmd);
+      const bytes = generate(packet);
+      const context = `seed ${SEED}, packet ${count} (${cmd})`;
+      assert.equal(bytes.length, packetSize(packet), context);
+      const { packets, errors } = parseAll(bytes);
+      assert.deepEqual(errors, [], context);
+      assert.deepEqual(packets, [packet], context);
+      count++;
+    }
+  }
+  assert.equal(count, 30 * 14);
+});
+
+test('remaining lengths at every varint edge (127/128/16383/16384/2097151/2097152) take 1 to 4 length bytes', () => {
+  const r = new Random(7);
+  for (const remaining of [127, 128, 16383, 16384, 2097151, 2097152]) {
+    const packet = randomPacket(r, 'publish', remaining);
+    const bytes = generate(packet);
+    const lengthBytes = remaining < 128 ? 1 : remaining < 16384 ? 2 : remaining < 2097152 ? 3 : 4;
+    assert.equal(bytes.length, 1 + lengthBytes + remaining, `remaining ${remaining}`);
+    assert.equal(bytes[lengthBytes] & 0x80, 0, `the last length byte of ${remaining} has no continuation bit`);
+    assert.deepEqual(parseAll(bytes).packets, [packet], `remaining ${remaining}`);
+  }
+});
+
+test('a stream of many packets parses the same under any split into reads', () => {
+  const r = new Random(SEED);
+  const expected: Packet[] = [];
+  for (let i = 0; i < 150; i++) expected.push(randomPacket(r, r.pick(ALL_COMMANDS)));
+  const parts = expected.map((p) => generate(p));
+  const stream = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => { stream.set(p, at); return at + p.length; }, 0);
+  for (let trial = 0; trial < 3; trial++) {
+    const { packets, errors } = parseAll(stream, new Random(SEED + trial));
+    assert.deepEqual(errors, []);
+    assert.equal(packets.length, expected.length, `seed ${SEED} trial ${trial}`);
+    assert.deepEqual(packets, expected, `seed ${SEED} trial ${trial}`);
+  }
+  const oneByOne: Packet[] = [];
+  const parser = new MqttParser({ maxPacketBytes: MAX, onPacket: (p) => oneByOne.push(copy(p)), onError: (e) => assert.fail(e) });
+  for (let i = 0; i < stream.length; i++) parser.push(stream.subarray(i, i + 1));
+  assert.deepEqual(oneByOne, expected, `seed ${SEED}, one byte at a time`);
+});
+
+test('writePublish writes the same bytes as generate for a pre-encoded topic and a partial payload buffer', () => {
+  const topic = '$aws/alexa/ais/v1/device-1/microphone';
+  const payload = new Uint8Array(1000).map((_, i) => i & 0xff);
+  const out = new Uint8Array(2048);
+  for (const qos of [0, 1] as const) {
+    const n = writePublish(out, encodeUtf8(topic), payload, 640, qos, 77, false, false);
+    const expected = generate({ cmd: 'publish', topic, payload: payload.subarray(0, 640), qos, dup: false, retain: false, messageId: qos ? 77 : undefined });
+    assert.deepEqual(out.subarray(0, n), expected);
+    assert.equal(n, 1 + 2 + 2 + topic.length + (qos ? 2 : 0) + 640);
+  }
+  assert.throws(() => writePublish(new Uint8Array(100), encodeUtf8(topic), payload, 640, 0, 0, false, false),
+    new RangeError('PUBLISH of 682 bytes does not fit in the 100-byte buffer'));
+});
+
+// Each malformed input, its exact error, and that nothing is delivered from the bad packet.
+const MALFORMED: [string, number[], string][] = [
+  ['a reserved packet type 0', [0x00, 0x00], 'reserved packet type 0 [MQTT-2.2.1]'],
+  ['a reserved packet type 15', [0xf0, 0x00], 'reserved packet type 15 [MQTT-2.2.1]'],
+  ['wrong SUBSCRIBE flags', [0x80, 0x00], 'SUBSCRIBE flags must be 2, got 0 [MQTT-2.2.2-2]'],
+  ['wrong PINGREQ flags', [0xc1, 0x00], 'PINGREQ flags must be 0, got 1 [MQTT-2.2.2-2]'],
+  ['a 5-byte remaining length', [0x30, 0xff, 0xff, 0xff, 0xff, 0x01], 'remaining length runs past 4 bytes [MQTT-2.2.3]'],
+  ['PUBLISH QoS 3', [0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01], 'PUBLISH QoS 3 is reserved [MQTT-3.3.1-4]'],
+  ['PUBLISH QoS 0 with DUP', [0x38, 0x03, 0x00, 0x01, 0x61], 'PUBLISH QoS 0 with DUP set [MQTT-3.3.1-2]'],
+  ['a PUBLISH topic with +', [0x30, 0x05, 0x00, 0x03, 0x61, 0x2f, 0x2b], 'PUBLISH topic name "a/+" holds a wildcard [MQTT-3.3.2-2]'],
+  ['a PUBLISH topic with #', [0x30, 0x03, 0x00, 0x01, 0x23], 'PUBLISH topic name "#" holds a wildcard [MQTT-3.3.2-2]'],
+  ['an empty PUBLISH topic', [0x30, 0x02, 0x00, 0x00], 'PUBLISH topic name is empty [MQTT-4.7.3-1]'],
+  ['invalid UTF-8 in a topic', [0x30, 0x04, 0x00, 0x02, 0xc3, 0x28], 'topic name is not well-formed UTF-8 or holds U+0000 [MQTT-1.5.3-1]'],
+  ['U+0000 in a topic', [0x30, 0x03, 0x00, 0x01, 0x00], 'topic name is not well-formed UTF-8 or holds U+0000 [MQTT-1.5.3-1]'],
+  ['an encoded surrogate in a topic', [0x30, 0x05, 0x00, 0x03, 0xed, 0xa0, 0x80], 'topic name is not well-formed UTF-8 or holds U+0000 [MQTT-1.5.3-1]'],
+  ['an overlong encoding in a topic', [0x30, 0x04, 0x00, 0x02, 0xc0, 0xaf], 'topic name is not well-formed UTF-8 or holds U+0000 [MQTT-1.5.3-1]'],
+  ['a topic length beyond the packet', [0x30, 0x03, 0x00, 0x05, 0x61], 'packet ends inside its topic name: 5 bytes needed, 1 left'],
+  ['a PUBLISH QoS 1 without its identifier', [0x32, 0x03, 0x00, 0x01, 0x61], 'packet ends inside its packet identifier: 2 bytes needed, 0 left'],
+  ['packet identifier 0', [0x40, 0x02, 0x00, 0x00], 'PUBACK packet identifier 0 [MQTT-2.3.1-1]'],
+  ['a PUBACK with extra bytes', [0x40, 0x03, 0x00, 0x01, 0x00], 'PUBACK has 1 bytes beyond its fields'],
+  ['a CONNACK with a reserved code', [0x20, 0x02, 0x00, 0x06], 'CONNACK return code 6 is reserved [MQTT-3.2.2.3]'],
+  ['a CONNACK with reserved flags', [0x20, 0x02, 0x02, 0x00], 'CONNACK reserved flags set: 2 [MQTT-3.2.2.1]'],
+  ['a SUBSCRIBE without filters', [0x82, 0x02, 0x00, 0x01], 'SUBSCRIBE without a topic filter [MQTT-3.8.3-3]'],
+  ['a SUBSCRIBE with QoS byte 3', [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x03], 'SUBSCRIBE requested QoS byte 3 is invalid [MQTT-3.8.3-4]'],
+  ['a SUBSCRIBE filter with # not last', [0x82, 0x08, 0x00, 0x01, 0x00, 0x03, 0x23, 0x2f, 0x61, 0x00], `SUBSCRIBE '#' must be a whole last level in "#/a" [MQTT-4.7.1-2]`],
+  ['a SUBACK with code 3', [0x90, 0x03, 0x00, 0x01, 0x03], 'SUBACK return code 3 is reserved [MQTT-3.9.3-2]'],
+  ['CONNECT from MQTT 3.1', [0x10, 0x0e, 0x00, 0x06, 0x4d, 0x51, 0x49, 0x73, 0x64, 0x70, 0x03, 0x02, 0x00, 0x3c, 0x00, 0x00],
+    'CONNECT protocol name "MQIsdp", expected "MQTT" [MQTT-3.1.2-1]'],
+  ['CONNECT with level 5', [0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x05, 0x02, 0x00, 0x3c, 0x00, 0x00], 'CONNECT protocol level 5, expected 4 [MQTT-3.1.2-2]'],
+  ['CONNECT with the reserved flag', [0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x03, 0x00, 0x3c, 0x00, 0x00], 'CONNECT reserved flag set [MQTT-3.1.2-3]'],
+  ['CONNECT with a password but no user name', [0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x42, 0x00, 0x3c, 0x00, 0x00],
+    'CONNECT password without user name [MQTT-3.1.2-22]'],
+  ['CONNECT with will QoS but no will', [0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x0a, 0x00, 0x3c, 0x00, 0x00],
+    'CONNECT will QoS or retain set without a will [MQTT-3.1.2-11]'],
+];
+
+for (const [what, bytes, message] of MALFORMED) {
+  test(`${what} is reported as "${message}" and delivers nothing`, () => {
+    const valid = generate({ cmd: 'pingresp' });
+    // A good packet before the bad one is delivered; nothing after the bad one is.
+    const { packets, errors } = parseAll(Uint8Array.from([...valid, ...bytes, ...valid]));
+    assert.deepEqual(packets, [{ cmd: 'pingresp' }]);
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof MqttProtocolError);
+    assert.equal(errors[0].name, 'MqttProtocolError');
+    assert.equal(errors[0].message, message);
+  });
+}
+
+test('a packet over maxPacketBytes is refused from its header, before its body is buffered', () => {
+  const packet = generate({ cmd: 'publish', topic: 't', payload: new Uint8Array(5000), qos: 0, dup: false, retain: false });
+  const errors: Error[] = [];
+  const parser = new MqttParser({ maxPacketBytes: 4096, onPacket: () => assert.fail('no packet expected'), onError: (e) => errors.push(e) });
+  parser.push(packet.subarray(0, 3)); // the fixed header only
+  assert.deepEqual(errors.map((e) => e.message), ['PUBLISH of 5006 bytes exceeds the maximum of 4096']);
+  assert.ok((parser as unknown as { pending: Uint8Array }).pending.length <= 5, 'nothing beyond the header was buffered');
+  parser.push(packet.subarray(3)); // further input after the error is ignored
+  assert.equal(errors.length, 1);
+});
+
+test('a truncated packet delivers nothing and waits for the rest; reset() drops it', () => {
+  const bytes = generate({ cmd: 'subscribe', messageId: 9, subscriptions: [{ topic: 'a/b', qos: 1 }] });
+  const packets: Packet[] = [];
+  const parser = new MqttParser({ maxPacketBytes: 1024, onPacket: (p) => packets.push(copy(p)), onError: (e) => assert.fail(e) });
+  parser.push(bytes.subarray(0, bytes.length - 1));
+  assert.deepEqual(packets, []);
+  parser.reset();
+  parser.push(bytes);
+  assert.deepEqual(packets, [{ cmd: 'subscribe', messageId: 9, subscriptions: [{ topic: 'a/b', qos: 1 }] }]);
+});
+
+test('generate refuses misuse with a TypeError or RangeError that says what was expected', () => {
+  const publish = (over: object) => ({ cmd: 'publish', topic: 'a', payload: new Uint8Array(0), qos: 0, dup: false, retain: false, ...over }) as Packet;
+  assert.throws(() => generate(publish({ topic: 'a/#' })), new RangeError('topic name "a/#" holds a wildcard [MQTT-3.3.2-2]'));
+  assert.throws(() => generate(publish({ qos: 3 })), new RangeError('qos must be 0, 1 or 2, got 3'));
+  assert.throws(() => generate(publish({ qos: 1 })), new RangeError('messageId must be an integer 1-65535, got undefined [MQTT-2.3.1-1]'));
+  assert.throws(() => generate(publish({ topic: 'x'.repeat(65536) })), new RangeError('topic is 65536 bytes of UTF-8; the limit is 65535'));
+  assert.throws(() => generate(publish({ topic: '\ud800' })), new RangeError('topic holds a lone UTF-16 surrogate'));
+  assert.throws(() => generate({ cmd: 'subscribe', messageId: 1, subscriptions: [] }), new RangeError('SUBSCRIBE needs at least one topic filter [MQTT-3.8.3-3]'));
+  assert.throws(() => generate({ cmd: 'connect', clientId: '', keepalive: 60, clean: false }),
+    new RangeError('an empty clientId needs a clean session [MQTT-3.1.3-7]'));
+  assert.throws(() => generate({ cmd: 'nope' } as unknown as Packet), new TypeError('unknown packet cmd "nope"'));
+});
+
+test('5,000 mutated packets never throw or grow the buffer past the limit; each stream ends in packets or one error', () => {
+  const r = new Random(SEED);
+  const maxPacketBytes = 8192;
+  const corpus: Uint8Array[] = [];
+  for (let i = 0; i < 100; i++) {
+    const p = randomPacket(r, r.pick(ALL_COMMANDS));
+    if (p.cmd === 'publish' && p.payload.length > 700) continue;
+    corpus.push(generate(p));
+  }
+  let errors = 0;
+  let delivered = 0;
+  for (let i = 0; i < 5000; i++) {
+    const base = r.pick(corpus);
+    let bytes: Uint8Array = base.slice();
+    const mutation = r.int(5);
+    if (mutation === 0) bytes[r.int(bytes.length)] ^= 1 << r.int(8);
+    else if (mutation === 1) bytes[r.int(bytes.length)] = r.int(256);
+    else if (mutation === 2) bytes = bytes.slice(0, r.int(bytes.length));
+    else if (mutation === 3) bytes = Uint8Array.from([...bytes, ...r.bytes(1 + r.int(8))]);
+    else bytes = r.bytes(1 + r.int(64));
+    let reported = 0;
+    const parser = new MqttParser({
+      maxPacketBytes,
+      onPacket: () => { delivered++; },
+      onError: (e) => { reported++; assert.ok(e instanceof MqttProtocolError && e.message.length > 0); },
+    });
+    try {
+      parser.push(bytes.subarray(0, bytes.length >> 1));
+      parser.push(bytes.subarray(bytes.length >> 1));
+    } catch (error) {
+      assert.fail(`seed ${SEED}, case ${i}: push threw ${error} for ${toHex(bytes)}`);
+    }
+    assert.ok(reported <= 1, `seed ${SEED}, case ${i}: ${reported} errors reported`);
+    assert.ok((parser as unknown as { pending: Uint8Array }).pending.length <= maxPacketBytes);
+    errors += reported;
+  }
+  // The mutations must exercise both outcomes.
+  assert.ok(errors > 500, `seed ${SEED}: only ${errors} malformed streams detected`);
+  assert.ok(delivered > 500, `seed ${SEED}: only ${delivered} packets delivered`);
+});
