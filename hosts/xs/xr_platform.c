@@ -442,6 +442,13 @@ static txScript* xrParse(txMachine* the, void* stream, txGetter getter, const ch
 
 static void xrThrowParseError(txMachine* the, xrParseError* error)
 {
+	/* Said here too, like a compiler would: the engine may report a later link error ("import x not
+	   found") for the importer instead of this one. */
+	fflush(stdout);
+	if (error->line)
+		fprintf(stderr, "%s:%d: error: %s\n", error->path, error->line, error->message);
+	else
+		fprintf(stderr, "%s: error: %s\n", error->path, error->message);
 	if (error->outOfMemory)
 		mxRangeError("%s: module rejected: %s (parser used %lu bytes, malloc cap %lu)", error->path,
 			error->message, (unsigned long)error->parserBytes, (unsigned long)xrAlloc.cap);
