@@ -44,7 +44,8 @@ export function buildXsrun({ quiet = false, targets = [], variables = {} } = {})
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`make failed (exit ${code})${quiet ? `:\n${errors}` : ''}`));
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      const binary = targets.includes('embedded') ? join(root, 'build', 'xs', 'xsrun-embedded') : xsrunPath;
+      const out = variables.STRINGS === 'utf8' ? join(root, 'build', 'xs', 'utf8') : join(root, 'build', 'xs');
+      const binary = join(out, targets.includes('embedded') ? 'xsrun-embedded' : 'xsrun');
       if (!quiet) {
         const size = existsSync(binary) ? statSync(binary).size : 0;
         console.log(`xsrun: ${compiled ? `${compiled} files compiled` : 'up to date'} in ${seconds} s: ${relative(root, binary)} (${size} bytes)`);

@@ -7,20 +7,23 @@
 // disabled (the device path) and from source parsed by the machine. Prints each file's TAP indented,
 // one `ok`/`not ok` line per file and mode, then `# pass N` / `# fail N` over all tests.
 //
-// Usage: node hosts/xs/run-tests.mjs [--bytecode | --source] [filters...]
+// Usage: node hosts/xs/run-tests.mjs [--bytecode | --source] [--utf8] [filters...]
+//   --utf8: on build/xs/utf8/xsrun, the XS string mode of a default Moddable device build (code points,
+//   not UTF-16 code units; hosts/xs/Makefile STRINGS=utf8) instead of ECMAScript's.
 // Without a C compiler the run is skipped (and fails under CI=true, like a skipped suite in test/run.js).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { buildXsrun, root, toolchain, xsrunPath } from './build.mjs';
+import { buildXsrun, root, toolchain } from './build.mjs';
 import { importsOf, moduleGraph, SHIMS, writeMap } from './modules.mjs';
 
 const FILE_TIMEOUT_MS = 300_000;
 // The MCU creation settings of xsrun, except the JS stack: noble's AES-GCM and tweetnacl under the test
 // runner peak at 515 slots (measured), over the 512 an MCU build starts with. docs/xs-host.md.
 const MACHINE = ['--stack', '1024'];
+const utf8 = process.argv.includes('--utf8');
 const MAP = 'build/xs/tests.map';
-const BUNDLE = 'build/xs/tests.xsb';
+const BUNDLE = utf8 ? 'build/xs/utf8/tests.xsb' : 'build/xs/tests.xsb';
 
 const args = process.argv.slice(2);
 const modes = args.includes('--bytecode') ? ['bytecode'] : args.includes('--source') ? ['source'] : ['bytecode', 'source'];
@@ -69,7 +72,7 @@ async function main() {
     console.log(`# SKIP XS tests: ${tools.missing}`);
     process.exit(process.env.CI === 'true' ? 1 : 0);
   }
-  await buildXsrun({ quiet: true });
+  const runner = utf8 ? await buildXsrun({ quiet: true, variables: { STRINGS: 'utf8' } }) : await buildXsrun({ quiet: true });
 
   const files = findTests(join(root, 'build', 'test'))
     .map((f) => relative(root, f).split('\\').join('/'))
@@ -88,7 +91,7 @@ async function main() {
   const graph = moduleGraph(files);
   writeMap(join(root, MAP), graph.aliases);
   if (modes.includes('bytecode')) {
-    const compiled = await run(xsrunPath, ['--map', MAP, '--compile', BUNDLE, ...graph.keys]);
+    const compiled = await run(runner, ['--map', MAP, '--compile', BUNDLE, ...graph.keys]);
     if (compiled.code !== 0) {
       console.error(`precompiling failed:\n${compiled.stderr}`);
       process.exit(1);
@@ -102,13 +105,13 @@ async function main() {
     for (const mode of modes) {
       const xsArgs = [...MACHINE, ...(mode === 'bytecode' ? ['--bundle', BUNDLE] : ['--map', MAP]), file];
       const fileStarted = Date.now();
-      const result = await run(xsrunPath, xsArgs);
+      const result = await run(runner, xsArgs);
       const seconds = ((Date.now() - fileStarted) / 1000).toFixed(1);
       const output = result.stdout;
       const pass = count(output, 'pass');
       const fail = count(output, 'fail');
       const tests = count(output, 'tests');
-      console.log(`# Subtest: ${file} (${mode})`);
+      console.log(`# Subtest: ${file} (${mode}${utf8 ? ', UTF-8 strings' : ''})`);
       process.stdout.write(output.split('\n').filter((l) => l && l !== 'TAP version 13').map((l) => `    ${l}`).join('\n') + '\n');
       if (result.stderr.trim()) process.stdout.write(result.stderr.trim().split('\n').map((l) => `    # stderr: ${l}`).join('\n') + '\n');
       const finished = Number.isFinite(pass) && Number.isFinite(fail);

@@ -79,6 +79,10 @@ const FIXTURES: [string, Packet, string][] = [
     '30070003612f626869'],
   ['PUBLISH QoS 1, DUP, RETAIN, UTF-8 topic', { cmd: 'publish', topic: 'a/é', payload: Uint8Array.of(0, 255), qos: 1, dup: true, retain: true, messageId: 0x1234 },
     '3b0a0004612fc3a9123400ff'],
+  // A character beyond the BMP: 4 bytes of UTF-8, two UTF-16 code units. XS's default (non-CESU-8) string
+  // mode counts it as one: npm run test:xs -- --utf8 shows what that breaks.
+  ['PUBLISH with a topic beyond the BMP', { cmd: 'publish', topic: 'a/\u{1F600}', payload: ascii('x'), qos: 0, dup: false, retain: false, messageId: undefined },
+    '30090006612ff09f988078'],
   ['PUBACK', { cmd: 'puback', messageId: 0x1234 }, '40021234'],
   ['PUBREC', { cmd: 'pubrec', messageId: 1 }, '50020001'],
   ['PUBREL (flags 2)', { cmd: 'pubrel', messageId: 2 }, '62020002'],
