@@ -85,7 +85,7 @@ test('timers, immediates and promise jobs run in the order Node runs them', { sk
     "queueMicrotask(() => log.push('queueMicrotask'));",
     "await null;",
     "log.push('after top-level await');",
-    "setTimeout(() => console.log(log.join('\\n')), 100);",
+    "setTimeout(() => console.log(log.join('\\n')), 300);",
   ].join('\n'));
   const node = spawnSync(process.execPath, [program], { cwd: fromRoot(), encoding: 'utf8' });
   const xs = xsrun([program]);
