@@ -58,6 +58,12 @@ export interface AisServiceOptions {
   windowSlots?: number;
   gapTimeoutMs?: number;
   trace?: boolean;
+  /**
+   * Microphone audioEncoder formats the service accepts in capabilities (§6). The public service documents
+   * only L16 (§5); the emulator also takes Opus by default, and a device declaring one it refuses is
+   * rejected and falls back (negative tests: ['AUDIO_L16_RATE_16000_CHANNELS_1']).
+   */
+  microphoneFormats?: string[];
   /** An event the control plane does not handle itself (the virtual device's business). */
   onEvent?(clientId: string, event: AisMessage): void;
   onMicrophone?(clientId: string, sequenceNumber: number, body: Buffer): void;
@@ -180,6 +186,17 @@ export class AisService {
     const session = this.sessions.get(clientId);
     if (!session?.connected) return false;
     this.sendEncrypted(clientId, session, 'speaker', body, undefined);
+    return true;
+  }
+
+  /**
+   * Speaker OVERRUN recovery (§3.5): the next sendSpeaker() carries `sequenceNumber` again, and the ones after
+   * it count on from there (the redrive; the device discarded that message and waits for it).
+   */
+  resendSpeakerFrom(clientId: string, sequenceNumber: number): boolean {
+    const session = this.sessions.get(clientId);
+    if (!session?.connected) return false;
+    session.counters.set('speaker', new SequenceCounter(sequenceNumber));
     return true;
   }
 
@@ -336,7 +353,7 @@ export class AisService {
       this.log.info(`${clientId}: capabilities ${code}${description ? `: ${description}` : ''}`);
     };
     if (session.sawEvent) return reply('CAPABILITIES_REJECTED', 'capabilities may only be published right after Acknowledge');
-    const problem = capabilitiesProblem(publish);
+    const problem = capabilitiesProblem(publish, this.options.microphoneFormats);
     if (problem) return reply('CAPABILITIES_REJECTED', problem);
     session.state.capabilities = publish.payload!.capabilities as Record<string, unknown>[];
     reply('CAPABILITIES_ACCEPTED');
@@ -426,7 +443,7 @@ export class AisService {
 }
 
 /** Why a capabilities Publish is not acceptable (§4.2, §6), or undefined. */
-export function capabilitiesProblem(publish: AisMessage): string | undefined {
+export function capabilitiesProblem(publish: AisMessage, microphoneFormats = ['AUDIO_L16_RATE_16000_CHANNELS_1', 'OPUS']): string | undefined {
   if (publish.header.name !== 'Publish') return `expected a Publish message, got ${publish.header.name}`;
   const list = publish.payload?.capabilities;
   if (!Array.isArray(list) || list.length === 0) return 'payload.capabilities must be a non-empty array';
@@ -437,6 +454,10 @@ export function capabilitiesProblem(publish: AisMessage): string | undefined {
     if (typeof cap.interface !== 'string' || !KNOWN_INTERFACES.includes(cap.interface)) return `capability ${i}: unknown interface ${JSON.stringify(cap.interface)}`;
     if (typeof cap.version !== 'string') return `capability ${i} (${cap.interface}): version must be a string`;
     if (seen.has(cap.interface)) return `capability ${cap.interface} is declared twice`;
+    if (cap.interface === 'Microphone') {
+      const format = (cap as { configurations?: { audioEncoder?: { format?: unknown } } }).configurations?.audioEncoder?.format;
+      if (format !== undefined && !microphoneFormats.includes(String(format))) return `Microphone audioEncoder format ${JSON.stringify(format)} is not supported (${microphoneFormats.join(', ')})`;
+    }
     seen.add(cap.interface);
   }
   if (!seen.has('System')) return 'the System capability is mandatory';

@@ -53,6 +53,13 @@ export function readU32(bytes: Uint8Array, at: number): number {
 
 /** Writes a u64 LE from a safe integer (stream offsets stay far below 2^53). */
 export function writeU64(out: Uint8Array, at: number, value: number): void {
+  if (value <= 0xffffffff) {
+    // The usual case, kept in small integers: the double arithmetic below allocates a heap number per call
+    // until the JIT optimises it (and always on XS).
+    writeU32(out, at, value);
+    writeU32(out, at + 4, 0);
+    return;
+  }
   const high = Math.floor(value / U32);
   writeU32(out, at, value - high * U32);
   writeU32(out, at + 4, high);
@@ -61,6 +68,7 @@ export function writeU64(out: Uint8Array, at: number, value: number): void {
 /** Reads a u64 LE; -1 when it exceeds Number.MAX_SAFE_INTEGER. */
 export function readU64(bytes: Uint8Array, at: number): number {
   const high = readU32(bytes, at + 4);
+  if (high === 0) return readU32(bytes, at); // small integers only (see writeU64)
   if (high > 0x1fffff) return -1;
   return high * U32 + readU32(bytes, at);
 }
@@ -138,6 +146,7 @@ export class BinaryReader {
   private bytes: Uint8Array = new Uint8Array(0);
   private position = 0;
   private end = 0;
+  private base = 0;
 
   /** @param knownTypes the types the topic defines (both topics define 0 and 1). */
   constructor(private readonly knownTypes: number = 2) {}
@@ -148,7 +157,7 @@ export class BinaryReader {
       throw new RangeError(`body ${start}+${length} expected within ${bytes.length} bytes`);
     }
     this.bytes = bytes;
-    this.position = start;
+    this.position = this.base = start;
     this.end = start + length;
     this.index = -1;
     this.error = undefined;
@@ -198,7 +207,7 @@ export class BinaryReader {
   }
 
   private fail(kind: BinaryErrorKind, at: number, detail: string): false {
-    this.error = new BinaryStreamError(kind, this.index, at, detail);
+    this.error = new BinaryStreamError(kind, this.index, at - this.base, detail); // positions within the body
     return false;
   }
 }

@@ -24,7 +24,7 @@ import {
   checkMessage, decodeJson, encodeJson, fromBase64, MalformedMessageError, message, newMessageId, parseMessageArray, type AisMessage,
 } from './message.js';
 import { SecretManager, type OutboundEncryptedTopic } from './rotation.js';
-import { SequenceCounter, Sequencer, type SequenceError } from './sequencer.js';
+import { SequenceCounter, sequenceDistance, Sequencer, type SequenceError } from './sequencer.js';
 import { DEVICE_INBOUND, deviceTopicPrefix, type TopicLeaf } from './topics.js';
 import { traceLine } from './trace.js';
 
@@ -77,6 +77,12 @@ export interface AisConnectionOptions {
   onException?(code: string, description: string): void;
   /** The connection stopped for good; the app must re-register or fix its configuration. */
   onFatal?(error: Error): void;
+  /**
+   * The service rejected the capabilities. Return true when capabilities() now gives a fallback set worth
+   * publishing (the microphone drops Opus for L16): the connection reconnects and publishes it, as the spec
+   * requires for a change (§4.2). Otherwise (or without this option) the rejection is fatal.
+   */
+  onCapabilitiesRejected?(description: string): boolean;
 }
 
 /** A reason the connection stopped and will not retry by itself. */
@@ -111,6 +117,8 @@ export class AisConnection {
   private readonly spacingMs: number;
   private readonly lastPublishMs: Record<OutboundEncryptedTopic, number> = { event: -1e9, microphone: -1e9, 'capabilities/publish': -1e9 };
   private readonly pendingEvents: AisMessage[] = [];
+  /** After a speaker OVERRUN, the number the service must resend; -1 when not waiting (§3.5). */
+  private speakerResendFrom = -1;
   private flushTimer: TimerHandle | undefined;
   private stateValue: ConnectionState = 'stopped';
   private timer: TimerHandle | undefined;
@@ -236,6 +244,18 @@ export class AisConnection {
     return this.publishEncrypted('microphone', body, length, undefined);
   }
 
+  /**
+   * Speaker OVERRUN recovery (§3.5, §7 gotcha 5), called from onSpeaker: the message numbered `sequenceNumber`
+   * did not fit and was discarded; the service resends from it. The speaker sequencer expects it again; until
+   * it comes, later messages inside the reorder window are held (a resent copy replaces a held one) and those
+   * beyond it are dropped instead of ending the connection, since the service keeps sending until it notices.
+   */
+  rewindSpeaker(sequenceNumber: number): void {
+    this.sequencers.speaker.rewind(sequenceNumber);
+    this.speakerResendFrom = sequenceNumber;
+    this.log.info(`speaker: waiting for the service to resend from #${sequenceNumber}`);
+  }
+
   /** Sends ExceptionEncountered about an inbound message (§4.3). */
   reportException(code: 'MALFORMED_MESSAGE' | 'INTERNAL_ERROR', description: string, topic?: string, sequenceNumber?: number, index?: number): void {
     const payload: Record<string, unknown> = { error: { code, description } };
@@ -270,6 +290,7 @@ export class AisConnection {
       this.lastPublishMs[leaf] = -1e9; // spacing is per connection
     }
     for (const leaf of INBOUND_ENCRYPTED) this.sequencers[leaf].reset();
+    this.speakerResendFrom = -1;
     this.secrets.reset();
     this.connectMessageId = newMessageId(this.crypto.randomBytes);
     const { awsAccountId, clientId } = this.options.identity;
@@ -393,6 +414,15 @@ export class AisConnection {
     }
     const seq = peekSequenceNumber(payload);
     if (seq < 0) return this.reportException('MALFORMED_MESSAGE', `${payload.length}-byte payload has no sequence number`, leaf);
+    if (leaf === 'speaker' && this.speakerResendFrom >= 0) {
+      const ahead = sequenceDistance(this.speakerResendFrom, seq);
+      if (ahead === 0) this.speakerResendFrom = -1;
+      else if (ahead <= this.sequencers.speaker.windowSlots) { /* held by the sequencer until the resend */ }
+      else {
+        if (this.log.enabled('debug')) this.log.debug(`speaker #${seq} dropped: waiting for the resend of #${this.speakerResendFrom}`);
+        return;
+      }
+    }
     this.sequencers[leaf].push(seq, payload);
   }
 
@@ -482,6 +512,9 @@ export class AisConnection {
       return this.synchronize();
     }
     const description = String(msg.payload?.description ?? '');
+    if (this.options.onCapabilitiesRejected?.(description)) {
+      return this.restart(`capabilities ${code || 'not accepted'}${description ? `: ${description}` : ''}; republishing a fallback set`);
+    }
     this.fatal(new AisFatalError(code || 'CAPABILITIES_REJECTED', `capabilities ${code || 'not accepted'}${description ? `: ${description}` : ''}`));
   }
 
