@@ -69,7 +69,7 @@ function uncaught(error) {
 const MAX_DELAY_MS = 2147483647;
 let sequence = 0;
 let referenced = 0;
-/** Pending timers, ordered by deadline then creation. */
+/** Pending timers, ordered by deadline, then by when they were scheduled. */
 const timers = [];
 const immediates = [];
 let activity = false;
@@ -87,7 +87,6 @@ class Timeout {
     this.referenced = true;
     this.pending = false;
     this.when = 0;
-    this.order = 0;
     referenced++;
     schedule(this);
   }
@@ -116,7 +115,6 @@ class Timeout {
 
 function schedule(timer) {
   timer.when = host.now() + timer.delayMs;
-  timer.order = ++sequence;
   timer.pending = true;
   let i = timers.length;
   while (i > 0 && (timers[i - 1].when > timer.when)) i--;
