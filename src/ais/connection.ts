@@ -249,6 +249,8 @@ export class AisConnection {
    * did not fit and was discarded; the service resends from it. The speaker sequencer expects it again; until
    * it comes, later messages inside the reorder window are held (a resent copy replaces a held one) and those
    * beyond it are dropped instead of ending the connection, since the service keeps sending until it notices.
+   * While messages are held the sequencer's gap timeout runs: a resend that never comes ends the connection
+   * with UNEXPECTED_SEQUENCE_NUMBER like any other gap (§3.5).
    */
   rewindSpeaker(sequenceNumber: number): void {
     this.sequencers.speaker.rewind(sequenceNumber);

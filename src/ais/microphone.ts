@@ -320,10 +320,14 @@ export class Microphone {
   }
 
   private opened(initiator: Record<string, unknown> | undefined): void {
-    this.setState('open');
     const payload: Record<string, unknown> = { profile: this.profile, offset: this.streamOffset };
     if (initiator !== undefined) payload.initiator = initiator;
-    this.connection.sendEvent('MicrophoneOpened', payload);
+    if (!this.connection.sendEvent('MicrophoneOpened', payload)) {
+      // Offline: the service cannot hear this turn; stay closed rather than stream into a failing publish.
+      this.log.warn('microphone not opened: the connection is not ready');
+      return this.setState('closed');
+    }
+    this.setState('open');
     this.log.info(`microphone open at ${this.streamOffset} (${this.encoder.format}, from frame ${this.nextFrame}, ${this.ring.framesWritten - this.nextFrame} frames held)`);
     this.startTimer();
   }

@@ -192,3 +192,19 @@ test('an emulator that refuses Opus rejects the capabilities; the device republi
     await stop();
   }
 });
+
+test('a tap while the connection is not ready does not open the microphone (nothing would reach the service)', async () => {
+  const recorder = new ServiceRecorder();
+  const bed = await new AisTestbed().start(recorder.options);
+  const d = voiceDevice(bed, 'thing-1', { initiator: 'TAP', speech: [chirp(500)] });
+  try {
+    await until('frames captured', () => d.microphone.capturedSamples > 0);
+    d.microphone.tap();
+    assert.equal(d.microphone.state, 'closed');
+    assert.ok(d.audioLines.includes('WARN [microphone] microphone not opened: the connection is not ready'), d.audioLines.join('\n'));
+    assert.equal(d.micPublishMs.length, 0);
+  } finally {
+    d.stop();
+    await bed.stop();
+  }
+});
