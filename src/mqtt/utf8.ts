@@ -1,43 +1,51 @@
 // UTF-8 for MQTT strings (§1.5.3) without TextEncoder/TextDecoder, which bare XS lacks.
 // Decoding rejects what §1.5.3 forbids: ill-formed sequences, surrogates, overlongs and U+0000.
 
+// Engines differ in what a string index counts: UTF-16 code units (V8, XS built with mxCESU8) or code points
+// (default Moddable device builds). codePointAt() reads a whole character in both; this says how far to step.
+const ASTRAL_UNITS = '\u{1F600}'.length;
+
 /** UTF-8 length of `text`, or -1 when it holds a lone surrogate (not encodable). */
 export function utf8Length(text: string): number {
   let length = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = 0; i < text.length;) {
+    const c = text.codePointAt(i)!;
     if (c < 0x80) length += 1;
     else if (c < 0x800) length += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      const d = text.charCodeAt(i + 1);
-      if (!(d >= 0xdc00 && d <= 0xdfff)) return -1;
+    else if (c < 0x10000) {
+      if (c >= 0xd800 && c <= 0xdfff) return -1;
+      length += 3;
+    } else {
       length += 4;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) return -1;
-    else length += 3;
+      i += ASTRAL_UNITS;
+      continue;
+    }
+    i++;
   }
   return length;
 }
 
 /** Writes `text` as UTF-8 at `offset`; returns the offset after it. The caller sized `out` with utf8Length. */
 export function writeUtf8(text: string, out: Uint8Array, offset: number): number {
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
+  for (let i = 0; i < text.length;) {
+    const c = text.codePointAt(i)!;
     if (c < 0x80) out[offset++] = c;
     else if (c < 0x800) {
       out[offset++] = 0xc0 | (c >> 6);
       out[offset++] = 0x80 | (c & 0x3f);
-    } else if (c >= 0xd800 && c <= 0xdbff) {
-      c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00);
+    } else if (c < 0x10000) {
+      out[offset++] = 0xe0 | (c >> 12);
+      out[offset++] = 0x80 | ((c >> 6) & 0x3f);
+      out[offset++] = 0x80 | (c & 0x3f);
+    } else {
       out[offset++] = 0xf0 | (c >> 18);
       out[offset++] = 0x80 | ((c >> 12) & 0x3f);
       out[offset++] = 0x80 | ((c >> 6) & 0x3f);
       out[offset++] = 0x80 | (c & 0x3f);
-    } else {
-      out[offset++] = 0xe0 | (c >> 12);
-      out[offset++] = 0x80 | ((c >> 6) & 0x3f);
-      out[offset++] = 0x80 | (c & 0x3f);
+      i += ASTRAL_UNITS;
+      continue;
     }
+    i++;
   }
   return offset;
 }
@@ -80,9 +88,7 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
       code = (code << 6) | (c & 0x3f);
     }
     if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return undefined;
-    text += code < 0x10000
-      ? String.fromCharCode(code)
-      : String.fromCharCode(0xd800 + ((code - 0x10000) >> 10), 0xdc00 + ((code - 0x10000) & 0x3ff));
+    text += String.fromCodePoint(code);
     i += need + 1;
   }
   return text;
