@@ -75,7 +75,10 @@ export class MqttNotConnectedError extends Error {
   }
 }
 
-type State = 'idle' | 'connecting' | 'awaiting-connack' | 'subscribing' | 'connected' | 'waiting' | 'closed';
+// Numbers, not strings: XS copies a string literal each time bytecode in RAM runs it, and publish() checks the
+// state on every call (measured: 32 B per publish on XS with string states).
+const IDLE = 0, CONNECTING = 1, AWAITING_CONNACK = 2, SUBSCRIBING = 3, CONNECTED = 4, WAITING = 5, CLOSED = 6;
+type State = typeof IDLE | typeof CONNECTING | typeof AWAITING_CONNACK | typeof SUBSCRIBING | typeof CONNECTED | typeof WAITING | typeof CLOSED;
 
 interface Outgoing {
   topic: string;
@@ -123,7 +126,7 @@ export class MqttClient {
   /** SUBACK code per filter from the latest restore. */
   private readonly restoredGrants = new Map<string, number>();
   private queuedBytes = 0;
-  private state: State = 'idle';
+  private state: State = IDLE;
   private socket: Socket | undefined;
   private timer: TimerHandle | undefined;
   private keepAliveTimer: TimerHandle | undefined;
@@ -159,7 +162,7 @@ export class MqttClient {
   }
 
   get connected(): boolean {
-    return this.state === 'connected' || this.state === 'subscribing';
+    return this.state === CONNECTED || this.state === SUBSCRIBING;
   }
 
   /** Messages and bytes waiting in the outgoing queue (offline + unacknowledged QoS 1). */
@@ -168,8 +171,8 @@ export class MqttClient {
   }
 
   connect(): void {
-    if (this.state === 'closed') throw new Error('MqttClient was ended; make a new one');
-    if (this.state !== 'idle') return;
+    if (this.state === CLOSED) throw new Error('MqttClient was ended; make a new one');
+    if (this.state !== IDLE) return;
     this.open();
   }
 
@@ -195,12 +198,12 @@ export class MqttClient {
     if (size > this.maxPacketBytes) {
       return this.refuse(new RangeError(`PUBLISH to ${topic} of about ${size} bytes exceeds maxPacketBytes ${this.maxPacketBytes}`), callback);
     }
-    if (this.state === 'connected' && qos === 0) {
+    if (this.state === CONNECTED && qos === 0) {
       this.send(writePublish(this.tx, topicBytes, payload, length, 0, 0, false, retain));
       if (callback) callback();
       return true;
     }
-    if (this.state !== 'connected' && this.options.queueWhileOffline === false) {
+    if (this.state !== CONNECTED && this.options.queueWhileOffline === false) {
       return this.refuse(new MqttNotConnectedError(`PUBLISH to ${topic}`), callback);
     }
     const queuedMessages = this.offline.length + this.inflight.size;
@@ -211,7 +214,7 @@ export class MqttClient {
     }
     const message: Outgoing = { topic, payload: payload.slice(0, length), qos, retain, messageId: 0, callback };
     this.queuedBytes += length;
-    if (this.state === 'connected') this.sendQueued(message, false);
+    if (this.state === CONNECTED) this.sendQueued(message, false);
     else this.offline.push(message);
     return true;
   }
@@ -249,10 +252,10 @@ export class MqttClient {
    * Queued publishes fail. Safe to call twice.
    */
   disconnect(): void {
-    if (this.state === 'closed') return;
+    if (this.state === CLOSED) return;
     if (this.connected) this.sendPacket({ cmd: 'disconnect' });
     this.closeSocket();
-    this.state = 'idle';
+    this.state = IDLE;
     const error = new MqttNotConnectedError('client disconnected;');
     this.failPending(error);
     for (const message of this.offline.splice(0)) message.callback?.(error);
@@ -262,7 +265,7 @@ export class MqttClient {
   /** disconnect(), for good: the client cannot connect again; waiting subscribe callbacks fail. Safe to call twice. */
   end(): void {
     this.disconnect();
-    this.state = 'closed';
+    this.state = CLOSED;
     const error = new MqttNotConnectedError('client ended;');
     for (const { callback } of this.pendingOffline.splice(0)) callback(error);
   }
@@ -273,7 +276,7 @@ export class MqttClient {
   }
 
   private open(): void {
-    this.state = 'connecting';
+    this.state = CONNECTING;
     this.parser.reset();
     const { host, port, tls } = this.options;
     this.log.info(`connecting to ${host}:${port}${tls ? ' over TLS' : ''} as ${this.options.clientId}`);
@@ -282,7 +285,7 @@ export class MqttClient {
       host, port, tls,
       onConnect: () => {
         if (socket !== this.socket) return;
-        this.state = 'awaiting-connack';
+        this.state = AWAITING_CONNACK;
         this.lastReceivedMs = this.clock.monotonicMs();
         this.sendPacket({
           cmd: 'connect', clientId: this.options.clientId, keepalive: this.keepAliveMs / 1000,
@@ -311,7 +314,7 @@ export class MqttClient {
 
   /** Ends the current connection after a failure and schedules a reconnect if allowed. */
   private drop(error: Error, why: string): void {
-    if (this.state === 'closed' || this.state === 'idle' || this.state === 'waiting') return;
+    if (this.state === CLOSED || this.state === IDLE || this.state === WAITING) return;
     const wasConnected = this.connected;
     if (wasConnected && this.clock.monotonicMs() - this.connectedSinceMs >= STABLE_CONNECTION_MS) this.attempt = 0;
     this.closeSocket();
@@ -319,17 +322,17 @@ export class MqttClient {
     const reconnect = this.options.reconnect ?? { minDelayMs: 1000, maxDelayMs: 60_000 };
     this.log.warn(`${why}: ${error.message}${wasConnected ? ' (connection lost)' : ''}`);
     if (reconnect === false) {
-      this.state = 'idle';
+      this.state = IDLE;
       this.options.onDisconnect?.(error, false);
       return;
     }
     const delayMs = backoffDelayMs(this.attempt, reconnect, this.random);
     this.attempt++;
-    this.state = 'waiting';
+    this.state = WAITING;
     this.log.info(`reconnecting in ${delayMs} ms (attempt ${this.attempt})`);
     this.timer = this.clock.setTimer(() => {
       this.timer = undefined;
-      if (this.state === 'waiting') this.open();
+      if (this.state === WAITING) this.open();
     }, delayMs);
     this.options.onDisconnect?.(error, true);
   }
@@ -422,7 +425,7 @@ export class MqttClient {
   }
 
   private onConnack(returnCode: number, sessionPresent: boolean): void {
-    if (this.state !== 'awaiting-connack') {
+    if (this.state !== AWAITING_CONNACK) {
       return this.drop(new MqttProtocolError('a second CONNACK', 'MQTT-3.2.0-1'), 'protocol violation');
     }
     if (returnCode !== 0) return this.drop(new MqttConnectionRefusedError(returnCode), 'connection refused');
@@ -436,7 +439,7 @@ export class MqttClient {
       this.keepAliveTimer = this.clock.setTimer(() => this.keepAlive(), tickMs, tickMs);
     }
     // Restore every subscription (one SUBSCRIBE per QoS), then flush the queue.
-    this.state = 'subscribing';
+    this.state = SUBSCRIBING;
     this.restoring = 0;
     const byQos: [string[], string[]] = [[], []];
     for (const [filter, qos] of this.subscriptions) byQos[qos as 0 | 1].push(filter);
@@ -450,7 +453,7 @@ export class MqttClient {
   }
 
   private becomeConnected(): void {
-    this.state = 'connected';
+    this.state = CONNECTED;
     // Subscriptions made while offline learn their fate now.
     for (const { filters, callback } of this.pendingOffline.splice(0)) {
       const granted = filters.map((f) => this.restoredGrants.get(f) ?? 0x80);
@@ -458,7 +461,7 @@ export class MqttClient {
       callback(refused.length ? new Error(`broker refused the subscription to ${refused.join(', ')}`) : undefined, granted);
     }
     for (const message of this.offline.splice(0)) {
-      if (this.state !== 'connected') break;
+      if (this.state !== CONNECTED) break;
       this.sendQueued(message, message.messageId !== 0);
     }
     this.options.onConnect?.(this.sessionPresent);
@@ -480,7 +483,7 @@ export class MqttClient {
     }
     if (pending.restore && granted) pending.filters.forEach((f, i) => this.restoredGrants.set(f, granted[i]));
     pending.callback?.(error, granted);
-    if (pending.restore && --this.restoring === 0 && this.state === 'subscribing') this.becomeConnected();
+    if (pending.restore && --this.restoring === 0 && this.state === SUBSCRIBING) this.becomeConnected();
   }
 
   private onPublish(packet: PublishPacket): void {
