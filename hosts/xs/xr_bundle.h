@@ -25,6 +25,13 @@
 #define XR_RECORD_ALIAS 1
 #define XR_RECORD_MODULE 2
 
+/* String literals in bytecode are in the engine's string encoding: a bundle says which. */
+#ifdef mxCESU8
+	#define XR_STRINGS XR_BUNDLE_CESU8
+#else
+	#define XR_STRINGS 0
+#endif
+
 typedef struct {
 	const char* name;
 	const char* key;             /* aliases */

@@ -8,9 +8,9 @@
  *
  * Run loop: drain promise jobs, then call the prelude's driver, which fires one due timer (returns 0),
  * says how long until the next one (ms), or -1 when nothing keeps the loop alive. Draining between two
- * timer callbacks reproduces Node's ordering. On an MCU the sleep is WFI or an RTOS wait.
+ * timer callbacks reproduces Node's ordering. The clock and the sleep are the platform's (xr_posix.c on
+ * Linux; on the Cortex-M image, SysTick and WFI in hosts/cortex-m/board.c).
  */
-#include <time.h>
 #include "xs.h"
 #include "xr_alloc.h"
 #include "xr_runner.h"
@@ -19,13 +19,6 @@
 static xsSlot xrDriver;
 static int xrHasDriver = 0;
 static int xrImportState = 0;
-
-static double xrMonotonicMs(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
-}
 
 /* Writes an engine string as UTF-8. With CESU-8 strings a character beyond U+FFFF is two 3-byte
    surrogates (ED A0..AF xx, ED B0..BF xx) and NUL is C0 80: join and undo them for the terminal. */
@@ -76,7 +69,7 @@ static void xr_writeError(xsMachine* the)
 
 static void xr_now(xsMachine* the)
 {
-	xsResult = xsNumber(xrMonotonicMs());
+	xsResult = xsNumber(xrClockMs());
 }
 
 static void xr_gc(xsMachine* the)
@@ -252,12 +245,8 @@ void xrRunLoop(xsMachine* the)
 			continue;
 		if (wait < 0)
 			break;
-		if (wait > 0) {
-			struct timespec delay;
-			delay.tv_sec = (time_t)(wait / 1000);
-			delay.tv_nsec = (long)((wait - (double)delay.tv_sec * 1000) * 1e6);
-			nanosleep(&delay, NULL);
-		}
+		if (wait > 0)
+			xrSleepMs(wait);
 	}
 }
 

@@ -16,4 +16,9 @@ const char* xrEngineVersion(void);
 /* "cesu8" (ECMAScript strings, mxCESU8) or "utf8" (XS's device default: code-point strings). */
 const char* xrStringMode(void);
 
+/* The platform's clock: xr_posix.c on Linux, the board file on an MCU. Monotonic milliseconds (any origin),
+   and an idle wait of about `ms` (the run loop's sleep until the next timer). */
+double xrClockMs(void);
+void xrSleepMs(double ms);
+
 #endif

@@ -57,11 +57,18 @@ int xrHasPromiseJobs(void* the);
 typedef void (*xrCallback)(void* the);
 void xrImport(void* the, const char* specifier, xrCallback onFulfilled, xrCallback onRejected);
 
+/* Adds a bare specifier to the alias table (the strings must outlive the machine). Returns 0 or -1. */
+int xrAddAlias(const char* specifier, const char* key);
+
+/* The compiler side (xr_compile.c; an image without the parser links xr_nocompile.c, where all refuse). */
 /* Aliases from a map file: lines "alias <specifier> <key>"; # comments. Returns 0 or prints and returns -1. */
 int xrLoadMap(const char* path);
-
 /* Parses each module key (a file path) and writes a bundle; optionally the same bytes as a C array. */
 int xrCompileBundle(void* the, const char* outPath, const char* cArrayPath, const char** keys, int count);
+/* 1 when the key names a readable source file. */
+int xrSourceExists(const char* key);
+/* Parses the source file of a module key: the engine's script, or an exception thrown in the machine. */
+void* xrLoadSource(void* the, const char* key);
 
 /* Checks a bundle and takes its alias table; returns 0 or prints why not and returns -1. */
 int xrOpenBundle(const unsigned char* data, size_t size);
