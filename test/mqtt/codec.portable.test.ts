@@ -354,3 +354,14 @@ test('5,000 mutated packets never throw or grow the buffer past the limit; each 
   assert.ok(errors > 500, `seed ${SEED}: only ${errors} malformed streams detected`);
   assert.ok(delivered > 500, `seed ${SEED}: only ${delivered} packets delivered`);
 });
+
+test('a packet with no body split across two reads is delivered when its last byte arrives, not with the next packet', () => {
+  for (const cmd of ['pingreq', 'pingresp', 'disconnect'] as const) {
+    const seen: string[] = [];
+    const parser = new MqttParser({ maxPacketBytes: 64, onPacket: (p) => seen.push(p.cmd), onError: (e) => assert.fail(e.message) });
+    const bytes = generate({ cmd });
+    parser.push(bytes.subarray(0, 1));
+    parser.push(bytes.subarray(1, 2));
+    assert.deepEqual(seen, [cmd]);
+  }
+});

@@ -1,3 +1,5 @@
+// Node-only codec tests: mqtt-packet as the oracle and the 100,000-mutation fuzz. Fixtures, malformed inputs and
+// splits are in codec.portable.test.ts, which runs on Node and on XS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqttPacket from 'mqtt-packet';
@@ -72,120 +74,6 @@ test('empty and 64 KiB payloads and multi-byte UTF-8 topics round trip', () => {
   }
 });
 
-test('a stream of many packets parses the same under any split into reads', () => {
-  const seed = testSeed();
-  const r = new Random(seed);
-  const expected: Packet[] = [];
-  for (let i = 0; i < 500; i++) expected.push(randomPacket(r, r.pick(ALL_COMMANDS)));
-  const stream = new Uint8Array(Buffer.concat(expected.map((p) => generate(p))));
-  for (let trial = 0; trial < 5; trial++) {
-    const { packets, errors } = parseAll(stream, new Random(seed + trial));
-    assert.deepEqual(errors, []);
-    assert.equal(packets.length, expected.length, `seed ${seed} trial ${trial}`);
-    assert.deepEqual(packets, expected, `seed ${seed} trial ${trial}`);
-  }
-  // One byte at a time is the hardest split.
-  const oneByOne: Packet[] = [];
-  const parser = new MqttParser({ maxPacketBytes: MAX, onPacket: (p) => oneByOne.push(copyPacket(p)), onError: (e) => assert.fail(e) });
-  for (let i = 0; i < stream.length; i++) parser.push(stream.subarray(i, i + 1));
-  assert.deepEqual(oneByOne, expected);
-});
-
-test('writePublish writes the same bytes as generate for a pre-encoded topic and a partial payload buffer', () => {
-  const topic = '$aws/alexa/ais/v1/device-1/microphone';
-  const payload = new Uint8Array(1000).map((_, i) => i & 0xff);
-  const out = new Uint8Array(2048);
-  for (const qos of [0, 1] as const) {
-    const n = writePublish(out, encodeUtf8(topic), payload, 640, qos, 77, false, false);
-    const expected = generate({ cmd: 'publish', topic, payload: payload.subarray(0, 640), qos, dup: false, retain: false, messageId: qos ? 77 : undefined });
-    assert.deepEqual(out.subarray(0, n), expected);
-  }
-  assert.throws(() => writePublish(new Uint8Array(100), encodeUtf8(topic), payload, 640, 0, 0, false, false),
-    new RangeError('PUBLISH of 682 bytes does not fit in the 100-byte buffer'));
-});
-
-// Each malformed input, its exact error, and that nothing is delivered from the bad packet.
-const MALFORMED: [string, number[], string][] = [
-  ['a reserved packet type 0', [0x00, 0x00], 'reserved packet type 0 [MQTT-2.2.1]'],
-  ['a reserved packet type 15', [0xf0, 0x00], 'reserved packet type 15 [MQTT-2.2.1]'],
-  ['wrong SUBSCRIBE flags', [0x80, 0x00], 'SUBSCRIBE flags must be 2, got 0 [MQTT-2.2.2-2]'],
-  ['wrong PINGREQ flags', [0xc1, 0x00], 'PINGREQ flags must be 0, got 1 [MQTT-2.2.2-2]'],
-  ['a 5-byte remaining length', [0x30, 0xff, 0xff, 0xff, 0xff, 0x01], 'remaining length runs past 4 bytes [MQTT-2.2.3]'],
-  ['PUBLISH QoS 3', [0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01], 'PUBLISH QoS 3 is reserved [MQTT-3.3.1-4]'],
-  ['PUBLISH QoS 0 with DUP', [0x38, 0x03, 0x00, 0x01, 0x61], 'PUBLISH QoS 0 with DUP set [MQTT-3.3.1-2]'],
-  ['a PUBLISH topic with +', [0x30, 0x05, 0x00, 0x03, 0x61, 0x2f, 0x2b], 'PUBLISH topic name "a/+" holds a wildcard [MQTT-3.3.2-2]'],
-  ['a PUBLISH topic with #', [0x30, 0x03, 0x00, 0x01, 0x23], 'PUBLISH topic name "#" holds a wildcard [MQTT-3.3.2-2]'],
-  ['an empty PUBLISH topic', [0x30, 0x02, 0x00, 0x00], 'PUBLISH topic name is empty [MQTT-4.7.3-1]'],
-  ['invalid UTF-8 in a topic', [0x30, 0x04, 0x00, 0x02, 0xc3, 0x28], 'topic name is not well-formed UTF-8 or holds U+0000 [MQTT-1.5.3-1]'],
-  ['U+0000 in a topic', [0x30, 0x03, 0x00, 0x01, 0x00], 'topic name is not well-formed UTF-8 or holds U+0000 [MQTT-1.5.3-1]'],
-  ['an encoded surrogate in a topic', [0x30, 0x05, 0x00, 0x03, 0xed, 0xa0, 0x80], 'topic name is not well-formed UTF-8 or holds U+0000 [MQTT-1.5.3-1]'],
-  ['an overlong encoding in a topic', [0x30, 0x04, 0x00, 0x02, 0xc0, 0xaf], 'topic name is not well-formed UTF-8 or holds U+0000 [MQTT-1.5.3-1]'],
-  ['a topic length beyond the packet', [0x30, 0x03, 0x00, 0x05, 0x61], 'packet ends inside its topic name: 5 bytes needed, 1 left'],
-  ['a PUBLISH QoS 1 without its identifier', [0x32, 0x03, 0x00, 0x01, 0x61], 'packet ends inside its packet identifier: 2 bytes needed, 0 left'],
-  ['packet identifier 0', [0x40, 0x02, 0x00, 0x00], 'PUBACK packet identifier 0 [MQTT-2.3.1-1]'],
-  ['a PUBACK with extra bytes', [0x40, 0x03, 0x00, 0x01, 0x00], 'PUBACK has 1 bytes beyond its fields'],
-  ['a CONNACK with a reserved code', [0x20, 0x02, 0x00, 0x06], 'CONNACK return code 6 is reserved [MQTT-3.2.2.3]'],
-  ['a CONNACK with reserved flags', [0x20, 0x02, 0x02, 0x00], 'CONNACK reserved flags set: 2 [MQTT-3.2.2.1]'],
-  ['a SUBSCRIBE without filters', [0x82, 0x02, 0x00, 0x01], 'SUBSCRIBE without a topic filter [MQTT-3.8.3-3]'],
-  ['a SUBSCRIBE with QoS byte 3', [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x03], 'SUBSCRIBE requested QoS byte 3 is invalid [MQTT-3.8.3-4]'],
-  ['a SUBSCRIBE filter with # not last', [0x82, 0x08, 0x00, 0x01, 0x00, 0x03, 0x23, 0x2f, 0x61, 0x00], `SUBSCRIBE '#' must be a whole last level in "#/a" [MQTT-4.7.1-2]`],
-  ['a SUBACK with code 3', [0x90, 0x03, 0x00, 0x01, 0x03], 'SUBACK return code 3 is reserved [MQTT-3.9.3-2]'],
-  ['CONNECT from MQTT 3.1', [0x10, 0x0e, 0x00, 0x06, 0x4d, 0x51, 0x49, 0x73, 0x64, 0x70, 0x03, 0x02, 0x00, 0x3c, 0x00, 0x00],
-    'CONNECT protocol name "MQIsdp", expected "MQTT" [MQTT-3.1.2-1]'],
-  ['CONNECT with level 5', [0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x05, 0x02, 0x00, 0x3c, 0x00, 0x00], 'CONNECT protocol level 5, expected 4 [MQTT-3.1.2-2]'],
-  ['CONNECT with the reserved flag', [0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x03, 0x00, 0x3c, 0x00, 0x00], 'CONNECT reserved flag set [MQTT-3.1.2-3]'],
-  ['CONNECT with a password but no user name', [0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x42, 0x00, 0x3c, 0x00, 0x00],
-    'CONNECT password without user name [MQTT-3.1.2-22]'],
-  ['CONNECT with will QoS but no will', [0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x0a, 0x00, 0x3c, 0x00, 0x00],
-    'CONNECT will QoS or retain set without a will [MQTT-3.1.2-11]'],
-];
-
-for (const [what, bytes, message] of MALFORMED) {
-  test(`${what} is reported as "${message}" and delivers nothing`, () => {
-    const valid = generate({ cmd: 'pingresp' });
-    // A good packet before the bad one is delivered; nothing after the bad one is.
-    const { packets, errors } = parseAll(Uint8Array.from([...valid, ...bytes, ...valid]));
-    assert.deepEqual(packets, [{ cmd: 'pingresp' }]);
-    assert.equal(errors.length, 1);
-    assert.ok(errors[0] instanceof MqttProtocolError);
-    assert.equal(errors[0].message, message);
-  });
-}
-
-test('a packet over maxPacketBytes is refused from its header, before its body is buffered', () => {
-  const packet = generate({ cmd: 'publish', topic: 't', payload: new Uint8Array(5000), qos: 0, dup: false, retain: false });
-  const errors: Error[] = [];
-  const parser = new MqttParser({ maxPacketBytes: 4096, onPacket: () => assert.fail('no packet expected'), onError: (e) => errors.push(e) });
-  parser.push(packet.subarray(0, 3)); // the fixed header only
-  assert.deepEqual(errors.map((e) => e.message), ['PUBLISH of 5006 bytes exceeds the maximum of 4096']);
-  assert.ok((parser as unknown as { pending: Uint8Array }).pending.length <= 5, 'nothing beyond the header was buffered');
-  parser.push(packet.subarray(3)); // further input after the error is ignored
-  assert.equal(errors.length, 1);
-});
-
-test('a truncated packet delivers nothing and waits for the rest; reset() drops it', () => {
-  const bytes = generate({ cmd: 'subscribe', messageId: 9, subscriptions: [{ topic: 'a/b', qos: 1 }] });
-  const packets: Packet[] = [];
-  const parser = new MqttParser({ maxPacketBytes: 1024, onPacket: (p) => packets.push(copyPacket(p)), onError: (e) => assert.fail(e) });
-  parser.push(bytes.subarray(0, bytes.length - 1));
-  assert.deepEqual(packets, []);
-  parser.reset();
-  parser.push(bytes);
-  assert.deepEqual(packets, [{ cmd: 'subscribe', messageId: 9, subscriptions: [{ topic: 'a/b', qos: 1 }] }]);
-});
-
-test('generate refuses misuse with a TypeError or RangeError that says what was expected', () => {
-  const publish = (over: object) => ({ cmd: 'publish', topic: 'a', payload: new Uint8Array(0), qos: 0, dup: false, retain: false, ...over }) as Packet;
-  assert.throws(() => generate(publish({ topic: 'a/#' })), new RangeError('topic name "a/#" holds a wildcard [MQTT-3.3.2-2]'));
-  assert.throws(() => generate(publish({ qos: 3 })), new RangeError('qos must be 0, 1 or 2, got 3'));
-  assert.throws(() => generate(publish({ qos: 1 })), new RangeError('messageId must be an integer 1-65535, got undefined [MQTT-2.3.1-1]'));
-  assert.throws(() => generate(publish({ topic: 'x'.repeat(65536) })), new RangeError('topic is 65536 bytes of UTF-8; the limit is 65535'));
-  assert.throws(() => generate(publish({ topic: '\ud800' })), new RangeError('topic holds a lone UTF-16 surrogate'));
-  assert.throws(() => generate({ cmd: 'subscribe', messageId: 1, subscriptions: [] }), new RangeError('SUBSCRIBE needs at least one topic filter [MQTT-3.8.3-3]'));
-  assert.throws(() => generate({ cmd: 'connect', clientId: '', keepalive: 60, clean: false }),
-    new RangeError('an empty clientId needs a clean session [MQTT-3.1.3-7]'));
-  assert.throws(() => generate({ cmd: 'nope' } as unknown as Packet), new TypeError('unknown packet cmd "nope"'));
-});
 
 test('100,000 mutated packets never throw, hang or grow the buffer past the limit; each stream ends in packets or one error', () => {
   const seed = testSeed();
@@ -227,15 +115,4 @@ test('100,000 mutated packets never throw, hang or grow the buffer past the limi
   // The mutations must actually exercise both outcomes.
   assert.ok(errors > 10_000, `only ${errors} malformed streams detected`);
   assert.ok(delivered > 10_000, `only ${delivered} packets delivered`);
-});
-
-test('a packet with no body split across two reads is delivered when its last byte arrives, not with the next packet', () => {
-  for (const cmd of ['pingreq', 'pingresp', 'disconnect'] as const) {
-    const packets: Packet[] = [];
-    const parser = new MqttParser({ maxPacketBytes: 64, onPacket: (p) => packets.push(copyPacket(p)), onError: (e) => assert.fail(e) });
-    const bytes = generate({ cmd });
-    parser.push(bytes.subarray(0, 1));
-    parser.push(bytes.subarray(1, 2));
-    assert.deepEqual(packets, [{ cmd }]);
-  }
 });
