@@ -50,3 +50,26 @@ test('the portability scan recognises each forbidden use', () => {
     assert.ok(FORBIDDEN.some(([p]) => p.test(sample)), `scan misses: ${sample}`);
   }
 });
+
+/** Every module specifier `entry` reaches through static imports inside src/ (bare specifiers are leaves). */
+function importGraph(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (!file.startsWith('/')) return;
+    for (const [statement, spec] of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\b[^'"]*from\s+['"]([^'"]+)['"]/gm)) {
+      if (/^(import|export) type\b/.test(statement)) continue; // erased by the compiler: loads nothing
+      visit(spec.startsWith('.') ? join(file, '..', spec.replace(/\.js$/, '.ts')) : spec);
+    }
+  };
+  visit(entry);
+  return seen;
+}
+
+test("an MCU's crypto (compose + key agreement + its native AES-GCM) never loads noble's AES tables (1.3 MB on XS)", () => {
+  const graph = importGraph(fromRoot('src', 'crypto', 'compose.ts'));
+  assert.ok(graph.has('tweetnacl'), 'the scan follows imports');
+  assert.deepEqual([...graph].filter((m) => m.startsWith('@noble/ciphers')), []);
+  assert.ok(importGraph(fromRoot('src', 'crypto', 'portable.ts')).has('@noble/ciphers/aes.js'), 'the scan sees noble where it is');
+});
