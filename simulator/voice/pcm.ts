@@ -253,3 +253,12 @@ export function bestAlignment(a: Int16Array, b: Int16Array, maxLag: number): { l
   }
   return best;
 }
+
+/** `samples` without the near-silent run (below `threshold`) at either end. */
+export function trimSilence(samples: Int16Array, threshold = 200): Int16Array {
+  let start = 0;
+  let end = samples.length;
+  while (start < end && Math.abs(samples[start]!) < threshold) start++;
+  while (end > start && Math.abs(samples[end - 1]!) < threshold) end--;
+  return samples.slice(start, end);
+}
