@@ -2,6 +2,8 @@
 //   a stored registration   → connect to AIS
 //   stored LWA credentials  → register (then connect)          (credentials from linking or a companion app)
 //   neither                 → code-based linking (then register, then connect)
+// With audio ports, the connection carries the Microphone and Speaker components: capture → microphone →
+// `microphone` topic, `speaker` topic → jitter buffer → Opus → audio out; barge-in closes the speaker first.
 // A fatal connection error that means the registration is no longer valid (ENCRYPTION_ERROR, INVALID_CLIENT_ID)
 // drops the record and goes back to linking; a rotated key replaces the stored one before SecretRotated is sent.
 
@@ -11,6 +13,11 @@ import type { HttpClient } from '../ports/http.js';
 import type { Logger } from '../ports/log.js';
 import type { SocketFactory, TlsOptions } from '../ports/socket.js';
 import type { Storage } from '../ports/storage.js';
+import type { AudioInFactory, AudioOutFactory } from '../ports/audio.js';
+import type { Opus } from '../ports/opus.js';
+import { Microphone, type MicrophoneInitiator } from '../ais/microphone.js';
+import { Speaker } from '../ais/speaker.js';
+import { Capture } from '../audio/capture.js';
 import { AisConnection, type AisConnectionOptions, type AisFatalError, type ConnectionState } from '../ais/connection.js';
 import type { EncryptionAlgorithm } from '../ais/keys.js';
 import { CodeBasedLinking, loadLinkCredentials, type CodePair } from '../ais/linking.js';
@@ -25,7 +32,12 @@ export interface DevicePorts {
   storage: Storage;
   http: HttpClient;
   socket: SocketFactory;
+  /** Microphone, loudspeaker and codec; without them the device runs the control plane only. */
+  audio?: { audioIn: AudioInFactory; audioOut: AudioOutFactory; opus: Opus };
 }
+
+/** Where the speaker volume persists across reboots (reported in SynchronizeState). */
+export const VOLUME_KEY = 'app.volume';
 
 export interface DeviceConfig {
   /** AWS IoT: account, Thing name (MQTT client id), endpoint host and the MQTT port and TLS to reach it. */
@@ -38,6 +50,8 @@ export interface DeviceConfig {
   lwa: { baseUrl: string; clientId: string; productId: string; deviceSerialNumber: string; tls?: TlsOptions };
   registration: { baseUrl: string; tls?: TlsOptions; algorithm?: EncryptionAlgorithm };
   locale?: string;
+  /** How the user opens the microphone (default TAP: a button). */
+  initiator?: MicrophoneInitiator;
   /** System capability mqtt.message.maxSizeInBytes. Default 8000. */
   maxMessageBytes?: number;
   trace?: boolean;
@@ -57,6 +71,10 @@ export type DeviceState = 'linking' | 'registering' | ConnectionState;
 
 export class Device {
   connection: AisConnection | undefined;
+  /** The voice components while connected with audio ports: the app's buttons call microphone.tap() and friends. */
+  microphone: Microphone | undefined;
+  speaker: Speaker | undefined;
+  private capture: Capture | undefined;
   private linking: CodeBasedLinking | undefined;
   private registrar: Registrar | undefined;
   private stateValue: DeviceState = 'stopped';
@@ -79,6 +97,7 @@ export class Device {
   stop(): void {
     this.linking?.close();
     this.registrar?.close();
+    this.closeVoice();
     this.connection?.close();
     this.linking = this.registrar = this.connection = undefined;
     this.setState('stopped');
@@ -151,11 +170,19 @@ export class Device {
         { type: 'AisInterface', interface: 'System', version: '1.0',
           configurations: { mqtt: { message: { maxSizeInBytes: maxMessageBytes } }, firmwareVersion: FIRMWARE_VERSION, locale: config.locale ?? 'en-US' } },
         { type: 'AisInterface', interface: 'Clock', version: '1.0' },
+        ...(this.microphone && this.speaker ? [this.microphone.capability(), this.speaker.capability()] : []),
       ],
-      synchronizeState: () => ({ alerts: { allAlerts: [] } }),
+      synchronizeState: () => (this.speaker ? { speaker: { volume: this.speaker.volume }, alerts: { allAlerts: [] } } : { alerts: { allAlerts: [] } }),
+      onCapabilitiesRejected: (description) => this.microphone?.capabilitiesRejected(description) ?? false,
+      onSpeaker: (seq, bytes, offset, length) => this.speaker?.receive(seq, bytes, offset, length),
+      onReady: () => {
+        this.microphone?.reset();
+        this.speaker?.reset();
+      },
       onStateChange: (state, detail) => this.setState(state, detail),
       onSecretRotated: (key) => saveRegistration(ports.storage, { ...registration, aesKey: key.slice() }),
       onFatal: (error: AisFatalError) => {
+        this.closeVoice();
         this.connection?.close();
         this.connection = undefined;
         if (error.code === 'ENCRYPTION_ERROR' || error.code === 'INVALID_CLIENT_ID') {
@@ -166,7 +193,33 @@ export class Device {
         this.stopped(error.message);
       },
     });
+    if (ports.audio) this.openVoice(ports.audio, this.connection, maxMessageBytes);
     this.connection.start();
+  }
+
+  private openVoice(audio: NonNullable<DevicePorts['audio']>, connection: AisConnection, maxMessageBytes: number): void {
+    const { ports } = this;
+    const stored = ports.storage.get(VOLUME_KEY);
+    const speaker = new Speaker({
+      connection, opus: audio.opus, audioOut: audio.audioOut, log: ports.log.child('speaker'),
+      volume: stored && stored.length === 1 ? stored[0] : undefined,
+      onVolumeChanged: (volume) => ports.storage.set(VOLUME_KEY, Uint8Array.of(volume)),
+    });
+    const microphone = new Microphone({
+      connection, clock: ports.clock, log: ports.log.child('microphone'), initiator: this.config.initiator ?? 'TAP',
+      opus: audio.opus, maxMessageBytes, bargeIn: speaker,
+    });
+    this.speaker = speaker;
+    this.microphone = microphone;
+    this.capture = new Capture({ audioIn: audio.audioIn, log: ports.log.child('capture'), onFrame: (frame, timeMs) => microphone.pushFrame(frame, timeMs) });
+    this.capture.start();
+  }
+
+  private closeVoice(): void {
+    this.capture?.close();
+    this.microphone?.close();
+    this.speaker?.close();
+    this.capture = this.microphone = this.speaker = undefined;
   }
 
   private stopped(reason: string): void {

@@ -117,3 +117,39 @@ test('the cloud on an external mosquitto with mutual TLS: the device links, regi
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('with audio ports the device declares Microphone and Speaker, reports its stored volume, and a tap streams its microphone to the cloud', async () => {
+  const { wavAudioIn, wavAudioOut } = await import('../../hosts/node/audio.js');
+  const { nodeOpus } = await import('../../hosts/node/opus.js');
+  const { parseBinaryBody } = await import('../../src/ais/binary.js');
+  const dataDir = mkdtempSync(join(tmpdir(), 'ais-device-'));
+  let uplinkBytes = 0;
+  const cloud = await startCloud({
+    pollIntervalMs: 100,
+    service: {
+      onMicrophone: (_id, _seq, body) => {
+        for (const entry of parseBinaryBody(body)) if (entry.type === 'audio') uplinkBytes += entry.audio.length;
+      },
+    },
+  });
+  try {
+    // One second of a 440 Hz tone as the user's speech.
+    const speech = Int16Array.from({ length: 16000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)));
+    const { log } = captureLogger('den-1');
+    const ports = { ...nodePorts(dataDir, log), audio: { audioIn: wavAudioIn({ samples: [speech], realtime: false }), audioOut: wavAudioOut({ realtime: false }), opus: nodeOpus } };
+    ports.storage.set('app.volume', Uint8Array.of(35));
+    const device = new Device(ports, config(cloud, 'den-1'), { onCode: (pair) => cloud.lwa.approve(pair.userCode) });
+    booted.push(device);
+    device.start();
+    await until('ready', () => device.state === 'ready' && cloud.service.deviceState('den-1')?.synchronizedState !== undefined);
+    const interfaces = cloud.service.deviceState('den-1')!.capabilities!.map((c) => c.interface);
+    assert.deepEqual(interfaces, ['System', 'Clock', 'Microphone', 'Speaker']);
+    assert.deepEqual(cloud.service.deviceState('den-1')!.synchronizedState, { speaker: { volume: 35 }, alerts: { allAlerts: [] } });
+    device.microphone!.tap();
+    await until('a second of microphone audio in the cloud', () => uplinkBytes >= 8000);
+    device.stop();
+  } finally {
+    await cloud.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
