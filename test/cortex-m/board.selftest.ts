@@ -1,0 +1,64 @@
+// The board under the firmware image, checked on the image itself (hosts/cortex-m/run-tests.mjs boots it
+// on QEMU's Cortex-M7): 32-bit slots, bytecode with no parser, the SysTick clock behind performance.now and
+// timers, wall time from the host, the hardware FPU through the engine's number formatting. The engine's
+// stack and heap limits abort a run, so they are run-tests.mjs's overrun checks, not tests here.
+// Not a portable suite: it states facts of the image, and Node never runs it (not a .test.js file).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+interface Host {
+  bytecode: boolean;
+  parseAllowed: boolean;
+  strings: string;
+  memory(): { slots: { bytes: number }; stack: { size: number } };
+}
+const host = (globalThis as unknown as { xsrun: Host }).xsrun;
+
+test('the image runs bytecode from flash with 16-byte slots (a 32-bit part) and CESU-8 strings', () => {
+  assert.equal(host.bytecode, true);
+  assert.equal(host.memory().slots.bytes, 16);
+  assert.equal(host.strings, 'cesu8');
+  assert.equal('\u{1F600}'.length, 2);
+});
+
+test('the image has no parser: eval and new Function are refused', () => {
+  assert.equal(host.parseAllowed, false);
+  const indirectEval = eval;
+  assert.throws(() => indirectEval('1 + 1'), SyntaxError);
+  assert.throws(() => new Function('return 1'), SyntaxError);
+});
+
+test('performance.now advances with SysTick, finer than a millisecond', () => {
+  const start = performance.now();
+  const readings = new Set<number>();
+  while (performance.now() - start < 3) readings.add(performance.now() % 1);
+  assert.ok(readings.size > 10, `${readings.size} distinct sub-millisecond readings in 3 ms`);
+});
+
+test('a 30 ms timeout fires after 30 ms of board time, and intervals keep their order', async () => {
+  const start = performance.now();
+  const order: string[] = [];
+  await new Promise<void>((resolve) => {
+    const interval = setInterval(() => { order.push('interval'); if (order.length === 3) clearInterval(interval); }, 5);
+    setTimeout(() => { order.push('timeout'); resolve(); }, 30);
+  });
+  const elapsed = performance.now() - start;
+  assert.ok(elapsed >= 30 && elapsed < 200, `${elapsed} ms`);
+  assert.deepEqual(order, ['interval', 'interval', 'interval', 'timeout']);
+});
+
+test('Date comes from the host clock read at boot (semihosting), not 1970', () => {
+  assert.ok(new Date().getUTCFullYear() >= 2024, new Date().toISOString());
+});
+
+test('numbers go through the hardware double-precision FPU and print exactly as on Node', () => {
+  assert.equal(String(0.1 + 0.2), '0.30000000000000004');
+  assert.equal(Math.sqrt(2).toString(), '1.4142135623730951');
+  assert.equal((1e21).toString(), '1e+21');
+  assert.equal((123.456).toFixed(1), '123.5');
+  assert.equal((2 ** 53 + 2).toString(), '9007199254740994');
+  assert.equal(Number.parseFloat('6.02214076e23'), 6.02214076e23);
+  assert.equal(Math.fround(1.1).toString(), '1.100000023841858');
+  assert.equal(Math.round(Math.sin(1) * 1e15), 841470984807897);
+  assert.equal(-0 === 0 && Object.is(-0 * 1, -0), true);
+});
