@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every portable test file on XS: build/test/**/*.portable.test.js (compiled by npm run build).
-// A portable test imports only node:test, node:assert/strict and src/ (checked here); it runs on Node
-// through test/run.js like any test, and here on xsrun with the node:test/assert shims of test/xs/.
+// A portable test imports only node:test, node:assert/strict, src/ and test/support/ helpers that import
+// only src/ and each other (checked here); it runs on Node through test/run.js like any test, and here on
+// xsrun with the node:test/assert shims of test/xs/.
 //
 // Each file runs as its own xsrun process, by default twice: from precompiled bytecode with the parser
 // disabled (the device path) and from source parsed by the machine. Prints each file's TAP indented,
@@ -38,15 +39,33 @@ function findTests(dir) {
   });
 }
 
-/** The convention: a portable test imports node:test, node:assert(/strict) and src/, nothing else. */
-export function conventionProblems(key, source) {
+const SRC = join(root, 'build', 'src');
+const SUPPORT = join(root, 'build', 'test', 'support');
+const within = (dir, target) => /^[^.]/.test(relative(dir, target));
+
+/**
+ * The convention: a portable test imports node:test, node:assert(/strict), src/ and helpers of test/support/;
+ * such a helper imports only src/ and other helpers of test/support/ (checked here, transitively), so that
+ * it is as portable as the tests that use it. moduleGraph loads the helpers like any relative import.
+ */
+export function conventionProblems(key, source, seen = new Set()) {
+  const helper = within(SUPPORT, join(root, key));
   const problems = [];
   for (const specifier of importsOf(source)) {
-    if (specifier in SHIMS) continue;
+    if (!helper && specifier in SHIMS) continue;
     const target = specifier.startsWith('.') ? join(root, key, '..', specifier) : '';
-    if (!target || !relative(join(root, 'build', 'src'), target).match(/^[^.]/)) {
-      problems.push(`${key} imports ${specifier}: a portable test may import only node:test, node:assert/strict and src/`);
+    if (target && within(SRC, target)) continue;
+    if (target && within(SUPPORT, target)) {
+      const next = relative(root, target).split('\\').join('/');
+      if (!seen.has(next) && existsSync(target)) {
+        seen.add(next);
+        problems.push(...conventionProblems(next, readFileSync(target, 'utf8'), seen));
+      }
+      continue;
     }
+    problems.push(helper
+      ? `${key} imports ${specifier}: a test/support helper of a portable test may import only src/ and test/support/`
+      : `${key} imports ${specifier}: a portable test may import only node:test, node:assert/strict, src/ and test/support/`);
   }
   return problems;
 }

@@ -1,4 +1,5 @@
-// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict and src/.
+// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
+// the portable helpers of test/support/.
 // The AIS envelope (ais-protocol.md §3.2) with the portable Crypto port: exact bytes for a fixed IV as
 // node:crypto made them when this file was written (envelope.test.ts checks them live), round trips,
 // every tampered byte, the legacy layout and the size checks.
@@ -6,25 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPortableCrypto } from '../../src/crypto/portable.js';
 import { ENVELOPE, Envelope, peekSequenceNumber } from '../../src/ais/envelope.js';
-import { decodeUtf8, encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { encodeUtf8 as utf8 } from '../../src/mqtt/utf8.js';
+import { hex, toHex, utf8Text as text } from '../support/bytes.js';
+import { randomSource } from '../support/random.js';
 
-const hex = (text: string): Uint8Array => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
-const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
-const utf8 = (text: string): Uint8Array => encodeUtf8(text);
-const text = (bytes: Uint8Array): string | undefined => decodeUtf8(bytes, 0, bytes.length);
-
-/** xorshift32 bytes: a reproducible stand-in for the host's random source. */
-function randomSource(seed: number): (out: Uint8Array) => void {
-  let state = seed >>> 0 || 1;
-  return (out) => {
-    for (let i = 0; i < out.length; i++) {
-      state ^= state << 13; state >>>= 0;
-      state ^= state >>> 17;
-      state ^= state << 5; state >>>= 0;
-      out[i] = state & 0xff;
-    }
-  };
-}
 const random = randomSource(0x5eed);
 const randomBytes = (n: number) => { const b = new Uint8Array(n); random(b); return b; };
 const crypto = createPortableCrypto(random);

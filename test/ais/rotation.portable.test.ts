@@ -1,4 +1,5 @@
-// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict and src/.
+// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
+// the portable helpers of test/support/.
 // Secret rotation (ais-protocol.md §3.6) of src/ais/rotation.ts. The service side is a second portable
 // Envelope here (rotation.test.ts uses the emulator's crypto on Node): the point is which key each
 // sequence number gets, and that the other key cannot open it.
@@ -10,26 +11,14 @@ import { SequenceCounter } from '../../src/ais/sequencer.js';
 import {
   INBOUND_ENCRYPTED_TOPICS, OUTBOUND_ENCRYPTED_TOPICS, SECRET_ROTATION_PADDING, SecretManager, type OutboundEncryptedTopic,
 } from '../../src/ais/rotation.js';
-import { encodeUtf8, decodeUtf8 } from '../../src/mqtt/utf8.js';
+import { encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { toHex, utf8Text as text } from '../support/bytes.js';
+import { randomSource } from '../support/random.js';
 
-/** xorshift32 bytes: a reproducible stand-in for the host's random source. */
-function randomSource(seed: number): (out: Uint8Array) => void {
-  let state = seed >>> 0 || 1;
-  return (out) => {
-    for (let i = 0; i < out.length; i++) {
-      state ^= state << 13; state >>>= 0;
-      state ^= state >>> 17;
-      state ^= state << 5; state >>>= 0;
-      out[i] = state & 0xff;
-    }
-  };
-}
 const random = randomSource(0x0417);
 const randomBytes = (n: number) => { const b = new Uint8Array(n); random(b); return b; };
 const OLD = randomBytes(32);
 const NEW = randomBytes(32);
-const hexOf = (b: Uint8Array) => Array.from(b, (x) => (x < 16 ? '0' : '') + x.toString(16)).join('');
-const text = (b: Uint8Array) => decodeUtf8(b, 0, b.length);
 
 function manager(next: Partial<Record<OutboundEncryptedTopic, number>> = {}) {
   const nextOutbound = { event: 0, microphone: 0, 'capabilities/publish': 0, ...next };
@@ -44,7 +33,7 @@ test('the encrypted topics come from the topic table: three inbound, three outbo
 test('before any rotation every topic uses a copy of the registration key', () => {
   const m = manager();
   for (const topic of ['directive', 'speaker', 'capabilities/acknowledge', 'event', 'microphone', 'capabilities/publish'] as const) {
-    assert.equal(hexOf(m.keyFor(topic, 0)), hexOf(OLD));
+    assert.equal(toHex(m.keyFor(topic, 0)), toHex(OLD));
   }
   assert.notEqual(m.keyFor('event', 0), OLD, 'a copy, so the caller may zero its own');
   assert.throws(() => m.keyFor('connection/fromclient' as 'event', 0), { name: 'RangeError' });
@@ -55,7 +44,7 @@ test('inbound topics switch exactly at the RotateSecret numbers; outbound at nex
   const rotated = m.rotate({ newSecret: NEW, directiveSequenceNumber: 20, speakerSequenceNumber: 100 });
   assert.deepEqual(rotated, { eventSequenceNumber: 15, microphoneSequenceNumber: 8 });
   assert.equal(SECRET_ROTATION_PADDING, 5);
-  const key = (topic: Parameters<SecretManager['keyFor']>[0], seq: number) => (hexOf(m.keyFor(topic, seq)) === hexOf(NEW) ? 'new' : 'old');
+  const key = (topic: Parameters<SecretManager['keyFor']>[0], seq: number) => (toHex(m.keyFor(topic, seq)) === toHex(NEW) ? 'new' : 'old');
   assert.deepEqual([key('directive', 19), key('directive', 20), key('directive', 21)], ['old', 'new', 'new']);
   assert.deepEqual([key('speaker', 99), key('speaker', 100)], ['old', 'new']);
   assert.deepEqual([key('event', 10), key('event', 14), key('event', 15)], ['old', 'old', 'new']);
@@ -63,17 +52,17 @@ test('inbound topics switch exactly at the RotateSecret numbers; outbound at nex
   assert.deepEqual([key('capabilities/publish', 5), key('capabilities/publish', 6)], ['old', 'new']);
   // Not named by RotateSecret (§3.6 gap): switched at once, like the SDK.
   assert.equal(key('capabilities/acknowledge', 0), 'new');
-  assert.equal(hexOf(m.currentKey), hexOf(NEW));
+  assert.equal(toHex(m.currentKey), toHex(NEW));
 });
 
 test('a switch point past the u32 wrap selects by serial order', () => {
   const m = manager({ event: 0xfffffffd });
   const rotated = m.rotate({ newSecret: NEW, directiveSequenceNumber: 1, speakerSequenceNumber: 0 });
   assert.equal(rotated.eventSequenceNumber, 2);
-  assert.equal(hexOf(m.keyFor('event', 0xfffffffe)), hexOf(OLD));
-  assert.equal(hexOf(m.keyFor('event', 0xffffffff)), hexOf(OLD));
-  assert.equal(hexOf(m.keyFor('event', 1)), hexOf(OLD));
-  assert.equal(hexOf(m.keyFor('event', 2)), hexOf(NEW));
+  assert.equal(toHex(m.keyFor('event', 0xfffffffe)), toHex(OLD));
+  assert.equal(toHex(m.keyFor('event', 0xffffffff)), toHex(OLD));
+  assert.equal(toHex(m.keyFor('event', 1)), toHex(OLD));
+  assert.equal(toHex(m.keyFor('event', 2)), toHex(NEW));
 });
 
 test('no directive is opened with the wrong key across the switch, and the SecretRotated event goes out under the old key', () => {
@@ -115,9 +104,9 @@ test('reset on reconnect puts every topic on the newest key from 0 and zeroes th
   const m = manager({ event: 50 });
   const old = m.keyFor('event', 0);
   m.rotate({ newSecret: NEW, directiveSequenceNumber: 30, speakerSequenceNumber: 30 });
-  assert.equal(hexOf(m.keyFor('directive', 0)), hexOf(OLD));
+  assert.equal(toHex(m.keyFor('directive', 0)), toHex(OLD));
   m.reset();
-  for (const topic of ['directive', 'speaker', 'event', 'microphone'] as const) assert.equal(hexOf(m.keyFor(topic, 0)), hexOf(NEW));
+  for (const topic of ['directive', 'speaker', 'event', 'microphone'] as const) assert.equal(toHex(m.keyFor(topic, 0)), toHex(NEW));
   assert.deepEqual(old, new Uint8Array(32));
 });
 
@@ -126,7 +115,7 @@ test('a second rotation before the first takes effect chains the keys by number'
   const m = manager();
   m.rotate({ newSecret: NEW, directiveSequenceNumber: 10, speakerSequenceNumber: 10 });
   m.rotate({ newSecret: third, directiveSequenceNumber: 20, speakerSequenceNumber: 20 });
-  assert.deepEqual([9, 10, 19, 20].map((s) => hexOf(m.keyFor('directive', s))), [hexOf(OLD), hexOf(NEW), hexOf(NEW), hexOf(third)]);
+  assert.deepEqual([9, 10, 19, 20].map((s) => toHex(m.keyFor('directive', s))), [toHex(OLD), toHex(NEW), toHex(NEW), toHex(third)]);
 });
 
 test('a new secret of the wrong size is refused before anything changes', () => {
@@ -136,5 +125,5 @@ test('a new secret of the wrong size is refused before anything changes', () => 
     { name: 'RangeError', message: 'newSecret expected 32 bytes, got 16' });
   assert.throws(() => m.rotate({ newSecret: NEW, directiveSequenceNumber: -1, speakerSequenceNumber: 1 }),
     { name: 'RangeError', message: 'directiveSequenceNumber expected a u32, got -1' });
-  assert.equal(hexOf(m.keyFor('capabilities/acknowledge', 0)), hexOf(OLD));
+  assert.equal(toHex(m.keyFor('capabilities/acknowledge', 0)), toHex(OLD));
 });

@@ -1,46 +1,11 @@
-// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict and src/.
+// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
+// the portable helpers of test/support/.
 // The receive sequencer and send counter of src/ais/sequencer.ts against a clock the test moves by hand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Clock, TimerHandle } from '../../src/ports/clock.js';
 import { SequenceCounter, SequenceError, Sequencer, sequenceDistance } from '../../src/ais/sequencer.js';
-
-/** ASCII text to bytes and back, without host text APIs (bare XS has no TextEncoder). */
-const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
-const text = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
-
-/** A Clock test double: time moves only when the test says so. */
-class ManualClock implements Clock {
-  now = 0;
-  setCalls = 0;
-  clearCalls = 0;
-  private timers = new Map<number, { at: number; callback: () => void }>();
-  private nextId = 1;
-  monotonicMs(): number { return this.now; }
-  setTimer(callback: () => void, delayMs: number): TimerHandle {
-    this.setCalls++;
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.now + delayMs, callback });
-    return id;
-  }
-  clearTimer(handle: TimerHandle): void {
-    this.clearCalls++;
-    this.timers.delete(handle as number);
-  }
-  get pending(): number { return this.timers.size; }
-  advance(ms: number): void {
-    const until = this.now + ms;
-    for (;;) {
-      let due: [number, { at: number; callback: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= until && (!due || entry[1].at < due[1].at)) due = entry;
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.now = due[1].at;
-      due[1].callback();
-    }
-    this.now = until;
-  }
-}
+import { ascii, fromAscii as text } from '../support/bytes.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 function harness(options: { windowSlots?: number; gapTimeoutMs?: number; onMessage?: (seq: number, payload: Uint8Array, s: Sequencer) => void } = {}) {
   const clock = new ManualClock();

@@ -1,4 +1,5 @@
-// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict and src/.
+// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
+// the portable helpers of test/support/.
 // The device's audio data path without sockets: binary entries byte for byte, the Microphone and Speaker
 // components against a connection, clock, opus port and audio out that the test drives by hand.
 import { test } from 'node:test';
@@ -9,39 +10,12 @@ import type { AisMessage } from '../../src/ais/message.js';
 import { Microphone, type MicrophoneInitiator } from '../../src/ais/microphone.js';
 import { Speaker } from '../../src/ais/speaker.js';
 import type { AudioOutOptions } from '../../src/ports/audio.js';
-import type { Clock, TimerHandle } from '../../src/ports/clock.js';
 import { Logger, silentSink } from '../../src/ports/log.js';
 import type { Opus } from '../../src/ports/opus.js';
+import { toHex as hex } from '../support/bytes.js';
+import { ManualClock } from '../support/manual-clock.js';
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
 const log = new Logger(silentSink, 'test');
-
-/** Time moves when the test says; repeating timers supported (the microphone's publish tick). */
-class ManualClock implements Clock {
-  now = 0;
-  private timers = new Map<number, { at: number; repeat?: number; callback: () => void }>();
-  private nextId = 1;
-  monotonicMs(): number { return this.now; }
-  setTimer(callback: () => void, delayMs: number, repeatMs?: number): TimerHandle {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.now + delayMs, repeat: repeatMs, callback });
-    return id;
-  }
-  clearTimer(handle: TimerHandle): void { this.timers.delete(handle as number); }
-  advance(ms: number): void {
-    const end = this.now + ms;
-    for (;;) {
-      let next: [number, { at: number; repeat?: number; callback: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= end && (!next || entry[1].at < next[1].at)) next = entry;
-      if (!next) break;
-      this.now = next[1].at;
-      if (next[1].repeat !== undefined) next[1].at += next[1].repeat;
-      else this.timers.delete(next[0]);
-      next[1].callback();
-    }
-    this.now = end;
-  }
-}
 
 /** A connection stand-in: records events, publishes and exceptions; directives go through its dispatcher. */
 class FakeConnection {

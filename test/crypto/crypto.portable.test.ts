@@ -1,26 +1,15 @@
-// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict and src/.
+// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
+// the portable helpers of test/support/.
 // The portable Crypto port (tweetnacl X25519, noble HKDF-SHA256 and AES-GCM) against published vectors and
 // vectors node:crypto produced when this file was written (portable.test.ts cross-checks it live).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPortableCrypto, hkdfSha256, x25519, x25519PublicKey } from '../../src/crypto/portable.js';
+import { hex, toHex } from '../support/bytes.js';
+import { randomSource } from '../support/random.js';
 
-const hex = (text: string): Uint8Array => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
-const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
-
-/** Deterministic bytes for tests: what a host's random source would hand out, reproducibly. */
-function counterBytes(seed: number): (out: Uint8Array) => void {
-  let state = seed >>> 0 || 1;
-  return (out) => {
-    for (let i = 0; i < out.length; i++) {
-      state ^= state << 13; state >>>= 0;
-      state ^= state >>> 17;
-      state ^= state << 5; state >>>= 0;
-      out[i] = state & 0xff;
-    }
-  };
-}
-const crypto = createPortableCrypto(counterBytes(42));
+/** Deterministic random bytes: what a host's random source would hand out, reproducibly. */
+const crypto = createPortableCrypto(randomSource(42));
 
 // RFC 7748 §6.1
 const ALICE_PRIVATE = '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a';

@@ -1,4 +1,5 @@
-// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict and src/.
+// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
+// the portable helpers of test/support/.
 // The MQTT client session against a scripted broker: a test double of the socket port, which is the
 // network boundary of this host (XS has no sockets yet), plus a clock the test moves by hand. The test
 // reads what the client wrote with our own parser and answers with our own generator; client.test.ts
@@ -9,44 +10,11 @@ import { MqttClient, MqttConnectionRefusedError, MqttNotConnectedError, MqttQueu
 import { generate } from '../../src/mqtt/generate.js';
 import { MqttParser } from '../../src/mqtt/parser.js';
 import type { Packet } from '../../src/mqtt/packets.js';
-import { encodeUtf8, decodeUtf8 } from '../../src/mqtt/utf8.js';
-import type { Clock, TimerHandle } from '../../src/ports/clock.js';
+import { encodeUtf8 } from '../../src/mqtt/utf8.js';
 import { Logger } from '../../src/ports/log.js';
 import type { Socket, SocketOptions } from '../../src/ports/socket.js';
-
-const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
-const text = (bytes: Uint8Array) => decodeUtf8(bytes, 0, bytes.length);
-
-/** A Clock test double with repeating timers: time moves only in advance(). */
-class ManualClock implements Clock {
-  now = 1000;
-  readonly delays: number[] = [];
-  private readonly timers = new Map<number, { at: number; repeatMs?: number; callback: () => void }>();
-  private nextId = 1;
-  monotonicMs(): number { return this.now; }
-  setTimer(callback: () => void, delayMs: number, repeatMs?: number): TimerHandle {
-    this.delays.push(delayMs);
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.now + delayMs, repeatMs, callback });
-    return id;
-  }
-  clearTimer(handle: TimerHandle): void { this.timers.delete(handle as number); }
-  get pending(): number { return this.timers.size; }
-  advance(ms: number): void {
-    const until = this.now + ms;
-    for (;;) {
-      let due: [number, { at: number; repeatMs?: number; callback: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= until && (!due || entry[1].at < due[1].at)) due = entry;
-      if (!due) break;
-      const [id, timer] = due;
-      this.now = timer.at;
-      if (timer.repeatMs) timer.at += timer.repeatMs;
-      else this.timers.delete(id);
-      timer.callback();
-    }
-    this.now = until;
-  }
-}
+import { toHex, utf8Text as text } from '../support/bytes.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 /** One connection of the scripted broker: the client's Socket, and the broker's end of it for the test. */
 class ScriptedSocket implements Socket {
@@ -96,7 +64,7 @@ class ScriptedSocket implements Socket {
 }
 
 function session(over: Partial<MqttClientOptions> = {}) {
-  const clock = new ManualClock();
+  const clock = new ManualClock(1000);
   const sockets: ScriptedSocket[] = [];
   const lines: string[] = [];
   const messages: string[] = [];
@@ -332,7 +300,7 @@ test('end() sends DISCONNECT, fails what waits, clears every timer, and nothing 
 
 test('options are checked at once: a missing host or onMessage, a bad port or QoS throw', () => {
   const base = {
-    socket: (o: SocketOptions) => new ScriptedSocket(o), clock: new ManualClock(), log: new Logger({ write() {} }, 'x'),
+    socket: (o: SocketOptions) => new ScriptedSocket(o), clock: new ManualClock(1000), log: new Logger({ write() {} }, 'x'),
     host: 'h', port: 1, clientId: 'c', onMessage() {},
   };
   assert.throws(() => new MqttClient({ ...base, host: '' }), new TypeError('MqttClient needs options.host'));

@@ -11,8 +11,8 @@ import type { Packet } from '../../src/mqtt/packets.js';
 import { AedesBroker } from '../support/aedes.js';
 import { recordingClock } from '../support/clock.js';
 import { captureLogger } from '../support/log.js';
+import { copyPacket } from '../support/mqtt-packets.js';
 import { until } from '../support/wait.js';
-import { copyPacket } from './oracle.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);

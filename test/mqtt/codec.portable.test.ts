@@ -1,4 +1,5 @@
-// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict and src/.
+// Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
+// the portable helpers of test/support/.
 // The MQTT 3.1.1 codec without the mqtt-packet oracle of codec.test.ts: fixtures with exact bytes (taken
 // from mqtt-packet 9 when written, one per packet type), malformed inputs with exact messages, round trips
 // of seeded random packets, any split of a stream, and mutated input that must never throw.
@@ -6,65 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generate, packetSize, writePublish } from '../../src/mqtt/generate.js';
 import { MqttParser } from '../../src/mqtt/parser.js';
-import { MqttProtocolError, type Packet, type QoS } from '../../src/mqtt/packets.js';
-import { encodeUtf8, utf8Length } from '../../src/mqtt/utf8.js';
+import { MqttProtocolError, type Packet } from '../../src/mqtt/packets.js';
+import { encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { ascii, hex, toHex } from '../support/bytes.js';
+import { ALL_COMMANDS, EDGE_REMAINING, MAX_PACKET_BYTES, copyPacket, parseAll, randomPacket } from '../support/mqtt-packets.js';
+import { mutationFuzz } from '../support/mutate.js';
+import { Random, testSeed } from '../support/random.js';
 
-const MAX = 4 * 1024 * 1024;
-
-const hex = (text: string): Uint8Array => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
-const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
-const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
-
-/** xorshift32, seeded, so a failing random test replays from the seed in its message. */
-class Random {
-  private state: number;
-  constructor(readonly seed: number) { this.state = seed >>> 0 || 1; }
-  next(): number {
-    let x = this.state;
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    this.state = x;
-    return x / 0x1_0000_0000;
-  }
-  int(maxExclusive: number): number { return Math.floor(this.next() * maxExclusive); }
-  pick<T>(items: readonly T[]): T { return items[this.int(items.length)]; }
-  bytes(length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) out[i] = this.int(256);
-    return out;
-  }
-}
-
-/** A fresh seed per run (Date is on every host); failures print it. */
-const SEED = (Date.now() % 0x7fffffff) || 1;
-
-/** A deep copy of what the parser hands out: its PUBLISH object and payload views are reused. */
-function copy<T>(value: T): T {
-  if (value instanceof Uint8Array) return value.slice() as unknown as T;
-  if (Array.isArray(value)) return value.map(copy) as unknown as T;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key]);
-    return out as T;
-  }
-  return value;
-}
-
-function parseAll(bytes: Uint8Array, splits?: Random, maxPacketBytes = MAX): { packets: Packet[]; errors: MqttProtocolError[] } {
-  const packets: Packet[] = [];
-  const errors: MqttProtocolError[] = [];
-  const parser = new MqttParser({ maxPacketBytes, onPacket: (p) => packets.push(copy(p)), onError: (e) => errors.push(e) });
-  if (!splits) parser.push(bytes);
-  else {
-    for (let pos = 0; pos < bytes.length;) {
-      const n = 1 + splits.int(splits.int(4) === 0 ? 3 : 700);
-      parser.push(bytes.subarray(pos, pos + n));
-      pos += n;
-    }
-  }
-  return { packets, errors };
-}
+const SEED = testSeed();
 
 const FIXTURES: [string, Packet, string][] = [
   ['CONNECT, clean, keep-alive 60', { cmd: 'connect', clientId: 'device-1', keepalive: 60, clean: true },
@@ -104,7 +54,7 @@ for (const [what, packet, bytes] of FIXTURES) {
     assert.equal(packetSize(packet), bytes.length / 2);
     assert.deepEqual(parseAll(hex(bytes)).packets, [packet]);
     const oneByOne: Packet[] = [];
-    const parser = new MqttParser({ maxPacketBytes: 1024, onPacket: (p) => oneByOne.push(copy(p)), onError: (e) => assert.fail(e) });
+    const parser = new MqttParser({ maxPacketBytes: 1024, onPacket: (p) => oneByOne.push(copyPacket(p)), onError: (e) => assert.fail(e) });
     const wire = hex(bytes);
     for (let i = 0; i < wire.length; i++) parser.push(wire.subarray(i, i + 1));
     assert.deepEqual(oneByOne, [packet]);
@@ -118,54 +68,6 @@ test('a 200-byte PUBLISH payload takes a two-byte remaining length (0xcb 0x01)',
   assert.equal(toHex(bytes.subarray(0, 8)), '30cb010001740707');
   assert.deepEqual(parseAll(bytes).packets, [packet]);
 });
-
-const ALPHABET = ['a', 'b', 'z', '0', '9', '/', '-', '_', 'é', 'ß', '€', '中', '𝄞', '😀', '$', ' ', 'A'];
-const ALL_COMMANDS: Packet['cmd'][] = ['connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
-  'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect'];
-
-function randomText(r: Random, maxChars: number, minChars = 0): string {
-  const n = minChars + r.int(maxChars - minChars + 1);
-  let s = '';
-  for (let i = 0; i < n; i++) s += r.pick(ALPHABET);
-  return s;
-}
-
-function randomFilter(r: Random): string {
-  const parts: string[] = [];
-  for (let i = 1 + r.int(5); i > 0; i--) parts.push(r.int(6) === 0 ? '+' : randomText(r, 8, 1).replace(/\//g, 'x'));
-  if (r.int(4) === 0) parts.push('#');
-  return parts.join('/');
-}
-
-/** A random valid 3.1.1 packet; `remaining` asks a PUBLISH for that exact remaining length (payload filled, not random). */
-function randomPacket(r: Random, cmd: Packet['cmd'], remaining?: number): Packet {
-  const qos = r.int(3) as QoS;
-  const id = 1 + r.int(0xffff);
-  switch (cmd) {
-    case 'connect': {
-      const clientId = randomText(r, 23);
-      const p: Packet & { cmd: 'connect' } = { cmd, clientId, keepalive: r.int(0x10000), clean: clientId === '' || r.int(2) === 0 };
-      if (r.int(2)) p.will = { topic: randomText(r, 40, 1), payload: r.bytes(r.int(50)), qos: r.int(3) as QoS, retain: r.int(2) === 0 };
-      if (r.int(2)) {
-        p.username = randomText(r, 20);
-        if (r.int(2)) p.password = r.bytes(r.int(40));
-      }
-      return p;
-    }
-    case 'connack': return { cmd, sessionPresent: r.int(2) === 0, returnCode: r.int(6) };
-    case 'publish': {
-      const topic = remaining === undefined ? randomText(r, 40, 1) : 'edge/topic';
-      const header = 2 + utf8Length(topic) + (qos > 0 ? 2 : 0);
-      const payload = remaining === undefined ? r.bytes(r.pick([0, 1, r.int(200), r.int(2000), 640])) : new Uint8Array(remaining - header).fill(0x5a);
-      return { cmd, topic, payload, qos, dup: qos > 0 && r.int(2) === 0, retain: r.int(2) === 0, messageId: qos > 0 ? id : undefined };
-    }
-    case 'subscribe': return { cmd, messageId: id, subscriptions: Array.from({ length: 1 + r.int(4) }, () => ({ topic: randomFilter(r), qos: r.int(3) as QoS })) };
-    case 'suback': return { cmd, messageId: id, granted: Array.from({ length: 1 + r.int(5) }, () => r.pick([0, 1, 2, 128])) };
-    case 'unsubscribe': return { cmd, messageId: id, unsubscriptions: Array.from({ length: 1 + r.int(4) }, () => randomFilter(r)) };
-    case 'puback': case 'pubrec': case 'pubrel': case 'pubcomp': case 'unsuback': return { cmd, messageId: id };
-    default: return { cmd } as Packet;
-  }
-}
 
 test('random packets of every type survive generate and parse unchanged, at their computed size', () => {
   const r = new Random(SEED);
@@ -187,7 +89,7 @@ test('random packets of every type survive generate and parse unchanged, at thei
 
 test('remaining lengths at every varint edge (127/128/16383/16384/2097151/2097152) take 1 to 4 length bytes', () => {
   const r = new Random(7);
-  for (const remaining of [127, 128, 16383, 16384, 2097151, 2097152]) {
+  for (const remaining of EDGE_REMAINING) {
     const packet = randomPacket(r, 'publish', remaining);
     const bytes = generate(packet);
     const lengthBytes = remaining < 128 ? 1 : remaining < 16384 ? 2 : remaining < 2097152 ? 3 : 4;
@@ -211,7 +113,7 @@ test('a stream of many packets parses the same under any split into reads', () =
     assert.deepEqual(packets, expected, `seed ${SEED} trial ${trial}`);
   }
   const oneByOne: Packet[] = [];
-  const parser = new MqttParser({ maxPacketBytes: MAX, onPacket: (p) => oneByOne.push(copy(p)), onError: (e) => assert.fail(e) });
+  const parser = new MqttParser({ maxPacketBytes: MAX_PACKET_BYTES, onPacket: (p) => oneByOne.push(copyPacket(p)), onError: (e) => assert.fail(e) });
   for (let i = 0; i < stream.length; i++) parser.push(stream.subarray(i, i + 1));
   assert.deepEqual(oneByOne, expected, `seed ${SEED}, one byte at a time`);
 });
@@ -293,7 +195,7 @@ test('a packet over maxPacketBytes is refused from its header, before its body i
 test('a truncated packet delivers nothing and waits for the rest; reset() drops it', () => {
   const bytes = generate({ cmd: 'subscribe', messageId: 9, subscriptions: [{ topic: 'a/b', qos: 1 }] });
   const packets: Packet[] = [];
-  const parser = new MqttParser({ maxPacketBytes: 1024, onPacket: (p) => packets.push(copy(p)), onError: (e) => assert.fail(e) });
+  const parser = new MqttParser({ maxPacketBytes: 1024, onPacket: (p) => packets.push(copyPacket(p)), onError: (e) => assert.fail(e) });
   parser.push(bytes.subarray(0, bytes.length - 1));
   assert.deepEqual(packets, []);
   parser.reset();
@@ -315,41 +217,8 @@ test('generate refuses misuse with a TypeError or RangeError that says what was 
 });
 
 test('5,000 mutated packets never throw or grow the buffer past the limit; each stream ends in packets or one error', () => {
-  const r = new Random(SEED);
-  const maxPacketBytes = 8192;
-  const corpus: Uint8Array[] = [];
-  for (let i = 0; i < 100; i++) {
-    const p = randomPacket(r, r.pick(ALL_COMMANDS));
-    if (p.cmd === 'publish' && p.payload.length > 700) continue;
-    corpus.push(generate(p));
-  }
-  let errors = 0;
-  let delivered = 0;
-  for (let i = 0; i < 5000; i++) {
-    const base = r.pick(corpus);
-    let bytes: Uint8Array = base.slice();
-    const mutation = r.int(5);
-    if (mutation === 0) bytes[r.int(bytes.length)] ^= 1 << r.int(8);
-    else if (mutation === 1) bytes[r.int(bytes.length)] = r.int(256);
-    else if (mutation === 2) bytes = bytes.slice(0, r.int(bytes.length));
-    else if (mutation === 3) bytes = Uint8Array.from([...bytes, ...r.bytes(1 + r.int(8))]);
-    else bytes = r.bytes(1 + r.int(64));
-    let reported = 0;
-    const parser = new MqttParser({
-      maxPacketBytes,
-      onPacket: () => { delivered++; },
-      onError: (e) => { reported++; assert.ok(e instanceof MqttProtocolError && e.message.length > 0); },
-    });
-    try {
-      parser.push(bytes.subarray(0, bytes.length >> 1));
-      parser.push(bytes.subarray(bytes.length >> 1));
-    } catch (error) {
-      assert.fail(`seed ${SEED}, case ${i}: push threw ${error} for ${toHex(bytes)}`);
-    }
-    assert.ok(reported <= 1, `seed ${SEED}, case ${i}: ${reported} errors reported`);
-    assert.ok((parser as unknown as { pending: Uint8Array }).pending.length <= maxPacketBytes);
-    errors += reported;
-  }
+  const run = { seed: SEED, corpus: 100, maxPayload: 700, cases: 5000, maxPacketBytes: 8192 };
+  const { errors, delivered } = mutationFuzz(assert, new Random(SEED), run);
   // The mutations must exercise both outcomes.
   assert.ok(errors > 500, `seed ${SEED}: only ${errors} malformed streams detected`);
   assert.ok(delivered > 500, `seed ${SEED}: only ${delivered} packets delivered`);

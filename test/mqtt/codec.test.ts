@@ -1,31 +1,19 @@
 // Node-only codec tests: mqtt-packet as the oracle and the 100,000-mutation fuzz. Fixtures, malformed inputs and
-// splits are in codec.portable.test.ts, which runs on Node and on XS.
+// splits are in codec.portable.test.ts, which runs on Node and on XS; the random packets and the mutation loop
+// both use are test/support/mqtt-packets.ts and mutate.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqttPacket from 'mqtt-packet';
-import { generate, packetSize, writePublish } from '../../src/mqtt/generate.js';
-import { MqttParser } from '../../src/mqtt/parser.js';
-import { MqttProtocolError, type Packet } from '../../src/mqtt/packets.js';
-import { encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { generate, packetSize } from '../../src/mqtt/generate.js';
+import type { Packet } from '../../src/mqtt/packets.js';
+import { ALL_COMMANDS, EDGE_REMAINING, parseAll, randomPacket as portableRandomPacket, type RandomPacketOptions } from '../support/mqtt-packets.js';
+import { mutationFuzz } from '../support/mutate.js';
 import { Random, testSeed } from '../support/random.js';
-import { ALL_COMMANDS, EDGE_REMAINING, copyPacket, oracleParse, randomPacket, toOracle } from './oracle.js';
+import { oracleParse, toOracle } from './oracle.js';
 
-const MAX = 4 * 1024 * 1024;
-
-function parseAll(bytes: Uint8Array, splits?: Random, maxPacketBytes = MAX): { packets: Packet[]; errors: MqttProtocolError[] } {
-  const packets: Packet[] = [];
-  const errors: MqttProtocolError[] = [];
-  const parser = new MqttParser({ maxPacketBytes, onPacket: (p) => packets.push(copyPacket(p)), onError: (e) => errors.push(e) });
-  if (!splits) parser.push(bytes);
-  else {
-    for (let pos = 0; pos < bytes.length;) {
-      const n = 1 + splits.int(splits.int(4) === 0 ? 3 : 700);
-      parser.push(bytes.subarray(pos, pos + n));
-      pos += n;
-    }
-  }
-  return { packets, errors };
-}
+/** Against the oracle: 64 KiB payloads too, and random bytes in the multi-megabyte edge payloads. */
+const ORACLE_PACKETS: RandomPacketOptions = { large: true, randomEdgePayload: true };
+const randomPacket = (r: Random, cmd: Packet['cmd'], remaining?: number) => portableRandomPacket(r, cmd, remaining, ORACLE_PACKETS);
 
 function oracleBytes(p: Packet): Uint8Array {
   return new Uint8Array(mqttPacket.generate(toOracle(p)));
@@ -74,44 +62,10 @@ test('empty and 64 KiB payloads and multi-byte UTF-8 topics round trip', () => {
   }
 });
 
-
 test('100,000 mutated packets never throw, hang or grow the buffer past the limit; each stream ends in packets or one error', () => {
   const seed = testSeed();
-  const r = new Random(seed);
-  const maxPacketBytes = 8192;
-  const corpus: Uint8Array[] = [];
-  for (let i = 0; i < 200; i++) {
-    const p = randomPacket(r, r.pick(ALL_COMMANDS));
-    if (p.cmd === 'publish' && p.payload.length > 2000) continue;
-    corpus.push(generate(p));
-  }
-  let errors = 0;
-  let delivered = 0;
-  for (let i = 0; i < 100_000; i++) {
-    const base = r.pick(corpus);
-    let bytes: Uint8Array = base.slice();
-    const mutation = r.int(5);
-    if (mutation === 0) bytes[r.int(bytes.length)] ^= 1 << r.int(8);
-    else if (mutation === 1) bytes[r.int(bytes.length)] = r.int(256);
-    else if (mutation === 2) bytes = bytes.slice(0, r.int(bytes.length));
-    else if (mutation === 3) bytes = Uint8Array.from([...bytes, ...r.bytes(1 + r.int(8))]);
-    else bytes = r.bytes(1 + r.int(64));
-    let reported = 0;
-    const parser = new MqttParser({
-      maxPacketBytes,
-      onPacket: () => { delivered++; },
-      onError: (e) => { reported++; assert.ok(e instanceof MqttProtocolError && e.message.length > 0); },
-    });
-    try {
-      parser.push(bytes.subarray(0, bytes.length >> 1));
-      parser.push(bytes.subarray(bytes.length >> 1));
-    } catch (error) {
-      assert.fail(`seed ${seed}, case ${i}: push threw ${error} for ${Buffer.from(bytes).toString('hex')}`);
-    }
-    assert.ok(reported <= 1, `seed ${seed}, case ${i}: ${reported} errors reported`);
-    assert.ok((parser as unknown as { pending: Uint8Array }).pending.length <= maxPacketBytes);
-    errors += reported;
-  }
+  const run = { seed, corpus: 200, maxPayload: 2000, cases: 100_000, maxPacketBytes: 8192, packets: ORACLE_PACKETS };
+  const { errors, delivered } = mutationFuzz(assert, new Random(seed), run);
   // The mutations must actually exercise both outcomes.
   assert.ok(errors > 10_000, `only ${errors} malformed streams detected`);
   assert.ok(delivered > 10_000, `only ${delivered} packets delivered`);

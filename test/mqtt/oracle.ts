@@ -1,7 +1,7 @@
 // Maps between our packet objects and mqtt-packet's, which is the oracle the codec is tested against.
+// The random packets themselves are test/support/mqtt-packets.ts (shared with the portable codec tests).
 import mqttPacket from 'mqtt-packet';
-import type { Packet, QoS } from '../../src/mqtt/packets.js';
-import { Random } from '../support/random.js';
+import type { Packet } from '../../src/mqtt/packets.js';
 
 export function toOracle(p: Packet): mqttPacket.Packet {
   switch (p.cmd) {
@@ -44,12 +44,6 @@ export function fromOracle(o: any): Packet {
   }
 }
 
-/** A deep copy of a packet our parser handed out (its objects are only valid during the callback). */
-export function copyPacket(p: Packet): Packet {
-  if (p.cmd === 'publish') return { ...p, payload: p.payload.slice() };
-  return structuredClone(p);
-}
-
 /** Parses `bytes` with mqtt-packet and returns the packets in our shape. */
 export function oracleParse(bytes: Uint8Array): Packet[] {
   const parser = mqttPacket.parser({ protocolVersion: 4 });
@@ -61,67 +55,3 @@ export function oracleParse(bytes: Uint8Array): Packet[] {
   if (errors.length) throw errors[0];
   return out;
 }
-
-const ALPHABET = ['a', 'b', 'z', '0', '9', '/', '-', '_', 'é', 'ß', '€', '中', '𝄞', '😀', '$', ' ', 'A'];
-
-export function randomText(r: Random, maxChars: number, minChars = 0): string {
-  const n = minChars + r.int(maxChars - minChars + 1);
-  let s = '';
-  for (let i = 0; i < n; i++) s += r.pick(ALPHABET);
-  return s;
-}
-
-function randomTopic(r: Random): string {
-  return randomText(r, 40, 1);
-}
-
-function randomFilter(r: Random): string {
-  const levels = 1 + r.int(5);
-  const parts: string[] = [];
-  for (let i = 0; i < levels; i++) {
-    const roll = r.int(6);
-    parts.push(roll === 0 ? '+' : randomText(r, 8, 1).replace(/\//g, 'x'));
-  }
-  if (r.int(4) === 0) parts.push('#');
-  return parts.join('/');
-}
-
-/** Remaining lengths where the varint changes width: the edges the codec must get right (§2.2.3). */
-export const EDGE_REMAINING = [127, 128, 16383, 16384, 2097151, 2097152];
-
-/** A random valid 3.1.1 packet of the given command; `remaining` asks a PUBLISH for that exact remaining length. */
-export function randomPacket(r: Random, cmd: Packet['cmd'], remaining?: number): Packet {
-  const qos = r.int(3) as QoS;
-  const id = 1 + r.int(0xffff);
-  switch (cmd) {
-    case 'connect': {
-      const clientId = randomText(r, 23);
-      const p: any = { cmd, clientId, keepalive: r.int(0x10000), clean: clientId === '' || r.int(2) === 0 };
-      if (r.int(2)) p.will = { topic: randomTopic(r), payload: r.bytes(r.int(50)), qos: r.int(3), retain: r.int(2) === 0 };
-      if (r.int(2)) {
-        p.username = randomText(r, 20);
-        if (r.int(2)) p.password = r.bytes(r.int(40));
-      }
-      return p;
-    }
-    case 'connack': return { cmd, sessionPresent: r.int(2) === 0, returnCode: r.int(6) };
-    case 'publish': {
-      const topic = remaining === undefined ? randomTopic(r) : 'edge/topic';
-      const header = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0);
-      const size = remaining === undefined ? r.pick([0, 1, r.int(200), r.int(2000), 640, 65536]) : remaining - header;
-      return { cmd, topic, payload: r.bytes(size), qos, dup: qos > 0 && r.int(2) === 0, retain: r.int(2) === 0,
-        messageId: qos > 0 ? id : undefined } as Packet;
-    }
-    case 'subscribe': {
-      const subscriptions = Array.from({ length: 1 + r.int(4) }, () => ({ topic: randomFilter(r), qos: r.int(3) as QoS }));
-      return { cmd, messageId: id, subscriptions };
-    }
-    case 'suback': return { cmd, messageId: id, granted: Array.from({ length: 1 + r.int(5) }, () => r.pick([0, 1, 2, 128])) };
-    case 'unsubscribe': return { cmd, messageId: id, unsubscriptions: Array.from({ length: 1 + r.int(4) }, () => randomFilter(r)) };
-    case 'puback': case 'pubrec': case 'pubrel': case 'pubcomp': case 'unsuback': return { cmd, messageId: id };
-    default: return { cmd } as Packet;
-  }
-}
-
-export const ALL_COMMANDS: Packet['cmd'][] = ['connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
-  'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect'];

@@ -1,4 +1,8 @@
-// A seeded generator so that a failing random test can be replayed from its seed.
+// Seeded randomness so that a failing random test can be replayed from its seed.
+// Portable (XS loads it beside the *.portable.test.ts files, bench/xs-workload.ts on XS too): imports
+// nothing, and reads the environment only where the host has one.
+
+/** A seeded generator of numbers, integers, picks and bytes (xorshift32). */
 export class Random {
   private state: number;
   constructor(readonly seed: number) {
@@ -26,7 +30,27 @@ export class Random {
   }
 }
 
-/** The seed for a random test: RANDOM_SEED from the environment, else a fresh one printed by the caller. */
+/**
+ * The seed for a random test: RANDOM_SEED from the environment where there is one (Node), else a fresh one
+ * (Date is on every host), printed by the caller in its failure messages.
+ */
 export function testSeed(): number {
-  return Number(process.env.RANDOM_SEED) || (Date.now() % 0x7fffffff);
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return Number(env?.RANDOM_SEED) || (Date.now() % 0x7fffffff) || 1;
+}
+
+/**
+ * xorshift32 bytes (the low byte of each state): a reproducible stand-in for a host's random source, in
+ * the shape the Crypto port takes (fills `out`). The loop is inline: benches time code that calls it.
+ */
+export function randomSource(seed: number): (out: Uint8Array) => void {
+  let state = seed >>> 0 || 1;
+  return (out) => {
+    for (let i = 0; i < out.length; i++) {
+      state ^= state << 13; state >>>= 0;
+      state ^= state >>> 17;
+      state ^= state << 5; state >>>= 0;
+      out[i] = state & 0xff;
+    }
+  };
 }
