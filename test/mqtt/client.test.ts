@@ -268,14 +268,3 @@ test('a subscription the broker refuses (SUBACK 0x80) reaches the callback as an
     await broker.stop();
   }
 });
-
-test('options are checked at once: a missing host or onMessage, a bad port or QoS throw', () => {
-  const base = { socket: createSocket, clock: new NodeClock(), log: captureLogger('x').log, host: 'h', port: 1, clientId: 'c', onMessage() {} };
-  assert.throws(() => new MqttClient({ ...base, host: '' }), new TypeError('MqttClient needs options.host'));
-  assert.throws(() => new MqttClient({ ...base, port: 70000 }), new RangeError('MqttClient port must be 1-65535, got 70000'));
-  assert.throws(() => new MqttClient({ ...base, onMessage: undefined as never }), new TypeError('MqttClient needs options.onMessage'));
-  const c = new MqttClient(base);
-  assert.throws(() => c.publish('a', new Uint8Array(1), { qos: 2 }), new RangeError('publish QoS must be 0 or 1, got 2'));
-  assert.throws(() => c.publish('a/+', new Uint8Array(1)), new RangeError('topic name "a/+" holds a wildcard [MQTT-3.3.2-2]'));
-  assert.throws(() => c.subscribe('a/#/b'), new RangeError(`'#' must be a whole last level in "a/#/b" [MQTT-4.7.1-2]`));
-});
