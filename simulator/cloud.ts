@@ -10,6 +10,8 @@ import { DEV_CA_PEM, DEV_SERVER_TLS } from './dev-pki.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
 import { LwaEmulator, type LwaClient } from './lwa.js';
 import { RegistrationService } from './registration.js';
+import { VoiceSessions, type VoiceSessionOptions } from './ais/voice-session.js';
+import { pocketsphinxMissingHint, POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
 
 export interface CloudOptions {
   /** Where the registry and LWA state persist; in memory when absent. */
@@ -35,6 +37,12 @@ export interface CloudOptions {
   trace?: boolean;
   log?: Logger;
   service?: Partial<AisServiceOptions>;
+  /**
+   * The spoken round trip (simulator/ais/voice-session.ts): a virtual device listens to each device's
+   * microphone and answers on its speaker. Default: on when pocketsphinx is installed; otherwise off with a
+   * one-line hint. Observers may be given as an object.
+   */
+  voice?: boolean | Partial<Omit<VoiceSessionOptions, 'log'>>;
 }
 
 export interface Cloud {
@@ -47,6 +55,8 @@ export interface Cloud {
   lwa: LwaEmulator;
   registration: RegistrationService;
   service: AisService;
+  /** The virtual devices' glue, when voice is on. */
+  voice: VoiceSessions | undefined;
   /** The embedded broker; undefined with an external one. */
   broker: EmbeddedBroker | undefined;
   close(): Promise<void>;
@@ -80,15 +90,26 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
     }));
     serviceBroker = { host: '127.0.0.1', port: broker.port, username: 'ais-service', password: new TextEncoder().encode(servicePassword) };
   }
-  const service = new AisService({ broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace, ...options.service });
+  let voice: VoiceSessions | undefined;
+  if (options.voice !== false) {
+    const missing = pocketsphinxMissingHint();
+    if (missing === undefined) voice = new VoiceSessions({ log: log.child('voice'), ...(typeof options.voice === 'object' ? options.voice : {}) });
+    else log.warn(`voice off: pocketsphinx not found; ${POCKETSPHINX_INSTALL_HINT}`);
+  }
+  const service = new AisService({
+    broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace, ...options.service,
+    ...(voice ? voice.serviceHooks(options.service) : {}),
+  });
+  voice?.attach(service);
   await service.start();
   const mqttPort = broker?.port ?? serviceBroker.port;
   log.info(`LWA and AIS registration on ${http.url}${plain ? ' (plain HTTP: local development only)' : ' (development certificate)'}, `
     + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? '' : ' (external broker)'}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
   return {
     httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
-    mqttPort, iotEndpoint, lwa, registration, service, broker,
+    mqttPort, iotEndpoint, lwa, registration, service, voice, broker,
     close: async () => {
+      voice?.close();
       service.close();
       await broker?.close();
       await http.close();

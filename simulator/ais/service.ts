@@ -189,6 +189,11 @@ export class AisService {
     return true;
   }
 
+  /** The sequence number the next sendSpeaker() will carry (to match BufferStateChanged reports). */
+  peekSpeakerSequence(clientId: string): number {
+    return this.sessions.get(clientId)?.counters.get('speaker')!.peek() ?? 0;
+  }
+
   /**
    * Speaker OVERRUN recovery (§3.5): the next sendSpeaker() carries `sequenceNumber` again, and the ones after
    * it count on from there (the redrive; the device discarded that message and waits for it).
