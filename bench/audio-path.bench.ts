@@ -3,11 +3,8 @@
 // Opus decode through the port, audio-out write), with the core's code alone (an opus port that allocates
 // nothing) and with the Node host's @evan/opus port; plus time per frame. Prints figures and writes
 // docs/figures/audio.md; never passes or fails on them. Run: npm run build && node build/bench/audio-path.bench.js
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { getHeapStatistics } from 'node:v8';
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { nodeOpus } from '../hosts/node/opus.js';
 import { writeAudioEntry, writeU64 } from '../src/ais/binary.js';
 import { Dispatcher } from '../src/ais/dispatcher.js';
@@ -18,36 +15,13 @@ import type { AudioOutOptions } from '../src/ports/audio.js';
 import type { Clock } from '../src/ports/clock.js';
 import type { Opus } from '../src/ports/opus.js';
 import { fromRoot } from '../test/support/paths.js';
+import { bytesPerCall as bytesPerCallOnce, rerunWithGc } from './allocation.js';
 
-if (typeof globalThis.gc !== 'function') {
-  const run = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=256', fileURLToPath(import.meta.url)], { stdio: 'inherit' });
-  process.exit(run.status ?? 1);
-}
+rerunWithGc(import.meta.url);
 
 const log = new Logger(silentSink, 'bench');
-const allocated = () => getHeapStatistics().used_heap_size + process.memoryUsage().arrayBuffers;
-let collections = 0;
-new PerformanceObserver((list) => { collections += list.getEntries().length; }).observe({ entryTypes: ['gc'] });
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 /** Bytes allocated per call of `body`: the least of three windows with no garbage collection in them. */
-async function bytesPerCall(calls: number, body: () => void): Promise<number> {
-  let least = Infinity;
-  let clean = 0;
-  for (let attempt = 0; attempt < 12 && clean < 3; attempt++) {
-    globalThis.gc!();
-    await settle();
-    const seen = collections;
-    const before = allocated();
-    for (let i = 0; i < calls; i++) body();
-    const grown = allocated() - before;
-    await settle();
-    if (collections !== seen) continue;
-    clean++;
-    least = Math.min(least, Math.max(0, grown / calls));
-  }
-  if (clean === 0) throw new Error('every window saw a garbage collection; the allocation figure cannot be measured');
-  return least;
-}
+const bytesPerCall = (calls: number, body: () => void) => bytesPerCallOnce(calls, body, { windows: 3, attempts: 12 });
 function microsPerCall(calls: number, body: () => void): number {
   const start = performance.now();
   for (let i = 0; i < calls; i++) body();

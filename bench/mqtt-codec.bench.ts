@@ -1,11 +1,7 @@
 // MQTT codec and publish-path figures: encode and decode throughput of our codec against mqtt-packet in the
 // same run, and bytes allocated per PUBLISH of a 640-byte payload on the client's publish path.
 // Prints figures and writes docs/figures/mqtt.md; never passes or fails on time.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { getHeapStatistics } from 'node:v8';
-import { PerformanceObserver } from 'node:perf_hooks';
 import mqttPacket from 'mqtt-packet';
 import { MqttClient } from '../src/mqtt/client.js';
 import { generate, writePublish } from '../src/mqtt/generate.js';
@@ -14,12 +10,10 @@ import { encodeUtf8 } from '../src/mqtt/utf8.js';
 import { Logger, silentSink } from '../src/ports/log.js';
 import type { SocketOptions } from '../src/ports/socket.js';
 import { fromRoot } from '../test/support/paths.js';
+import { bytesPerCall, rerunWithGc } from './allocation.js';
 
 // Allocation is read from the young generation between collections: run with a large semi-space and gc exposed.
-if (typeof globalThis.gc !== 'function') {
-  const run = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=256', fileURLToPath(import.meta.url)], { stdio: 'inherit' });
-  process.exit(run.status ?? 1);
-}
+rerunWithGc(import.meta.url);
 
 const TOPIC = '$aws/alexa/ais/v1/device-0123456789/microphone';
 const PAYLOAD = new Uint8Array(640).map((_, i) => (i * 7) & 0xff);
@@ -71,26 +65,6 @@ client.connect();
 await new Promise((r) => setImmediate(r));
 // CONNACK from the "broker": hand the parser the bytes as the socket would.
 (client as unknown as { parser: MqttParser }).parser.push(generate({ cmd: 'connack', sessionPresent: false, returnCode: 0 }));
-// V8 keeps typed-array backing stores outside the JS heap, so allocation = heap growth + ArrayBuffer memory growth.
-const allocated = () => getHeapStatistics().used_heap_size + process.memoryUsage().arrayBuffers;
-// A window counts only if no collection ran in it (a scavenge would hide allocation): GCs are observed through
-// perf_hooks 'gc' entries, delivered after a turn of the event loop.
-let collections = 0;
-new PerformanceObserver((list) => { collections += list.getEntries().length; }).observe({ entryTypes: ['gc'] });
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
-async function bytesPerCall(calls: number, body: () => void): Promise<number> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    globalThis.gc!();
-    await settle();
-    const seen = collections;
-    const before = allocated();
-    for (let i = 0; i < calls; i++) body();
-    const grown = allocated() - before;
-    await settle();
-    if (collections === seen) return Math.max(0, grown / calls);
-  }
-  throw new Error('every window saw a garbage collection; the allocation figure cannot be measured');
-}
 const PUBLISHES = 100_000;
 for (let i = 0; i < 1000; i++) client.publish(TOPIC, PAYLOAD);
 const bytesPerPublish = await bytesPerCall(PUBLISHES, () => client.publish(TOPIC, PAYLOAD));

@@ -5,21 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { fromRoot } from '../test/support/paths.js';
+import { build, modules } from '../test/support/xs-tools.js';
 
-interface BuildModule {
-  toolchain(): { missing?: string; version?: string };
-  buildXsrun(options?: { quiet?: boolean }): Promise<string>;
-  xsrunPath: string;
-}
-interface ModulesModule {
-  moduleGraph(entries: string[]): { keys: string[]; aliases: Map<string, string> };
-  writeMap(path: string, aliases: Map<string, string>): void;
-}
-
-const build = await import(pathToFileURL(fromRoot('hosts', 'xs', 'build.mjs')).href) as BuildModule;
-const modules = await import(pathToFileURL(fromRoot('hosts', 'xs', 'modules.mjs')).href) as ModulesModule;
 const tools = build.toolchain();
 const loadBefore = loadavg()[0];
 if (tools.missing) {

@@ -1,10 +1,13 @@
 // The workload behind docs/figures/xs.md, written once and run on XS (xsrun) and on Node by
-// bench/xs-figures.ts in the same run. Portable: src/ only, loaded by dynamic import() so XS can read its
-// memory before and after each group of modules. Prints one line: `XS-FIGURES <json>`.
+// bench/xs-figures.ts in the same run. Portable: src/, loaded by dynamic import() so XS can read its memory
+// before and after each group of modules, and test/support/random.ts, a static import loaded before any
+// measurement. Prints one line: `XS-FIGURES <json>`.
 //
 // Arguments (xsrun args, or argv on Node): `timing` (µs per operation), `memory` (heap after each phase,
 // GC count per 1,000 publishes; XS only), `allocations` (slots and chunk bytes per operation, in a heap
 // big enough that no collection runs in the window; XS only), `modules` (live heap each module adds).
+
+import { randomSource } from '../test/support/random.js';
 
 interface XsMemory {
   malloc: { current: number; peak: number; calls: number };
@@ -35,19 +38,6 @@ const now = (): number => performance.now();
 
 const TOPIC = '$aws/alexa/ais/v1/device-0123456789/microphone';
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 7) & 0xff);
-
-/** xorshift32 bytes: a reproducible stand-in for the host's random source. */
-function randomSource(seed: number): (out: Uint8Array) => void {
-  let state = seed >>> 0 || 1;
-  return (out) => {
-    for (let i = 0; i < out.length; i++) {
-      state ^= state << 13; state >>>= 0;
-      state ^= state >>> 17;
-      state ^= state << 5; state >>>= 0;
-      out[i] = state & 0xff;
-    }
-  };
-}
 
 /** Q14 Direct Form I biquad over a frame, state carried across frames: the per-sample DSP cost of JS. */
 function biquadQ14(input: Int16Array, output: Int16Array, coefficients: Int16Array, state: Int32Array): void {

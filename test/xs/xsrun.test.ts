@@ -7,21 +7,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { fromRoot } from '../support/paths.js';
+import { build, modules } from '../support/xs-tools.js';
 
-interface BuildModule {
-  toolchain(): { missing?: string };
-  buildXsrun(options?: { quiet?: boolean; targets?: string[]; variables?: Record<string, string> }): Promise<string>;
-  xsrunPath: string;
-}
-interface ModulesModule {
-  moduleGraph(entries: string[]): { keys: string[]; aliases: Map<string, string> };
-  writeMap(path: string, aliases: Map<string, string>): void;
-}
-
-const build = await import(pathToFileURL(fromRoot('hosts', 'xs', 'build.mjs')).href) as BuildModule;
-const modules = await import(pathToFileURL(fromRoot('hosts', 'xs', 'modules.mjs')).href) as ModulesModule;
 const missing = build.toolchain().missing;
 const skip = missing ? `no XS runner: ${missing}` : false;
 
