@@ -58,10 +58,9 @@ const device = new Device({ ...nodePorts(dataDir, log.child(clientId)), audio: {
     log.info(`(the user opens ${pair.verificationUri} and approves code ${pair.userCode}; the demo does it for them in 1 s)`);
     setTimeout(() => cloud.lwa.approve(pair.userCode), 1000);
   },
+  onAttention: (state) => showLed(state),
   onStateChange: (state: DeviceState) => {
     if (state !== 'ready') return;
-    const dispatcher = device.connection?.dispatcher;
-    if (dispatcher && !dispatcher.handlerFor('SetAttentionState')) dispatcher.register('SetAttentionState', (d) => showLed(String(d.payload?.state)));
     readyCount++;
     onReady?.();
   },

@@ -68,7 +68,8 @@ export interface SpeakerOptions {
 }
 
 interface OffsetAction { open: boolean; offset: number }
-interface VolumeAction { volume: number; offset: number }
+/** Something to do when playback reaches a speaker-stream offset (SetVolume, SetAttentionState). */
+interface DueAction { offset: number; run(): void }
 
 /** The Speaker capability object (§6) for the declared buffer and decoder. */
 export function speakerCapability(bufferBytes: number, overrunWarningBytes: number, underrunWarningBytes: number, bitsPerSecond = 64000): Record<string, unknown> {
@@ -106,7 +107,7 @@ export class Speaker {
   private readonly pcm = new Int16Array(FRAME_SAMPLES);
   private readonly startFrames: number;
   private readonly queue: OffsetAction[] = [];
-  private readonly volumeActions: VolumeAction[] = [];
+  private readonly dueActions: DueAction[] = [];
   private volumeValue: number;
   private gainQ15: number;
   private open = false;
@@ -174,7 +175,7 @@ export class Speaker {
     this.open = false;
     this.openedAt = -1;
     this.queue.length = 0;
-    this.volumeActions.length = 0;
+    this.dueActions.length = 0;
     this.dropBefore = 0;
     this.state = 'NONE';
     this.lastSequenceNumber = -1;
@@ -317,8 +318,14 @@ export class Speaker {
       throw new MalformedMessageError(`SetVolume volume expected an integer 0..100, got ${JSON.stringify(volume)}`);
     }
     const offset = offsetField(m.payload, 'SetVolume', false);
-    if (offset < 0 || offset <= this.buffer.readOffset) return this.applyVolume(volume, offset);
-    this.volumeActions.push({ volume, offset });
+    if (offset < 0) return this.applyVolume(volume, offset);
+    this.atOffset(offset, () => this.applyVolume(volume, offset));
+  }
+
+  /** Runs `action` when playback reaches speaker-stream `offset`, or now if it already has (§4.5, §4.6). */
+  atOffset(offset: number, action: () => void): void {
+    if (offset <= this.buffer.readOffset) return action();
+    this.dueActions.push({ offset, run: action });
   }
 
   // ---- playback ----
@@ -354,7 +361,7 @@ export class Speaker {
         this.settleState(); // no warning for the level a fresh open starts at
         continue;
       }
-      this.dueVolumes();
+      this.runDue();
       if (head !== undefined && !head.open && buffer.readOffset >= head.offset) {
         this.queue.shift();
         this.closeNow();
@@ -423,18 +430,18 @@ export class Speaker {
   private skipTo(offset: number): void {
     if (offset <= this.buffer.readOffset) return;
     this.buffer.dropTo(offset);
-    this.dueVolumes();
+    this.runDue();
   }
 
-  private dueVolumes(): void {
-    const actions = this.volumeActions;
+  private runDue(): void {
+    const actions = this.dueActions;
     if (actions.length === 0) return;
     const at = this.buffer.readOffset;
     for (let i = 0; i < actions.length;) {
       const a = actions[i];
       if (a.offset <= at) {
         actions.splice(i, 1);
-        this.applyVolume(a.volume, a.offset);
+        a.run();
       } else i++;
     }
   }

@@ -18,6 +18,7 @@ import type { Opus } from '../ports/opus.js';
 import { Microphone, type MicrophoneInitiator } from '../ais/microphone.js';
 import { Speaker } from '../ais/speaker.js';
 import { Capture } from '../audio/capture.js';
+import { MalformedMessageError } from '../ais/message.js';
 import { AisConnection, type AisConnectionOptions, type AisFatalError, type ConnectionState } from '../ais/connection.js';
 import type { EncryptionAlgorithm } from '../ais/keys.js';
 import { CodeBasedLinking, loadLinkCredentials, type CodePair } from '../ais/linking.js';
@@ -65,9 +66,15 @@ export interface DeviceCallbacks {
   onStateChange?(state: DeviceState, detail?: string): void;
   /** The device cannot go on by itself (a configuration fault). */
   onStopped?(reason: string): void;
+  /** Show an attention state on the LEDs (SetAttentionState, applied when playback reaches its offset). */
+  onAttention?(state: AttentionState): void;
 }
 
 export type DeviceState = 'linking' | 'registering' | ConnectionState;
+
+/** Attention states the service sets (§4.6); LISTENING is the device's own, while its microphone is open. */
+export const ATTENTION_STATES = ['IDLE', 'THINKING', 'SPEAKING', 'ALERTING', 'NOTIFICATION_AVAILABLE', 'DO_NOT_DISTURB'] as const;
+export type AttentionState = (typeof ATTENTION_STATES)[number] | 'LISTENING';
 
 export class Device {
   connection: AisConnection | undefined;
@@ -194,6 +201,14 @@ export class Device {
       },
     });
     if (ports.audio) this.openVoice(ports.audio, this.connection, maxMessageBytes);
+    this.connection.dispatcher.register('SetAttentionState', (directive) => {
+      const state = directive.payload?.state as AttentionState;
+      if (!(ATTENTION_STATES as readonly string[]).includes(state)) throw new MalformedMessageError(`SetAttentionState state ${JSON.stringify(state)} is not one of ${ATTENTION_STATES.join(', ')}`);
+      const offset = directive.payload?.offset;
+      const show = () => this.callbacks.onAttention?.(state);
+      if (typeof offset === 'number' && this.speaker) this.speaker.atOffset(offset, show);
+      else show();
+    });
     this.connection.start();
   }
 
@@ -208,6 +223,7 @@ export class Device {
     const microphone = new Microphone({
       connection, clock: ports.clock, log: ports.log.child('microphone'), initiator: this.config.initiator ?? 'TAP',
       opus: audio.opus, maxMessageBytes, bargeIn: speaker,
+      onStateChange: (state) => { if (state === 'open') this.callbacks.onAttention?.('LISTENING'); },
     });
     this.speaker = speaker;
     this.microphone = microphone;

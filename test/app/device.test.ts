@@ -153,3 +153,30 @@ test('with audio ports the device declares Microphone and Speaker, reports its s
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('SetAttentionState drives the LEDs; an unknown state is answered with ExceptionEncountered', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ais-device-'));
+  const cloud = await startCloud({ pollIntervalMs: 100 });
+  try {
+    const shown: string[] = [];
+    const { log } = captureLogger('lamp-1');
+    const device = new Device(nodePorts(dataDir, log), config(cloud, 'lamp-1'), {
+      onCode: (pair) => cloud.lwa.approve(pair.userCode),
+      onAttention: (state) => shown.push(state),
+    });
+    booted.push(device);
+    device.start();
+    await until('ready', () => device.state === 'ready' && cloud.service.deviceState('lamp-1')?.synchronizedState !== undefined);
+    cloud.service.sendDirectives('lamp-1', [{ name: 'SetAttentionState', payload: { state: 'THINKING' } }, { name: 'SetAttentionState', payload: { state: 'DANCING' } }]);
+    await until('an exception', () => cloud.service.deviceState('lamp-1')!.exceptions.length === 1);
+    assert.deepEqual(shown, ['THINKING']);
+    assert.deepEqual(cloud.service.deviceState('lamp-1')!.exceptions[0], {
+      error: { code: 'MALFORMED_MESSAGE', description: 'SetAttentionState state "DANCING" is not one of IDLE, THINKING, SPEAKING, ALERTING, NOTIFICATION_AVAILABLE, DO_NOT_DISTURB' },
+      message: { topic: 'directive', sequenceNumber: 0, index: 1 },
+    });
+    device.stop();
+  } finally {
+    await cloud.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

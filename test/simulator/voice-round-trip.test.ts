@@ -52,11 +52,7 @@ test('a spoken turn end to end: tap, "what day is it", the transcript in the clo
   const { log, lines } = captureLogger('kitchen-1');
   const device = new Device({ ...nodePorts(dataDir, log), audio: { audioIn, audioOut, opus: nodeOpus } }, config(cloud, 'kitchen-1'), {
     onCode: (pair) => cloud.lwa.approve(pair.userCode),
-    onStateChange: (state) => {
-      if (state !== 'ready') return;
-      const dispatcher = device.connection?.dispatcher;
-      if (dispatcher && !dispatcher.handlerFor('SetAttentionState')) dispatcher.register('SetAttentionState', (d) => directives.push(`SetAttentionState ${String(d.payload?.state)}`));
-    },
+    onAttention: (state) => { if (state !== 'LISTENING') directives.push(`SetAttentionState ${state}`); },
   });
   try {
     device.start();
