@@ -35,15 +35,16 @@ test('performance.now advances with SysTick, finer than a millisecond', () => {
   assert.ok(readings.size > 10, `${readings.size} distinct sub-millisecond readings in 3 ms`);
 });
 
-test('a 30 ms timeout fires after 30 ms of board time, and intervals keep their order', async () => {
+test('a 100 ms timeout fires after 100 ms of board time (WFI between SysTick ticks), after a 5 ms interval ran 3 times', async () => {
   const start = performance.now();
   const order: string[] = [];
   await new Promise<void>((resolve) => {
     const interval = setInterval(() => { order.push('interval'); if (order.length === 3) clearInterval(interval); }, 5);
-    setTimeout(() => { order.push('timeout'); resolve(); }, 30);
+    setTimeout(() => { order.push('timeout'); resolve(); }, 100);
   });
   const elapsed = performance.now() - start;
-  assert.ok(elapsed >= 30 && elapsed < 200, `${elapsed} ms`);
+  // QEMU's clock without -icount follows the host's: a busy host delays the guest, so only a lower bound is exact.
+  assert.ok(elapsed >= 100 && elapsed < 2000, `${elapsed} ms`);
   assert.deepEqual(order, ['interval', 'interval', 'interval', 'timeout']);
 });
 
