@@ -157,6 +157,8 @@ export interface WavAudioOutConfig {
 export class WavAudioOut implements AudioOut {
   readonly played: Int16Array[] = [];
   readonly playedAtMs: number[] = [];
+  /** Indexes into `played` of frames that started late because the queue had run dry (an underrun). */
+  readonly underrunAt: number[] = [];
   private readonly queued: Int16Array[] = [];
   private readonly realtime: boolean;
   private readonly queueFrames: number;
@@ -192,7 +194,11 @@ export class WavAudioOut implements AudioOut {
       return;
     }
     if (this.queued.length >= this.queueFrames) throw new RangeError(`audio out queue full (${this.queueFrames} frames): write only as many frames as onWritable allows`);
-    if (this.queued.length === 0 && this.nextPlayMs < clock.monotonicMs()) this.nextPlayMs = clock.monotonicMs();
+    if (this.queued.length === 0 && this.nextPlayMs < clock.monotonicMs()) {
+      // Ran dry: like a sound card after an underrun, playback resumes now, not at the missed slot.
+      if (this.played.length > 0) this.underrunAt.push(this.played.length);
+      this.nextPlayMs = clock.monotonicMs();
+    }
     this.queued.push(frame.slice());
   }
 
