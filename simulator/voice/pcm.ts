@@ -163,30 +163,8 @@ export function addNoise(speech: Int16Array, snrDb: number, seed = 1): Int16Arra
   return out;
 }
 
-/** A RIFF/WAVE file of 16-bit mono PCM. */
-export function wavFile(samples: Int16Array, sampleRate = SAMPLE_RATE): Uint8Array {
-  const dataBytes = samples.length * 2;
-  const out = new Uint8Array(44 + dataBytes);
-  const view = new DataView(out.buffer);
-  const ascii = (at: number, text: string): void => {
-    for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i);
-  };
-  ascii(0, 'RIFF');
-  view.setUint32(4, 36 + dataBytes, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true);  // PCM
-  view.setUint16(22, 1, true);  // mono
-  view.setUint32(24, sampleRate, true);
-  view.setUint32(28, sampleRate * 2, true);
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  ascii(36, 'data');
-  view.setUint32(40, dataBytes, true);
-  out.set(bytesFromSamples(samples), 44);
-  return out;
-}
+/** A RIFF/WAVE file of 16-bit mono PCM: the Node host's writer, one for both. */
+export { wavBytes as wavFile } from '../../hosts/node/wav.js';
 
 export interface Wav {
   sampleRate: number;
