@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Logger, silentSink } from '../src/ports/log.js';
 import type { TlsOptions } from '../src/ports/socket.js';
+import type { DeviceConfig } from '../src/app/device.js';
 import { AisService, type AisServiceOptions } from './ais/service.js';
 import { aisAccessRules, startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { DEV_CA_PEM, DEV_SERVER_TLS } from './dev-pki.js';
@@ -64,6 +65,15 @@ export interface Cloud {
 
 export const DEMO_LWA_CLIENT: LwaClient = { clientId: 'amzn1.application-oa2-client.ais-mcu-demo', productIds: ['ais_mcu_demo'] };
 export const DEMO_AWS_ACCOUNT = '000000000000';
+
+/** What a device needs to reach this cloud (its LWA, AIS registration and broker), as the demo product. */
+export function deviceConfigFor(cloud: Cloud, clientId: string): DeviceConfig {
+  return {
+    awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: cloud.iotEndpoint, mqttPort: cloud.mqttPort,
+    lwa: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: `SN-${clientId}` },
+    registration: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust },
+  };
+}
 
 export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const log = options.log ?? new Logger(silentSink, 'cloud');

@@ -18,7 +18,7 @@ import { concat, silence, wavFile } from './voice/pcm.js';
 import { SpeechSynthesizer, USER_VOICES } from './voice/tts.js';
 import type { AnswerEvent, TranscriptEvent } from './voice/virtual-device.js';
 import { Device, type DeviceState } from '../src/app/device.js';
-import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT, startCloud } from './cloud.js';
+import { deviceConfigFor, startCloud } from './cloud.js';
 
 const log = loggerFromEnv('demo');
 const dataDir = mkdtempSync(join(tmpdir(), 'ais-demo-device-'));
@@ -49,9 +49,7 @@ let readyCount = 0;
 let onReady: (() => void) | undefined;
 const clientId = 'demo-speaker-1';
 const device = new Device({ ...nodePorts(dataDir, log.child(clientId)), audio: { audioIn, audioOut, opus: nodeOpus } }, {
-  awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: cloud.iotEndpoint, mqttPort: cloud.mqttPort,
-  lwa: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: 'DEMO-0001' },
-  registration: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust }, trace: true,
+  ...deviceConfigFor(cloud, clientId), trace: true,
   connection: { reconnect: { minDelayMs: 500, maxDelayMs: 5000 } },
 }, {
   onCode: (pair) => {

@@ -10,17 +10,12 @@ import { nodePorts } from '../../hosts/node/ports.js';
 import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
 import { loadLinkCredentials } from '../../src/ais/linking.js';
 import { loadRegistration } from '../../src/ais/registration.js';
-import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT, startCloud, type Cloud } from '../../simulator/cloud.js';
+import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.js';
 import { until } from '../support/ais.js';
 import { captureLogger } from '../support/log.js';
 
 function config(cloud: Cloud, clientId: string): DeviceConfig {
-  return {
-    awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: cloud.iotEndpoint, mqttPort: cloud.mqttPort,
-    lwa: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: `SN-${clientId}` },
-    registration: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust }, trace: true,
-    connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } },
-  };
+  return { ...deviceConfigFor(cloud, clientId), trace: true, connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } } };
 }
 
 function boot(dataDir: string, cfg: DeviceConfig, name: string) {

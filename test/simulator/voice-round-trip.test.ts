@@ -12,7 +12,7 @@ import { wavAudioIn, wavAudioOut } from '../../hosts/node/audio.js';
 import { nodeOpus } from '../../hosts/node/opus.js';
 import { nodePorts } from '../../hosts/node/ports.js';
 import { Device, type DeviceConfig } from '../../src/app/device.js';
-import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT, startCloud, type Cloud } from '../../simulator/cloud.js';
+import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.js';
 import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
 import { bestAlignment, concat, silence } from '../../simulator/voice/pcm.js';
 import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
@@ -21,12 +21,7 @@ import { captureLogger } from '../support/log.js';
 import { requirePocketsphinx } from './voice/tools.js';
 
 function config(cloud: Cloud, clientId: string): DeviceConfig {
-  return {
-    awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: cloud.iotEndpoint, mqttPort: cloud.mqttPort,
-    lwa: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: `SN-${clientId}` },
-    registration: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust }, trace: true,
-    connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } },
-  };
+  return { ...deviceConfigFor(cloud, clientId), trace: true, connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } } };
 }
 
 test('a spoken turn end to end: tap, "what day is it", the transcript in the cloud, the answer played by the device matches the synthesised answer; a question reopens the microphone', async (t) => {
