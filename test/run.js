@@ -24,8 +24,16 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-// --test-force-exit: a handle a failed test left open (a timer, a socket) must not hang the run.
-const child = spawn(process.execPath, ['--test', '--test-force-exit', '--test-reporter=tap', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+// Not --test-force-exit: on Node 20 it can end a file's process while its tests still run, dropping them
+// silently (seen: 56 of 57). A handle a failed test leaves open (a timer, a socket) would hang the run instead,
+// so the whole run has a deadline that fails loudly.
+const DEADLINE_MS = Number(process.env.TEST_DEADLINE_MS) || 30 * 60_000;
+const child = spawn(process.execPath, ['--test', '--test-reporter=tap', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+setTimeout(() => {
+  console.error(`test run still going after ${DEADLINE_MS / 60_000} min: a test left a timer or socket open; killed`);
+  child.kill('SIGKILL');
+  process.exit(1);
+}, DEADLINE_MS).unref();
 let tail = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
