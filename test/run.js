@@ -4,6 +4,7 @@
 // Usage: node test/run.js [substring filter...]
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { hasTestSource } from '../hosts/script-tools.mjs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -18,7 +19,7 @@ function find(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = find(testDir).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+const files = find(testDir).filter(hasTestSource).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
 if (files.length === 0) {
   console.error(`no test files under ${relative(root, testDir)} match ${filters.join(' ') || '*'}; run npm run build first`);
   process.exit(1);

@@ -4,13 +4,14 @@
 // prints flash and RAM use. Here the application is the self-test: every portable suite the image can hold,
 // the board's own checks and the overrun fixture (docs/firmware.md).
 // Usage: node hosts/cortex-m/build.mjs [--ram-size bytes] [--stack-size bytes] [--quiet]  (npm run build:firmware)
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildXsrun, root, toolchain as hostToolchain, xsrunPath } from '../xs/build.mjs';
 import { moduleGraph, writeMap } from '../xs/modules.mjs';
+import { findPortableTests, option, runMake } from '../script-tools.mjs';
 
 export const OUT = 'build/cortex-m';
 export const APT_PACKAGES = ['gcc-arm-none-eabi', 'libnewlib-arm-none-eabi', 'qemu-system-arm'];
@@ -44,14 +45,6 @@ export function firmwareToolchain({ qemu = true } = {}) {
   return { gcc: firstLine(gcc.stdout), qemu: emulator ? firstLine(emulator.stdout) : undefined };
 }
 
-function findSuites(dir) {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return findSuites(path);
-    return name.endsWith('.portable.test.js') ? [relative(root, path).split('\\').join('/')] : [];
-  });
-}
 
 /**
  * The portable suites (build/test/**\/*.portable.test.js) the image runs, and those it leaves out with the
@@ -62,7 +55,7 @@ export async function selfTestPlan() {
   const { EXCLUDED_MODULES, EXCLUDED_TESTS } = await import(pathToFileURL(join(root, EXCLUSIONS)).href);
   const suites = [];
   const excluded = [];
-  for (const file of findSuites(join(root, 'build', 'test')).sort()) {
+  for (const file of findPortableTests(join(root, 'build', 'test')).map((f) => relative(root, f).split('\\').join('/')).sort()) {
     const graph = moduleGraph([file]);
     const module = Object.keys(EXCLUDED_MODULES).find((specifier) => graph.aliases.has(specifier));
     if (module) excluded.push({ file, reason: EXCLUDED_MODULES[module] });
@@ -104,28 +97,7 @@ export function link({ name, bundleC, ramSize = DEFAULT_RAM_SIZE, stackSize = DE
   const elf = `${OUT}/${name}.elf`;
   const args = ['-f', 'hosts/cortex-m/Makefile', `-j${jobs}`, `BUNDLE_C=${bundleC}`, `IMAGE=${elf}`,
     `RAM_SIZE=${ramSize}`, `STACK_SIZE=${stackSize}`, `DEFAULT_ARGS=${defaultArgs}`];
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('make', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let compiled = 0;
-    let errors = '';
-    child.stdout.on('data', (chunk) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line.trim()) continue;
-        if (line.startsWith('  cc ')) compiled++;
-        if (!quiet) console.log(line);
-      }
-    });
-    child.stderr.on('data', (chunk) => { errors += chunk; });
-    child.on('close', (code) => {
-      if (code !== 0) {
-        const error = new Error(`make failed (exit ${code}):\n${errors.trim()}`);
-        error.stderr = errors;
-        return reject(error);
-      }
-      resolve({ elf, map: elf.replace(/\.elf$/, '.map'), compiled, seconds: (Date.now() - started) / 1000 });
-    });
-  });
+  return runMake(args, { quiet }).then(({ compiled, seconds }) => ({ elf, map: elf.replace(/\.elf$/, '.map'), compiled, seconds }));
 }
 
 /** Sizes of a linked image: arm-none-eabi-size, the RAM regions from the linker's symbols, flash by part. */
@@ -223,13 +195,6 @@ export async function buildSelfTest({ ramSize = DEFAULT_RAM_SIZE, stackSize = DE
   return { ...image, bundle, plan, report, tools };
 }
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} expects a positive number of bytes, got ${process.argv[i + 1]}`);
-  return value;
-}
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();

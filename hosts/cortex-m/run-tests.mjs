@@ -9,32 +9,10 @@
 import { availableParallelism } from 'node:os';
 import { BOARD_SUITES, DEFAULT_RAM_SIZE, DEFAULT_STACK_SIZE, OVERRUN_FIXTURE, buildSelfTest, firmwareToolchain, link } from './build.mjs';
 import { boot } from './qemu.mjs';
+import { option, pool, TapTally } from '../script-tools.mjs';
 
 // The JS stack of hosts/xs/run-tests.mjs: the test runner's async frames need more than the MCU's 512 slots.
 const MACHINE = ['--stack', '1024'];
-const count = (text, name) => Number((text.match(new RegExp(`^# ${name} (\\d+)$`, 'm')) || [])[1] ?? NaN);
-
-function option(name, fallback) {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} expects a positive number of bytes, got ${process.argv[i + 1]}`);
-  return value;
-}
-
-/** Runs `jobs` (functions returning promises) `width` at a time; results in order. */
-async function pool(jobs, width) {
-  const results = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]();
-    }
-  }));
-  return results;
-}
-
 async function main() {
   const started = Date.now();
   const tools = firmwareToolchain();
@@ -57,19 +35,12 @@ async function main() {
   const width = Math.max(1, Math.min(availableParallelism(), 4));
   const runs = await pool(suites.map((file) => () => boot(built.elf, ['--embedded', ...MACHINE, file])), width);
 
-  let number = 0;
-  const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, failedRuns: 0 };
+  const totals = new TapTally();
   const seenExclusions = new Set();
   const undeclaredSkips = [];
   suites.forEach((file, i) => {
     const result = runs[i];
     const output = result.output;
-    const pass = count(output, 'pass');
-    const fail = count(output, 'fail');
-    const tests = count(output, 'tests');
-    console.log(`# Subtest: ${file} (Cortex-M7)`);
-    process.stdout.write(output.split('\n').filter((l) => l && l !== 'TAP version 13').map((l) => `    ${l}`).join('\n') + '\n');
-    if (result.stderr.trim()) process.stdout.write(result.stderr.trim().split('\n').map((l) => `    # qemu: ${l}`).join('\n') + '\n');
     for (const line of output.split('\n')) {
       const skip = line.match(/^ok \d+ - (.*) # SKIP (.*)$/);
       if (!skip) continue;
@@ -77,22 +48,11 @@ async function main() {
       if (name in plan.excludedTests) seenExclusions.add(name);
       else undeclaredSkips.push(`${file}: ${name}`);
     }
-    const finished = Number.isFinite(pass) && Number.isFinite(fail);
-    const okay = finished && fail === 0 && result.code === 0;
-    if (finished) {
-      totals.tests += tests;
-      totals.pass += pass;
-      totals.fail += fail;
-      totals.skipped += count(output, 'skipped') || 0;
-      totals.todo += count(output, 'todo') || 0;
-    }
-    if (!okay) {
-      totals.failedRuns++;
-      if (!finished || fail === 0) totals.fail++;
-    }
-    const why = okay ? '' : !finished ? ` # no summary: exit ${result.code ?? result.signal}` : result.code !== 0 && fail === 0 ? ` # exit ${result.code}` : '';
     const heap = result.board ? `, heap peak ${result.board.heap_peak} B, C stack peak ${result.board.stack_peak} B` : '';
-    console.log(`${okay ? 'ok' : 'not ok'} ${++number} - ${file} (Cortex-M7, ${finished ? tests : '?'} tests${heap}, ${(result.ms / 1000).toFixed(1)} s)${why}`);
+    totals.report({
+      title: `${file} (Cortex-M7)`, output, stderr: result.stderr, stderrTag: 'qemu', code: result.code, signal: result.signal,
+      describe: (tests) => `${file} (Cortex-M7, ${tests} tests${heap}, ${(result.ms / 1000).toFixed(1)} s)`,
+    });
   });
 
   // Budget overruns: each must stop the image with its own message and status, never pass or hang.
@@ -128,11 +88,11 @@ async function main() {
     if (problem) {
       totals.fail++;
       totals.failedRuns++;
-      console.log(`not ok ${++number} - ${check.name}`);
+      console.log(`not ok ${++totals.number} - ${check.name}`);
       console.log(problem.split('\n').map((l) => `    # ${l}`).join('\n'));
     } else {
       totals.pass++;
-      console.log(`ok ${++number} - ${check.name} (${((Date.now() - checkStarted) / 1000).toFixed(1)} s)`);
+      console.log(`ok ${++totals.number} - ${check.name} (${((Date.now() - checkStarted) / 1000).toFixed(1)} s)`);
     }
   }
 
@@ -140,7 +100,7 @@ async function main() {
   const stale = filters.length ? [] : Object.keys(plan.excludedTests).filter((name) => !seenExclusions.has(name));
   for (const name of stale) console.log(`# stale exclusion (no such test ran): ${name}`);
   for (const name of undeclaredSkips) console.log(`# skipped without a declared reason: ${name}`);
-  console.log(`1..${number}`);
+  console.log(`1..${totals.number}`);
   console.log(`# tests ${totals.tests}`);
   console.log(`# pass ${totals.pass}`);
   console.log(`# fail ${totals.fail}`);

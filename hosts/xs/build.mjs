@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Builds xsrun (build/xs/xsrun) with make and the C compiler from the XS sources in node_modules.
 // Usage: node hosts/xs/build.mjs [--quiet]   (npm run build:xs)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { root, runMake } from '../script-tools.mjs';
+
+export { root };
 export const xsrunPath = join(root, 'build', 'xs', 'xsrun');
 
 /** The C compiler and make, or a sentence saying what is missing. */
@@ -27,31 +29,15 @@ export function buildXsrun({ quiet = false, targets = [], variables = {} } = {})
   const jobs = Math.max(1, Math.min(availableParallelism(), 8));
   const args = ['-f', 'hosts/xs/Makefile', `-j${jobs}`, `CC=${tools.cc}`,
     ...Object.entries(variables).map(([k, v]) => `${k}=${v}`), ...targets];
-  const started = Date.now();
   if (!quiet) console.log(`xsrun: make ${args.join(' ')}  (${tools.version})`);
-  return new Promise((resolve, reject) => {
-    const child = spawn('make', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let compiled = 0;
-    let errors = '';
-    child.stdout.on('data', (chunk) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line.trim()) continue;
-        if (line.includes(' cc ')) compiled++;
-        if (!quiet) console.log(line);
-      }
-    });
-    child.stderr.on('data', (chunk) => { errors += chunk; if (!quiet) process.stderr.write(chunk); });
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`make failed (exit ${code})${quiet ? `:\n${errors}` : ''}`));
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      const out = variables.STRINGS === 'utf8' ? join(root, 'build', 'xs', 'utf8') : join(root, 'build', 'xs');
-      const binary = join(out, targets.includes('embedded') ? 'xsrun-embedded' : 'xsrun');
-      if (!quiet) {
-        const size = existsSync(binary) ? statSync(binary).size : 0;
-        console.log(`xsrun: ${compiled ? `${compiled} files compiled` : 'up to date'} in ${seconds} s: ${relative(root, binary)} (${size} bytes)`);
-      }
-      resolve(binary);
-    });
+  return runMake(args, { quiet, echoStderr: !quiet }).then(({ compiled, seconds }) => {
+    const out = variables.STRINGS === 'utf8' ? join(root, 'build', 'xs', 'utf8') : join(root, 'build', 'xs');
+    const binary = join(out, targets.includes('embedded') ? 'xsrun-embedded' : 'xsrun');
+    if (!quiet) {
+      const size = existsSync(binary) ? statSync(binary).size : 0;
+      console.log(`xsrun: ${compiled ? `${compiled} files compiled` : 'up to date'} in ${seconds.toFixed(1)} s: ${relative(root, binary)} (${size} bytes)`);
+    }
+    return binary;
   });
 }
 

@@ -13,10 +13,11 @@
 //   not UTF-16 code units; hosts/xs/Makefile STRINGS=utf8) instead of ECMAScript's.
 // Without a C compiler the run is skipped (and fails under CI=true, like a skipped suite in test/run.js).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildXsrun, root, toolchain } from './build.mjs';
 import { importsOf, moduleGraph, SHIMS, writeMap } from './modules.mjs';
+import { findPortableTests, TapTally } from '../script-tools.mjs';
 
 const FILE_TIMEOUT_MS = 300_000;
 // The MCU creation settings of xsrun, except the JS stack: noble's AES-GCM and tweetnacl under the test
@@ -30,14 +31,6 @@ const args = process.argv.slice(2);
 const modes = args.includes('--bytecode') ? ['bytecode'] : args.includes('--source') ? ['source'] : ['bytecode', 'source'];
 const filters = args.filter((a) => !a.startsWith('--'));
 
-function findTests(dir) {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return findTests(path);
-    return name.endsWith('.portable.test.js') ? [path] : [];
-  });
-}
 
 const SRC = join(root, 'build', 'src');
 const SUPPORT = join(root, 'build', 'test', 'support');
@@ -82,7 +75,6 @@ function run(command, commandArgs, { timeoutMs = FILE_TIMEOUT_MS } = {}) {
   });
 }
 
-const count = (text, name) => Number((text.match(new RegExp(`^# ${name} (\\d+)$`, 'm')) || [])[1] ?? NaN);
 
 async function main() {
   const started = Date.now();
@@ -93,7 +85,7 @@ async function main() {
   }
   const runner = utf8 ? await buildXsrun({ quiet: true, variables: { STRINGS: 'utf8' } }) : await buildXsrun({ quiet: true });
 
-  const files = findTests(join(root, 'build', 'test'))
+  const files = findPortableTests(join(root, 'build', 'test'))
     .map((f) => relative(root, f).split('\\').join('/'))
     .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
     .sort();
@@ -118,42 +110,21 @@ async function main() {
   }
 
   console.log('TAP version 13');
-  let number = 0;
-  const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, files: 0, failedFiles: 0 };
+  const totals = new TapTally();
   for (const file of files) {
     for (const mode of modes) {
       const xsArgs = [...MACHINE, ...(mode === 'bytecode' ? ['--bundle', BUNDLE] : ['--map', MAP]), file];
       const fileStarted = Date.now();
       const result = await run(runner, xsArgs);
       const seconds = ((Date.now() - fileStarted) / 1000).toFixed(1);
-      const output = result.stdout;
-      const pass = count(output, 'pass');
-      const fail = count(output, 'fail');
-      const tests = count(output, 'tests');
-      console.log(`# Subtest: ${file} (${mode}${utf8 ? ', UTF-8 strings' : ''})`);
-      process.stdout.write(output.split('\n').filter((l) => l && l !== 'TAP version 13').map((l) => `    ${l}`).join('\n') + '\n');
-      if (result.stderr.trim()) process.stdout.write(result.stderr.trim().split('\n').map((l) => `    # stderr: ${l}`).join('\n') + '\n');
-      const finished = Number.isFinite(pass) && Number.isFinite(fail);
-      const okay = finished && fail === 0 && result.code === 0;
-      totals.files++;
-      if (finished) {
-        totals.tests += tests;
-        totals.pass += pass;
-        totals.fail += fail;
-        totals.skipped += count(output, 'skipped') || 0;
-        totals.todo += count(output, 'todo') || 0;
-      }
-      if (!okay) {
-        totals.failedFiles++;
-        // A crash or a non-zero exit with every test passing is still a failure, counted once.
-        if (!finished || fail === 0) totals.fail++;
-      }
-      const why = okay ? '' : !finished ? ` # no summary: exit ${result.code ?? result.signal}` : result.code !== 0 && fail === 0 ? ` # exit ${result.code}` : '';
-      console.log(`${okay ? 'ok' : 'not ok'} ${++number} - ${file} (${mode}, ${finished ? tests : '?'} tests, ${seconds} s)${why}`);
+      totals.report({
+        title: `${file} (${mode}${utf8 ? ', UTF-8 strings' : ''})`, output: result.stdout, stderr: result.stderr, stderrTag: 'stderr',
+        code: result.code, signal: result.signal, describe: (tests) => `${file} (${mode}, ${tests} tests, ${seconds} s)`,
+      });
     }
   }
-  console.log(`1..${number}`);
-  console.log(`# files ${totals.files}`);
+  console.log(`1..${totals.number}`);
+  console.log(`# files ${totals.runs}`);
   console.log(`# tests ${totals.tests}`);
   console.log(`# pass ${totals.pass}`);
   console.log(`# fail ${totals.fail}`);
@@ -165,7 +136,7 @@ async function main() {
     console.error(`CI: ${skipped} XS test(s) skipped or todo; every suite must run in CI`);
     process.exit(1);
   }
-  process.exit(totals.fail > 0 || totals.failedFiles > 0 ? 1 : 0);
+  process.exit(totals.fail > 0 || totals.failedRuns > 0 ? 1 : 0);
 }
 
 main().catch((error) => {
