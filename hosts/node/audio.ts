@@ -58,10 +58,17 @@ export class WavAudioIn implements AudioIn {
     for (const samples of config.samples ?? []) this.queue.push(samples);
   }
 
-  /** Queues speech after what is queued. */
-  say(samples: Int16Array): void {
+  /**
+   * Queues speech after what is queued. Returns the sample index, counted from the first frame read, at which
+   * it will be heard (a reader that takes every frame, as Capture does, sees it at that capturedSamples).
+   */
+  say(samples: Int16Array): number {
+    let queued = -this.position;
+    for (const s of this.queue) queued += s.length;
+    const at = (this.produced - this.available) * FRAME_SAMPLES + queued;
     this.queue.push(samples);
     if (!this.realtime && this.running) this.release();
+    return at;
   }
 
   /** Speech frames still to be read. */

@@ -63,6 +63,30 @@ test('WavAudioIn fast makes all queued speech readable at once; say() queues mor
   assert.throws(() => new WavAudioIn({ sampleRate: 48000, frameSamples: 960, onReadable() {} }), { name: 'RangeError', message: 'WavAudioIn serves 16000 Hz in 320-sample frames, asked for 48000 Hz in 960' });
 });
 
+test('WavAudioIn.say() returns the sample index at which the speech will be read, after silence and after speech that ends mid-frame', async () => {
+  const heard: number[] = [];
+  const frame = new Int16Array(320);
+  const port: WavAudioIn = new WavAudioIn({
+    sampleRate: 16000, frameSamples: 320,
+    onReadable: () => { while (port.read(frame) >= 0) heard.push(...frame); },
+  }, { samples: [new Int16Array(500).fill(-1)] });
+  try {
+    port.start();
+    await until('some silence', () => heard.length >= 320 * 4);
+    const speech = pattern(1000).map((v) => v || 1);
+    const at = port.say(speech);
+    const next = pattern(700).map((v) => (v || 1) + 1);
+    const atNext = port.say(next);
+    assert.equal(atNext, at + speech.length, 'queued speech follows on sample for sample');
+    await until('both heard', () => heard.length >= atNext + next.length);
+    assert.deepEqual(heard.slice(at, at + speech.length), [...speech]);
+    assert.deepEqual(heard.slice(atNext, atNext + next.length), [...next]);
+    assert.equal(heard[at - 1], 0, 'silence just before');
+  } finally {
+    port.close();
+  }
+});
+
 test('WavAudioOut in real time plays a frame per 20 ms from a 3-frame queue, asks for more with onWritable, refuses overfilling, and writes the WAV on close', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'audio-out-'));
   let next = 0;
