@@ -12,8 +12,9 @@
 //                                            CloseSpeaker @end, SetAttentionState IDLE @end
 //   expectSpeech                           → OpenMicrophone {timeoutInMilliseconds} once the answer has played
 //                                            (SpeakerClosed), so the new turn is no barge-in
-//   BufferStateChanged                     OVERRUN → wait, resendSpeakerFrom(seq) (§3.5); OVERRUN_WARNING → slower;
-//                                            UNDERRUN_WARNING → faster
+//   BufferStateChanged                     OVERRUN → wait, resendSpeakerFrom(seq) (§3.5), or, when that answer's
+//                                            stream has ended, the next answer from seq on (gotcha 5);
+//                                            OVERRUN_WARNING → slower; UNDERRUN_WARNING → faster
 // The speaker stream offset is continuous within a connection (§3.4) and restarts at 0 with each one.
 // The interaction sequencing is the emulator's choice (ais-protocol.md §9).
 import { writeAudioEntry, writeMarkerEntry, parseBinaryBody } from '../../src/ais/binary.js';
@@ -74,6 +75,8 @@ class DeviceVoice {
   expectSpeech: number | undefined;
   endOfSpeechAtMs = 0;
   generation = 0;
+  /** An OVERRUN that came after its answer's stream ended (e.g. cut by a barge-in): the next stream resends from it. */
+  resendFrom: number | undefined;
 }
 
 export class VoiceSessions {
@@ -139,6 +142,7 @@ export class VoiceSessions {
     d.listening = false;
     d.micOffset = undefined;
     d.expectSpeech = undefined;
+    d.resendFrom = undefined;
     d.chain = Promise.resolve();
     const mic = this.service?.deviceState(clientId)?.capabilities?.find((c) => c.interface === 'Microphone') as
       { configurations?: { audioEncoder?: { format?: string; bitrate?: { bitsPerSecond?: number } } } } | undefined;
@@ -246,9 +250,15 @@ export class VoiceSessions {
         return;
       case 'BufferStateChanged': {
         const s = d.stream;
-        if (!s) return;
         const state = String(p.state);
-        if (state === 'OVERRUN') s.resendFrom = Number((p.message as { sequenceNumber?: number } | undefined)?.sequenceNumber);
+        const seq = Number((p.message as { sequenceNumber?: number } | undefined)?.sequenceNumber);
+        if (!s) {
+          // The device discarded #seq and waits for it (it drops what comes after): the next answer is sent
+          // under that number on, different content under the same sequence numbers (§7 gotcha 5).
+          if (state === 'OVERRUN') d.resendFrom = seq;
+          return;
+        }
+        if (state === 'OVERRUN') s.resendFrom = seq;
         else if (state === 'OVERRUN_WARNING') s.intervalMs = Math.min(s.intervalMs * 1.25, 400);
         else if (state === 'UNDERRUN_WARNING' || state === 'UNDERRUN') s.intervalMs = Math.max(s.intervalMs * 0.8, 40);
         return;
@@ -306,6 +316,11 @@ export class VoiceSessions {
     d.chain = d.chain.then(() => new Promise<void>((done) => {
       if (generation !== d.generation || this.closed) return done();
       const service = this.service!;
+      if (d.resendFrom !== undefined) {
+        this.log.info(`${clientId}: speaker resumes from #${d.resendFrom}, the message an OVERRUN after the last answer named`);
+        service.resendSpeakerFrom(clientId, d.resendFrom);
+        d.resendFrom = undefined;
+      }
       service.sendDirectives(clientId, [{ name: 'OpenSpeaker', payload: { offset: start } }, { name: 'SetAttentionState', payload: { state: 'SPEAKING', offset: start } }]);
       const stream: Stream = { messages, next: 0, intervalMs: perMessage * 20, interrupted: false, done: () => {
         d.stream = undefined;

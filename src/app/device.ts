@@ -16,7 +16,7 @@ import type { Storage } from '../ports/storage.js';
 import type { AudioInFactory, AudioOutFactory } from '../ports/audio.js';
 import type { Opus } from '../ports/opus.js';
 import { Microphone, type MicrophoneInitiator } from '../ais/microphone.js';
-import { Speaker } from '../ais/speaker.js';
+import { Speaker, type SpeakerOptions } from '../ais/speaker.js';
 import { Capture } from '../audio/capture.js';
 import { MalformedMessageError } from '../ais/message.js';
 import { AisConnection, type AisConnectionOptions, type AisFatalError, type ConnectionState } from '../ais/connection.js';
@@ -53,6 +53,8 @@ export interface DeviceConfig {
   locale?: string;
   /** How the user opens the microphone (default TAP: a button). */
   initiator?: MicrophoneInitiator;
+  /** The speaker's jitter buffer, sized to the board's RAM (declared in the Speaker capability, §6). */
+  speakerBuffer?: Partial<Pick<SpeakerOptions, 'bufferBytes' | 'overrunWarningBytes' | 'underrunWarningBytes' | 'startFrames'>>;
   /** System capability mqtt.message.maxSizeInBytes. Default 8000. */
   maxMessageBytes?: number;
   trace?: boolean;
@@ -216,7 +218,7 @@ export class Device {
     const { ports } = this;
     const stored = ports.storage.get(VOLUME_KEY);
     const speaker = new Speaker({
-      connection, opus: audio.opus, audioOut: audio.audioOut, log: ports.log.child('speaker'),
+      ...this.config.speakerBuffer, connection, opus: audio.opus, audioOut: audio.audioOut, log: ports.log.child('speaker'),
       volume: stored && stored.length === 1 ? stored[0] : undefined,
       onVolumeChanged: (volume) => ports.storage.set(VOLUME_KEY, Uint8Array.of(volume)),
     });

@@ -1,99 +1,317 @@
-// The spoken round trip over real sockets: the whole emulated cloud with voice (simulator/ais/voice-session.ts)
-// and a Device on the Node host with audio ports. The user taps and speaks (synthesised speech into the
-// microphone); the device streams it; the emulator hears the end of speech, closes the microphone, recognises,
-// answers on the speaker stream; the device plays the answer. Then the two-turn exchange: the emulator's
-// question reopens the microphone (OpenMicrophone) once the question has played.
+// Spoken conversations end to end over real sockets, in three synthetic voices at once: the whole emulated
+// cloud with voice (simulator/ais/voice-session.ts) and one Node-host Device per voice with audio ports. Each
+// device holds the same conversation:
+//   1. "Alexa, what time is it?" opened by the wake word. The wake-word engine is issue 7's; here the test
+//      stands in for it at that boundary, reporting the span where it put "Alexa" into the microphone.
+//   2. "ask me a question": the emulator's question reopens the microphone (OpenMicrophone), "blue" answers it.
+//   3. "tell me a joke", interrupted while it plays by a tap and "what's your name" (barge-in).
+//   4. (one voice) an OVERRUN that reaches the emulator after its answer's stream ended: the next answer resumes
+//      from the named sequence number.
+// Checked per turn: the transcript and the answer; the uplink Opus stream of turn 1, written as Ogg Opus and
+// decoded by opusdec, is understood by the recogniser; the played answer correlates with the synthesised one;
+// markers, offsets and buffer states appear in the protocol trace in order. One device declares a speaker
+// buffer smaller than the emulator's first burst, so its answers go through OVERRUN and the resend (§3.5).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { wavAudioIn, wavAudioOut } from '../../hosts/node/audio.js';
+import { wavAudioIn, wavAudioOut, type WavAudioIn, type WavAudioOut } from '../../hosts/node/audio.js';
 import { nodeOpus } from '../../hosts/node/opus.js';
 import { nodePorts } from '../../hosts/node/ports.js';
+import { parseBinaryBody } from '../../src/ais/binary.js';
+import type { AisMessage } from '../../src/ais/message.js';
 import { Device, type DeviceConfig } from '../../src/app/device.js';
 import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.js';
-import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
-import { bestAlignment, concat, silence } from '../../simulator/voice/pcm.js';
+import { AssistantRecognizer } from '../../simulator/voice/asr.js';
+import { oggOpusFile } from '../../simulator/voice/ogg.js';
+import { bestAlignment, concat, parseWav, resample, silence, trimSilence } from '../../simulator/voice/pcm.js';
 import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
+import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
 import { until } from '../support/ais.js';
 import { captureLogger } from '../support/log.js';
-import { requirePocketsphinx } from './voice/tools.js';
+import { requireOpusdec, requirePocketsphinx } from './voice/tools.js';
 
-function config(cloud: Cloud, clientId: string): DeviceConfig {
-  return { ...deviceConfigFor(cloud, clientId), trace: true, connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } } };
+const VOICES = ['us-male', 'us-female', 'gb-male'] as const;
+type Voice = (typeof VOICES)[number];
+/** The assistant's clock: a fixed instant, so the right answer is known. */
+const NOW = new Date('2026-11-23T14:05:00Z');
+/** A buffer of 12 Opus frames: the emulator's first burst (15 frames) overruns it. */
+const SMALL_BUFFER = { bufferBytes: 1920, overrunWarningBytes: 1600, underrunWarningBytes: 320 };
+
+/** What the service saw of one device: events and microphone entries, with arrival times. */
+class Heard {
+  readonly events: { name: string; payload: Record<string, unknown>; atMs: number }[] = [];
+  readonly mic: { offset: number; frames: number; audio: Uint8Array }[] = [];
+  readonly transcripts: TranscriptEvent[] = [];
+  readonly answers: AnswerEvent[] = [];
+  named(name: string) {
+    return this.events.filter((e) => e.name === name);
+  }
+  /** Opus packets of the stream in [from, to), split by each entry's frame count (CBR). */
+  opusPackets(from: number, to: number): Uint8Array[] {
+    const packets: Uint8Array[] = [];
+    let expected = from;
+    for (const m of this.mic.filter((e) => e.offset >= from && e.offset < to)) {
+      assert.equal(m.offset, expected, 'uplink entries contiguous');
+      const size = m.audio.length / m.frames;
+      for (let i = 0; i < m.frames; i++) packets.push(m.audio.subarray(i * size, (i + 1) * size));
+      expected += m.audio.length;
+    }
+    return packets;
+  }
 }
 
-test('a spoken turn end to end: tap, "what day is it", the transcript in the cloud, the answer played by the device matches the synthesised answer; a question reopens the microphone', async (t) => {
-  if (!requirePocketsphinx(t)) return;
+interface Conversation {
+  voice: Voice;
+  device: Device;
+  heard: Heard;
+  lines: string[];
+  /** When each line was logged. */
+  times: number[];
+  audioIn: WavAudioIn;
+  audioOut: WavAudioOut;
+  say(text: string): { at: number; samples: Int16Array };
+}
+
+function config(cloud: Cloud, clientId: string, voice: Voice): DeviceConfig {
+  return {
+    ...deviceConfigFor(cloud, clientId), trace: true, connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } },
+    ...(voice === 'us-female' ? { speakerBuffer: SMALL_BUFFER } : {}),
+  };
+}
+
+/** One AIS message of the device's protocol trace: → out (events), ← in (directives). */
+interface Traced { dir: '→' | '←'; name: string; payload: Record<string, unknown> }
+
+/** The device's trace lines as messages, one per event or directive (a line may batch several). */
+function protocolTrace(lines: string[]): Traced[] {
+  const out: Traced[] = [];
+  for (const line of lines) {
+    const m = /(→|←) (?:event|directive) #\d+ [\w,]+ (\{.*\})$/.exec(line);
+    if (!m) continue;
+    const json = JSON.parse(m[2]) as { events?: AisMessage[]; directives?: AisMessage[] };
+    for (const message of json.events ?? json.directives ?? []) out.push({ dir: m[1] as Traced['dir'], name: message.header.name, payload: message.payload ?? {} });
+  }
+  return out;
+}
+
+/** The messages named, each the first after the previous (e.g. '→MicrophoneOpened'); fails naming the first missing. */
+function inOrder(trace: Traced[], names: string[], from = 0): Traced[] {
+  const found: Traced[] = [];
+  let after = from - 1;
+  for (const name of names) {
+    const next = trace.findIndex((t, i) => i > after && `${t.dir}${t.name}` === name);
+    assert.ok(next > after, `${name} in the device trace after ${found.length ? names[found.length - 1] : 'the start'}: ${trace.slice(Math.max(0, after)).map((t) => t.dir + t.name).join(' ')}`);
+    found.push(trace[next]);
+    after = next;
+  }
+  return found;
+}
+
+/** How well the device played `answer`: correlation of its decode with the synthesis, after alignment. */
+function playedCorrelation(out: WavAudioOut, fromFrame: number, answer: AnswerEvent): number {
+  const played = out.samples().subarray(fromFrame * 320);
+  const reference = answer.pcm.subarray(0, Math.min(answer.pcm.length, 16000 * 2));
+  const start = played.findIndex((s) => Math.abs(s) > 300);
+  assert.ok(start >= 0, 'the answer was audible');
+  return bestAlignment(reference, played.subarray(Math.max(0, start - 1500)), 2000).correlation;
+}
+
+async function wakeWordTurn(c: Conversation, synthesizer: SpeechSynthesizer, recognizer: AssistantRecognizer, t: { diagnostic(m: string): void }) {
+  // "Alexa," a short pause, "what time is it": the wake word's span in capture samples is known.
+  const alexa = synthesizer.synthesize('alexa', USER_VOICES[c.voice]);
+  const command = synthesizer.synthesize('what time is it', USER_VOICES[c.voice]);
+  const lead = 8000;
+  const at = c.audioIn.say(concat(silence(lead), alexa, silence(1600), command, silence(8000)));
+  const begin = at + lead;
+  const end = begin + alexa.length;
+  // The stand-in engine reports the detection 200 ms after the word ends, as a real one decides late.
+  await until('the wake word captured', () => c.device.microphone!.capturedSamples >= end + 3200, 15_000);
+  const playedBefore = c.audioOut.played.length;
+  c.device.microphone!.wakeWordDetected(begin, end);
+  await until('the answer', () => c.heard.answers.length === 1, 30_000);
+  assert.equal(c.heard.transcripts[0].text, 'alexa what time is it');
+  assert.equal(c.heard.answers[0].intent, 'time');
+  assert.equal(c.heard.answers[0].text, 'It is 2:05 PM.');
+  await until('the answer played', () => c.heard.named('SpeakerClosed').length === 1 && c.audioOut.played.length - playedBefore >= c.heard.answers[0].opusFrames.length, 30_000);
+
+  // The trace: the wake-word opening with byte offsets 500 ms after the stream start, then the turn in order.
+  const trace = protocolTrace(c.lines);
+  const [opened, , closed, openSpeaker, speakerOpened, , speakerClosed] = inOrder(trace, [
+    '→MicrophoneOpened', '←CloseMicrophone', '→MicrophoneClosed', '←OpenSpeaker', '→SpeakerOpened', '→SpeakerMarkerEncountered', '→SpeakerClosed',
+  ]);
+  // CloseSpeaker comes once the last frame is sent, before or after playback reaches the marker.
+  const [, closeSpeaker] = inOrder(trace, ['←OpenSpeaker', '←CloseSpeaker', '→SpeakerClosed']);
+  const opening = opened.payload as { offset: number; initiator: { type: string; payload: { wakeWordIndices: { beginOffset: number; endOffset: number } } } };
+  assert.equal(opening.initiator.type, 'WAKEWORD');
+  const { beginOffset, endOffset } = opening.initiator.payload.wakeWordIndices;
+  const bytesPerSample = (endOffset - beginOffset) / alexa.length;
+  assert.ok(Math.abs(beginOffset - opening.offset - 8000 * bytesPerSample) <= 320 * bytesPerSample, `wake word ${beginOffset}..${endOffset}, 500 ms into the stream at ${opening.offset}`);
+  assert.equal(speakerOpened.payload.offset, openSpeaker.payload.offset, 'playback began where the service opened it');
+  assert.equal(speakerClosed.payload.offset, closeSpeaker.payload.offset, 'closed where the service asked');
+
+  const correlation = playedCorrelation(c.audioOut, playedBefore, c.heard.answers[0]);
+  assert.ok(correlation > 0.8, `played answer correlates ${correlation.toFixed(3)} with the synthesised one`);
+
+  // The uplink as a person would check it: Ogg Opus from the entries the service received, through opusdec.
+  const micClosed = closed.payload.offset as number;
+  const packets = c.heard.opusPackets(opening.offset, micClosed);
+  assert.ok(packets.length > 50 && packets.every((p) => p.length === packets[0].length), `${packets.length} CBR Opus packets`);
+  const dir = mkdtempSync(join(tmpdir(), `ais-uplink-${c.voice}-`));
+  try {
+    writeFileSync(join(dir, 'uplink.opus'), oggOpusFile(packets, { preSkip: 0 }));
+    execFileSync('opusdec', ['--quiet', '--rate', '16000', join(dir, 'uplink.opus'), join(dir, 'uplink.wav')]);
+    const wav = parseWav(readFileSync(join(dir, 'uplink.wav')));
+    const samples = wav.sampleRate === 16000 ? wav.samples : resample(wav.samples, wav.sampleRate, 16000);
+    // Cut to the speech, as the virtual device's VAD cuts what it recognises (the decoder fails on long digital silence).
+    const heard = await recognizer.recognize(trimSilence(samples));
+    assert.equal(heard.text, 'alexa what time is it', 'the uplink, decoded by opusdec, says what the user said');
+  } finally {
+    if (process.env.KEEP_UPLINK) console.error(`uplink kept in ${dir}`); else rmSync(dir, { recursive: true, force: true });
+  }
+  t.diagnostic(`${c.voice}: wake-word turn answered, played correlation ${correlation.toFixed(3)}, uplink ${packets.length} packets`);
+}
+
+async function multiTurn(c: Conversation) {
+  const opened = () => c.heard.named('MicrophoneOpened').length;
+  c.device.microphone!.tap();
+  c.say('ask me a question');
+  await until('the question', () => c.heard.answers.length === 2, 30_000);
+  assert.equal(c.heard.transcripts[1].text, 'ask me a question');
+  assert.equal(c.heard.answers[1].intent, 'quiz');
+  assert.ok(c.heard.answers[1].expectSpeech, 'the question expects speech');
+  // Once the question has played, the emulator opens the microphone itself: no tap.
+  await until('the microphone reopened by OpenMicrophone', () => opened() === 3, 30_000);
+  const trace = protocolTrace(c.lines);
+  inOrder(trace, ['→SpeakerClosed', '←OpenMicrophone', '→MicrophoneOpened'], trace.map((m) => m.name).lastIndexOf('OpenSpeaker'));
+  c.say('blue');
+  await until('the colour answer', () => c.heard.answers.length === 3, 30_000);
+  assert.equal(c.heard.answers[2].intent, 'colour', `heard ${JSON.stringify(c.heard.transcripts[2]?.text)}`);
+  assert.equal(c.heard.answers[2].text, 'Blue. Good choice! I will remember that.');
+  await until('the colour answer played', () => c.heard.named('SpeakerClosed').length === 3, 30_000);
+}
+
+async function bargeIn(c: Conversation) {
+  c.device.microphone!.tap();
+  c.say('tell me a joke');
+  await until('the joke', () => c.heard.answers.length === 4, 30_000);
+  assert.equal(c.heard.answers[3].intent, 'joke');
+  const jokeFrames = c.heard.answers[3].opusFrames.length;
+  await until('the joke playing', () => c.heard.named('SpeakerOpened').length === 4, 15_000);
+  const playingFrom = c.audioOut.played.length;
+  await until('a second of the joke played', () => c.audioOut.played.length - playingFrom >= 50, 15_000);
+  // The user interrupts: the device closes its speaker, waits 50 ms, then opens the microphone (gotcha 6).
+  const closedBefore = c.heard.named('SpeakerClosed').length;
+  c.device.microphone!.tap();
+  c.say("what's your name");
+  await until('SpeakerClosed then MicrophoneOpened', () => c.heard.named('MicrophoneOpened').length === 5, 10_000);
+  const speakerClosed = c.heard.named('SpeakerClosed')[closedBefore];
+  const micOpened = c.heard.named('MicrophoneOpened')[4];
+  assert.ok(speakerClosed && speakerClosed.atMs <= micOpened.atMs, 'the service hears SpeakerClosed first');
+  assert.equal((micOpened.payload.initiator as { type: string } | undefined)?.type, 'TAP');
+  // The 50 ms is the device's: measured where it sends (arrival times in this busy process can bunch up).
+  const sent = (name: string) => c.lines.map((l, i) => (new RegExp(`→ event #\\d+ [\\w,]*${name}`).test(l) ? c.times[i] : -1)).filter((t) => t >= 0);
+  const gap = sent('MicrophoneOpened')[4] - sent('SpeakerClosed')[closedBefore];
+  assert.ok(gap >= 49, `MicrophoneOpened sent ${gap.toFixed(0)} ms after SpeakerClosed`);
+  await until('the name answer', () => c.heard.answers.length === 5, 30_000);
+  assert.equal(c.heard.answers[4].intent, 'name', `heard ${JSON.stringify(c.heard.transcripts[4]?.text)}`);
+  const jokePlayed = c.audioOut.played.length - playingFrom;
+  await until('the name answer played', () => c.heard.named('SpeakerClosed').length === closedBefore + 2, 30_000);
+  const frames = c.audioOut.played.length - playingFrom;
+  assert.ok(frames < jokeFrames + c.heard.answers[4].opusFrames.length,
+    `the joke was cut short: ${frames} frames played for a ${jokeFrames}-frame joke and a ${c.heard.answers[4].opusFrames.length}-frame answer (${jokePlayed} by the name answer)`);
+}
+
+/**
+ * An OVERRUN that reaches the emulator after its answer's stream has ended (a barge-in cut it short): the device
+ * discarded that message and waits for it, so the next answer must come under that number on (gotcha 5), or the
+ * device holds and drops it until its gap timeout ends the connection.
+ */
+async function lateOverrun(c: Conversation, cloud: Cloud) {
+  const clientId = `talker-${c.voice}`;
+  const connections = cloud.service.deviceState(clientId)!.connections;
+  const last = cloud.service.peekSpeakerSequence(clientId) - 1;
+  c.device.connection!.rewindSpeaker(last);
+  c.device.connection!.sendEvent('BufferStateChanged', { message: { topic: 'speaker', sequenceNumber: last }, state: 'OVERRUN' });
+  const closed = c.heard.named('SpeakerClosed').length;
+  const answers = c.heard.answers.length;
+  c.device.microphone!.tap();
+  c.say('what time is it');
+  await until('the next answer played', () => c.heard.answers.length === answers + 1 && c.heard.named('SpeakerClosed').length === closed + 1, 30_000);
+  assert.equal(c.heard.answers[answers].intent, 'time');
+  assert.equal(cloud.service.deviceState(clientId)!.connections, connections, 'no reconnect');
+  assert.ok(c.lines.some((l) => /speaker #\d+ binary/.test(l)));
+}
+
+test('spoken conversations in three voices at once over real sockets: a wake word, a follow-up question, a barge-in; transcripts, answers, the uplink through opusdec, played audio and the trace', { concurrency: true }, async (t) => {
+  if (!requirePocketsphinx(t) || !requireOpusdec(t)) return;
   const synthesizer = await SpeechSynthesizer.create();
-  const say = (text: string) => concat(silence(4000), synthesizer.synthesize(text, USER_VOICES['us-male']), silence(4000));
-  const transcripts: TranscriptEvent[] = [];
-  const answers: AnswerEvent[] = [];
-  const latencies: number[] = [];
-  const directives: string[] = [];
-  const dataDir = mkdtempSync(join(tmpdir(), 'ais-voice-'));
+  const recognizer = new AssistantRecognizer();
+  const heard = new Map<string, Heard>(VOICES.map((v) => [`talker-${v}`, new Heard()]));
   const cloud = await startCloud({
     pollIntervalMs: 100,
     voice: {
-      onTranscript: (_id, e) => transcripts.push(e),
-      onAnswer: (_id, a) => answers.push(a),
-      onSpeakerStart: (_id, s) => latencies.push(s.atMs - s.endOfSpeechAtMs),
+      now: () => NOW, timeZone: 'UTC',
+      onTranscript: (id, e) => heard.get(id)?.transcripts.push(e),
+      onAnswer: (id, a) => heard.get(id)?.answers.push(a),
+    },
+    service: {
+      onEvent: (id, event) => heard.get(id)?.events.push({ name: event.header.name, payload: event.payload ?? {}, atMs: performance.now() }),
+      onMicrophone: (id, _seq, body) => {
+        for (const entry of parseBinaryBody(new Uint8Array(body))) if (entry.type === 'audio') heard.get(id)?.mic.push({ offset: entry.offsetBytes, frames: entry.frames, audio: entry.audio });
+      },
     },
   });
-  assert.ok(cloud.voice, 'voice is on when pocketsphinx is installed');
-  const audioIn = wavAudioIn({ realtime: true });
-  const audioOut = wavAudioOut({ realtime: true });
-  const { log, lines } = captureLogger('kitchen-1');
-  const device = new Device({ ...nodePorts(dataDir, log), audio: { audioIn, audioOut, opus: nodeOpus } }, config(cloud, 'kitchen-1'), {
-    onCode: (pair) => cloud.lwa.approve(pair.userCode),
-    onAttention: (state) => { if (state !== 'LISTENING') directives.push(`SetAttentionState ${state}`); },
-  });
+  const dataDirs: string[] = [];
+  const devices: Device[] = [];
   try {
-    device.start();
-    await until('ready', () => device.state === 'ready' && cloud.service.deviceState('kitchen-1')?.synchronizedState !== undefined, 15_000);
-    const playedBefore = () => audioOut.last!.played.length;
-    // Turn 1: tap and ask.
-    device.microphone!.tap();
-    audioIn.last!.say(say('what day is it'));
-    await until('the transcript', () => transcripts.length === 1, 20_000);
-    assert.equal(transcripts[0].text, 'what day is it');
-    await until('the answer', () => answers.length === 1, 10_000);
-    assert.equal(answers[0].intent, 'date');
-    const frames = answers[0].opusFrames.length;
-    await until('the answer played', () => lines.some((l) => /SpeakerClosed/.test(l)) && playedBefore() >= frames, 20_000);
-    const played = audioOut.last!.samples();
-    // The device's own decode may differ from the synthesis by the codec; align and correlate.
-    const reference = answers[0].pcm.subarray(0, Math.min(answers[0].pcm.length, 16000 * 2));
-    const start = played.findIndex((s) => Math.abs(s) > 300);
-    const { correlation, lag } = bestAlignment(reference, played.subarray(Math.max(0, start - 1500)), 2000);
-    assert.ok(correlation > 0.8, `played answer correlates ${correlation.toFixed(3)} with the synthesised one (lag ${lag})`);
-    assert.deepEqual(directives.slice(0, 3), ['SetAttentionState THINKING', 'SetAttentionState SPEAKING', 'SetAttentionState IDLE']);
-    const order = ['→ event #\\d+ [\\w,]*MicrophoneOpened', '← directive #\\d+ .*CloseMicrophone', '→ event #\\d+ [\\w,]*MicrophoneClosed', '← directive #\\d+ .*OpenSpeaker',
-      '→ event #\\d+ [\\w,]*SpeakerOpened', '→ event #\\d+ [\\w,]*SpeakerMarkerEncountered', '→ event #\\d+ [\\w,]*SpeakerClosed'];
-    let at = -1;
-    for (const pattern of order) {
-      const next = lines.findIndex((l, i) => i > at && new RegExp(pattern).test(l));
-      assert.ok(next > at, `${pattern} in the device trace after the previous step`);
-      at = next;
-    }
-    const closeSpeaker = lines.findIndex((l) => /← directive #\d+ .*CloseSpeaker/.test(l));
-    assert.ok(closeSpeaker >= 0 && closeSpeaker < at, 'CloseSpeaker came before SpeakerClosed');
-    t.diagnostic(`end of speech → first speaker message published: ${latencies[0].toFixed(0)} ms; played correlation ${correlation.toFixed(3)}`);
-
-    // Turn 2: a question; once it has played the emulator opens the microphone again (no tap).
-    const opened = () => lines.filter((l) => /→ event #\d+ [\w,]*MicrophoneOpened/.test(l)).length;
-    device.microphone!.tap();
-    audioIn.last!.say(say('ask me a question'));
-    await until('the question', () => answers.length === 2, 30_000);
-    assert.equal(answers[1].intent, 'quiz');
-    await until('the microphone reopened by OpenMicrophone', () => opened() === 3 && lines.some((l) => /OpenMicrophone/.test(l)), 20_000);
-    audioIn.last!.say(say('blue'));
-    await until('the colour answer', () => answers.length === 3, 30_000);
-    assert.equal(answers[2].intent, 'colour', `heard ${JSON.stringify(transcripts[2]?.text)}`);
+    await Promise.all(VOICES.map((voice) => t.test(voice, async (st) => {
+      const clientId = `talker-${voice}`;
+      const dataDir = mkdtempSync(join(tmpdir(), 'ais-voice-'));
+      dataDirs.push(dataDir);
+      const audioIn = wavAudioIn({ realtime: true });
+      const audioOut = wavAudioOut({ realtime: true });
+      const { log, lines, times } = captureLogger(clientId);
+      const device = new Device({ ...nodePorts(dataDir, log), audio: { audioIn, audioOut, opus: nodeOpus } }, config(cloud, clientId, voice), {
+        onCode: (pair) => cloud.lwa.approve(pair.userCode),
+      });
+      devices.push(device);
+      device.start();
+      await until('ready', () => device.state === 'ready' && cloud.service.deviceState(clientId)?.synchronizedState !== undefined, 20_000);
+      const c: Conversation = {
+        voice, device, heard: heard.get(clientId)!, lines, times, audioIn: audioIn.last!, audioOut: audioOut.last!,
+        say: (text) => {
+          const samples = concat(silence(4000), synthesizer.synthesize(text, USER_VOICES[voice]), silence(8000));
+          return { at: audioIn.last!.say(samples), samples };
+        },
+      };
+      try {
+        await wakeWordTurn(c, synthesizer, recognizer, st);
+        await multiTurn(c);
+        await bargeIn(c);
+      } catch (error) {
+        if (process.env.DUMP_TRACE) console.error(lines.filter((l) => /speaker|Speaker|Buffer/.test(l)).join('\n'));
+        throw error;
+      }
+      if (voice === 'us-female') {
+        // The small buffer overran and the emulator resent from the named message; the answers still played whole.
+        const trace = protocolTrace(lines);
+        const overrun = trace.findIndex((m) => m.name === 'BufferStateChanged' && m.payload.state === 'OVERRUN');
+        assert.ok(overrun >= 0, 'OVERRUN reported for the small buffer');
+        const firstOpen = trace.findIndex((m) => m.name === 'OpenSpeaker');
+        const firstClosed = trace.findIndex((m) => m.name === 'SpeakerClosed');
+        assert.ok(firstOpen < overrun && overrun < firstClosed, 'the OVERRUN came while the first answer streamed');
+      } else {
+        assert.ok(!lines.some((l) => /"state":"OVERRUN"/.test(l)), 'a 4 s buffer never overruns');
+      }
+      if (voice === 'gb-male') await lateOverrun(c, cloud);
+    })));
   } finally {
-    device.stop();
+    for (const d of devices) d.stop();
+    recognizer.close();
     await cloud.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   }
 });
