@@ -6,6 +6,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 #include "xr_io.h"
 #include "xr_runner.h"
 
@@ -38,6 +40,19 @@ void xrIoReportUncaught(xsMachine* the, const char* where)
 	exit(1);
 }
 
+/* random(arrayBuffer, offset, length): the kernel's CSPRNG, the TRNG a board would give the crypto port. */
+static void xr_io_random(xsMachine* the)
+{
+	size_t length, done = 0;
+	unsigned char* data = xrIoBytes(the, 0, &length);
+	while (done < length) {
+		ssize_t n = getrandom(data + done, length - done, 0);
+		if (n < 0)
+			xsUnknownError("getrandom failed");
+		done += (size_t)n;
+	}
+}
+
 /* Installers of the natives: TLS only when the build found libmbedtls-dev (io_tls.c). */
 extern void xrIoInstallTls(xsMachine* the, xsSlot* target) __attribute__((weak));
 
@@ -49,6 +64,7 @@ void xrIoInstall(xsMachine* the)
 		xsVar(0) = xsGet(xsGlobal, xsID("xsrun"));
 		xsVar(1) = xsNewObject();
 		xsSet(xsVar(0), xsID("io"), xsVar(1));
+		xrIoDefine(the, &xsVar(1), XR_IO_SCRATCH, "random", xr_io_random, 3);
 		xsVar(2) = xsNewObject();
 		xsSet(xsVar(1), xsID("tcp"), xsVar(2));
 		xrIoInstallTcp(the, &xsVar(2));
