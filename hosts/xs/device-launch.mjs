@@ -35,3 +35,11 @@ export function spawnXsDevice({ config, dataDir, logLevel = 'info', memory = fal
   if (memory) args.push('--memory');
   return spawn(xsrunPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
 }
+
+export const MBEDTLS_INSTALL_HINT = 'apt-get install libmbedtls-dev, then npm run build:xs';
+
+/** Why xsrun has no TLS socket (no mbedTLS headers for its build), or undefined when it has one. */
+export function mbedtlsMissingHint() {
+  const probe = spawnSync(process.env.CC || 'cc', ['-E', '-x', 'c', '-'], { input: '#include <mbedtls/ssl.h>\n', encoding: 'utf8' });
+  return probe.status === 0 ? undefined : `mbedTLS not found for xsrun's TLS socket: ${MBEDTLS_INSTALL_HINT}`;
+}
