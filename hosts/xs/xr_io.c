@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/random.h>
 #include "xr_io.h"
 #include "xr_runner.h"
@@ -53,6 +54,13 @@ static void xr_io_random(xsMachine* the)
 	}
 }
 
+/* kill(): the process dies by SIGKILL at once, as at a power cut (the storage crash tests stop a writer so). */
+static void xr_io_kill(xsMachine* the)
+{
+	fflush(stdout);
+	raise(SIGKILL);
+}
+
 /* Installers of the natives: TLS only when the build found libmbedtls-dev (io_tls.c). */
 extern void xrIoInstallTls(xsMachine* the, xsSlot* target) __attribute__((weak));
 
@@ -65,6 +73,7 @@ void xrIoInstall(xsMachine* the)
 		xsVar(1) = xsNewObject();
 		xsSet(xsVar(0), xsID("io"), xsVar(1));
 		xrIoDefine(the, &xsVar(1), XR_IO_SCRATCH, "random", xr_io_random, 3);
+		xrIoDefine(the, &xsVar(1), XR_IO_SCRATCH, "kill", xr_io_kill, 0);
 		xsVar(2) = xsNewObject();
 		xsSet(xsVar(1), xsID("tcp"), xsVar(2));
 		xrIoInstallTcp(the, &xsVar(2));
