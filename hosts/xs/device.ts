@@ -3,9 +3,11 @@
 // passes the DeviceConfig as JSON and the data folder:
 //   xsrun --bundle device.xsb build/hosts/xs/device.js '<DeviceConfig JSON>' <data dir> [LOG_LEVEL] [--memory]
 // Log lines go to stderr as on Node: `LEVEL [component] message` (no wall clock on a board). With --memory it
-// prints `xsrun-memory <phase> <JSON>` on stdout when the device reaches each phase, for bench/xs-device.ts.
+// prints `xsrun-memory <phase> <JSON>` on stdout when the device reaches each phase, then `xsrun-gc <JSON>`
+// every 5 s, for bench/xs-device.ts.
 import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
 import { LOG_LEVELS, Logger, type LogLevel, type LogSink } from '../../src/ports/log.js';
+import { moddableClock } from '../moddable/clock.js';
 import { moddablePorts } from '../moddable/ports.js';
 
 declare function print(...values: unknown[]): void;
@@ -42,6 +44,13 @@ function phase(state: DeviceState): void {
   xsrun.gc();
   print(`xsrun-memory ${name} ${JSON.stringify({ peak, live: xsrun.memory() })}`);
   xsrun.resetPeaks();
+  // Collections while connected: a line every 5 s from ready on (bench/xs-device.ts takes the rate when idle).
+  if (name === 'ready') {
+    moddableClock.setTimer(() => {
+      const now = xsrun.memory() as { gcCount: number };
+      print(`xsrun-gc ${JSON.stringify({ ms: moddableClock.monotonicMs(), gcCount: now.gcCount })}`);
+    }, 5000, 5000);
+  }
 }
 
 const config = JSON.parse(configJson) as DeviceConfig;
