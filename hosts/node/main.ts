@@ -1,10 +1,13 @@
 // `npm run device`: the firmware on the Node host, against the emulator or another AIS endpoint.
 //   npm run device -- --cloud http://127.0.0.1:PORT --mqtt-port N [--client-id ID] [--account 000000000000]
-//                     [--data-dir DIR] [--provision] [--trace]
+//                     [--data-dir DIR] [--provision] [--trace] [--host node|xs]
+// --host xs runs the same application on xsrun, the XS engine with the ECMA-419 ports of hosts/moddable
+// (hosts/xs/device.ts); --provision is Node only there.
 // With --provision the companion-app endpoint accepts a refresh token instead of code-based linking.
 import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Device } from '../../src/app/device.js';
+import { Device, type DeviceConfig } from '../../src/app/device.js';
 import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../../simulator/cloud.js';
 import { DEV_CA_PEM } from '../../simulator/dev-pki.js';
 import { loggerFromEnv } from './log.js';
@@ -15,7 +18,7 @@ const { values } = parseArgs({
   options: {
     cloud: { type: 'string' }, 'mqtt-port': { type: 'string' }, 'mqtt-host': { type: 'string' }, 'client-id': { type: 'string' },
     account: { type: 'string' }, 'data-dir': { type: 'string' }, provision: { type: 'boolean' }, trace: { type: 'boolean' },
-    ca: { type: 'string' },
+    ca: { type: 'string' }, host: { type: 'string', default: 'node' },
   },
 });
 const log = loggerFromEnv('device');
@@ -26,19 +29,37 @@ if (!values.cloud || !values['mqtt-port']) {
 const clientId = values['client-id'] ?? 'node-device-1';
 const dataDir = values['data-dir'] ?? `.device-data/${clientId}`;
 mkdirSync(dataDir, { recursive: true });
-const ports = nodePorts(dataDir, log);
 // HTTPS to the emulator trusts its development CA unless another CA file is given.
 const trust = values.cloud.startsWith('https:') ? { ca: values.ca ? readFileSync(values.ca, 'utf8') : DEV_CA_PEM } : undefined;
-const device = new Device(ports, {
+const config: DeviceConfig = {
   awsAccountId: values.account ?? DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: values['mqtt-host'] ?? '127.0.0.1',
   mqttPort: Number(values['mqtt-port']), trace: values.trace,
   lwa: { baseUrl: values.cloud, tls: trust, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: clientId },
   registration: { baseUrl: values.cloud, tls: trust },
-}, { onCode: (pair) => showCodePair(pair), onStopped: () => { process.exitCode = 1; } });
+};
 
-if (values.provision) {
-  const server = await startProvisioningServer({ storage: ports.storage, log, onProvisioned: () => { void server.close(); device.start(); } });
+if (values.host === 'xs') {
+  if (values.provision) {
+    log.error('--provision runs on the Node host only');
+    process.exit(2);
+  }
+  const { prepareXsDevice, spawnXsDevice } = await import('./xs-launch.js');
+  await prepareXsDevice({ quiet: false });
+  const child = spawnXsDevice({ config, dataDir: resolve(dataDir), logLevel: process.env.LOG_LEVEL || 'info' });
+  child.stdout.pipe(process.stdout);
+  child.stderr.pipe(process.stderr);
+  child.on('exit', (code, signal) => { process.exitCode = code ?? (signal ? 1 : 0); });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill());
+} else if (values.host === 'node') {
+  const ports = nodePorts(dataDir, log);
+  const device = new Device(ports, config, { onCode: (pair) => showCodePair(pair), onStopped: () => { process.exitCode = 1; } });
+  if (values.provision) {
+    const server = await startProvisioningServer({ storage: ports.storage, log, onProvisioned: () => { void server.close(); device.start(); } });
+  } else {
+    device.start();
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { device.stop(); process.exit(0); });
 } else {
-  device.start();
+  log.error(`--host must be node or xs, got ${JSON.stringify(values.host)}`);
+  process.exit(2);
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { device.stop(); process.exit(0); });

@@ -20,6 +20,18 @@ export const SHIMS = {
   'node:assert': 'build/test/xs/node-assert.js',
 };
 
+/**
+ * The ECMA-419 and Moddable modules xsrun serves itself (hosts/xs/io, over its natives), by the specifiers
+ * a Moddable build gives them: code written for Moddable (hosts/moddable) imports them unchanged.
+ */
+export const HOST_MODULES = {
+  'embedded:io/socket/tcp': 'hosts/xs/io/tcp.js',
+  'embedded:io/socket/tcp/tls': 'hosts/xs/io/tls.js',
+  'embedded:storage/files': 'hosts/xs/io/files.js',
+  timer: 'hosts/xs/io/timer.js',
+  time: 'hosts/xs/io/time.js',
+};
+
 const IMPORT_PATTERNS = [
   /^\s*(?:import|export)\b[^;'"`]*?\bfrom\s*['"]([^'"]+)['"]/gm, // import x from '…', export { y } from '…'
   /^\s*import\s*['"]([^'"]+)['"]/gm,                              // import '…'
@@ -81,6 +93,7 @@ export function moduleGraph(entries, { prelude = PRELUDE } = {}) {
     if (aliases.has(specifier)) return aliases.get(specifier);
     let key;
     if (specifier in SHIMS) key = SHIMS[specifier];
+    else if (specifier in HOST_MODULES) key = HOST_MODULES[specifier];
     else if (specifier.startsWith('node:')) {
       problems.push(`${from} imports ${specifier}: a Node module, not portable to XS`);
       return undefined;

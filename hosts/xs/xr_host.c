@@ -16,6 +16,10 @@
 #include "xr_runner.h"
 #include "xr_host.h"
 
+/* Sockets and files (xr_io.c): linked into xsrun, absent from the Cortex-M image. */
+extern void xrIoInstall(xsMachine* the) __attribute__((weak));
+extern int xrIoWait(xsMachine* the, double ms) __attribute__((weak));
+
 static xsSlot xrDriver;
 static int xrHasDriver = 0;
 static int xrImportState = 0;
@@ -178,6 +182,8 @@ void xrInstallGlobals(xsMachine* the, int argc, char** argv)
 		xsSet(xsGlobal, xsID("print"), xsVar(2));
 	}
 	xsEndHost(the);
+	if (xrIoInstall)
+		xrIoInstall(the);
 }
 
 static void xr_imported(xsMachine* the)
@@ -242,6 +248,9 @@ void xrRunLoop(xsMachine* the)
 		}
 		jobsRan = 0;
 		if (xrHasPromiseJobs(the))
+			continue;
+		/* Open sockets keep the loop alive; their events end the wait early. */
+		if (xrIoWait && xrIoWait(the, wait))
 			continue;
 		if (wait < 0)
 			break;

@@ -1,0 +1,149 @@
+// The socket port over Moddable's ECMA-419 sockets: `embedded:io/socket/tcp`, and `embedded:io/socket/tcp/tls`
+// for TLS. What the adapter adds to them:
+//   - write() that queues: the port's write takes any length at any time and copies it; ECMA-419's takes at
+//     most the writable count it last reported, so the rest waits here for onWritable;
+//   - read(buffer) of what there is: ECMA-419's read(buffer) must not ask beyond the readable count;
+//   - PEM trust anchors, certificates and keys turned into the DER Moddable's TLS takes;
+//   - onConnect at the first onWritable (the connection, and with TLS the handshake, is done).
+// ECMA-419 TCP takes a dotted IPv4 address and does no DNS: a host name other than "localhost" is an error
+// here (a real board resolves first with embedded:network/dns/resolver/udp). Moddable reports the peer's close
+// as an error, so this adapter reports every end through onError; onClose is never called.
+import TCP from 'embedded:io/socket/tcp';
+import TLSSocket from 'embedded:io/socket/tcp/tls';
+import type { SecureOptions } from 'embedded:io/socket/tcp/tls';
+import type { Socket, SocketFactory, SocketOptions, TlsOptions } from '../../src/ports/socket.js';
+import { fromBase64 } from '../../src/ais/message.js';
+import { decodeUtf8 } from '../../src/mqtt/utf8.js';
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** The dotted IPv4 address ECMA-419 TCP wants for `host`, or undefined. */
+export function addressOf(host: string): string | undefined {
+  if (host === 'localhost') return '127.0.0.1';
+  const match = IPV4.exec(host);
+  return match && match.slice(1).every((part) => Number(part) <= 255) ? host : undefined;
+}
+
+/** DER blocks of a PEM text (or the bytes as they are when they are DER already). */
+export function derBlocks(material: string | Uint8Array, what: string): ArrayBuffer[] {
+  const text = typeof material === 'string' ? material : material[0] === 0x2d /* '-' */ ? decodeUtf8(material, 0, material.length) ?? '' : undefined;
+  if (text === undefined) return [copy(material as Uint8Array)];
+  const blocks: ArrayBuffer[] = [];
+  const pattern = /-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END \1-----/g;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    const der = fromBase64(match[2].replace(/\s+/g, ''));
+    if (!der) throw new TypeError(`${what}: the PEM block ${match[1]} is not base64`);
+    blocks.push(copy(der));
+  }
+  if (blocks.length === 0) throw new TypeError(`${what}: neither PEM nor DER`);
+  return blocks;
+}
+
+function copy(bytes: Uint8Array): ArrayBuffer {
+  return bytes.slice().buffer as ArrayBuffer;
+}
+
+function secureOptions(tls: TlsOptions, host: string): SecureOptions {
+  if ((tls.certificate === undefined) !== (tls.key === undefined)) {
+    throw new TypeError('tls.certificate and tls.key go together for mutual TLS; got only one of them');
+  }
+  const secure: SecureOptions = {};
+  // ECMA-419 TLS takes one trust anchor: the first certificate of a PEM bundle.
+  if (tls.ca !== undefined) secure.certificate = derBlocks(tls.ca, 'tls.ca')[0];
+  if (tls.certificate !== undefined) secure.clientCertificates = derBlocks(tls.certificate, 'tls.certificate');
+  if (tls.key !== undefined) secure.clientKey = derBlocks(tls.key, 'tls.key')[0];
+  if (tls.protocols !== undefined) secure.applicationLayerProtocolNegotiation = tls.protocols;
+  secure.serverName = tls.serverName ?? host;
+  return secure;
+}
+
+class ModdableSocket implements Socket {
+  private io: TCP | undefined;
+  private connected = false;
+  private readable = 0;
+  private writable = 0;
+  /** Copies of what waits for room, oldest first; `queuedHead` bytes of the first are sent. */
+  private readonly queue: Uint8Array[] = [];
+  private queuedHead = 0;
+
+  constructor(private readonly options: SocketOptions) {
+    const { host, port, tls } = options;
+    const address = addressOf(host);
+    const self = this;
+    const callbacks = {
+      onReadable(count: number) { self.onReadable(count); },
+      onWritable(count: number) { self.onWritable(count); },
+      onError(error?: Error) { self.onError(error); },
+    };
+    if (address === undefined) {
+      // Reported like any connection failure: asynchronously, through onError.
+      Promise.resolve().then(() => this.onError(new Error(`cannot connect to ${host}:${port}: ECMA-419 TCP needs an IPv4 address (no DNS resolver here)`)));
+      return;
+    }
+    this.io = tls
+      ? new TLSSocket({ address, port, host, secure: secureOptions(tls, host), ...callbacks })
+      : new TCP({ address, port, nodelay: true, ...callbacks });
+  }
+
+  read(buffer: Uint8Array): number {
+    const count = Math.min(this.readable, buffer.length);
+    if (count === 0 || !this.io) return 0;
+    this.io.read(count === buffer.length ? buffer : buffer.subarray(0, count));
+    this.readable -= count;
+    return count;
+  }
+
+  write(data: Uint8Array, length = data.length): void {
+    if (!this.io) return;
+    // Always a copy: the caller reuses its buffer at once, and ECMA-419 may keep ours until onWritable.
+    this.queue.push(data.slice(0, length));
+    if (this.connected) this.flush();
+  }
+
+  close(): void {
+    const io = this.io;
+    this.io = undefined;
+    this.queue.length = 0;
+    io?.close();
+  }
+
+  private flush(): void {
+    while (this.io && this.queue.length > 0 && this.writable > 0) {
+      const head = this.queue[0];
+      const count = Math.min(this.writable, head.length - this.queuedHead);
+      this.io.write(head.subarray(this.queuedHead, this.queuedHead + count));
+      this.writable -= count;
+      this.queuedHead += count;
+      if (this.queuedHead === head.length) {
+        this.queue.shift();
+        this.queuedHead = 0;
+      }
+    }
+  }
+
+  private onReadable(count: number): void {
+    if (!this.io) return;
+    this.readable = count;
+    this.options.onReadable(count);
+  }
+
+  private onWritable(count: number): void {
+    if (!this.io) return;
+    this.writable = count;
+    if (!this.connected) {
+      this.connected = true;
+      this.options.onConnect();
+    }
+    this.flush();
+  }
+
+  private onError(error?: Error): void {
+    if (this.io === undefined && this.connected) return;
+    this.close();
+    this.connected = true; // nothing after the one error
+    const { host, port } = this.options;
+    this.options.onError(error ?? new Error(`socket to ${host}:${port} failed or closed`));
+  }
+}
+
+export const moddableSocket: SocketFactory = (options) => new ModdableSocket(options);
