@@ -26,6 +26,8 @@ import { VirtualDevice, type AnswerEvent, type InitiatorType, type TranscriptEve
 import type { AisService } from './service.js';
 
 export const SPEAKER_FRAME_BYTES = 160;
+/** Microphone entries kept while not listening (a few publishes: the race of MicrophoneOpened and the audio). */
+const EARLY_ENTRIES = 8;
 
 export interface VoiceSessionOptions {
   log: Logger;
@@ -75,6 +77,11 @@ class DeviceVoice {
   expectSpeech: number | undefined;
   endOfSpeechAtMs = 0;
   generation = 0;
+  /**
+   * Microphone entries that came while not listening: the device streams right after MicrophoneOpened, on another
+   * topic, so its first audio can be handled before the event. Replayed from the opening offset; bounded.
+   */
+  early: { offsetBytes: number; audio: Uint8Array }[] = [];
   /** An OVERRUN that came after its answer's stream ended (e.g. cut by a barge-in): the next stream resends from it. */
   resendFrom: number | undefined;
 }
@@ -143,6 +150,7 @@ export class VoiceSessions {
     d.micOffset = undefined;
     d.expectSpeech = undefined;
     d.resendFrom = undefined;
+    d.early.length = 0;
     d.chain = Promise.resolve();
     const mic = this.service?.deviceState(clientId)?.capabilities?.find((c) => c.interface === 'Microphone') as
       { configurations?: { audioEncoder?: { format?: string; bitrate?: { bitsPerSecond?: number } } } } | undefined;
@@ -216,12 +224,15 @@ export class VoiceSessions {
           offsetBytes: offset,
           initiator: initiator?.type ? { type: initiator.type, ...(initiator.payload?.wakeWordIndices ? { wakeWordIndices: initiator.payload.wakeWordIndices } : {}) } : undefined,
         };
+        const early = d.early.splice(0).filter((e) => e.offsetBytes >= offset);
         if (d.instance) {
           void d.instance.openMicrophone(opening);
+          for (const e of early) this.feed(clientId, d, e.offsetBytes, e.audio, 'early');
         } else {
           // The engines are still loading: audio waits in a queue until the virtual device exists.
           const queue: Uint8Array[] = [];
           d.queue = queue;
+          for (const e of early) this.feed(clientId, d, e.offsetBytes, e.audio, 'early');
           const generation = d.generation;
           void d.vd.then((vd) => {
             if (d.queue !== queue) return;
@@ -268,7 +279,7 @@ export class VoiceSessions {
 
   private microphone(clientId: string, seq: number, body: Buffer): void {
     const d = this.devices.get(clientId);
-    if (!d?.listening || d.micOffset === undefined) return;
+    if (!d?.vd) return;
     let entries;
     try {
       entries = parseBinaryBody(body);
@@ -277,14 +288,20 @@ export class VoiceSessions {
     }
     for (const entry of entries) {
       if (entry.type !== 'audio') continue;
-      if (entry.offsetBytes !== d.micOffset) {
-        this.log.warn(`${clientId}: microphone #${seq}: gap: offset ${entry.offsetBytes}, expected ${d.micOffset}`);
-        if (entry.offsetBytes < d.micOffset) continue;  // old audio
-      }
-      d.micOffset = entry.offsetBytes + entry.audio.length;
-      if (d.queue) d.queue.push(entry.audio);
-      else d.instance?.feed(entry.audio);
+      if (d.listening && d.micOffset !== undefined) this.feed(clientId, d, entry.offsetBytes, entry.audio, `#${seq}`);
+      else if (d.early.push({ offsetBytes: entry.offsetBytes, audio: entry.audio }) > EARLY_ENTRIES) d.early.shift();
     }
+  }
+
+  /** Audio at `offsetBytes` to the virtual device (via its queue while it loads); offsets checked contiguous. */
+  private feed(clientId: string, d: DeviceVoice, offsetBytes: number, audio: Uint8Array, what: string): void {
+    if (offsetBytes !== d.micOffset) {
+      this.log.warn(`${clientId}: microphone ${what}: gap: offset ${offsetBytes}, expected ${d.micOffset}`);
+      if (offsetBytes < d.micOffset!) return;  // old audio
+    }
+    d.micOffset = offsetBytes + audio.length;
+    if (d.queue) d.queue.push(audio);
+    else d.instance?.feed(audio);
   }
 
   // ---- downlink ----
