@@ -54,9 +54,6 @@ static void xr_aesGcmOpen(xsMachine* the)
 void xrInstallCryptoNatives(void* machine)
 {
 	xsMachine* the = machine;
-	/* xsVar(0) is `natives` (xr_natives.c); xsVar(1) a scratch: XS macros must not nest calls that push. */
-	xsVar(1) = xsNewHostFunction(xr_aesGcmSeal, 5);
-	xsSet(xsVar(0), xsID("aesGcmSeal"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xr_aesGcmOpen, 5);
-	xsSet(xsVar(0), xsID("aesGcmOpen"), xsVar(1));
+	xrDefineNative(the, "aesGcmSeal", xr_aesGcmSeal, 5);
+	xrDefineNative(the, "aesGcmOpen", xr_aesGcmOpen, 5);
 }

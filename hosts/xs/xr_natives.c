@@ -2,6 +2,12 @@
 #include "xs.h"
 #include "xr_natives.h"
 
+void xrDefineNative(xsMachine* the, const char* name, xsCallback callback, int length)
+{
+	xsVar(1) = xsNewHostFunction(callback, length);
+	xsSet(xsVar(0), xsID(name), xsVar(1));
+}
+
 void xrInstallNatives(void* machine)
 {
 	xsMachine* the = machine;
@@ -10,6 +16,7 @@ void xrInstallNatives(void* machine)
 		xsVars(2);
 		xsVar(0) = xsNewObject();
 		xrInstallCryptoNatives(the);
+		xrInstallOpusNatives(the);
 		xsSet(xsGlobal, xsID("natives"), xsVar(0));
 	}
 	xsEndHost(the);

@@ -15,6 +15,11 @@ void xrInstallNatives(void* the);
    `name`. Written against the engine's internal API (xr_buffers.c): no property lookups, no allocation. */
 void* xrTypedArrayArg(void* the, int index, int elementSize, size_t* count, const char* name);
 
+#ifdef __XS__
+/* natives[name] = a host function; during xrInstallNatives, where xsVar(0) is `natives` and xsVar(1) a scratch. */
+void xrDefineNative(xsMachine* the, const char* name, xsCallback callback, int length);
+#endif
+
 /* What each group installs on `natives` (xr_crypto.c, xr_opus.c). */
 void xrInstallCryptoNatives(void* the);
 void xrInstallOpusNatives(void* the);
