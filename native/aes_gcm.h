@@ -1,10 +1,11 @@
 /*
  * AES-GCM (NIST SP 800-38D) with a 96-bit IV and a 128-bit tag, for the AIS envelope on hosts without mbedTLS
- * sources (docs/natives.md says why it is written here). Portable C99: no allocation, no global state but the
- * tables filled once at first use, any alignment, output may equal input (in place).
+ * sources (docs/firmware.md says why it is written here). Portable C99: no allocation, any alignment, output may
+ * equal input (in place). Static state: the tables filled at first use, and the last key's schedule and GHASH
+ * table (the port passes the key each call; a stream under one key pays the setup once). Not reentrant.
  *
  * AES-128/192/256 (FIPS 197) with one 1 KB round table rotated per column (a ROR is free in an Arm operand);
- * GHASH with Shoup's 4-bit table (256 B per key), made per call because the port passes the key each time.
+ * GHASH with Shoup's 8-bit table (4 KB per key).
  * Table lookups depend on data: on a part with a data cache, keep the tables in TCM (no cache, fixed timing).
  */
 #ifndef NATIVE_AES_GCM_H

@@ -7,6 +7,8 @@
 #   The XS bindings (hosts/xs/xr_*.c) join the platform layer both hosts already compile.
 
 NATIVE_SRC := native/aes_gcm.c
+# Per-frame code at -O2 on both hosts (after the host's own -Os, so it wins): instructions matter more than flash.
+NATIVE_OPT := -O2
 PLATFORM_SRC += xr_natives.c xr_buffers.c xr_crypto.c xr_opus.c
 
 OPUS := node_modules/@discordjs/opus/deps/opus
