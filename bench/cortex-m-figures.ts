@@ -180,7 +180,7 @@ for (const group of [...selftestBytecode.map((g) => ({ ...g, image: 'self-test' 
 out();
 out(`The self-test image holds ${selftest.plan.suites.length} portable suites and the board's checks. `
   + `${selftest.plan.excluded.length ? `Left out: ${selftest.plan.excluded.map((e) => `\`${e.file.replace(/^build\//, '').replace(/\.js$/, '.ts')}\``).join(', ')} `
-    + '(they import `@noble/ciphers/aes.js`, whose tables take 1.3 MB of heap on XS; AES-GCM on the device is a native port, a later task).' : ''}`);
+    + '(it imports `@noble/ciphers/aes.js` to compare the native AES-GCM with it; noble\'s tables take 1.3 MB of heap on XS).' : ''}`);
 out();
 out('## RAM');
 out();
@@ -224,6 +224,7 @@ const phaseNames: [string, string][] = [
   ['machine', 'machine + prelude'],
   ['mqtt', '+ MQTT codec and client, one session'],
   ['app', '+ the application (`src/app/device.ts` and its imports)'],
+  ['native', '+ Opus encoders and decoder, native AES-GCM envelope, 50 frames each'],
   ['workload', 'after the workload, before collecting'],
   ['workloadLive', 'after the workload, collected'],
 ];
@@ -232,6 +233,10 @@ for (const [key, label] of phaseNames) {
   out(`| ${label} | ${kb(p.mallocCurrent)} | ${n(p.slotsCurrent)} / ${n(p.slotsPeak)} / ${n(p.slotsReserved)} | ${kb(p.slotsReserved * p.slotBytes)} `
     + `| ${kb(p.chunksCurrent)} / ${kb(p.chunksPeak)} / ${kb(p.chunksReserved)} | ${p.stackPeak} |`);
 }
+out();
+out(`libopus's own state, outside the XS heap (malloc): encoder ${n(memory.opusState.encoder)} B, decoder ${n(memory.opusState.decoder)} B `
+  + '(`opus_encoder_get_size`, `opus_decoder_get_size`); its scratch arrays live on the C stack (VAR_ARRAYS): the C stack peak of '
+  + `the instruction run, which encodes with SILK, is ${kb(counted.board.stack_peak)} KB of ${kb(counted.board.stack)} KB.`);
 out();
 out(`Newlib's heap high-water mark over the whole run: ${kb(memory.board.heap_peak)} KB (malloc's own overhead and fragmentation on top of `
   + `XS's); C stack peak ${kb(memory.board.stack_peak)} KB of ${kb(memory.board.stack)} KB; handler stack peak ${memory.board.handler_stack_peak} B. `
@@ -267,9 +272,39 @@ const uplink = per.seal + per.publish;
 const downlink = per.decode + per.open;
 out();
 out(`Per 20 ms frame in JavaScript: an L16 uplink frame is one seal and one publish, **${n(uplink)} instructions** (${pct(uplink, FRAME_BUDGET)} of 3 M); `
-  + `a speaker frame received is one decode and one open, **${n(downlink)}** (${pct(downlink, FRAME_BUDGET)}). Add the native AES-GCM, 72 k `
-  + 'instructions per 644-byte message (xs-facts §7), once each way. One JavaScript biquad stage alone takes '
+  + `a speaker frame received is one decode and one open, **${n(downlink)}** (${pct(downlink, FRAME_BUDGET)}), before AES-GCM. One JavaScript biquad stage alone takes `
   + `${pct(per.biquad, FRAME_BUDGET)} of the frame: per-sample work stays in C.`);
+out();
+out('### Native stages per 20 ms frame');
+out();
+out('Through the ports as the device calls them (JavaScript wrapper and XS call included): libopus 1.3.1 fixed point at -O2 from '
+  + '@discordjs/opus\'s sources, `native/aes_gcm.c` at -O2; a second of a voice-band test signal, 50 frames; median per call of five '
+  + 'batches, and the worst single frame. Anchors: xs-facts §7 (others\' libraries on this emulated M7, -O2).');
+out();
+const worstCall = counted.worstCall as Record<string, number>;
+out('| stage | instructions (median) | worst frame | share of 12 M cycles | xs-facts §7 anchor |');
+out('|---|---:|---:|---:|---|');
+const nativeRows: [string, number, number | undefined, string][] = [
+  ['Opus encode, the device\'s uplink encoder (64 kbps CBR, `voip`: SILK, complexity 9 by default)', per.opusEncode, worstCall.opusEncode, 'SILK c10 5.9 M (max 10.4 M), c3 2.5 M, c0 1.2 M'],
+  ['Opus encode, `restricted-lowdelay` (CELT), 64 kbps', per.opusEncodeCelt, worstCall.opusEncodeCelt, 'CELT 64 kbps c10 0.85 M'],
+  ['Opus decode of a 64 kbps speaker frame', per.opusDecode, worstCall.opusDecode, '0.14–0.27 M (max 0.30 M)'],
+  ['envelope seal, 644-byte body, AES-256-GCM (framing included)', per.sealAes, undefined, '—'],
+  ['envelope open, 644-byte body, AES-256-GCM (framing included)', per.openAes, undefined, '—'],
+  ['AES-128-GCM seal of 644 bytes alone, through the port', per.aes128, undefined, 'mbedTLS 72 k'],
+];
+for (const [label, value, most, anchor] of nativeRows) {
+  out(`| ${label} | ${n(value)} | ${most === undefined ? '' : n(most)} | ${pct(value, FRAME_CYCLES)} | ${anchor} |`);
+}
+const opusUplink = per.opusEncode + per.sealAes + per.publish;
+const speakerFrame = per.decode + per.openAes + per.opusDecode;
+const both = opusUplink + speakerFrame;
+out();
+out(`An Opus uplink frame (encode, seal, publish) is **${n(opusUplink)} instructions** (${pct(opusUplink, FRAME_CYCLES)} of 12 M cycles); a speaker frame `
+  + `(MQTT decode, open, Opus decode) **${n(speakerFrame)}** (${pct(speakerFrame, FRAME_CYCLES)}); both at once (barge-in) ${n(both)} (${pct(both, FRAME_CYCLES)}), `
+  + `before the echo canceller and the wake word (xs-facts §7: about 1.5 M more). ${both > FRAME_BUDGET
+    ? `That is over the 3 M-instruction plan: the SILK encoder alone is ${pct(per.opusEncode, FRAME_BUDGET)} of it. Move it first: force CELT `
+      + `(\`restricted-lowdelay\`, ${n(per.opusEncodeCelt)}) for an Opus uplink, or send L16 (AIS's documented format, no encoder at all).`
+    : 'That fits the 3 M-instruction plan.'}`);
 out();
 out(`Boot: ${n(counted.reachedMs * 1e6)} instructions from the board's start (SysTick starts after RAM is set up) to the workload's first line (machine creation, the prelude, loading `
   + `the workload's bytecode); loading the application's ${appBytecode[0].count} modules takes ${n(counted.appLoad)} instructions `
@@ -318,7 +353,7 @@ function memoryMap(): string {
   text(20, 42, `npm run bench:firmware, ${date}. Regions under 16 px are drawn at 16 px.`, 'font-size="11" fill="#555"');
   text(20, TOP - 22, `FLASH at 0x00000000: ${kb(benchReport.flash)} KB`, 'font-size="12" font-weight="bold"');
   text(20, TOP - 8, 'application image, by part', 'font-size="11" fill="#555"');
-  const flashFills: Record<string, string> = { engine: '#9ecae1', bytecode: '#fdae6b', libc: '#c7e9c0', libm: '#a1d99b', libgcc: '#74c476', platform: '#dadaeb', board: '#bcbddc', other: '#eee' };
+  const flashFills: Record<string, string> = { engine: '#9ecae1', bytecode: '#fdae6b', libc: '#c7e9c0', libm: '#a1d99b', libgcc: '#74c476', platform: '#dadaeb', board: '#bcbddc', opus: '#fdd49e', crypto: '#fc8d59', other: '#eee' };
   column(20, parts.map(([key, bytes]) => ({ label: build.PART_LABELS[key].replace(/ \(.*\)$/, ''), bytes, fill: flashFills[key] ?? '#eee' })), benchReport.flash);
   text(RAM_X, TOP - 22, `RAM at 0x20000000: ${kb(ram.size)} KB (RAM_SIZE)`, 'font-size="12" font-weight="bold"');
   text(RAM_X, TOP - 8, 'by address, high on top; peaks of the largest run', 'font-size="11" fill="#555"');

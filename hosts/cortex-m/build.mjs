@@ -123,7 +123,9 @@ export function imageReport(elf, bundleObject) {
 
 const PARTS = [
   ['engine', 'XS engine', (file) => file.includes('/obj/engine/')],
-  ['platform', 'platform layer (hosts/xs)', (file) => file.includes('/obj/xs/')],
+  ['opus', 'libopus 1.3.1, fixed point (@discordjs/opus sources)', (file) => file.includes('/obj/opus/')],
+  ['crypto', 'AES-GCM (native/aes_gcm.c)', (file) => file.includes('/obj/native/aes_gcm')],
+  ['platform', 'platform layer and natives (hosts/xs)', (file) => file.includes('/obj/xs/')],
   ['board', 'board (hosts/cortex-m)', (file) => file.includes('/obj/board/')],
   ['libc', 'newlib-nano libc', (file) => /libc_nano\.a|libc\.a/.test(file)],
   ['libm', 'newlib libm', (file) => /libm\.a/.test(file)],

@@ -106,7 +106,7 @@ async function main() {
   console.log(`# fail ${totals.fail}`);
   console.log(`# skipped ${totals.skipped} (${seenExclusions.size} declared in test/cortex-m/exclusions.ts)`);
   console.log(`# todo ${totals.todo}`);
-  console.log(`# left out ${plan.excluded.length} suites (AES-GCM)`);
+  console.log(`# left out ${plan.excluded.length} suites (they load noble's AES)`);
   console.log(`# duration_ms ${Date.now() - started}`);
   const failed = totals.fail > 0 || totals.failedRuns > 0 || stale.length > 0
     || (process.env.CI === 'true' && (undeclaredSkips.length > 0 || totals.todo > 0));

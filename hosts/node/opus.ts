@@ -8,24 +8,16 @@
 // contract (write into the caller's buffer) holds, while the host allocates one small array per frame.
 import { Decoder, Encoder } from '@evan/opus';
 import type { Opus, OpusDecoder, OpusEncoder, OpusEncoderOptions } from '../../src/ports/opus.js';
+import { checkOpusDecoderOptions, checkOpusEncoderOptions } from '../../src/audio/opus-options.js';
 
-const RATES = new Set([8000, 12000, 16000, 24000, 48000]);
 const APPLICATION = { voip: 'voip', audio: 'audio', 'restricted-lowdelay': 'restricted_lowdelay' } as const;
-
-function checkRate(sampleRate: number): void {
-  if (!RATES.has(sampleRate)) throw new RangeError(`Opus sample rate expected 8000, 12000, 16000, 24000 or 48000, got ${sampleRate}`);
-}
 
 class NodeOpusEncoder implements OpusEncoder {
   private encoder: Encoder | undefined;
 
   constructor(options: OpusEncoderOptions) {
-    checkRate(options.sampleRate);
-    if (options.channels !== 1) throw new RangeError(`mono expected, got ${options.channels} channels`);
-    if (!(options.bitsPerSecond >= 6000 && options.bitsPerSecond <= 510000)) throw new RangeError(`bitsPerSecond expected 6000..510000, got ${options.bitsPerSecond}`);
-    const application = APPLICATION[options.application];
-    if (!application) throw new RangeError(`application expected voip, audio or restricted-lowdelay, got ${String(options.application)}`);
-    this.encoder = new Encoder({ channels: 1, sample_rate: options.sampleRate as 16000, application });
+    checkOpusEncoderOptions(options);
+    this.encoder = new Encoder({ channels: 1, sample_rate: options.sampleRate as 16000, application: APPLICATION[options.application] });
     this.encoder.bitrate = options.bitsPerSecond;
     this.encoder.vbr = false; // hard CBR: every 20 ms frame the same size (§3.3, §5)
   }
@@ -47,8 +39,7 @@ class NodeOpusDecoder implements OpusDecoder {
   private decoder: Decoder | undefined;
 
   constructor(options: { sampleRate: number; channels: 1 }) {
-    checkRate(options.sampleRate);
-    if (options.channels !== 1) throw new RangeError(`mono expected, got ${options.channels} channels`);
+    checkOpusDecoderOptions(options);
     this.decoder = new Decoder({ channels: 1, sample_rate: options.sampleRate as 16000 });
   }
 

@@ -10,6 +10,7 @@
 #include "xr_alloc.h"
 #include "xr_host.h"
 #include "xr_runner.h"
+#include "xr_natives.h"
 
 /* A bundle linked into the binary as a C array (xsrun --compile ... --c-array), when there is one. */
 extern const unsigned char xsrun_bundle[] __attribute__((weak));
@@ -190,6 +191,7 @@ int main(int argc, char** argv)
 		return 2;
 	}
 	xrInstallGlobals(the, argc - i - 1, argv + i + 1);
+	xrInstallNatives(the);
 	if (prelude && xrImportModule(the, prelude)) {
 		fprintf(stderr, "xsrun: the prelude %s did not load\n", prelude);
 		return 1;

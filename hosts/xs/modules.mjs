@@ -4,7 +4,8 @@
 //   - node:test and node:assert(/strict) mapped to the XS test shims (test/xs/node-*.ts, compiled),
 //   - CommonJS packages (tweetnacl) wrapped once into an ES module under build/xs/cjs/ (default export
 //     only; a CommonJS file that require()s is refused, it would need a bundler),
-//   - any other node:* import refused: that module is not portable.
+//   - any other node:* import refused: that module is not portable,
+//   - the modules of HOST_MODULES replaced by the host's own (native code behind them).
 // Writes the alias map xsrun reads (--map) and lists the keys in load order for the precompiler.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
@@ -24,12 +25,21 @@ export const SHIMS = {
  * The ECMA-419 and Moddable modules xsrun serves itself (hosts/xs/io, over its natives), by the specifiers
  * a Moddable build gives them: code written for Moddable (hosts/moddable) imports them unchanged.
  */
-export const HOST_MODULES = {
+export const EMBEDDED_MODULES = {
   'embedded:io/socket/tcp': 'hosts/xs/io/tcp.js',
   'embedded:io/socket/tcp/tls': 'hosts/xs/io/tls.js',
   'embedded:storage/files': 'hosts/xs/io/files.js',
   timer: 'hosts/xs/io/timer.js',
   time: 'hosts/xs/io/time.js',
+};
+
+/**
+ * Modules of the portable core that the XS hosts (xsrun, the Cortex-M image) load in their own place, by key:
+ * the same exports with native code behind them. The alias map carries them (key -> key), so xsrun resolves a
+ * relative import of the first to the second, from source and from a bundle alike.
+ */
+export const HOST_MODULES = {
+  'build/src/crypto/host-aes-gcm.js': 'hosts/xs/aes-gcm.js',
 };
 
 const IMPORT_PATTERNS = [
@@ -93,7 +103,7 @@ export function moduleGraph(entries, { prelude = PRELUDE } = {}) {
     if (aliases.has(specifier)) return aliases.get(specifier);
     let key;
     if (specifier in SHIMS) key = SHIMS[specifier];
-    else if (specifier in HOST_MODULES) key = HOST_MODULES[specifier];
+    else if (specifier in EMBEDDED_MODULES) key = EMBEDDED_MODULES[specifier];
     else if (specifier.startsWith('node:')) {
       problems.push(`${from} imports ${specifier}: a Node module, not portable to XS`);
       return undefined;
@@ -128,9 +138,13 @@ export function moduleGraph(entries, { prelude = PRELUDE } = {}) {
       return;
     }
     for (const specifier of importsOf(readFileSync(file, 'utf8'))) {
-      const target = specifier.startsWith('./') || specifier.startsWith('../')
+      let target = specifier.startsWith('./') || specifier.startsWith('../')
         ? posix.join(posix.dirname(key), specifier)
         : resolveBare(specifier, key);
+      if (target && target in HOST_MODULES) {
+        aliases.set(target, HOST_MODULES[target]);
+        target = HOST_MODULES[target];
+      }
       if (target) visit(target, key);
     }
     order.push(key);

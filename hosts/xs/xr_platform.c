@@ -368,6 +368,14 @@ txID fxFindModule(txMachine* the, txSlot* realm, txID moduleID, txSlot* slot)
 		const char* base = (moduleID == XS_NO_ID) ? C_NULL : fxGetKeyName(the, moduleID);
 		if (xrJoinPath(base, name, key, sizeof(key)))
 			return XS_NO_ID;
+		/* A key the host replaces with its own module (hosts/xs/modules.mjs HOST_MODULES). */
+		for (i = 0; i < xrRun.aliasCount; i++) {
+			if (!strcmp(xrRun.aliasSpecifiers[i], key)) {
+				if (xrJoinPath(C_NULL, xrRun.aliasKeys[i], key, sizeof(key)))
+					return XS_NO_ID;
+				break;
+			}
+		}
 	}
 	else {
 		const char* alias = C_NULL;

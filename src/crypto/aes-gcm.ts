@@ -1,24 +1,12 @@
 // AES-GCM in JavaScript (@noble/ciphers), for hosts without a native one: Node and tests. Not for an MCU: noble
 // builds ~1.3 MB of lookup tables on XS when this module loads (docs/figures/xs.md) and allocates ~40 KB per call
-// on V8, because gcm() rebuilds the key schedule and a GHASH table of small objects every time. A host with
-// mbedTLS or an AES engine implements the two functions natively and composes them (compose.ts).
+// on V8, because gcm() rebuilds the key schedule and a GHASH table of small objects every time. The XS hosts
+// compose native/aes_gcm.c instead (host-aes-gcm.ts, native-aes-gcm.ts).
 
 import { gcm } from '@noble/ciphers/aes.js';
-import type { Crypto } from '../ports/crypto.js';
-import { checkBytes } from './key-agreement.js';
+import { checkAesArguments, GCM_TAG_BYTES, type AesGcm } from './aes-gcm-contract.js';
 
-const GCM_IV_BYTES = 12;
-const GCM_TAG_BYTES = 16;
-
-export type AesGcm = Pick<Crypto, 'aesGcmSeal' | 'aesGcmOpen'>;
-
-function checkAesArguments(key: Uint8Array, iv: Uint8Array, tag: Uint8Array, input: Uint8Array, out: Uint8Array): void {
-  checkBytes(key, 'AES key', [16, 24, 32]);
-  checkBytes(iv, 'AES-GCM IV', [GCM_IV_BYTES]);
-  checkBytes(tag, 'AES-GCM tag', [GCM_TAG_BYTES]);
-  if (!(input instanceof Uint8Array)) throw new TypeError(`AES-GCM input expected a Uint8Array, got ${typeof input}`);
-  checkBytes(out, 'AES-GCM output', [input.length]);
-}
+export type { AesGcm } from './aes-gcm-contract.js';
 
 /**
  * AES-GCM with no AAD into the caller's buffers. aesGcmOpen zeroes `out` when the tag does not verify (stricter

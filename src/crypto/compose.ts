@@ -1,7 +1,7 @@
 // The Crypto port from its parts: the host's random bytes, the portable key agreement, and an AES-GCM, native on
 // an MCU (mbedTLS, an AES engine) or nobleAesGcm() elsewhere.
 import type { Crypto } from '../ports/crypto.js';
-import type { AesGcm } from './aes-gcm.js';
+import type { AesGcm } from './aes-gcm-contract.js';
 import { hkdfSha256, x25519, x25519PublicKey } from './key-agreement.js';
 
 export function composeCrypto(randomBytes: (out: Uint8Array) => void, aesGcm: AesGcm): Crypto {

@@ -1,13 +1,13 @@
-// Portable JavaScript defaults of the Crypto port (src/ports/crypto.ts): X25519 and HKDF-SHA256 (key-agreement.ts)
-// with AES-GCM from @noble/ciphers (aes-gcm.ts). Random bytes stay with the host: XS has no entropy source.
-// An MCU build composes the key agreement with a native AES-GCM instead (compose.ts) and never loads noble's AES.
+// The Crypto port (src/ports/crypto.ts) with portable key agreement: X25519 and HKDF-SHA256 in JavaScript
+// (key-agreement.ts), and the host's AES-GCM (host-aes-gcm.ts): noble's on Node, native/aes_gcm.c on the XS hosts,
+// which never load noble's AES. Random bytes stay with the host: XS has no entropy source.
 import type { Crypto } from '../ports/crypto.js';
-import { nobleAesGcm } from './aes-gcm.js';
+import { hostAesGcm } from './host-aes-gcm.js';
 import { composeCrypto } from './compose.js';
 
 export { hkdfSha256, x25519, x25519PublicKey } from './key-agreement.js';
 
-/** The full Crypto port with portable primitives and the host's `randomBytes`. */
+/** The full Crypto port with portable key agreement, the host's AES-GCM and the host's `randomBytes`. */
 export function createPortableCrypto(randomBytes: (out: Uint8Array) => void): Crypto {
-  return composeCrypto(randomBytes, nobleAesGcm());
+  return composeCrypto(randomBytes, hostAesGcm());
 }

@@ -4,7 +4,7 @@
 /** A suite whose module graph holds one of these modules does not go into the image. */
 export const EXCLUDED_MODULES: Record<string, string> = {
   '@noble/ciphers/aes.js': 'imports @noble/ciphers/aes.js, whose tables take 1.3 MB of heap on XS (docs/xs-host.md); '
-    + 'AES-GCM on the device is a native port, a later task',
+    + 'the image composes native/aes_gcm.c instead (src/crypto/host-aes-gcm.ts)',
 };
 
 /** Tests registered as skipped on the image, by name: they need more RAM than the part has. */
