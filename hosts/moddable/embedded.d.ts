@@ -93,3 +93,69 @@ declare module 'time' {
   const Time: { readonly ticks: number };
   export default Time;
 }
+
+// ECMA-419 audio, as modules/io/audioin/lin/audioin.js and modules/io/audioout/lin/audioout_.js behave:
+// onReadable/onWritable(byteLength, frames); read/write stay within the reported byte count ("invalid size"
+// beyond it); start() of a started output throws "already started"; both have close() (absent from the SDK's
+// typings of audio out). ESP32 takes its pins from the manifest's defines (MODDEF_AUDIOIN_I2S_*), not options.
+declare module 'embedded:io/audio/in' {
+  export interface AudioInOptions {
+    sampleRate: number;
+    bitsPerSample?: 8 | 16;
+    channels?: 1 | 2;
+    audioType?: 'LPCM';
+    format?: 'buffer';
+    /** Linux only: buffers in the queue (default 8). */
+    queueLength?: number;
+    onReadable?(this: AudioIn, byteLength: number, frames: number): void;
+  }
+  export default class AudioIn {
+    constructor(options: AudioInOptions);
+    /** Fills the buffer (returns its byte length) or returns a new ArrayBuffer of `byteLength` bytes. */
+    read(buffer: ArrayBuffer | ArrayBufferView): number;
+    read(byteLength?: number): ArrayBuffer;
+    start(): void;
+    stop(): void;
+    close(): void;
+    readonly sampleRate: number;
+    readonly bitsPerSample: number;
+    readonly channels: number;
+  }
+}
+
+declare module 'embedded:io/audio/out' {
+  export interface AudioOutOptions {
+    sampleRate: number;
+    bitsPerSample?: 8 | 16;
+    channels?: 1 | 2;
+    audioType?: 'LPCM';
+    format?: 'buffer';
+    queueLength?: number;
+    onWritable?(this: AudioOut, byteLength: number, frames: number): void;
+  }
+  export default class AudioOut {
+    constructor(options: AudioOutOptions);
+    /** Copies the samples; returns their byte length; "invalid size" beyond the writable count. */
+    write(samples: ArrayBuffer | ArrayBufferView): number;
+    start(): void;
+    stop(): void;
+    close(): void;
+    /** 0 to 1 (Linux: scaled by 256 in C). */
+    volume: number;
+    readonly sampleRate: number;
+  }
+}
+
+// The manifest's "config" object, frozen (documentation/tools/manifest.md).
+declare module 'mc/config' {
+  const config: Readonly<Record<string, unknown>>;
+  export default config;
+}
+
+// A resource of the manifest's "data"/"resources" (modules/files/resource): read-only bytes in flash.
+declare module 'Resource' {
+  export default class Resource extends ArrayBuffer {
+    constructor(path: string);
+    static exists(path: string): boolean;
+  }
+}

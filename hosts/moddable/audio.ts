@@ -1,0 +1,179 @@
+// The audio ports over ECMA-419 audio in and out (`embedded:io/audio/in`, `embedded:io/audio/out` as Moddable
+// implements them: modules/io/audioin/<platform>/audioin.js, modules/io/audioout/<platform>/audioout*.js).
+// What the adapter adds to them:
+//   - 20 ms frames: Moddable's buffers are not frames (Linux delivers sampleRate / 32 frames, 31.25 ms at
+//     16 kHz), so bytes go into a ring of whole frames, each stamped with the monotonic time its last byte came;
+//   - audio out takes any whole frame the core writes and hands the driver what its onWritable count allows;
+//     the frames written are kept as the echo canceller's reference, by the time they are due to play.
+// The ring and the reference history are allocated once; nothing is allocated per frame.
+// The classes come in as arguments, so the same adapter runs over Moddable's drivers, a board's own (Zephyr)
+// and the WAV-file ones of xsrun.
+import type { AudioIn as AudioInPort, AudioInFactory, AudioOut as AudioOutPort, AudioOutFactory } from '../../src/ports/audio.js';
+import type { Clock } from '../../src/ports/clock.js';
+import type AudioIn from 'embedded:io/audio/in';
+import type { AudioInOptions } from 'embedded:io/audio/in';
+import type AudioOut from 'embedded:io/audio/out';
+import type { AudioOutOptions } from 'embedded:io/audio/out';
+
+export interface AudioIoOptions {
+  clock: Clock;
+  /** Frames the capture ring holds (older ones are dropped when the app falls behind). */
+  inputFrames?: number;
+  /** Frames of played audio kept for the echo canceller's reference. */
+  referenceFrames?: number;
+}
+
+type AudioInClass = new (options: AudioInOptions) => AudioIn;
+type AudioOutClass = new (options: AudioOutOptions) => AudioOut;
+
+export function moddableAudioIn(Input: AudioInClass, options: AudioIoOptions): AudioInFactory {
+  return (port) => new FramedAudioIn(Input, port, options);
+}
+
+export function moddableAudioOut(Output: AudioOutClass, options: AudioIoOptions): AudioOutFactory {
+  return (port) => new FramedAudioOut(Output, port, options);
+}
+
+class FramedAudioIn implements AudioInPort {
+  private readonly io: AudioIn;
+  private readonly frames: Int16Array;
+  private readonly times: Float64Array;
+  private readonly frameBytes: number;
+  private readonly bytes: Uint8Array;
+  private head = 0;   // next frame to read
+  private count = 0;  // whole frames waiting
+  private filled = 0; // bytes of the frame being filled, at (head + count) % capacity
+  dropped = 0;
+
+  constructor(Input: AudioInClass, private readonly port: Parameters<AudioInFactory>[0], private readonly options: AudioIoOptions) {
+    const capacity = options.inputFrames ?? 25;
+    this.frames = new Int16Array(capacity * port.frameSamples);
+    this.bytes = new Uint8Array(this.frames.buffer);
+    this.times = new Float64Array(capacity);
+    this.frameBytes = port.frameSamples * 2;
+    const self = this;
+    this.io = new Input({
+      sampleRate: port.sampleRate, bitsPerSample: 16, channels: 1, audioType: 'LPCM', format: 'buffer',
+      onReadable(byteLength: number) { self.fill(byteLength); },
+    });
+  }
+
+  read(frame: Int16Array): number {
+    if (this.count === 0) return -1;
+    const samples = this.port.frameSamples;
+    frame.set(this.frames.subarray(this.head * samples, (this.head + 1) * samples));
+    const time = this.times[this.head];
+    this.head = (this.head + 1) % this.times.length;
+    this.count--;
+    return time;
+  }
+
+  start(): void { this.io.start(); }
+  stop(): void { this.io.stop(); }
+  close(): void { this.io.close(); }
+
+  private fill(byteLength: number): void {
+    const capacity = this.times.length;
+    let left = byteLength;
+    let whole = 0;
+    while (left > 0) {
+      if (this.count === capacity) { // the app fell behind: the oldest frame goes
+        this.head = (this.head + 1) % capacity;
+        this.count--;
+        this.dropped++;
+      }
+      const slot = (this.head + this.count) % capacity;
+      const at = slot * this.frameBytes + this.filled;
+      const take = Math.min(left, this.frameBytes - this.filled);
+      this.io.read(this.bytes.subarray(at, at + take));
+      left -= take;
+      this.filled += take;
+      if (this.filled === this.frameBytes) {
+        this.times[slot] = this.options.clock.monotonicMs();
+        this.filled = 0;
+        this.count++;
+        whole++;
+      }
+    }
+    if (whole > 0) this.port.onReadable(this.count);
+  }
+}
+
+class FramedAudioOut implements AudioOutPort {
+  private readonly io: AudioOut;
+  private readonly pending: Int16Array; // frames written, not yet handed to the driver
+  private readonly pendingBytes: Uint8Array;
+  private pendingHead = 0; // byte offset of what goes next
+  private pendingLength = 0;
+  private readonly history: Int16Array; // frames handed to the driver, by play time
+  private readonly historyTimes: Float64Array;
+  private historyNext = 0;
+  private writable = 0;
+  private playsAt = 0; // monotonic ms at which the next byte handed over plays
+  private readonly frameMs: number;
+
+  constructor(Output: AudioOutClass, private readonly port: Parameters<AudioOutFactory>[0], private readonly options: AudioIoOptions) {
+    const frames = 4;
+    this.pending = new Int16Array(frames * port.frameSamples);
+    this.pendingBytes = new Uint8Array(this.pending.buffer);
+    const references = options.referenceFrames ?? 16;
+    this.history = new Int16Array(references * port.frameSamples);
+    this.historyTimes = new Float64Array(references).fill(-Infinity);
+    this.frameMs = (port.frameSamples * 1000) / port.sampleRate;
+    const self = this;
+    this.io = new Output({
+      sampleRate: port.sampleRate, bitsPerSample: 16, channels: 1, audioType: 'LPCM', format: 'buffer',
+      onWritable(byteLength: number) { self.writable = byteLength; self.drain(); },
+    });
+  }
+
+  write(frame: Int16Array): void {
+    const samples = this.port.frameSamples;
+    if (frame.length !== samples) throw new RangeError(`audio out: a frame is ${samples} samples, got ${frame.length}`);
+    if (this.pendingLength + samples * 2 > this.pendingBytes.length) throw new RangeError('audio out: write() beyond the room onWritable reported');
+    const end = (this.pendingHead + this.pendingLength) % this.pendingBytes.length;
+    this.pending.set(frame, end / 2); // frames never straddle the end: the buffer holds whole frames
+    this.pendingLength += samples * 2;
+    this.remember(frame);
+    this.drain();
+  }
+
+  reference(frame: Int16Array, timeMs: number): boolean {
+    for (let i = 0; i < this.historyTimes.length; i++) {
+      const start = this.historyTimes[i];
+      if (timeMs >= start && timeMs < start + this.frameMs) {
+        frame.set(this.history.subarray(i * this.port.frameSamples, (i + 1) * this.port.frameSamples));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  start(): void { this.io.start(); }
+  stop(): void { this.io.stop(); }
+  close(): void { this.io.close(); }
+
+  private remember(frame: Int16Array): void {
+    const now = this.options.clock.monotonicMs();
+    // A frame plays after those already queued, or now when the driver ran dry.
+    this.playsAt = Math.max(this.playsAt, now);
+    const slot = this.historyNext;
+    this.history.set(frame, slot * this.port.frameSamples);
+    this.historyTimes[slot] = this.playsAt;
+    this.playsAt += this.frameMs;
+    this.historyNext = (slot + 1) % this.historyTimes.length;
+  }
+
+  private drain(): void {
+    const size = this.pendingBytes.length;
+    while (this.writable > 0 && this.pendingLength > 0) {
+      const take = Math.min(this.writable, this.pendingLength, size - this.pendingHead);
+      this.io.write(this.pendingBytes.subarray(this.pendingHead, this.pendingHead + take));
+      this.writable -= take;
+      this.pendingLength -= take;
+      this.pendingHead = (this.pendingHead + take) % size;
+    }
+    const room = Math.floor((this.pendingBytes.length - this.pendingLength) / (this.port.frameSamples * 2));
+    if (room > 0) this.port.onWritable(room);
+  }
+}

@@ -1,0 +1,140 @@
+// manifest.json against the Moddable SDK's manifest rules (hosts/moddable/manifest-check.mjs), for every
+// platform the project builds for, and the checker against broken manifests it must refuse.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { fromRoot } from '../support/paths.js';
+
+interface Result { errors: string[]; warnings: string[]; modules: Map<string, { file: string }>; cFiles: Map<string, { file: string }>; preloads: string[] }
+interface Checker {
+  PLATFORMS: string[];
+  REFUSED: string[];
+  checkManifest(path: string, platform: string, options?: { moddable?: string }): Result;
+  matchPlatform(platforms: Record<string, unknown>, platform: string): { name: string } | undefined;
+}
+const checker = await import(pathToFileURL(fromRoot('hosts', 'moddable', 'manifest-check.mjs')).href) as Checker;
+
+for (const platform of checker.PLATFORMS) {
+  test(`manifest.json builds for ${platform}`, () => {
+    const result = checker.checkManifest(fromRoot('manifest.json'), platform, { moddable: undefined });
+    assert.deepEqual(result.errors, []);
+    assert.ok(result.modules.has('hosts/moddable/main') && result.modules.has('hosts/moddable/board'));
+    assert.ok(result.cFiles.has('random.c.o'));
+    assert.ok(result.preloads.includes('src/mqtt/parser'));
+  });
+}
+
+test('the board module differs by platform', () => {
+  const board = (platform: string) => checker.checkManifest(fromRoot('manifest.json'), platform, { moddable: undefined }).modules.get('hosts/moddable/board')?.file;
+  assert.match(board('lin') ?? '', /board-sim\.ts$/);
+  assert.match(board('esp32/esp32s3') ?? '', /board-esp32\.ts$/);
+  assert.match(board('zephyr/mimxrt1060_evk') ?? '', /board-generic\.ts$/);
+});
+
+for (const platform of checker.REFUSED) {
+  test(`manifest.json refuses ${platform} with a reason`, () => {
+    const { errors } = checker.checkManifest(fromRoot('manifest.json'), platform, { moddable: undefined });
+    assert.ok(errors.some((e) => e.includes(`refuses platform ${platform}`) && e.includes('embedded:storage/files')), errors.join('\n'));
+  });
+}
+
+test('platform blocks: the most specific one, "..." only when none matched', () => {
+  const blocks = { esp32: {}, 'esp32/moddable_six': {}, 'esp32/*': {}, '*/m5stack': {}, '...': {} };
+  assert.equal(checker.matchPlatform(blocks, 'esp32/moddable_six')?.name, 'esp32/moddable_six');
+  // As mcmanifest.js matches, the first key that fits the full name wins: "esp32/*" before an exact board hides it.
+  assert.equal(checker.matchPlatform({ 'esp32/*': {}, 'esp32/moddable_six': {} }, 'esp32/moddable_six')?.name, 'esp32/*');
+  assert.equal(checker.matchPlatform(blocks, 'esp32/esp32s3')?.name, 'esp32/*');
+  assert.equal(checker.matchPlatform({ esp32: {}, '...': {} }, 'esp32/esp32s3')?.name, 'esp32');
+  assert.equal(checker.matchPlatform(blocks, 'lin/m5stack')?.name, '*/m5stack');
+  assert.equal(checker.matchPlatform(blocks, 'lin')?.name, '...');
+  assert.equal(checker.matchPlatform({ esp32: {} }, 'lin'), undefined);
+});
+
+/** A throwaway project: files (path -> text) and its manifest. */
+function project(files: Record<string, string>, manifest: object): string {
+  const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
+
+function errorsOf(files: Record<string, string>, manifest: object, platform = 'lin'): string[] {
+  const dir = project(files, manifest);
+  try {
+    return checker.checkManifest(join(dir, 'manifest.json'), platform, { moddable: undefined }).errors;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const base = { creation: { main: 'main' } };
+const files = { 'main.ts': 'export default 1;\n', 'lib/a.ts': 'export const a = 1;\n', 'lib/b.ts': 'export const b = 2;\n' };
+
+test('a well-formed fixture passes (the negative cases below differ from it by one thing)', () => {
+  assert.deepEqual(errorsOf(files, { ...base, modules: { '*': './main', 'lib/*': './lib/*' }, preload: ['lib/a'] }), []);
+});
+
+test('refuses a mapping to a missing file', () => {
+  const errors = errorsOf(files, { ...base, modules: { '*': './main', 'lib/c': './lib/c' } });
+  assert.deepEqual(errors, ['manifest.json: "lib/c": "./lib/c" matches no file']);
+});
+
+test('refuses a missing directory and a missing include', () => {
+  const errors = errorsOf(files, { ...base, include: ['./sub/manifest.json'], modules: { '*': './main', 'x/*': './nowhere/*' } });
+  assert.equal(errors.length, 2, errors.join('\n'));
+  assert.match(errors[0], /sub\/manifest\.json: not found \(included by manifest\.json\)/);
+  assert.match(errors[1], /\.\/nowhere\/\*: directory not found/);
+});
+
+test('refuses a preload that names no module, and a wildcard preload of TypeScript', () => {
+  const errors = errorsOf(files, { ...base, modules: { '*': './main', 'lib/*': './lib/*' }, preload: ['lib/c', 'lib/*'] });
+  assert.deepEqual(errors, [
+    'manifest.json: preload "lib/c" names no module of the build',
+    'manifest.json: preload "lib/*" names no module of the build (a "*" preload only matches .js modules: name TypeScript modules exactly)',
+  ]);
+});
+
+test('refuses two C files of one name in the build', () => {
+  const errors = errorsOf({ ...files, 'one/tcp.c': '', 'two/tcp.c': '' }, { ...base, modules: { '*': ['./main', './one/tcp', './two/tcp'] } });
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0], /^C file name tcp\.c used twice: two\/tcp\.c \(manifest\.json\) is dropped because one\/tcp\.c \(manifest\.json\) came first/);
+});
+
+test('refuses a module mapped twice: a default in the common modules shadows the platform one', () => {
+  const errors = errorsOf({ ...files, 'board-sim.ts': '', 'board-null.ts': '' }, {
+    ...base,
+    modules: { '*': './main', board: './board-null' },
+    platforms: { lin: { modules: { board: './board-sim' } } },
+  });
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0], /^module "board" mapped twice: board-sim\.ts \(manifest\.json platforms\["lin"\]\) is ignored because board-null\.ts \(manifest\.json\) came first/);
+  // The fix the message gives: the default in "...", which applies only when no block matched.
+  assert.deepEqual(errorsOf({ ...files, 'board-sim.ts': '', 'board-null.ts': '' }, {
+    ...base,
+    modules: { '*': './main' },
+    platforms: { lin: { modules: { board: './board-sim' } }, '...': { modules: { board: './board-null' } } },
+  }), []);
+});
+
+test('refuses a chain without creation, and invalid JSON', () => {
+  assert.deepEqual(errorsOf(files, { modules: { '*': './main' } }), ['no manifest of the chain has "creation" (mcconfig: "project manifest or included manifest must include creation")']);
+  const dir = project(files, {});
+  writeFileSync(join(dir, 'manifest.json'), '{ "modules": ');
+  try {
+    const { errors } = checker.checkManifest(join(dir, 'manifest.json'), 'lin', { moddable: undefined });
+    assert.match(errors[0], /^manifest\.json: invalid JSON: /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('wildcards do not recurse into sub-folders', () => {
+  const errors = errorsOf({ ...files, 'lib/deep/c.ts': '' }, { ...base, modules: { '*': './main', 'lib/*': './lib/*' }, preload: ['lib/deep/c'] });
+  assert.deepEqual(errors, ['manifest.json: preload "lib/deep/c" names no module of the build']);
+});
