@@ -1,6 +1,10 @@
 // `npm run device`: the firmware on the Node host, against the emulator or another AIS endpoint.
 //   npm run device -- --cloud http://127.0.0.1:PORT --mqtt-port N [--client-id ID] [--account 000000000000]
 //                     [--data-dir DIR] [--provision] [--trace] [--host node|xs]
+//                     [--say WAV]... [--out WAV] [--mic] [--play]
+// Voice (Node host): --say taps and says each WAV in turn, one turn each; --mic listens to the system microphone
+// (sox's `rec`) and Enter taps to talk; --play sends the answers to the system speaker (sox's `play`); --out
+// writes what the speaker played to a WAV file when the device stops. Without any of them the device has no audio.
 // --host xs runs the same application on xsrun, the XS engine with the ECMA-419 ports of hosts/moddable
 // (hosts/xs/device.ts); --provision is Node only there.
 // With --provision the companion-app endpoint accepts a refresh token instead of code-based linking.
@@ -12,6 +16,7 @@ import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../../simulator/cloud.js';
 import { DEV_CA_PEM } from '../../simulator/dev-pki.js';
 import { loggerFromEnv } from './log.js';
 import { nodePorts } from './ports.js';
+import { nodeVoice } from './voice-cli.js';
 import { showCodePair, startProvisioningServer } from './provisioning.js';
 
 const { values } = parseArgs({
@@ -19,6 +24,7 @@ const { values } = parseArgs({
     cloud: { type: 'string' }, 'mqtt-port': { type: 'string' }, 'mqtt-host': { type: 'string' }, 'client-id': { type: 'string' },
     account: { type: 'string' }, 'data-dir': { type: 'string' }, provision: { type: 'boolean' }, trace: { type: 'boolean' },
     ca: { type: 'string' }, host: { type: 'string', default: 'node' },
+    say: { type: 'string', multiple: true }, out: { type: 'string' }, mic: { type: 'boolean' }, play: { type: 'boolean' },
   },
 });
 const log = loggerFromEnv('device');
@@ -52,13 +58,19 @@ if (values.host === 'xs') {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill());
 } else if (values.host === 'node') {
   const ports = nodePorts(dataDir, log);
-  const device = new Device(ports, config, { onCode: (pair) => showCodePair(pair), onStopped: () => { process.exitCode = 1; } });
+  const voice = nodeVoice({ say: values.say, out: values.out, mic: values.mic, play: values.play }, log.child('voice'));
+  if (voice.audio) ports.audio = voice.audio;
+  const device = new Device(ports, config, {
+    onCode: (pair) => showCodePair(pair), onStopped: () => { process.exitCode = 1; },
+    onAttention: (state) => voice.attention(state),
+    onStateChange: (state) => { if (state === 'ready') voice.ready(device); },
+  });
   if (values.provision) {
     const server = await startProvisioningServer({ storage: ports.storage, log, onProvisioned: () => { void server.close(); device.start(); } });
   } else {
     device.start();
   }
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { device.stop(); process.exit(0); });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { device.stop(); voice.close(); process.exit(0); });
 } else {
   log.error(`--host must be node or xs, got ${JSON.stringify(values.host)}`);
   process.exit(2);

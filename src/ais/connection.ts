@@ -67,7 +67,10 @@ export interface AisConnectionOptions {
   /** Log every AIS message (topic, direction, sequence number, JSON with secrets redacted). */
   trace?: boolean;
   onStateChange?(state: ConnectionState, detail?: string): void;
-  /** Connected, capabilities accepted, SynchronizeState sent: events may flow. */
+  /**
+   * Connected, capabilities accepted, SynchronizeState queued: reset per-connection state (stream offsets).
+   * Called just before onStateChange('ready'), so sendEvent() still refuses here; the app acts on 'ready'.
+   */
   onReady?(): void;
   /** A decrypted speaker message body; valid only during the call. */
   onSpeaker?(sequenceNumber: number, body: Uint8Array, offset: number, length: number): void;
@@ -468,10 +471,12 @@ export class AisConnection {
 
   private synchronize(): void {
     // SynchronizeState must be the first event of every connection (§4.9, §7 gotcha 1).
+    // SynchronizeState is queued and the components reset for the new connection before 'ready' is announced:
+    // what the state callback does (an event, a tap) must neither overtake the one nor be wiped by the other.
     this.readySinceMs = this.clock.monotonicMs();
-    this.setState('ready');
     this.queueEvent(message('SynchronizeState', newMessageId(this.crypto.randomBytes), this.options.synchronizeState()));
     this.options.onReady?.();
+    this.setState('ready');
   }
 
   private sequenceFailed(leaf: InboundLeaf, error: SequenceError): void {

@@ -43,6 +43,23 @@ for (const algorithm of ENCRYPTION_ALGORITHMS) {
   });
 }
 
+test('an event sent from the ready callback goes after SynchronizeState, never before it (a tap at ready)', async () => {
+  const bed = await new AisTestbed().start();
+  try {
+    const sent: boolean[] = [];
+    const d = bed.device('thing-1', { onStateChange: (s) => { if (s === 'ready') sent.push(d.connection.sendEvent('MicrophoneOpened', { profile: 'NEAR_FIELD', offset: 0 })); } });
+    await bed.connectReady(d);
+    await until('two events', () => d.lines.filter((l) => /→ event #\d+ /.test(l)).length >= 1 && bed.service.deviceState('thing-1')!.exceptions.length === 0);
+    assert.deepEqual(sent, [true]);
+    const first = d.lines.find((l) => /→ event #0 /.test(l))!;
+    assert.match(first, /→ event #0 SynchronizeState(,MicrophoneOpened)? /, 'SynchronizeState leads the first event message');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(bed.service.deviceState('thing-1')!.exceptions, [], 'no INVALID_REQUEST from the service');
+  } finally {
+    await bed.stop();
+  }
+});
+
 test('directives are dispatched in order; an unknown one and a malformed body are answered with ExceptionEncountered', async () => {
   const bed = await new AisTestbed().start();
   try {
