@@ -211,10 +211,12 @@ async function bargeIn(c: Conversation) {
   const micOpened = c.heard.named('MicrophoneOpened')[4];
   assert.ok(speakerClosed && speakerClosed.atMs <= micOpened.atMs, 'the service hears SpeakerClosed first');
   assert.equal((micOpened.payload.initiator as { type: string } | undefined)?.type, 'TAP');
-  // The 50 ms is the device's: measured where it sends (arrival times in this busy process can bunch up).
-  const sent = (name: string) => c.lines.map((l, i) => (new RegExp(`→ event #\\d+ [\\w,]*${name}`).test(l) ? c.times[i] : -1)).filter((t) => t >= 0);
-  const gap = sent('MicrophoneOpened')[4] - sent('SpeakerClosed')[closedBefore];
-  assert.ok(gap >= 49, `MicrophoneOpened sent ${gap.toFixed(0)} ms after SpeakerClosed`);
+  // The 50 ms is the device's: measured when its components decide (the log lines of the speaker closing and the
+  // microphone opening). Publish times can bunch up (the event topic's spacing may carry both in one message) and
+  // arrival times in this busy process more so.
+  const decided = (pattern: RegExp) => c.lines.map((l, i) => (pattern.test(l) ? c.times[i] : -1)).filter((t) => t >= 0);
+  const gap = decided(/\[microphone\] microphone open at/).at(-1)! - decided(/\[speaker\] speaker: closed at/).at(-1)!;
+  assert.ok(gap >= 49, `the microphone opened ${gap.toFixed(0)} ms after the speaker closed`);
   await until('the name answer', () => c.heard.answers.length === 5, 30_000);
   assert.equal(c.heard.answers[4].intent, 'name', `heard ${JSON.stringify(c.heard.transcripts[4]?.text)}`);
   const jokePlayed = c.audioOut.played.length - playingFrom;
@@ -268,7 +270,10 @@ test('spoken conversations in three voices at once over real sockets: a wake wor
   const dataDirs: string[] = [];
   const devices: Device[] = [];
   try {
-    await Promise.all(VOICES.map((voice) => t.test(voice, async (st) => {
+    await Promise.all(VOICES.map((voice, index) => t.test(voice, async (st) => {
+      // Staggered, so that one device's answer being synthesised (it blocks this process) seldom falls on
+      // another's wake word: a stand-in engine reporting late could find the pre-roll gone from the 2 s ring.
+      await new Promise((resolve) => setTimeout(resolve, index * 1500));
       const clientId = `talker-${voice}`;
       const dataDir = mkdtempSync(join(tmpdir(), 'ais-voice-'));
       dataDirs.push(dataDir);
