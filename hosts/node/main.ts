@@ -1,9 +1,12 @@
 // `npm run device`: the firmware on the Node host, against the emulator or another AIS endpoint.
 //   npm run device -- --cloud http://127.0.0.1:PORT --mqtt-port N [--client-id ID] [--account 000000000000]
-//                     [--data-dir DIR] [--provision] [--trace] [--host node|xs]
+//                     [--data-dir DIR] [--provision] [--trace] [--host node|xs] [--say WAV]... [--out WAV]
 // --host xs runs the same application on xsrun, the XS engine with the ECMA-419 ports of hosts/moddable
 // (hosts/xs/device.ts); --provision is Node only there.
 // With --provision the companion-app endpoint accepts a refresh token instead of code-based linking.
+// --say and --out give the device audio (16 kHz mono 16-bit WAV files for its microphone and speaker, real time):
+// once it is ready it taps and says the first --say WAV, and each next one once the previous answer has played;
+// --out records what its speaker plays. On --host xs, lines typed on stdin drive it too: `tap`, `say PATH`.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +15,9 @@ import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../../simulator/cloud.js';
 import { DEV_CA_PEM } from '../../simulator/dev-pki.js';
 import { loggerFromEnv } from './log.js';
 import { nodePorts } from './ports.js';
+import { wavAudioIn, wavAudioOut } from './audio.js';
+import { nodeOpus } from './opus.js';
+import { readWav } from './wav.js';
 import { showCodePair, startProvisioningServer } from './provisioning.js';
 
 const { values } = parseArgs({
@@ -19,9 +25,12 @@ const { values } = parseArgs({
     cloud: { type: 'string' }, 'mqtt-port': { type: 'string' }, 'mqtt-host': { type: 'string' }, 'client-id': { type: 'string' },
     account: { type: 'string' }, 'data-dir': { type: 'string' }, provision: { type: 'boolean' }, trace: { type: 'boolean' },
     ca: { type: 'string' }, host: { type: 'string', default: 'node' },
+    say: { type: 'string', multiple: true }, out: { type: 'string' },
   },
 });
 const log = loggerFromEnv('device');
+const said = (values.say ?? []).map((path) => resolve(path));
+const voice = said.length > 0 || values.out !== undefined;
 if (!values.cloud || !values['mqtt-port']) {
   log.error('--cloud URL and --mqtt-port N are required (npm run emulator prints both)');
   process.exit(2);
@@ -45,20 +54,47 @@ if (values.host === 'xs') {
   }
   const { prepareXsDevice, spawnXsDevice } = await import('./xs-launch.js');
   await prepareXsDevice({ quiet: false });
-  const child = spawnXsDevice({ config, dataDir: resolve(dataDir), logLevel: process.env.LOG_LEVEL || 'info' });
+  const child = spawnXsDevice({ config, dataDir: resolve(dataDir), logLevel: process.env.LOG_LEVEL || 'info', voice: voice ? { out: values.out && resolve(values.out) } : undefined });
   child.stdout.pipe(process.stdout);
   child.stderr.pipe(process.stderr);
+  if (voice) {
+    // The turns of --say, by the device's log lines: ready, then each answer played to its end.
+    let rest = '';
+    const next = () => { const path = said.shift(); if (path) child.stdin.write(`tap\nsay ${path}\n`); };
+    child.stderr.on('data', (text: Buffer) => {
+      const lines = (rest + text.toString()).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) if (line.endsWith('[device] state ready') || line.includes('speaker: closed at')) next();
+    });
+    process.stdin.pipe(child.stdin, { end: false });
+  }
   child.on('exit', (code, signal) => { process.exitCode = code ?? (signal ? 1 : 0); });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill());
 } else if (values.host === 'node') {
-  const ports = nodePorts(dataDir, log);
-  const device = new Device(ports, config, { onCode: (pair) => showCodePair(pair), onStopped: () => { process.exitCode = 1; } });
+  const audioIn = wavAudioIn();
+  const audioOut = wavAudioOut({ path: values.out });
+  const ports = { ...nodePorts(dataDir, log), audio: voice ? { audioIn, audioOut, opus: nodeOpus } : undefined };
+  const next = () => {
+    const path = said.shift();
+    if (!path || !device.microphone || !audioIn.last) return;
+    device.microphone.tap();
+    audioIn.last.say(readWav(path));
+  };
+  const device = new Device(ports, config, {
+    onCode: (pair) => showCodePair(pair),
+    onStopped: () => { process.exitCode = 1; },
+    // After this turn of the loop: the connection reports ready before it queues SynchronizeState, which must go first.
+    onStateChange: (state) => { if (state === 'ready') setTimeout(next, 0); },
+  });
+  // The next --say once the previous answer has played (the speaker was active and is no longer).
+  let speaking = false;
+  if (said.length > 1) setInterval(() => { const active = device.speaker?.isActive ?? false; if (speaking && !active) next(); speaking = active; }, 100).unref();
   if (values.provision) {
     const server = await startProvisioningServer({ storage: ports.storage, log, onProvisioned: () => { void server.close(); device.start(); } });
   } else {
     device.start();
   }
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { device.stop(); process.exit(0); });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { device.stop(); audioOut.last?.close(); process.exit(0); });
 } else {
   log.error(`--host must be node or xs, got ${JSON.stringify(values.host)}`);
   process.exit(2);
