@@ -11,6 +11,7 @@
 // speaker to a WAV. The microphone and the talk button are driven by lines on stdin, as a person would:
 //   tap         the button: the microphone opens (TAP)
 //   say PATH    the WAV at PATH (16 kHz mono 16-bit) is heard by the microphone after what is queued
+//   memory NAME (with --memory) prints `xsrun-snapshot NAME {ms, memory}` now, without a collection
 import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
 import { LOG_LEVELS, Logger, type LogLevel, type LogSink } from '../../src/ports/log.js';
 import { moddableClock } from '../moddable/clock.js';
@@ -105,6 +106,8 @@ function command(line: string): void {
     } else if (verb === 'say' && argument) {
       if (!microphone) throw new Error('no microphone yet (the device is not connected)');
       log.info(`said ${argument} from capture sample ${microphone.say(argument)}`);
+    } else if (verb === 'memory' && memory && argument) {
+      print(`xsrun-snapshot ${argument} ${JSON.stringify({ ms: moddableClock.monotonicMs(), memory: xsrun.memory() })}`);
     } else if (verb) {
       throw new Error(`unknown command ${JSON.stringify(line)}: tap, or say PATH`);
     }
