@@ -184,7 +184,7 @@ async function voiceFigures(): Promise<void> {
     for (const [label, from, to, prefix] of [['idle, capture running', 'idle-start', 'idle-end', ''], ['microphone streaming', 'mic-start', 'mic-end', 'mic'], ['speaker playing', 'speaker-start', 'speaker-end', 'speaker']] as const) {
       const r = rate(from, to);
       const a = prefix ? perFrame(prefix) : undefined;
-      console.log(`| ${label} | ${r.seconds.toFixed(1)} s | ${r.gcPerSecond.toFixed(1)} | ${a ? `${a.slots.toFixed(1)} / ${a.chunks.toFixed(0)} (${a.windows})` : ''} | ${r.cpuUsPerFrame.toFixed(0)} µs |`);
+      console.log(`| ${label} | ${r.seconds.toFixed(1)} s | ${r.gcPerSecond.toFixed(1)} | ${!a ? '' : a.windows ? `${a.slots.toFixed(1)} / ${a.chunks.toFixed(0)} (${a.windows})` : 'a collection in every window'} | ${r.cpuUsPerFrame.toFixed(0)} µs |`);
     }
     console.log(`\nA snapshot itself allocates ${costSlots} slots and ${costChunks} chunk bytes (subtracted).`);
   } finally {
