@@ -3,7 +3,12 @@
 // Prints the XS heap peak (since the previous phase) and live (after a collection) at each phase (linked,
 // registered, connected, ready), collections per second while idle and connected, and the bytecode per module
 // of the device bundle; the Node device in the same cloud is the baseline for the time to ready.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Then a spoken turn on a device with audio (--voice: xsrun's WAV-file audio through the Moddable adapter,
+// native libopus and AES-GCM; needs pocketsphinx for the emulator's recogniser): heap live and peak over the turn,
+// collections per second idle (capture running), while the microphone streams and while the speaker plays,
+// slots and chunk bytes allocated per 20 ms frame in those windows (windows of ~100 ms without a collection,
+// less the snapshot's own cost), and the xsrun process's CPU time per 20 ms frame in them.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Device } from '../src/app/device.js';
@@ -11,6 +16,10 @@ import { Logger, silentSink } from '../src/ports/log.js';
 import { nodePorts } from '../hosts/node/ports.js';
 import { prepareXsDevice, spawnXsDevice } from '../hosts/node/xs-launch.js';
 import { deviceConfigFor, startCloud } from '../simulator/cloud.js';
+import { writeWav } from '../hosts/node/wav.js';
+import { pocketsphinxMissingHint } from '../simulator/voice/asr.js';
+import { concat, silence } from '../simulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../simulator/voice/tts.js';
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 
@@ -76,7 +85,110 @@ try {
     console.log(`| ${m.key} | ${m.code} | ${m.symbols} |`);
   }
   console.log(`| all ${bytecode.length} modules, code + symbols | ${total} | |`);
+  await voiceFigures();
 } finally {
   await cloud.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+interface Snapshot { ms: number; cpuMs: number; memory: { slots: { current: number; peak: number }; chunks: { current: number; peak: number }; malloc: { current: number; peak: number }; gcCount: number } }
+
+/** CPU time of a process so far (user + system), in ms, from /proc. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+async function voiceFigures(): Promise<void> {
+  const missing = pocketsphinxMissingHint();
+  if (missing) {
+    console.log(`\nNo voice figures: ${missing}`);
+    return;
+  }
+  const voiceCloud = await startCloud({ pollIntervalMs: 100, voice: { now: () => new Date('2026-11-23T14:05:00Z'), timeZone: 'UTC' } });
+  const voiceDir = mkdtempSync(join(tmpdir(), 'ais-xs-voice-bench-'));
+  try {
+    const question = join(voiceDir, 'question.wav');
+    const synthesizer = await SpeechSynthesizer.create();
+    writeWav(question, concat(silence(4000), synthesizer.synthesize('what time is it', USER_VOICES['us-male']), silence(8000)));
+    const child = spawnXsDevice({ config: { ...deviceConfigFor(voiceCloud, 'bench-voice'), trace: true }, dataDir: join(voiceDir, 'xs'), memory: true, voice: { out: join(voiceDir, 'speaker.wav') } });
+    const snapshots = new Map<string, Snapshot>();
+    const cpuAsked = new Map<string, number>();
+    let readyLive: Snapshot['memory'] | undefined;
+    const ask = (name: string) => { cpuAsked.set(name, cpuMs(child.pid!)); child.stdin.write(`memory ${name}\n`); };
+    const lines = (stream: NodeJS.ReadableStream, onLine: (line: string) => void) => {
+      let rest = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => { const parts = (rest + text).split('\n'); rest = parts.pop()!; parts.forEach(onLine); });
+    };
+    // Windows by the protocol trace: the microphone streams from MicrophoneOpened to CloseMicrophone, the speaker
+    // plays from SpeakerOpened to SpeakerClosed; a snapshot every 100 ms inside them.
+    let window = '';
+    let sample = 0;
+    const sampler = setInterval(() => { if (window) ask(`${window}-${sample++}`); }, 100);
+    const edge = (name: string, open: string) => { ask(name); window = open; };
+    let done: () => void;
+    const finished = new Promise<void>((resolve) => { done = resolve; });
+    lines(child.stdout, (line) => {
+      const code = /enter the code (\S+)$/.exec(line);
+      if (code) voiceCloud.lwa.approve(code[1]);
+      const phase = /^xsrun-memory ready (.*)$/.exec(line);
+      if (phase) {
+        readyLive = JSON.parse(phase[1]).live;
+        setTimeout(() => ask('idle-start'), 500);
+        setTimeout(() => { ask('idle-end'); child.stdin.write(`tap\nsay ${question}\n`); }, 5500);
+      }
+      const snap = /^xsrun-snapshot (\S+) (.*)$/.exec(line);
+      if (snap) snapshots.set(snap[1], { ...JSON.parse(snap[2]), cpuMs: cpuAsked.get(snap[1])! });
+      if (snap?.[1] === 'end') done();
+    });
+    lines(child.stderr, (line) => {
+      if (/→ event #\d+ \S*MicrophoneOpened/.test(line)) edge('mic-start', 'mic');
+      else if (/← directive #\d+ \S*CloseMicrophone/.test(line)) edge('mic-end', '');
+      else if (/→ event #\d+ \S*SpeakerOpened/.test(line)) edge('speaker-start', 'speaker');
+      else if (/→ event #\d+ \S*SpeakerClosed/.test(line)) { edge('speaker-end', ''); setTimeout(() => ask('end'), 1000); }
+      else if (/ERROR/.test(line)) process.stderr.write(`${line}\n`);
+    });
+    await Promise.race([finished, new Promise((_, reject) => setTimeout(() => reject(new Error('the voice turn did not finish in 60 s')), 60_000))]);
+    clearInterval(sampler);
+    // The snapshot's own allocation: two at once, nothing in between.
+    child.stdin.write('memory cost-a\nmemory cost-b\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill();
+    const get = (name: string) => { const s = snapshots.get(name); if (!s) throw new Error(`no snapshot ${name}`); return s; };
+    const costSlots = get('cost-b').memory.slots.current - get('cost-a').memory.slots.current;
+    const costChunks = get('cost-b').memory.chunks.current - get('cost-a').memory.chunks.current;
+    const rate = (from: string, to: string) => {
+      const a = get(from), b = get(to);
+      const seconds = (b.ms - a.ms) / 1000;
+      return { seconds, gcPerSecond: (b.memory.gcCount - a.memory.gcCount) / seconds, cpuUsPerFrame: ((b.cpuMs - a.cpuMs) * 1000) / ((b.ms - a.ms) / 20) };
+    };
+    const perFrame = (prefix: string) => {
+      const slots: number[] = [], chunks: number[] = [];
+      for (let i = 0; snapshots.has(`${prefix}-${i + 1}`); i++) {
+        const a = get(`${prefix}-${i}`), b = get(`${prefix}-${i + 1}`);
+        if (a.memory.gcCount !== b.memory.gcCount) continue;
+        const frames = (b.ms - a.ms) / 20;
+        slots.push((b.memory.slots.current - a.memory.slots.current - costSlots) / frames);
+        chunks.push((b.memory.chunks.current - a.memory.chunks.current - costChunks) / frames);
+      }
+      const median = (values: number[]) => values.length ? [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] : NaN;
+      return { windows: slots.length, slots: median(slots), chunks: median(chunks) };
+    };
+    const end = get('end').memory;
+    console.log('\n## A spoken turn on XS (--voice)\n');
+    console.log('| | slots | chunks | malloc |\n|---|---:|---:|---:|');
+    console.log(`| live at ready, after a collection | ${readyLive!.slots.current} | ${kb(readyLive!.chunks.current)} | ${kb(readyLive!.malloc.current)} |`);
+    console.log(`| peak from ready to the end of the turn | ${end.slots.peak} | ${kb(end.chunks.peak)} | ${kb(end.malloc.peak)} |`);
+    console.log('\n| window | length | collections per second | slots / chunk bytes allocated per 20 ms frame (windows) | xsrun CPU per 20 ms frame |\n|---|---:|---:|---:|---:|');
+    for (const [label, from, to, prefix] of [['idle, capture running', 'idle-start', 'idle-end', ''], ['microphone streaming', 'mic-start', 'mic-end', 'mic'], ['speaker playing', 'speaker-start', 'speaker-end', 'speaker']] as const) {
+      const r = rate(from, to);
+      const a = prefix ? perFrame(prefix) : undefined;
+      console.log(`| ${label} | ${r.seconds.toFixed(1)} s | ${r.gcPerSecond.toFixed(1)} | ${!a ? '' : a.windows ? `${a.slots.toFixed(1)} / ${a.chunks.toFixed(0)} (${a.windows})` : 'a collection in every window'} | ${r.cpuUsPerFrame.toFixed(0)} µs |`);
+    }
+    console.log(`\nA snapshot itself allocates ${costSlots} slots and ${costChunks} chunk bytes (subtracted).`);
+  } finally {
+    await voiceCloud.close();
+    rmSync(voiceDir, { recursive: true, force: true });
+  }
 }

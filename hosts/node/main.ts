@@ -2,12 +2,16 @@
 //   npm run device -- --cloud http://127.0.0.1:PORT --mqtt-port N [--client-id ID] [--account 000000000000]
 //                     [--data-dir DIR] [--provision] [--trace] [--host node|xs]
 //                     [--say WAV]... [--out WAV] [--mic] [--play]
-// Voice (Node host): --say taps and says each WAV in turn, one turn each; --mic listens to the system microphone
+// Voice: --say taps and says each WAV in turn, one turn each; --mic listens to the system microphone
 // (sox's `rec`) and Enter taps to talk; --play sends the answers to the system speaker (sox's `play`); --out
-// writes what the speaker played to a WAV file when the device stops. Without any of them the device has no audio.
+// writes what the speaker played to a WAV file when the device stops (--mic and --play: Node host only). Without
+// any of them the device has no audio.
 // --host xs runs the same application on xsrun, the XS engine with the ECMA-419 ports of hosts/moddable
 // (hosts/xs/device.ts); --provision is Node only there.
 // With --provision the companion-app endpoint accepts a refresh token instead of code-based linking.
+// --say and --out give the device audio (16 kHz mono 16-bit WAV files for its microphone and speaker, real time):
+// once it is ready it taps and says the first --say WAV, and each next one once the previous answer has played;
+// --out records what its speaker plays. On --host xs, lines typed on stdin drive it too: `tap`, `say PATH`.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +32,8 @@ const { values } = parseArgs({
   },
 });
 const log = loggerFromEnv('device');
+const said = (values.say ?? []).map((path) => resolve(path));
+const withVoice = said.length > 0 || values.out !== undefined;
 if (!values.cloud || !values['mqtt-port']) {
   log.error('--cloud URL and --mqtt-port N are required (npm run emulator prints both)');
   process.exit(2);
@@ -51,9 +57,20 @@ if (values.host === 'xs') {
   }
   const { prepareXsDevice, spawnXsDevice } = await import('./xs-launch.js');
   await prepareXsDevice({ quiet: false });
-  const child = spawnXsDevice({ config, dataDir: resolve(dataDir), logLevel: process.env.LOG_LEVEL || 'info' });
+  const child = spawnXsDevice({ config, dataDir: resolve(dataDir), logLevel: process.env.LOG_LEVEL || 'info', voice: withVoice ? { out: values.out && resolve(values.out) } : undefined });
   child.stdout.pipe(process.stdout);
   child.stderr.pipe(process.stderr);
+  if (withVoice) {
+    // The turns of --say, by the device's log lines: ready, then each answer played to its end.
+    let rest = '';
+    const next = () => { const path = said.shift(); if (path) child.stdin.write(`tap\nsay ${path}\n`); };
+    child.stderr.on('data', (text: Buffer) => {
+      const lines = (rest + text.toString()).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) if (line.endsWith('[device] state ready') || line.includes('speaker: closed at')) next();
+    });
+    process.stdin.pipe(child.stdin, { end: false });
+  }
   child.on('exit', (code, signal) => { process.exitCode = code ?? (signal ? 1 : 0); });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill());
 } else if (values.host === 'node') {

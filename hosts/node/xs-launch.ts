@@ -2,14 +2,15 @@
 // device on xsrun: hosts/node/main.ts (--host xs), test/xs/device.test.ts, bench/xs-device.ts.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { DeviceConfig } from '../../src/app/device.js';
 
 export interface XsDeviceLauncher {
   prepareXsDevice(options?: { quiet?: boolean }): Promise<{ key: string; code: number; symbols: number }[]>;
   /** Why xsrun has no TLS socket (libmbedtls-dev missing), or undefined. */
   mbedtlsMissingHint(): string | undefined;
-  spawnXsDevice(options: { config: DeviceConfig; dataDir: string; logLevel?: string; memory?: boolean; machine?: string[] }): ChildProcessByStdio<null, Readable, Readable>;
+  /** With `voice`: audio in and out (WAV files), `tap` and `say PATH` lines on stdin, the speaker recorded to `voice.out`. */
+  spawnXsDevice(options: { config: DeviceConfig; dataDir: string; logLevel?: string; memory?: boolean; machine?: string[]; voice?: { out?: string } }): ChildProcessByStdio<Writable, Readable, Readable>;
 }
 
 const launcher = fileURLToPath(new URL('../../../hosts/xs/device-launch.mjs', import.meta.url));

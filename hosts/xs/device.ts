@@ -2,13 +2,26 @@
 // ECMA-419 modules (hosts/xs/io). Started by hosts/xs/device-launch.mjs (npm run device -- --host xs), which
 // passes the DeviceConfig as JSON and the data folder:
 //   xsrun --bundle device.xsb build/hosts/xs/device.js '<DeviceConfig JSON>' <data dir> [LOG_LEVEL] [--memory]
+//         [--voice [--out WAV]]
 // Log lines go to stderr as on Node: `LEVEL [component] message` (no wall clock on a board). With --memory it
 // prints `xsrun-memory <phase> <JSON>` on stdout when the device reaches each phase, then `xsrun-gc <JSON>`
 // every 5 s, for bench/xs-device.ts.
+// --voice gives the device its audio: ECMA-419 audio in and out (xsrun's WAV-file drivers, hosts/xs/io) through
+// the Moddable adapter (hosts/moddable/audio.ts), and libopus through the native Opus port; --out records the
+// speaker to a WAV. The microphone and the talk button are driven by lines on stdin, as a person would:
+//   tap         the button: the microphone opens (TAP)
+//   say PATH    the WAV at PATH (16 kHz mono 16-bit) is heard by the microphone after what is queued
+//   memory NAME (with --memory) prints `xsrun-snapshot NAME {ms, memory}` now, without a collection
 import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
 import { LOG_LEVELS, Logger, type LogLevel, type LogSink } from '../../src/ports/log.js';
 import { moddableClock } from '../moddable/clock.js';
 import { moddablePorts } from '../moddable/ports.js';
+import { moddableAudioIn, moddableAudioOut } from '../moddable/audio.js';
+import { nativeOpus, type OpusBinding } from '../../src/audio/native-opus.js';
+import AudioIn from 'embedded:io/audio/in';
+import type { AudioInOptions } from 'embedded:io/audio/in';
+import AudioOut from 'embedded:io/audio/out';
+import type { AudioOutOptions } from 'embedded:io/audio/out';
 
 declare function print(...values: unknown[]): void;
 declare const xsrun: {
@@ -18,8 +31,12 @@ declare const xsrun: {
   gc(): void;
   resetPeaks(): void;
   exitCode: number;
-  io: { random(buffer: ArrayBuffer, offset: number, length: number): void };
+  io: {
+    random(buffer: ArrayBuffer, offset: number, length: number): void;
+    audio: { commands(onLine: (line: string) => void): void };
+  };
 };
+declare const natives: OpusBinding;
 
 const [configJson, dataDir, levelArg = 'info'] = xsrun.args;
 const level = (LOG_LEVELS as readonly string[]).includes(levelArg) ? levelArg as LogLevel : 'info';
@@ -30,6 +47,9 @@ const sink: LogSink = {
 };
 const log = new Logger(sink, 'device', level);
 const memory = xsrun.args.includes('--memory');
+const voice = xsrun.args.includes('--voice');
+const outIndex = xsrun.args.indexOf('--out');
+const outPath = outIndex >= 0 ? xsrun.args[outIndex + 1] : undefined;
 
 /** The phases docs/xs-host.md gives heap figures for, by the state that starts after each. */
 const PHASES: Partial<Record<DeviceState, string>> = { registering: 'linked', connecting: 'registered', 'publishing-capabilities': 'connected', ready: 'ready' };
@@ -53,11 +73,55 @@ function phase(state: DeviceState): void {
   }
 }
 
+/** xsrun's microphone: ECMA-419 audio in with the WAV-file driver's say() (hosts/xs/io/audioin.js). */
+class Microphone extends AudioIn {
+  declare say: (path: string) => number;
+  constructor(options: AudioInOptions) {
+    super(options);
+    microphone = this;
+  }
+}
+/** The speaker, recording to --out. */
+class Speaker extends AudioOut {
+  constructor(options: AudioOutOptions) {
+    super({ ...options, path: outPath } as AudioOutOptions);
+  }
+}
+/** The microphone, once the device has opened it. */
+let microphone: Microphone | undefined;
+
+function audioPorts(): Parameters<typeof moddablePorts>[0]['audio'] {
+  const clock = moddableClock;
+  return { audioIn: moddableAudioIn(Microphone, { clock }), audioOut: moddableAudioOut(Speaker, { clock }), opus: nativeOpus(natives) };
+}
+
+/** A line of stdin: `tap` or `say PATH`; anything else is refused with a log line. */
+function command(line: string): void {
+  const [verb, ...rest] = line.trim().split(' ');
+  const argument = rest.join(' ');
+  try {
+    if (verb === 'tap' && !argument) {
+      if (!device.microphone) throw new Error('no microphone yet (the device is not connected)');
+      device.microphone.tap();
+    } else if (verb === 'say' && argument) {
+      if (!microphone) throw new Error('no microphone yet (the device is not connected)');
+      log.info(`said ${argument} from capture sample ${microphone.say(argument)}`);
+    } else if (verb === 'memory' && memory && argument) {
+      print(`xsrun-snapshot ${argument} ${JSON.stringify({ ms: moddableClock.monotonicMs(), memory: xsrun.memory() })}`);
+    } else if (verb) {
+      throw new Error(`unknown command ${JSON.stringify(line)}: tap, or say PATH`);
+    }
+  } catch (error) {
+    log.error(`command ${verb}: ${(error as Error).message}`);
+  }
+}
+
 const config = JSON.parse(configJson) as DeviceConfig;
 const ports = moddablePorts({
   dataDir: dataDir.replace(/^\/+/, ''), // below the files root, "/" on xsrun
   log,
   random: (out) => xsrun.io.random(out.buffer as ArrayBuffer, out.byteOffset, out.length),
+  audio: voice ? audioPorts() : undefined,
 });
 const device = new Device(ports, config, {
   // On stdout, as the Node host's showCodePair: where a board would use its display.
@@ -72,3 +136,4 @@ const device = new Device(ports, config, {
   },
 });
 device.start();
+if (voice) xsrun.io.audio.commands(command);

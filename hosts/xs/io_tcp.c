@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "xr_host.h"
 #include "xr_io.h"
 
 #define XR_IN_CAPACITY 16384
@@ -31,6 +32,13 @@
 #define XR_OUT_CAPACITY (2 * XR_WRITE_WINDOW + 8192)
 
 static xrConn* xrConns = NULL;
+static xrIoSource* xrSources = NULL;
+
+void xrIoAddSource(xrIoSource* source)
+{
+	source->next = xrSources;
+	xrSources = source;
+}
 
 static void xrConnForget(xrConn* conn)
 {
@@ -330,6 +338,19 @@ int xrIoWait(xsMachine* the, double ms)
 	xrConn** link = &xrConns;
 	xrConn* conn;
 	int count = 0, i, timeout, busy = 0;
+	xrIoSource* sources[16];
+	xrIoSource** sourceLink = &xrSources;
+	xrIoSource* source;
+	int sourceFds[16], sourceCount = 0, connCount;
+	double due = -1;
+	while ((source = *sourceLink)) {
+		if (source->dead) {
+			*sourceLink = source->next;
+			source->release(source);
+			continue;
+		}
+		sourceLink = &source->next;
+	}
 	/* Free the connections whose handles were collected; report errors the last pass left. */
 	while ((conn = *link)) {
 		if (!conn->the) {
@@ -360,17 +381,48 @@ int xrIoWait(xsMachine* the, double ms)
 		fds[count].revents = 0;
 		polled[count++] = conn;
 	}
-	if (count == 0)
+	connCount = count;
+	for (source = xrSources; source && sourceCount < 16; source = source->next) {
+		int fd = -1;
+		short events = 0;
+		double at;
+		if (!source->active)
+			continue;
+		at = source->prepare(source, &fd, &events);
+		if (at >= 0 && (due < 0 || at < due))
+			due = at;
+		sourceFds[sourceCount] = -1;
+		if (fd >= 0 && count < 64) {
+			fds[count].fd = fd;
+			fds[count].events = events;
+			fds[count].revents = 0;
+			sourceFds[sourceCount] = count++;
+		}
+		sources[sourceCount++] = source;
+	}
+	if (count == 0 && sourceCount == 0)
 		return 0;
 	timeout = busy ? 0 : (ms < 0 ? -1 : (int)(ms + 0.999));
+	if (due >= 0) {
+		double left = due - xrClockMs();
+		int until = left <= 0 ? 0 : (int)(left + 0.999);
+		if (timeout < 0 || until < timeout)
+			timeout = until;
+	}
 	if (poll(fds, (nfds_t)count, timeout) < 0 && errno != EINTR)
 		return 1;
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < connCount; i++) {
 		conn = polled[i];
 		if (conn->state == XR_CONN_CLOSED || !conn->the)
 			continue;
 		xrConnEvent(conn, fds[i].revents);
 		xrConnReport(conn);
+	}
+	/* A callback may have ended a later source: it is only marked (active 0, or dead), freed next time. */
+	for (i = 0; i < sourceCount; i++) {
+		source = sources[i];
+		if (source->active && !source->dead)
+			source->dispatch(source, sourceFds[i] >= 0 ? fds[sourceFds[i]].revents : 0);
 	}
 	return 1;
 }

@@ -29,6 +29,8 @@ export const EMBEDDED_MODULES = {
   'embedded:io/socket/tcp': 'hosts/xs/io/tcp.js',
   'embedded:io/socket/tcp/tls': 'hosts/xs/io/tls.js',
   'embedded:storage/files': 'hosts/xs/io/files.js',
+  'embedded:io/audio/in': 'hosts/xs/io/audioin.js',
+  'embedded:io/audio/out': 'hosts/xs/io/audioout.js',
   timer: 'hosts/xs/io/timer.js',
   time: 'hosts/xs/io/time.js',
 };

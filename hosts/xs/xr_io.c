@@ -85,6 +85,9 @@ void xrIoInstall(xsMachine* the)
 		xsVar(2) = xsNewObject();
 		xsSet(xsVar(1), xsID("files"), xsVar(2));
 		xrIoInstallFiles(the, &xsVar(2));
+		xsVar(2) = xsNewObject();
+		xsSet(xsVar(1), xsID("audio"), xsVar(2));
+		xrIoInstallAudio(the, &xsVar(2));
 	}
 	xsEndHost(the);
 }

@@ -24,6 +24,25 @@ typedef void (*xrIoInstaller)(xsMachine* the, xsSlot* target);
 void xrIoInstallTcp(xsMachine* the, xsSlot* target);
 void xrIoInstallTls(xsMachine* the, xsSlot* target);   /* weak: absent when built without libmbedtls-dev */
 void xrIoInstallFiles(xsMachine* the, xsSlot* target);
+void xrIoInstallAudio(xsMachine* the, xsSlot* target);  /* io_audio.c: audio in/out from/to WAV files, stdin lines */
+
+/*
+ * Other event sources of the loop (io_audio.c: audio clocks, stdin), beside the stream connections. A source
+ * lives in the loop's list from xrIoAddSource until it is marked dead; the loop frees it (release) at the start
+ * of its next wait, never while a callback may hold it. While `active`, it keeps the loop alive: `prepare`
+ * gives the poll entry (fd -1 for none) and returns the monotonic ms by which `dispatch` must run (negative:
+ * only when the fd is ready); `dispatch` runs after each poll with the fd's revents (0 when woken by time).
+ */
+typedef struct xrIoSource xrIoSource;
+struct xrIoSource {
+	double (*prepare)(xrIoSource* source, int* fd, short* events);
+	void (*dispatch)(xrIoSource* source, short revents);
+	void (*release)(xrIoSource* source);
+	int active;
+	int dead;
+	xrIoSource* next;
+};
+void xrIoAddSource(xrIoSource* source);
 
 /* Installers run inside xrIoInstall's host frame: they may use xsVar(XR_IO_SCRATCH), and call no xsVars. */
 #define XR_IO_SCRATCH 3

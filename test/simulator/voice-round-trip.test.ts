@@ -21,7 +21,6 @@ import { wavAudioIn, wavAudioOut, type WavAudioIn, type WavAudioOut } from '../.
 import { nodeOpus } from '../../hosts/node/opus.js';
 import { nodePorts } from '../../hosts/node/ports.js';
 import { parseBinaryBody } from '../../src/ais/binary.js';
-import type { AisMessage } from '../../src/ais/message.js';
 import { Device, type DeviceConfig } from '../../src/app/device.js';
 import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.js';
 import { AssistantRecognizer } from '../../simulator/voice/asr.js';
@@ -31,6 +30,7 @@ import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
 import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
 import { until } from '../support/ais.js';
 import { captureLogger } from '../support/log.js';
+import { inOrder, protocolTrace } from '../support/trace.js';
 import { requireOpusdec, requirePocketsphinx } from './voice/tools.js';
 
 const VOICES = ['us-male', 'us-female', 'gb-male'] as const;
@@ -80,34 +80,6 @@ function config(cloud: Cloud, clientId: string, voice: Voice): DeviceConfig {
     ...deviceConfigFor(cloud, clientId), trace: true, connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } },
     ...(voice === 'us-female' ? { speakerBuffer: SMALL_BUFFER } : {}),
   };
-}
-
-/** One AIS message of the device's protocol trace: → out (events), ← in (directives). */
-interface Traced { dir: '→' | '←'; name: string; payload: Record<string, unknown> }
-
-/** The device's trace lines as messages, one per event or directive (a line may batch several). */
-function protocolTrace(lines: string[]): Traced[] {
-  const out: Traced[] = [];
-  for (const line of lines) {
-    const m = /(→|←) (?:event|directive) #\d+ [\w,]+ (\{.*\})$/.exec(line);
-    if (!m) continue;
-    const json = JSON.parse(m[2]) as { events?: AisMessage[]; directives?: AisMessage[] };
-    for (const message of json.events ?? json.directives ?? []) out.push({ dir: m[1] as Traced['dir'], name: message.header.name, payload: message.payload ?? {} });
-  }
-  return out;
-}
-
-/** The messages named, each the first after the previous (e.g. '→MicrophoneOpened'); fails naming the first missing. */
-function inOrder(trace: Traced[], names: string[], from = 0): Traced[] {
-  const found: Traced[] = [];
-  let after = from - 1;
-  for (const name of names) {
-    const next = trace.findIndex((t, i) => i > after && `${t.dir}${t.name}` === name);
-    assert.ok(next > after, `${name} in the device trace after ${found.length ? names[found.length - 1] : 'the start'}: ${trace.slice(Math.max(0, after)).map((t) => t.dir + t.name).join(' ')}`);
-    found.push(trace[next]);
-    after = next;
-  }
-  return found;
 }
 
 /** How well the device played `answer`: correlation of its decode with the synthesis, after alignment. */

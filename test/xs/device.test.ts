@@ -2,11 +2,14 @@
 // real sockets: code-based linking, registration over HTTPS (mbedTLS, the emulator's development CA), MQTT,
 // capabilities and SynchronizeState, then encrypted exchanges both ways (SetAttentionState answered with
 // ExceptionEncountered, the secret rotation); the protocol trace equals a Node device's in the same cloud.
-// Then MQTT over mutual TLS through mosquitto, and a wrong CA refused with a readable error.
-// Needs libmbedtls-dev (TLS on xsrun): skipped locally without it, a failure under CI=true.
+// Then MQTT over mutual TLS through mosquitto, and a wrong CA refused with a readable error. Then a spoken turn:
+// the XS device with audio (xsrun's WAV-file audio in/out through the Moddable adapter, native libopus and
+// AES-GCM) is tapped and hears "what time is it"; the emulator's answer plays and is recorded.
+// Needs libmbedtls-dev (TLS on xsrun), and pocketsphinx for the spoken turn: skipped locally without them, a
+// failure under CI=true.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Device, type DeviceConfig } from '../../src/app/device.js';
@@ -17,6 +20,12 @@ import { mbedtlsMissingHint, prepareXsDevice, spawnXsDevice } from '../../hosts/
 import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.js';
 import { until } from '../support/ais.js';
 import { captureLogger } from '../support/log.js';
+import { inOrder, protocolTrace } from '../support/trace.js';
+import { requirePocketsphinx } from '../simulator/voice/tools.js';
+import { writeWav } from '../../hosts/node/wav.js';
+import { bestAlignment, concat, parseWav, silence } from '../../simulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
+import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
 
 const missing = mbedtlsMissingHint();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -37,9 +46,9 @@ function tempDir(): string {
 }
 
 /** The device on xsrun, its log lines gathered, each user code approved at once. */
-function bootXs(cloud: Cloud, config: DeviceConfig) {
+function bootXs(cloud: Cloud, config: DeviceConfig, voice?: { out: string }) {
   const dataDir = tempDir();
-  const child = spawnXsDevice({ config, dataDir });
+  const child = spawnXsDevice({ config, dataDir, voice });
   const lines: string[] = [];
   const gather = (stream: NodeJS.ReadableStream) => {
     let rest = '';
@@ -140,4 +149,52 @@ test('on XS the device connects to mosquitto with mutual TLS, and refuses an HTT
   const line = refused.lines.find((l) => l.includes('server certificate rejected'))!;
   assert.match(line, /The certificate is not correctly signed by the trusted CA/);
   assert.equal(cloud.service.deviceState('xs-wrong-ca'), undefined);
+});
+
+test('on XS the device holds a spoken turn through the Moddable adapter: tapped, it asks the time, the emulator answers, the answer plays', async (t) => {
+  if (skipWithoutTls(t) || !requirePocketsphinx(t)) return;
+  const now = new Date('2026-11-23T14:05:00Z');
+  const transcripts: TranscriptEvent[] = [];
+  const answers: AnswerEvent[] = [];
+  const cloud = await startCloud({
+    pollIntervalMs: 100,
+    voice: { now: () => now, timeZone: 'UTC', onTranscript: (_id, e) => transcripts.push(e), onAnswer: (_id, a) => answers.push(a) },
+  });
+  cleanups.push(() => cloud.close());
+  const dir = tempDir();
+  const played = join(dir, 'speaker.wav');
+  const xs = bootXs(cloud, config(cloud, 'xs-talker'), { out: played });
+  await until('ready and synchronized', () => cloud.service.deviceState('xs-talker')?.synchronizedState !== undefined, 20_000);
+  const capabilities = cloud.service.deviceState('xs-talker')!.capabilities as { interface: string }[];
+  assert.ok(['Microphone', 'Speaker'].every((name) => capabilities.some((c) => c.interface === name)), JSON.stringify(capabilities));
+
+  const synthesizer = await SpeechSynthesizer.create();
+  const question = join(dir, 'question.wav');
+  writeWav(question, concat(silence(4000), synthesizer.synthesize('what time is it', USER_VOICES['us-male']), silence(8000)));
+  xs.child.stdin.write(`tap\nsay ${question}\n`);
+  await until('the answer', () => answers.length === 1, 30_000);
+  assert.equal(transcripts[0].text, 'what time is it');
+  assert.equal(answers[0].intent, 'time');
+  assert.equal(answers[0].text, 'It is 2:05 PM.');
+  await until('the speaker closed', () => protocolTrace(xs.lines).some((m) => m.name === 'SpeakerClosed'), 30_000);
+
+  const trace = protocolTrace(xs.lines);
+  const [opened, , , openSpeaker, speakerOpened, , speakerClosed] = inOrder(trace, [
+    '→MicrophoneOpened', '←CloseMicrophone', '→MicrophoneClosed', '←OpenSpeaker', '→SpeakerOpened', '→SpeakerMarkerEncountered', '→SpeakerClosed',
+  ]);
+  const [, closeSpeaker] = inOrder(trace, ['←OpenSpeaker', '←CloseSpeaker', '→SpeakerClosed']);
+  assert.equal((opened.payload.initiator as { type: string }).type, 'TAP');
+  assert.equal(speakerOpened.payload.offset, openSpeaker.payload.offset, 'playback began where the service opened it');
+  assert.equal(speakerClosed.payload.offset, closeSpeaker.payload.offset, 'closed where the service asked');
+
+  // SpeakerClosed goes out when the last frame is handed to audio out: its queues play out within half a second.
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const recording = parseWav(new Uint8Array(readFileSync(played)));
+  assert.equal(recording.sampleRate, 16000);
+  const start = recording.samples.findIndex((s) => Math.abs(s) > 300);
+  assert.ok(start >= 0, 'the answer was audible in the recording');
+  const reference = answers[0].pcm.subarray(0, Math.min(answers[0].pcm.length, 16000 * 2));
+  const { correlation } = bestAlignment(reference, recording.samples.subarray(Math.max(0, start - 1500)), 2000);
+  assert.ok(correlation > 0.8, `the recorded answer correlates ${correlation.toFixed(3)} with the synthesised one`);
+  t.diagnostic(`played correlation ${correlation.toFixed(3)}; the recording ${(recording.samples.length / 16000).toFixed(1)} s, the answer from ${(start / 16000).toFixed(2)} s`);
 });
