@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { COLOURS, PHRASES, type DialogState } from './assistant.js';
+import { COLOURS, NUMBER_WORDS, PHRASES, UNIT_SECONDS, type DialogState } from './assistant.js';
 import { SAMPLE_RATE, wavFile } from './pcm.js';
 
 export const POCKETSPHINX_INSTALL_HINT = 'install it with: apt-get install pocketsphinx pocketsphinx-en-us';
@@ -68,7 +68,7 @@ export const FILLER_WORDS: readonly string[] = (
   'into just know like look make me more much music no not now of off okay on one or our out over play ' +
   'put right see set she so some song that the their them then there these they thing think this to two ' +
   'turn up us want was we weather well were when where which who why will with would yes you your hello ' +
-  'hey hi thanks thank lights light volume next call open find how many news alarm timer election letter ' +
+  'hey hi thanks thank lights light next call open find how many news election letter ' +
   'lexus sand excuse sorry ok'
 ).split(' ');
 
@@ -106,6 +106,10 @@ export function assistantGrammar(options: { awaiting?: DialogState['awaiting']; 
     options.filler ? 'public <utterance> = [ alexa ] ( <command> | <filler>+ );' : 'public <utterance> = [ alexa ] <command> ;',
     `<command> = ${commands.join(' | ')} ;`,
     `<colour> = ${COLOURS.join(' | ')} ;`,
+    `<number> = <numeral> [ <numeral> ] ;`,
+    `<numeral> = ${Object.keys(NUMBER_WORDS).join(' | ')} ;`,
+    `<unit> = ${Object.keys(UNIT_SECONDS).join(' | ')} ;`,
+    `<hour> = ${Object.keys(NUMBER_WORDS).filter((w) => NUMBER_WORDS[w]! >= 1 && NUMBER_WORDS[w]! <= 12).join(' | ')} ;`,
     ...(options.filler ? [`<filler> = ${FILLER_WORDS.join(' | ')} ;`] : []),
     '',
   ].join('\n');
