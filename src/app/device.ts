@@ -294,8 +294,12 @@ export class Device {
     }
   }
 
-  /** The connection is not ready: the cloud's alert ringing goes local, its attention state no longer holds. */
+  /**
+   * The connection is not ready: the speaker stream is dead (what is buffered of it would hold the speaker
+   * open with no CloseSpeaker to come), the cloud's alert ringing goes local, its attention state no longer holds.
+   */
   private connectionDown(): void {
+    this.speaker?.reset();
     this.alerts?.offline();
     this.attention?.reset();
     this.clock?.disconnected();
