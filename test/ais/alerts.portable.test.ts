@@ -7,34 +7,14 @@ import assert from 'node:assert/strict';
 import { ALERTS_KEY, AlertStore, AlertStoreError, decodeAlerts, encodeAlerts, type Alert } from '../../src/ais/alert-store.js';
 import { ALERT_EXPIRATION_S, Alerts, type Ringing } from '../../src/ais/alerts.js';
 import { AisClock, NTP_UNIX_OFFSET_S, WallClock } from '../../src/ais/clock.js';
-import { Dispatcher } from '../../src/ais/dispatcher.js';
-import type { AisMessage } from '../../src/ais/message.js';
 import { Logger, silentSink } from '../../src/ports/log.js';
 import { encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { FakeConnection } from '../support/fake-connection.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { MemoryStorage } from '../support/memory-storage.js';
 
 const log = new Logger(silentSink, 'test');
 const T0 = 3_900_000_000; // NTP seconds (2023)
-
-class FakeConnection {
-  readonly dispatcher = new Dispatcher();
-  readonly events: string[] = [];
-  sendEvent(name: string, payload?: Record<string, unknown>): boolean {
-    this.events.push(payload === undefined ? name : `${name} ${JSON.stringify(payload)}`);
-    return true;
-  }
-  /** Runs a directive as the connection does; returns the error a handler threw (ExceptionEncountered). */
-  directive(name: string, payload: Record<string, unknown>): Error | undefined {
-    const message: AisMessage = { header: { name, messageId: 'm' }, payload };
-    try {
-      this.dispatcher.handlerFor(name)!(message, { sequenceNumber: 0, index: 0 });
-      return undefined;
-    } catch (error) {
-      return error as Error;
-    }
-  }
-}
 
 function alert(token: string, inSeconds: number, durationInMilliseconds = 10_000, type: Alert['type'] = 'TIMER'): Alert {
   return { token, type, scheduledTime: T0 + inSeconds, durationInMilliseconds };

@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Attention, attentionLight } from '../../src/ais/attention.js';
 import { Dispatcher } from '../../src/ais/dispatcher.js';
-import type { AisMessage } from '../../src/ais/message.js';
 import { Microphone } from '../../src/ais/microphone.js';
 import { Speaker } from '../../src/ais/speaker.js';
 import { Controls, MICROPHONE_OFF_KEY } from '../../src/app/controls.js';
@@ -15,26 +14,11 @@ import type { AudioOutOptions } from '../../src/ports/audio.js';
 import { Logger, silentSink } from '../../src/ports/log.js';
 import type { Opus } from '../../src/ports/opus.js';
 import type { AttentionLight } from '../../src/ports/ui.js';
+import { FakeConnection } from '../support/fake-connection.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { MemoryStorage } from '../support/memory-storage.js';
 
 const log = new Logger(silentSink, 'test');
-
-class FakeConnection {
-  readonly dispatcher = new Dispatcher();
-  readonly events: string[] = [];
-  sendEvent(name: string, payload?: Record<string, unknown>): boolean {
-    this.events.push(payload === undefined ? name : `${name} ${JSON.stringify(payload)}`);
-    return true;
-  }
-  publishMicrophone(): boolean { return true; }
-  reportException(): void {}
-  rewindSpeaker(): void {}
-  directive(name: string, payload: Record<string, unknown>): void {
-    const message: AisMessage = { header: { name, messageId: 'm' }, payload };
-    this.dispatcher.handlerFor(name)!(message, { sequenceNumber: 0, index: 0 });
-  }
-}
 
 /** Frequency of a frame by zero crossings (the tone is a whole number of sine periods, so the frame wraps). */
 function frequencyHz(frame: Int16Array): number {
