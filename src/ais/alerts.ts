@@ -94,6 +94,7 @@ export class Alerts {
   private graceTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private closed = false;
+  private readonly unsubscribe: () => void;
 
   constructor(options: AlertsOptions) {
     if (!options?.connection || !options.clock || !options.wall || !options.storage || !options.log || typeof options.online !== 'function') {
@@ -111,7 +112,7 @@ export class Alerts {
     d.register('SetAlert', (m) => this.setAlert(m));
     d.register('DeleteAlert', (m) => this.deleteAlert(m));
     d.register('SetAlertVolume', (m) => this.setVolume(checkVolume(m.payload?.volume, 'SetAlertVolume')));
-    this.wall.onChange(() => this.schedule());
+    this.unsubscribe = this.wall.onChange(() => this.schedule());
     this.schedule();
   }
 
@@ -182,6 +183,7 @@ export class Alerts {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.unsubscribe();
     this.clearTimers();
     if (this.current?.mode === 'local') this.options.onLocalTone?.(undefined);
     this.current = undefined;

@@ -6,8 +6,8 @@
 //                            the time unknown, and every `syncIntervalMs` while connected (NXP: 40 s; ours 1 h)
 //
 // Wall time is held as "NTP milliseconds at monotonic time m": monotonicMs() drifts with the board's crystal,
-// which the periodic SetClock corrects. A board with a battery-backed RTC passes `rtcUtcMs` so that the time is
-// known at boot, before any connection (the alerts due while the device was off need it, §4.8).
+// which the periodic SetClock corrects. A board with a battery-backed RTC (the clock port's optional utcMs())
+// passes `rtcUtcMs` so that the time is known at boot, before any connection (the alerts due while the device was off need it, §4.8).
 
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Logger } from '../ports/log.js';
@@ -56,9 +56,13 @@ export class WallClock {
     this.setNtpMs(ntpSeconds * 1000);
   }
 
-  /** Calls `listener` after each change of the wall time (alerts re-arm their timer). */
-  onChange(listener: () => void): void {
+  /** Calls `listener` after each change of the wall time (alerts re-arm their timer); returns its removal. */
+  onChange(listener: () => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
   }
 
   private setNtpMs(ntpMs: number): void {
