@@ -4,7 +4,9 @@
 // it when no cloud stream plays, and the buttons.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Alerts } from '../../src/ais/alerts.js';
 import { Attention, attentionLight } from '../../src/ais/attention.js';
+import { WallClock } from '../../src/ais/clock.js';
 import { Dispatcher } from '../../src/ais/dispatcher.js';
 import { Microphone } from '../../src/ais/microphone.js';
 import { Speaker } from '../../src/ais/speaker.js';
@@ -167,4 +169,28 @@ test('the buttons: tap or hold to talk, microphone off enforced and stored, volu
     'ButtonCommandIssued {"command":"STOP"}', 'ButtonCommandIssued {"command":"PLAY"}', 'ButtonCommandIssued {"command":"PAUSE"}',
     'ButtonCommandIssued {"command":"NEXT"}', 'ButtonCommandIssued {"command":"PREVIOUS"}',
   ]);
+});
+
+test('while an alert rings locally the action button stops it and the volume buttons set the alert volume, not the speaker\'s', () => {
+  const storage = new MemoryStorage();
+  const connection = new FakeConnection();
+  const clock = new ManualClock(0);
+  const wall = new WallClock({ clock });
+  wall.set(3_900_000_000);
+  const tones: (number | undefined)[] = [];
+  const alerts = new Alerts({ connection, clock, wall, storage, log, online: () => false, onLocalTone: (v) => tones.push(v) });
+  const { speaker } = speakerWithOut(connection);
+  const controls = new Controls({ storage, log, initiator: 'TAP', target: () => ({ speaker, alerts, sendEvent: (n, p) => connection.sendEvent(n, p) }) });
+  connection.directive('SetAlert', { token: 'egg', type: 'TIMER', scheduledTime: 3_900_000_001, durationInMilliseconds: 60_000 });
+  clock.advance(1000);
+  assert.equal(alerts.ringing?.mode, 'local');
+  controls.button('volumeDown', true);
+  assert.equal(alerts.volume, 50);
+  assert.equal(speaker.volume, 50, 'the speaker volume is untouched (its default)');
+  assert.deepEqual(tones, [60, 50]);
+  controls.button('action', true);
+  assert.equal(alerts.ringing, undefined);
+  assert.deepEqual(alerts.list(), []);
+  assert.deepEqual(tones, [60, 50, undefined]);
+  assert.deepEqual(connection.events.slice(1), ['AlertVolumeChanged {"volume":50}'], 'a local stop needs no ButtonCommandIssued');
 });
