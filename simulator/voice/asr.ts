@@ -309,8 +309,7 @@ export const REJECT_BELOW = -22;
  * A word insertion penalty for the command grammars (pocketsphinx's default is 0.65). With the alert and volume
  * commands in the grammar, long phrases ("set a timer for two hours") swallowed short ones ("alexa stop"); on
  * every scripted phrase but the colours, 4 voices, clean (140 turns, wake word and a pause first), the intent was
- * right for 125 with the default, 129 with 1e-2 and 1e-3, 124 with 1e-4 (which takes "what time is it" for
- * "what's the date"). Not for the free word loops, whose scores are the yardstick.
+ * right for 125 with the default, 129 with 1e-2 and 1e-3; 1e-4 took "what time is it" for "what's the date". Not for the free word loops, whose scores are the yardstick.
  */
 export const COMMAND_DECODER_ARGS: Readonly<Record<string, string>> = { '-wip': '1e-2' };
 
