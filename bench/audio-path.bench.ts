@@ -10,6 +10,7 @@ import { writeAudioEntry, writeU64 } from '../src/ais/binary.js';
 import { Dispatcher } from '../src/ais/dispatcher.js';
 import { Microphone } from '../src/ais/microphone.js';
 import { Speaker } from '../src/ais/speaker.js';
+import { AlertTone } from '../src/audio/tone.js';
 import { Logger, silentSink } from '../src/ports/log.js';
 import type { AudioOutOptions } from '../src/ports/audio.js';
 import type { Clock } from '../src/ports/clock.js';
@@ -116,6 +117,27 @@ async function speakerPath(opus: Opus, count = FRAMES): Promise<{ bytes: number;
   return { bytes, micros, played };
 }
 
+/** The offline alert: the local tone (src/audio/tone.ts) played by the speaker when no cloud stream plays. */
+async function localTonePath(): Promise<{ bytes: number; micros: number; played: number }> {
+  let writable: AudioOutOptions | undefined;
+  let played = 0;
+  const speaker = new Speaker({
+    connection: { dispatcher: new Dispatcher(), sendEvent: () => true, reportException: () => {}, rewindSpeaker: () => {} },
+    opus: quietOpus, log,
+    audioOut: (options) => {
+      writable = options;
+      return { write: () => { played++; }, reference: () => false, start() {}, stop() {}, close() {} };
+    },
+  });
+  speaker.playLocal(new AlertTone(60));
+  const perFrame = () => writable!.onWritable(1);
+  for (let i = 0; i < WARM_UP; i++) perFrame();
+  const bytes = await bytesPerCall(FRAMES, perFrame);
+  const micros = microsPerCall(FRAMES, perFrame);
+  speaker.close();
+  return { bytes, micros, played };
+}
+
 const control = await bytesPerCall(2000, () => new Uint8Array(640).slice());
 let spins = 0;
 const floor = await bytesPerCall(FRAMES, () => { spins++; }); // what the method reads for a body that allocates nothing
@@ -125,7 +147,8 @@ const micCoreOpus = await microphonePath(quietOpus);
 const micNodeOpus = await microphonePath(nodeOpus, 2000);
 const spkCore = await speakerPath(quietOpus);
 const spkNode = await speakerPath(nodeOpus, 2000);
-if (micCoreL16.published === 0 || spkCore.played === 0) throw new Error('bench did no work');
+const tone = await localTonePath();
+if (micCoreL16.published === 0 || spkCore.played === 0 || tone.played === 0) throw new Error('bench did no work');
 
 const rows: [string, { bytes: number; micros: number }][] = [
   ['microphone, L16 (core only)', micCoreL16],
@@ -133,6 +156,7 @@ const rows: [string, { bytes: number; micros: number }][] = [
   ['microphone, Opus through the Node port (@evan/opus)', micNodeOpus],
   ['speaker, Opus through an opus port that allocates nothing (core only)', spkCore],
   ['speaker, Opus through the Node port (@evan/opus)', spkNode],
+  ['speaker, the local alert tone (core only)', tone],
 ];
 for (const [label, r] of rows) console.log(`${label.padEnd(78)} ${r.bytes.toFixed(2).padStart(8)} B/frame ${r.micros.toFixed(2).padStart(8)} µs/frame`);
 console.log(`control: a 640-byte array and its slice() per call measure ${control.toFixed(0)} B; an empty body measures ${floor.toFixed(2)} B`);
@@ -140,7 +164,7 @@ console.log(`control: a 640-byte array and its slice() per call measure ${contro
 const lines = [
   '# Audio data path figures',
   '',
-  `Measured by bench/audio-path.bench.ts on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, this machine (${process.arch}). One "frame" is 20 ms of 16 kHz mono audio. The microphone path per frame: a captured frame into the ring, and every 50 ms a publish tick that encodes up to 1,600 samples into one binary audio entry and hands it to the connection (a stand-in that only counts; the MQTT and envelope path is measured in mqtt.md). The speaker path per frame: one frame decoded from the jitter buffer, scaled by the volume and written to audio out, and every 100 ms a speaker message of five 160-byte Opus frames received (validated, stored).`,
+  `Measured by bench/audio-path.bench.ts on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, this machine (${process.arch}). One "frame" is 20 ms of 16 kHz mono audio. The microphone path per frame: a captured frame into the ring, and every 50 ms a publish tick that encodes up to 1,600 samples into one binary audio entry and hands it to the connection (a stand-in that only counts; the MQTT and envelope path is measured in mqtt.md). The speaker path per frame: one frame decoded from the jitter buffer, scaled by the volume and written to audio out, and every 100 ms a speaker message of five 160-byte Opus frames received (validated, stored). The local alert tone per frame: one frame of the offline alert tone (a one-frame table scaled by the alert volume) written to audio out by the speaker while no cloud stream plays.`,
   '',
   '| path | bytes allocated per frame | µs per frame |',
   '|---|---:|---:|',

@@ -5,7 +5,7 @@
 // Usage: node build/bench/voice-asr.js [--quick] (quick: clean and 10 dB only, two modes)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { classify, normaliseTranscript } from '../simulator/voice/assistant.js';
-import { AssistantRecognizer, PocketsphinxRecognizer, WakeWordVerifier, assistantGrammar, findPocketsphinx, pocketsphinxMissingHint } from '../simulator/voice/asr.js';
+import { AssistantRecognizer, COMMAND_DECODER_ARGS, PocketsphinxRecognizer, WakeWordVerifier, assistantGrammar, findPocketsphinx, pocketsphinxMissingHint } from '../simulator/voice/asr.js';
 import { CONDITIONS, renderCorpus, wordErrors, type RenderedUtterance } from '../simulator/voice/corpus.js';
 import { SAMPLE_RATE, addNoise, concat, silence } from '../simulator/voice/pcm.js';
 import { findSpeech } from '../simulator/voice/vad.js';
@@ -26,8 +26,8 @@ interface Mode {
   make(): { recognize(samples: Int16Array, u: RenderedUtterance): Promise<{ text: string; elapsedMs: number }>; close(): void };
 }
 const grammarOnly = (filler: boolean): Mode['make'] => () => {
-  const main = new PocketsphinxRecognizer({ grammar: assistantGrammar({ filler }), paths });
-  const followUp = new PocketsphinxRecognizer({ grammar: assistantGrammar({ awaiting: 'colour', filler }), paths });
+  const main = new PocketsphinxRecognizer({ grammar: assistantGrammar({ filler }), paths, decoderArgs: COMMAND_DECODER_ARGS });
+  const followUp = new PocketsphinxRecognizer({ grammar: assistantGrammar({ awaiting: 'colour', filler }), paths, decoderArgs: COMMAND_DECODER_ARGS });
   return {
     recognize: (samples, u) => (u.intent === 'colour' ? followUp : main).recognize(samples),
     close: () => (main.close(), followUp.close()),

@@ -12,6 +12,7 @@ import { startHttpServer, type RunningHttpServer } from './http.js';
 import { LwaEmulator, type LwaClient } from './lwa.js';
 import { RegistrationService } from './registration.js';
 import { VoiceSessions, type VoiceSessionOptions } from './ais/voice-session.js';
+import { AlertService, type AlertServiceOptions } from './ais/alerts.js';
 import { pocketsphinxMissingHint, POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
 
 export interface CloudOptions {
@@ -44,6 +45,8 @@ export interface CloudOptions {
    * one-line hint. Observers may be given as an object.
    */
   voice?: boolean | Partial<Omit<VoiceSessionOptions, 'log'>>;
+  /** The Clock and Alerts service (simulator/ais/alerts.ts): the cloud's clock, alert durations. */
+  alerts?: Partial<Omit<AlertServiceOptions, 'log'>>;
 }
 
 export interface Cloud {
@@ -58,6 +61,8 @@ export interface Cloud {
   service: AisService;
   /** The virtual devices' glue, when voice is on. */
   voice: VoiceSessions | undefined;
+  /** SetClock, the alerts set by voice and their ringing, each device's volume. */
+  alerts: AlertService;
   /** The embedded broker; undefined with an external one. */
   broker: EmbeddedBroker | undefined;
   close(): Promise<void>;
@@ -100,16 +105,23 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
     }));
     serviceBroker = { host: '127.0.0.1', port: broker.port, username: 'ais-service', password: new TextEncoder().encode(servicePassword) };
   }
+  const alerts = new AlertService({ log: log.child('alerts'), ...options.alerts });
   let voice: VoiceSessions | undefined;
   if (options.voice !== false) {
     const missing = pocketsphinxMissingHint();
-    if (missing === undefined) voice = new VoiceSessions({ log: log.child('voice'), ...(typeof options.voice === 'object' ? options.voice : {}) });
-    else log.warn(`voice off: pocketsphinx not found; ${POCKETSPHINX_INSTALL_HINT}`);
+    if (missing === undefined) {
+      voice = new VoiceSessions({
+        log: log.child('voice'), assistantContext: (id) => alerts.assistantContext(id), onActions: (id, actions) => alerts.act(id, actions),
+        ...(typeof options.voice === 'object' ? options.voice : {}),
+      });
+    } else log.warn(`voice off: pocketsphinx not found; ${POCKETSPHINX_INSTALL_HINT}`);
   }
+  const alertHooks = alerts.serviceHooks(options.service);
   const service = new AisService({
     broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace, ...options.service,
-    ...(voice ? voice.serviceHooks(options.service) : {}),
+    ...alertHooks, ...(voice ? voice.serviceHooks({ ...options.service, ...alertHooks }) : {}),
   });
+  alerts.attach(service, voice);
   voice?.attach(service);
   await service.start();
   const mqttPort = broker?.port ?? serviceBroker.port;
@@ -117,8 +129,9 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
     + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? '' : ' (external broker)'}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
   return {
     httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
-    mqttPort, iotEndpoint, lwa, registration, service, voice, broker,
+    mqttPort, iotEndpoint, lwa, registration, service, voice, alerts, broker,
     close: async () => {
+      alerts.close();
       voice?.close();
       service.close();
       await broker?.close();

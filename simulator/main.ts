@@ -27,7 +27,8 @@ const cloud = await startCloud({
   httpTls: values['plain-http'] ? 'plain' : cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : undefined,
 });
 
-const HELP = 'commands: codes | approve CODE | deny CODE | devices | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | quit';
+const HELP = 'commands: codes | approve CODE | deny CODE | devices | alerts CLIENT_ID | timer CLIENT_ID SECONDS | cancel CLIENT_ID TOKEN\n'
+  + '          | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | quit';
 process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}\n${HELP}\n`);
 const console = createInterface({ input: process.stdin });
 console.on('line', (line) => {
@@ -41,9 +42,29 @@ console.on('line', (line) => {
       if (cloud.registration.registry.clientIds().length === 0) return say('(no device registered)');
       for (const id of cloud.registration.registry.clientIds()) {
         const state = cloud.service.deviceState(id);
-        say(`${id}: ${cloud.service.isConnected(id) ? 'connected' : 'offline'}, ${state?.connections ?? 0} connections, state ${JSON.stringify(state?.synchronizedState ?? null)}`);
+        const { volume, alertVolume } = cloud.alerts.volume(id);
+        const alerts = cloud.alerts.list(id);
+        say(`${id}: ${cloud.service.isConnected(id) ? 'connected' : 'offline'}, ${state?.connections ?? 0} connections, attention ${state?.attention ?? '-'}, `
+          + `volume ${volume ?? '-'}, alert volume ${alertVolume ?? '-'}, ${alerts.length} alert(s)${alerts.some((a) => a.ringing) ? ' (one ringing)' : ''}, `
+          + `state ${JSON.stringify(state?.synchronizedState ?? null)}`);
       }
       return;
+    case 'alerts': {
+      const alerts = cloud.alerts.list(arg ?? '');
+      if (alerts.length === 0) return say(`(no alert for ${arg})`);
+      const now = cloud.alerts.nowSeconds();
+      for (const a of alerts) {
+        say(`${a.token} ${a.type} "${a.label}" in ${(a.scheduledTime - now).toFixed(0)} s (NTP ${a.scheduledTime.toFixed(0)}), ${a.durationInMilliseconds} ms`
+          + `${a.confirmed ? '' : ', not confirmed yet'}${a.ringing ? ', ringing' : a.rung ? ', rung' : ''}`);
+      }
+      return;
+    }
+    case 'timer': {
+      const seconds = Number(extra);
+      if (!arg || !Number.isFinite(seconds) || seconds <= 0) return say('timer CLIENT_ID SECONDS');
+      return say(`timer ${cloud.alerts.set(arg, 'TIMER', cloud.alerts.nowSeconds() + seconds, `${seconds} second`)} set on ${arg}`);
+    }
+    case 'cancel': return cloud.alerts.delete(arg ?? '', [extra ?? '']);
     case 'rotate': return say(cloud.service.rotateSecret(arg ?? '') ? `RotateSecret sent to ${arg}` : `${arg} is not connected`);
     case 'disconnect': return cloud.service.disconnect(arg ?? '', extra ?? 'GOING_OFFLINE', 'operator');
     case 'quit': case 'exit': return void cloud.close().then(() => process.exit(0));

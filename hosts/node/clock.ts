@@ -30,6 +30,11 @@ export class NodeClock implements Clock {
     return timer;
   }
 
+  /** The host's RTC: the computer's clock, kept by its own NTP. */
+  utcMs(): number {
+    return Date.now();
+  }
+
   clearTimer(handle: TimerHandle): void {
     // Safe with a fired, cleared or foreign handle: only a pending NodeTimer has something to cancel.
     if (!(handle instanceof NodeTimer) || handle.pending === undefined) return;

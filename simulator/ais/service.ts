@@ -40,6 +40,8 @@ export interface DeviceState {
   /** ExceptionEncountered payloads the device reported, newest last (bounded). */
   exceptions: Record<string, unknown>[];
   connections: number;
+  /** The last SetAttentionState sent (the device applies it at its offset). */
+  attention?: string;
 }
 
 export const KNOWN_INTERFACES = ['System', 'Speaker', 'Microphone', 'Alerts', 'Clock'];
@@ -166,6 +168,7 @@ export class AisService {
   sendDirectives(clientId: string, directives: { name: string; payload?: Record<string, unknown> }[]): boolean {
     const session = this.sessions.get(clientId);
     if (!session?.connected) return false;
+    for (const d of directives) if (d.name === 'SetAttentionState') session.state.attention = String(d.payload?.state);
     const body = { directives: directives.map((d) => (d.payload === undefined
       ? { header: { name: d.name, messageId: randomUUID() } }
       : { header: { name: d.name, messageId: randomUUID() }, payload: d.payload })) };

@@ -23,6 +23,8 @@ import type { Logger } from '../../src/ports/log.js';
 import { AssistantRecognizer, WakeWordVerifier } from '../voice/asr.js';
 import { SpeechSynthesizer } from '../voice/tts.js';
 import { VirtualDevice, type AnswerEvent, type InitiatorType, type TranscriptEvent } from '../voice/virtual-device.js';
+import type { AssistantAction, AssistantContext } from '../voice/assistant.js';
+import { encodeSpeakerFrames } from '../voice/opus.js';
 import type { AisService } from './service.js';
 
 export const SPEAKER_FRAME_BYTES = 160;
@@ -45,6 +47,10 @@ export interface VoiceSessionOptions {
   onTranscript?(clientId: string, transcript: TranscriptEvent): void;
   onAnswer?(clientId: string, answer: AnswerEvent): void;
   onFalseWake?(clientId: string): void;
+  /** The device's alerts and volume for the assistant (simulator/ais/alerts.ts). */
+  assistantContext?(clientId: string): Pick<AssistantContext, 'alerts' | 'volume'>;
+  /** An answer's actions to carry out (set an alert, a volume…). */
+  onActions?(clientId: string, actions: AssistantAction[]): void;
   /** The first speaker message of an answer was published (for latency figures). */
   onSpeakerStart?(clientId: string, info: { offset: number; endOfSpeechAtMs: number; atMs: number }): void;
 }
@@ -90,6 +96,7 @@ export class VoiceSessions {
   private service: AisService | undefined;
   private readonly devices = new Map<string, DeviceVoice>();
   private readonly log: Logger;
+  private silenceFrames: Uint8Array[] | undefined;
   private engines: Promise<{ recognizer: AssistantRecognizer; verifier: WakeWordVerifier; synthesizer: SpeechSynthesizer }> | undefined;
   private closed = false;
 
@@ -179,6 +186,7 @@ export class VoiceSessions {
     const log = this.log.child(clientId);
     return this.engines.then((engines) => VirtualDevice.create({
       ...engines, format: d.format, opusFrameBytes: d.opusFrameBytes, now: this.options.now, timeZone: this.options.timeZone,
+      context: () => this.options.assistantContext?.(clientId) ?? {},
       onEndOfSpeech: (e) => {
         d.listening = false;
         d.endOfSpeechAtMs = performance.now();
@@ -200,6 +208,7 @@ export class VoiceSessions {
         log.info(`answers ${JSON.stringify(a.text)} (${a.intent}, ${a.opusFrames.length} frames, ready ${a.elapsedMs.toFixed(0)} ms after end of speech)`);
         this.options.onAnswer?.(clientId, a);
         this.answer(clientId, d, a);
+        if (a.actions) this.options.onActions?.(clientId, a.actions);
       },
       onError: (error) => log.error(`virtual device: ${error.message}`),
     }));
@@ -306,7 +315,35 @@ export class VoiceSessions {
 
   // ---- downlink ----
 
-  private answer(clientId: string, d: DeviceVoice, answer: AnswerEvent): void {
+  /**
+   * Rings an alert: `text` then a second of silence, repeated to `durationMs`, as one utterance with attention
+   * ALERTING (simulator/ais/alerts.ts). `onEnd(interrupted)` once the stream ended; returns a stop function, or
+   * undefined when the device has no voice (no Microphone capability, engines not loaded).
+   */
+  ring(clientId: string, text: string, durationMs: number, onEnd: (interrupted: boolean) => void): (() => void) | undefined {
+    const d = this.devices.get(clientId);
+    const vd = d?.instance;
+    if (!d || !vd || this.closed) return undefined;
+    const words = vd.speak(text).opusFrames;
+    this.silenceFrames ??= encodeSpeakerFrames(new Int16Array(16000)).frames;
+    const frames: Uint8Array[] = [];
+    const total = Math.ceil(durationMs / 20);
+    while (frames.length < total) frames.push(...words, ...this.silenceFrames);
+    frames.length = total;
+    let stream: Stream | undefined;
+    let stopped = false;
+    this.answer(clientId, d, { opusFrames: frames }, 'ALERTING', (s) => {
+      stream = s;
+      if (stopped) this.stopStream(d); // stopped while queued behind an answer: ends as it starts
+    }, onEnd);
+    return () => {
+      stopped = true;
+      if (stream && d.stream === stream) this.stopStream(d);
+    };
+  }
+
+  private answer(clientId: string, d: DeviceVoice, answer: Pick<AnswerEvent, 'opusFrames' | 'expectSpeech'>, attention = 'SPEAKING',
+    onStart?: (stream: Stream) => void, onEnd?: (interrupted: boolean) => void): void {
     const generation = d.generation;
     const frames = answer.opusFrames;
     if (frames.length === 0) {
@@ -331,23 +368,28 @@ export class VoiceSessions {
     }
     const expect = answer.expectSpeech ? (this.options.expectSpeechTimeoutMs ?? 8000) : undefined;
     d.chain = d.chain.then(() => new Promise<void>((done) => {
-      if (generation !== d.generation || this.closed) return done();
+      if (generation !== d.generation || this.closed) {
+        onEnd?.(true);
+        return done();
+      }
       const service = this.service!;
       if (d.resendFrom !== undefined) {
         this.log.info(`${clientId}: speaker resumes from #${d.resendFrom}, the message an OVERRUN after the last answer named`);
         service.resendSpeakerFrom(clientId, d.resendFrom);
         d.resendFrom = undefined;
       }
-      service.sendDirectives(clientId, [{ name: 'OpenSpeaker', payload: { offset: start } }, { name: 'SetAttentionState', payload: { state: 'SPEAKING', offset: start } }]);
+      service.sendDirectives(clientId, [{ name: 'OpenSpeaker', payload: { offset: start } }, { name: 'SetAttentionState', payload: { state: attention, offset: start } }]);
       const stream: Stream = { messages, next: 0, intervalMs: perMessage * 20, interrupted: false, done: () => {
         d.stream = undefined;
         if (generation === d.generation && !stream.interrupted) {
           d.expectSpeech = expect;
           service.sendDirectives(clientId, [{ name: 'CloseSpeaker', payload: { offset: end } }, { name: 'SetAttentionState', payload: { state: 'IDLE', offset: end } }]);
         }
+        onEnd?.(stream.interrupted);
         done();
       } };
       d.stream = stream;
+      onStart?.(stream);
       const firstAtMs = performance.now();
       this.options.onSpeakerStart?.(clientId, { offset: start, endOfSpeechAtMs: d.endOfSpeechAtMs, atMs: firstAtMs });
       this.pump(clientId, d, stream, this.options.aheadMessages ?? 3);

@@ -4,7 +4,25 @@
 // The phrase table below is also the recogniser's grammar (simulator/voice/asr.ts), so what the
 // assistant understands and what the recogniser can hear stay one list.
 
-export type Intent = 'time' | 'date' | 'joke' | 'stop' | 'name' | 'quiz' | 'colour' | 'recallColour' | 'unknown' | 'silence';
+export type Intent = 'time' | 'date' | 'joke' | 'stop' | 'name' | 'quiz' | 'colour' | 'recallColour'
+  | 'setTimer' | 'setAlarm' | 'setReminder' | 'cancelAlert' | 'listAlerts' | 'volumeUp' | 'volumeDown' | 'setVolume'
+  | 'unknown' | 'silence';
+
+export type AlertKind = 'TIMER' | 'ALARM' | 'REMINDER';
+
+/** What the device has, as the cloud keeps it (simulator/ais/alerts.ts): for listing and cancelling. */
+export interface KnownAlert {
+  token: string;
+  type: AlertKind;
+  at: Date;
+}
+
+/** What the service must do for an answer, beside speaking it. */
+export type AssistantAction =
+  | { kind: 'setAlert'; type: AlertKind; at: Date; label: string }
+  | { kind: 'deleteAlerts'; tokens: string[] }
+  | { kind: 'setVolume'; volume: number }
+  | { kind: 'stopAlert' };
 
 export interface DialogState {
   /** The question the assistant asked and waits an answer to. */
@@ -23,6 +41,8 @@ export interface Answer {
   text: string;
   /** Reopen the microphone after speaking (AIS OpenMicrophone; AVS ExpectSpeech). */
   expectSpeech?: { timeoutMs: number };
+  /** Alerts to set or delete, a volume, an alert to stop (the service turns them into directives). */
+  actions?: AssistantAction[];
   /** The state for the next turn. */
   state: DialogState;
 }
@@ -32,6 +52,10 @@ export interface AssistantContext {
   now: Date;
   /** IANA zone for time and date answers; the host's when absent. */
   timeZone?: string;
+  /** The device's alerts, for "what timers do I have" and "cancel my timer". */
+  alerts?: readonly KnownAlert[];
+  /** The device's speaker volume 0–100, for "volume up". */
+  volume?: number;
 }
 
 /** How long the device keeps the microphone open for a follow-up answer (AVS ExpectSpeech's usual 8 s). */
@@ -39,7 +63,21 @@ export const EXPECT_SPEECH_TIMEOUT_MS = 8000;
 
 export const COLOURS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'black', 'white', 'brown'] as const;
 
-/** What the user can say, by intent; `<colour>` stands for one of COLOURS. */
+/**
+ * Spoken numbers the grammar knows (`<number>`: a word, or a ten and a digit: "forty five"), with their values.
+ * Measured: a slot of any two number words let short commands ("stop") decode as "set a two eight hour timer".
+ */
+export const NUMBER_WORDS: Readonly<Record<string, number>> = {
+  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+  fifteen: 15, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, ninety: 90,
+};
+/** Seconds per spoken unit (`<unit>`). */
+export const UNIT_SECONDS: Readonly<Record<string, number>> = { second: 1, seconds: 1, minute: 60, minutes: 60, hour: 3600, hours: 3600 };
+
+/**
+ * What the user can say, by intent; `<colour>` stands for one of COLOURS, `<number>` for one or two of
+ * NUMBER_WORDS ("forty five"), `<unit>` for one of UNIT_SECONDS, `<hour>` for one to twelve.
+ */
 export const PHRASES: Readonly<Record<Exclude<Intent, 'unknown' | 'silence'>, readonly string[]>> = {
   time: ['what time is it', "what's the time", 'what is the time', 'tell me the time'],
   date: ["what's the date", 'what is the date', 'what day is it', "what's today's date", 'what is today'],
@@ -49,7 +87,19 @@ export const PHRASES: Readonly<Record<Exclude<Intent, 'unknown' | 'silence'>, re
   quiz: ['ask me a question', 'ask me something'],
   colour: ['<colour>', 'my favourite colour is <colour>', 'i like <colour>', "it's <colour>"],
   recallColour: ["what's my favourite colour", 'what is my favourite colour'],
+  // Few variants on purpose: each one more made short commands ("alexa stop") decode as it (docs/voice.md).
+  setTimer: ['set a timer for <number> <unit>'],
+  setAlarm: ['set an alarm for <hour>'],
+  setReminder: ['remind me in <number> <unit>'],
+  cancelAlert: ['cancel my timer', 'cancel my alarm', 'cancel my reminder'],
+  listAlerts: ['what timers do i have', 'what alarms do i have', 'what reminders do i have'],
+  volumeUp: ['volume up'],
+  volumeDown: ['volume down'],
+  setVolume: ['set the volume to <number>'],
 };
+
+/** The sample filling of each slot in scripted phrases (samplePhrases). */
+const SAMPLE_SLOTS: Readonly<Record<string, string>> = { '<colour>': 'blue', '<number>': 'ten', '<unit>': 'seconds', '<hour>': 'seven' };
 
 export const JOKES: readonly string[] = [
   'Why did the microcontroller go to school? To improve its memory.',
@@ -68,6 +118,31 @@ export function normaliseTranscript(transcript: string): string {
   return words.join(' ');
 }
 
+/** The value of the number words in `words` (consecutive ones add up: "forty five"); undefined without any. */
+export function numberIn(words: string[]): number | undefined {
+  let value: number | undefined;
+  for (const w of words) {
+    if (!(w in NUMBER_WORDS)) {
+      if (value !== undefined) break;
+      continue;
+    }
+    value = (value ?? 0) + NUMBER_WORDS[w]!;
+  }
+  return value;
+}
+
+function durationIn(words: string[]): number | undefined {
+  const n = numberIn(words);
+  const unit = words.find((w) => w in UNIT_SECONDS);
+  return n !== undefined && n > 0 && unit ? n * UNIT_SECONDS[unit]! : undefined;
+}
+
+function kindIn(words: string[]): AlertKind {
+  if (words.some((w) => w === 'alarm' || w === 'alarms')) return 'ALARM';
+  if (words.some((w) => w === 'reminder' || w === 'reminders')) return 'REMINDER';
+  return 'TIMER';
+}
+
 function colourIn(words: string[]): string | undefined {
   return words.find((w): w is (typeof COLOURS)[number] => (COLOURS as readonly string[]).includes(w));
 }
@@ -81,6 +156,15 @@ export function classify(text: string, state: DialogState = {}): Intent {
   const words = text.split(' ');
   const has = (...w: string[]): boolean => w.some((x) => words.includes(x));
   if (/^(stop|cancel|never mind|be quiet|shut up)$/.test(text)) return 'stop';
+  // Alerts and volume first: "time" in "how much time is left" and "timer" must not read as the time.
+  if (has('cancel', 'delete') && has('timer', 'alarm', 'reminder')) return 'cancelAlert';
+  if (has('have', 'left') && (has('timers', 'alarms', 'reminders') || has('time'))) return 'listAlerts';
+  if (has('timer') && durationIn(words) !== undefined) return 'setTimer';
+  if (has('remind') && durationIn(words) !== undefined) return 'setReminder';
+  if ((has('alarm') || has('wake')) && numberIn(words) !== undefined) return 'setAlarm';
+  if (has('louder') || (has('volume', 'turn') && has('up'))) return 'volumeUp';
+  if (has('quieter') || (has('volume', 'turn') && has('down'))) return 'volumeDown';
+  if (has('volume') && numberIn(words) !== undefined) return 'setVolume';
   if (has('colour', 'color') && has('my') && (has('what', "what's", 'whats'))) return 'recallColour';
   if (state.awaiting === 'colour' && colourIn(words)) return 'colour';
   if (has('time') && !has('joke')) return 'time';
@@ -93,6 +177,89 @@ export function classify(text: string, state: DialogState = {}): Intent {
 
 function capitalise(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** "10 seconds", "1 minute and 30 seconds", "2 hours". */
+export function spokenDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const parts: string[] = [];
+  if (s >= 3600) parts.push(plural(Math.floor(s / 3600), 'hour'));
+  if (s % 3600 >= 60) parts.push(plural(Math.floor((s % 3600) / 60), 'minute'));
+  if (s % 60 > 0 || parts.length === 0) parts.push(plural(s % 60, 'second'));
+  return parts.join(' and ');
+}
+
+const KIND_WORD: Record<AlertKind, string> = { TIMER: 'timer', ALARM: 'alarm', REMINDER: 'reminder' };
+
+/** The alert intents' answers. */
+function alertAnswer(intent: Intent, words: string[], context: AssistantContext, base: DialogState): Answer {
+  const now = context.now.getTime();
+  const zone = context.timeZone ? { timeZone: context.timeZone } : {};
+  const clock = (d: Date) => d.toLocaleTimeString('en-US', { hour: 'numeric', minute: '2-digit', hour12: true, ...zone });
+  const alerts = context.alerts ?? [];
+  switch (intent) {
+    case 'setTimer':
+    case 'setReminder': {
+      const seconds = durationIn(words)!;
+      const type: AlertKind = intent === 'setTimer' ? 'TIMER' : 'REMINDER';
+      const label = spokenDuration(seconds);
+      return {
+        intent, state: base,
+        text: type === 'TIMER' ? `${label[0]!.toUpperCase()}${label.slice(1)}, starting now.` : `Okay, I will remind you in ${label}.`,
+        actions: [{ kind: 'setAlert', type, at: new Date(now + seconds * 1000), label }],
+      };
+    }
+    case 'setAlarm': {
+      const hour = numberIn(words)!;
+      if (hour < 1 || hour > 12) return { intent, text: 'Sorry, I can set alarms for one to twelve o\'clock.', state: base };
+      // The next time the clock shows hour:00, morning or evening, in the assistant's zone.
+      const at = nextHour(context.now, hour, context.timeZone);
+      return { intent, state: base, text: `Alarm set for ${clock(at)}.`, actions: [{ kind: 'setAlert', type: 'ALARM', at, label: clock(at) }] };
+    }
+    case 'cancelAlert': {
+      const kind = kindIn(words);
+      const matching = alerts.filter((a) => a.type === kind);
+      if (matching.length === 0) return { intent, text: `You have no ${KIND_WORD[kind]}s.`, state: base };
+      const text = matching.length === 1 ? `Your ${KIND_WORD[kind]} is cancelled.` : `Your ${matching.length} ${KIND_WORD[kind]}s are cancelled.`;
+      return { intent, text, state: base, actions: [{ kind: 'deleteAlerts', tokens: matching.map((a) => a.token) }] };
+    }
+    case 'listAlerts': {
+      const kind = words.includes('time') ? 'TIMER' : kindIn(words);
+      const matching = alerts.filter((a) => a.type === kind).sort((a, b) => a.at.getTime() - b.at.getTime());
+      if (matching.length === 0) return { intent, text: `You have no ${KIND_WORD[kind]}s.`, state: base };
+      const each = matching.map((a) => (kind === 'ALARM' ? `one for ${clock(a.at)}` : `one with ${spokenDuration((a.at.getTime() - now) / 1000)} left`));
+      return { intent, text: `You have ${plural(matching.length, KIND_WORD[kind])}: ${each.join(', ')}.`, state: base };
+    }
+    case 'volumeUp':
+    case 'volumeDown': {
+      const volume = Math.max(0, Math.min(100, (context.volume ?? 50) + (intent === 'volumeUp' ? 10 : -10)));
+      return { intent, text: '', state: base, actions: [{ kind: 'setVolume', volume }] };
+    }
+    case 'setVolume': {
+      const level = numberIn(words)!;
+      // Alexa's volume is 0 to 10; AIS carries 0 to 100.
+      if (level > 10) return { intent, text: 'The volume goes from zero to ten.', state: base };
+      return { intent, text: '', state: base, actions: [{ kind: 'setVolume', volume: level * 10 }] };
+    }
+    default:
+      throw new RangeError(`not an alert or volume intent: ${intent}`);
+  }
+}
+
+/** The next instant after `now` at which the wall clock in `timeZone` reads hour:00 (1–12, AM or PM). */
+function nextHour(now: Date, hour: number, timeZone?: string): Date {
+  const zone = timeZone ? { timeZone } : {};
+  for (let step = 1; step <= 24 * 4; step++) {
+    const at = new Date(Math.ceil(now.getTime() / 900_000) * 900_000 + (step - 1) * 900_000);
+    if (at.getTime() <= now.getTime()) continue;
+    const parts = at.toLocaleTimeString('en-US', { hour: 'numeric', minute: '2-digit', hour12: true, ...zone });
+    if (parts.startsWith(`${hour}:00 `)) return at;
+  }
+  return new Date(now.getTime() + 12 * 3_600_000);
 }
 
 /** What Alexa answers to `transcript` in `state`. Pure: same input, same answer. */
@@ -116,7 +283,17 @@ export function respond(transcript: string, state: DialogState, context: Assista
       return { intent, text: JOKES[index]!, state: { ...base, jokeIndex: index + 1 } };
     }
     case 'stop':
-      return { intent, text: '', state: base };
+      // Also stops a ringing alert (the service knows whether one rings).
+      return { intent, text: '', state: base, actions: [{ kind: 'stopAlert' }] };
+    case 'setTimer':
+    case 'setReminder':
+    case 'setAlarm':
+    case 'cancelAlert':
+    case 'listAlerts':
+    case 'volumeUp':
+    case 'volumeDown':
+    case 'setVolume':
+      return alertAnswer(intent, text.split(' '), context, base);
     case 'name':
       return { intent, text: 'My name is Alexa. I am the voice of this emulator.', state: base };
     case 'quiz':
@@ -149,11 +326,11 @@ export function respond(transcript: string, state: DialogState, context: Assista
   }
 }
 
-/** Every phrase of PHRASES with `<colour>` spelled out with the first colour: the scripted test sentences. */
+/** Every phrase of PHRASES with its slots filled (blue, ten, seconds, seven): the scripted test sentences. */
 export function samplePhrases(): { intent: Intent; text: string }[] {
   const out: { intent: Intent; text: string }[] = [];
   for (const [intent, phrases] of Object.entries(PHRASES) as [Intent, readonly string[]][]) {
-    for (const phrase of phrases) out.push({ intent, text: phrase.replace('<colour>', 'blue') });
+    for (const phrase of phrases) out.push({ intent, text: phrase.replace(/<\w+>/g, (slot) => SAMPLE_SLOTS[slot] ?? slot) });
   }
   return out;
 }

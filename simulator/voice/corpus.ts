@@ -17,7 +17,7 @@ export const OUT_OF_DOMAIN: readonly ScriptedUtterance[] = [
   { words: 'play some music', intent: 'unknown' },
   { words: 'turn on the lights', intent: 'unknown' },
   { words: 'how is the weather', intent: 'unknown' },
-  { words: 'set an alarm for seven', intent: 'unknown' },
+  { words: 'call my mother', intent: 'unknown' },
 ];
 
 /** Every assistant phrase once, the wake word before those a user says first in a turn. */

@@ -4,7 +4,7 @@
 // the answer as text, 16 kHz PCM and 160-byte Opus frames for the speaker stream, and whether to open the
 // microphone again (→ OpenMicrophone, multi-turn). No MQTT, no AIS messages, no timers: the caller owns
 // the protocol and the pacing (ais-protocol.md §9).
-import { respond, type AssistantContext, type DialogState, type Intent } from './assistant.js';
+import { respond, type AssistantAction, type AssistantContext, type DialogState, type Intent } from './assistant.js';
 import { AssistantRecognizer, WakeWordVerifier, type WakeWordVerification } from './asr.js';
 import { encodeSpeakerFrames, OpusStreamDecoder } from './opus.js';
 import { BYTES_PER_SAMPLE, FRAME_SAMPLES, SAMPLE_RATE, samplesFromBytes } from './pcm.js';
@@ -49,6 +49,8 @@ export interface AnswerEvent {
   /** Ogg pre-skip of the encoding (48 kHz samples), for writing the answer out as Ogg Opus. */
   preSkip48k: number;
   expectSpeech?: { timeoutMs: number };
+  /** What the service must do beside speaking: alerts to set or delete, a volume, an alert to stop. */
+  actions?: AssistantAction[];
   /** Wall time from end of speech to this answer: recognition, assistant, synthesis and encoding. */
   elapsedMs: number;
 }
@@ -69,6 +71,8 @@ export interface VirtualDeviceOptions {
   /** The assistant's clock. Default () => new Date(). */
   now?: () => Date;
   timeZone?: string;
+  /** The device's alerts and volume as the service knows them, asked at each answer. */
+  context?(): Pick<AssistantContext, 'alerts' | 'volume'>;
   voice?: Voice;
   /** Uplink encoding: AIS sends L16 (ais-protocol.md §5); 'OPUS' for raw Opus packets of opusFrameBytes. */
   format?: 'L16' | 'OPUS';
@@ -302,7 +306,7 @@ export class VirtualDevice {
     }
     if (this.closed) return;
     this.options.onTranscript?.(transcript);
-    const context: AssistantContext = { now: (this.options.now ?? (() => new Date()))(), timeZone: this.options.timeZone };
+    const context: AssistantContext = { now: (this.options.now ?? (() => new Date()))(), timeZone: this.options.timeZone, ...this.options.context?.() };
     // A rejected decode is speech the assistant did not understand: no keyword of it may count.
     const reply = respond(transcript.rejected ? 'unrecognised speech' : transcript.text, this.state, context);
     this.state = reply.state;
@@ -314,6 +318,7 @@ export class VirtualDevice {
       opusFrames: spoken.opusFrames,
       preSkip48k: spoken.preSkip48k,
       ...(reply.expectSpeech ? { expectSpeech: reply.expectSpeech } : {}),
+      ...(reply.actions ? { actions: reply.actions } : {}),
       elapsedMs: performance.now() - started,
     };
     this.options.onAnswer?.(answer);

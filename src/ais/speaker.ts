@@ -32,6 +32,7 @@ import type { Logger } from '../ports/log.js';
 import type { Opus, OpusDecoder } from '../ports/opus.js';
 import { FRAME_SAMPLES, opusFrameBytes, SAMPLE_RATE } from '../audio/encoder.js';
 import { JitterBuffer } from '../audio/jitter.js';
+import type { LocalSource } from '../audio/tone.js';
 
 /** What the speaker needs of the connection (AisConnection has it all). */
 export interface SpeakerConnection {
@@ -117,6 +118,7 @@ export class Speaker {
   private pumping = false;
   private state: BufferState = 'NONE';
   private lastSequenceNumber = -1;
+  private local: LocalSource | undefined;
   private closed = false;
 
   constructor(options: SpeakerOptions) {
@@ -194,6 +196,16 @@ export class Speaker {
   stop(): void {
     this.queue.length = 0;
     if (this.open) this.closeNow();
+  }
+
+  /**
+   * Plays frames of `source` (the local alert tone) whenever no cloud stream is playing, until it ends or
+   * playLocal(undefined); the cloud's stream takes precedence and the source resumes after it. Its frames
+   * are played as they are: the source applies its own volume (the alert volume, §4.8).
+   */
+  playLocal(source: LocalSource | undefined): void {
+    this.local = source;
+    this.pump();
   }
 
   /** Closes the audio-out port and drops callbacks; safe twice. */
@@ -336,6 +348,7 @@ export class Speaker {
     this.pumping = true;
     try {
       this.play();
+      if (!this.open && this.local) this.playLocalFrames();
     } finally {
       this.pumping = false;
     }
@@ -378,6 +391,17 @@ export class Speaker {
       }
       this.playFrame();
       this.levelChanged(this.lastSequenceNumber, false);
+    }
+  }
+
+  private playLocalFrames(): void {
+    while (this.credit > 0 && this.local) {
+      if (!this.local.fill(this.pcm)) {
+        this.local = undefined;
+        return;
+      }
+      this.out.write(this.pcm);
+      this.credit--;
     }
   }
 

@@ -6,6 +6,9 @@
 // `microphone` topic, `speaker` topic → jitter buffer → Opus → audio out; barge-in closes the speaker first.
 // A fatal connection error that means the registration is no longer valid (ENCRYPTION_ERROR, INVALID_CLIENT_ID)
 // drops the record and goes back to linking; a rotated key replaces the stored one before SecretRotated is sent.
+// Per connection the namespaces of src/ais/ are wired here: Clock (wall time kept across connections), Alerts
+// (stored, rung by the cloud or by the local tone through the speaker), attention (the ui port's LEDs), and
+// the buttons (src/app/controls.ts).
 
 import type { Clock } from '../ports/clock.js';
 import type { Crypto } from '../ports/crypto.js';
@@ -15,10 +18,17 @@ import type { SocketFactory, TlsOptions } from '../ports/socket.js';
 import type { Storage } from '../ports/storage.js';
 import type { AudioInFactory, AudioOutFactory } from '../ports/audio.js';
 import type { Opus } from '../ports/opus.js';
+import type { AttentionLight, Ui, UiFactory } from '../ports/ui.js';
+import { Alerts, type Ringing } from '../ais/alerts.js';
+import { ALERTS_KEY, AlertStoreError } from '../ais/alert-store.js';
+import { Attention, ATTENTION_STATES, type CloudAttentionState } from '../ais/attention.js';
+import { AisClock, WallClock } from '../ais/clock.js';
+import { synchronizeStatePayload, systemCapability } from '../ais/system.js';
+import { AlertTone } from '../audio/tone.js';
+import { Controls } from './controls.js';
 import { Microphone, type MicrophoneInitiator } from '../ais/microphone.js';
 import { Speaker, type SpeakerOptions } from '../ais/speaker.js';
 import { Capture } from '../audio/capture.js';
-import { MalformedMessageError } from '../ais/message.js';
 import { AisConnection, type AisConnectionOptions, type AisFatalError, type ConnectionState } from '../ais/connection.js';
 import type { EncryptionAlgorithm } from '../ais/keys.js';
 import { CodeBasedLinking, loadLinkCredentials, type CodePair } from '../ais/linking.js';
@@ -35,6 +45,8 @@ export interface DevicePorts {
   socket: SocketFactory;
   /** Microphone, loudspeaker and codec; without them the device runs the control plane only. */
   audio?: { audioIn: AudioInFactory; audioOut: AudioOutFactory; opus: Opus };
+  /** Buttons and attention LEDs; without it the app drives Device.controls and onAttention itself. */
+  ui?: UiFactory;
 }
 
 /** Where the speaker volume persists across reboots (reported in SynchronizeState). */
@@ -60,6 +72,8 @@ export interface DeviceConfig {
   trace?: boolean;
   /** Test and demo tuning of the connection (timeouts, backoff). */
   connection?: Partial<Pick<AisConnectionOptions, 'acknowledgeTimeoutMs' | 'reconnect' | 'gapTimeoutMs' | 'publishSpacingMs'>>;
+  /** Online, how long an alert that is due waits for the cloud to ring it before the local tone (default 3000 ms). */
+  alertCloudGraceMs?: number;
 }
 
 export interface DeviceCallbacks {
@@ -68,15 +82,16 @@ export interface DeviceCallbacks {
   onStateChange?(state: DeviceState, detail?: string): void;
   /** The device cannot go on by itself (a configuration fault). */
   onStopped?(reason: string): void;
-  /** Show an attention state on the LEDs (SetAttentionState, applied when playback reaches its offset). */
+  /** The attention light changed (src/ais/attention.ts): the cloud's SetAttentionState at its offset, or LISTENING, local ALERTING, MICROPHONE_OFF. */
   onAttention?(state: AttentionState): void;
+  /** An alert started or stopped ringing (undefined), and who rings it. */
+  onAlert?(ringing: Ringing | undefined): void;
 }
 
 export type DeviceState = 'linking' | 'registering' | ConnectionState;
 
-/** Attention states the service sets (§4.6); LISTENING is the device's own, while its microphone is open. */
-export const ATTENTION_STATES = ['IDLE', 'THINKING', 'SPEAKING', 'ALERTING', 'NOTIFICATION_AVAILABLE', 'DO_NOT_DISTURB'] as const;
-export type AttentionState = (typeof ATTENTION_STATES)[number] | 'LISTENING';
+export { ATTENTION_STATES };
+export type AttentionState = AttentionLight;
 
 export class Device {
   connection: AisConnection | undefined;
@@ -87,9 +102,26 @@ export class Device {
   private linking: CodeBasedLinking | undefined;
   private registrar: Registrar | undefined;
   private stateValue: DeviceState = 'stopped';
+  /** Wall time, kept across connections (§4.7). */
+  readonly wall: WallClock;
+  clock: AisClock | undefined;
+  alerts: Alerts | undefined;
+  attention: Attention | undefined;
+  /** The buttons' actions: the ui port calls them, an app without one may too. */
+  readonly controls: Controls;
+  private ui: Ui | undefined;
+  private readonly tone = new AlertTone();
 
   constructor(private readonly ports: DevicePorts, private readonly config: DeviceConfig, private readonly callbacks: DeviceCallbacks = {}) {
     if (!config || typeof config.iotClientId !== 'string') throw new TypeError('Device needs config.iotClientId');
+    this.wall = new WallClock({ clock: ports.clock, rtcUtcMs: ports.clock.utcMs ? () => ports.clock.utcMs!() : undefined });
+    this.controls = new Controls({
+      storage: ports.storage, log: ports.log.child('controls'), initiator: config.initiator ?? 'TAP',
+      target: () => ({
+        microphone: this.microphone, speaker: this.speaker, alerts: this.alerts, attention: this.attention,
+        sendEvent: this.connection ? (name, payload) => this.connection!.sendEvent(name, payload) : undefined,
+      }),
+    });
   }
 
   get state(): DeviceState {
@@ -97,6 +129,7 @@ export class Device {
   }
 
   start(): void {
+    if (this.ports.ui && !this.ui) this.ui = this.ports.ui({ onButton: (button, pressed) => this.controls.button(button, pressed) });
     const registration = this.usableRegistration();
     if (registration) return this.connect(registration);
     if (loadLinkCredentials(this.ports.storage)) return this.register();
@@ -107,8 +140,11 @@ export class Device {
     this.linking?.close();
     this.registrar?.close();
     this.closeVoice();
+    this.closeNamespaces();
     this.connection?.close();
     this.linking = this.registrar = this.connection = undefined;
+    this.ui?.close();
+    this.ui = undefined;
     this.setState('stopped');
   }
 
@@ -176,22 +212,27 @@ export class Device {
       clock: ports.clock, log: ports.log.child('ais'), crypto: ports.crypto, maxMessageBytes, trace: config.trace,
       ...config.connection,
       capabilities: () => [
-        { type: 'AisInterface', interface: 'System', version: '1.0',
-          configurations: { mqtt: { message: { maxSizeInBytes: maxMessageBytes } }, firmwareVersion: FIRMWARE_VERSION, locale: config.locale ?? 'en-US' } },
+        systemCapability({ maxMessageBytes, firmwareVersion: FIRMWARE_VERSION, locale: config.locale ?? 'en-US' }),
         { type: 'AisInterface', interface: 'Clock', version: '1.0' },
+        ...(this.alerts ? [this.alerts.capability()] : []),
         ...(this.microphone && this.speaker ? [this.microphone.capability(), this.speaker.capability()] : []),
       ],
-      synchronizeState: () => (this.speaker ? { speaker: { volume: this.speaker.volume }, alerts: { allAlerts: [] } } : { alerts: { allAlerts: [] } }),
+      synchronizeState: () => synchronizeStatePayload(this.speaker?.volume, this.alerts?.synchronizeState().allAlerts ?? []),
       onCapabilitiesRejected: (description) => this.microphone?.capabilitiesRejected(description) ?? false,
       onSpeaker: (seq, bytes, offset, length) => this.speaker?.receive(seq, bytes, offset, length),
       onReady: () => {
         this.microphone?.reset();
         this.speaker?.reset();
+        this.clock?.connected();
       },
-      onStateChange: (state, detail) => this.setState(state, detail),
+      onStateChange: (state, detail) => {
+        if (state !== 'ready') this.connectionDown();
+        this.setState(state, detail);
+      },
       onSecretRotated: (key) => saveRegistration(ports.storage, { ...registration, aesKey: key.slice() }),
       onFatal: (error: AisFatalError) => {
         this.closeVoice();
+        this.closeNamespaces();
         this.connection?.close();
         this.connection = undefined;
         if (error.code === 'ENCRYPTION_ERROR' || error.code === 'INVALID_CLIENT_ID') {
@@ -202,16 +243,74 @@ export class Device {
         this.stopped(error.message);
       },
     });
+    this.openNamespaces(this.connection);
     if (ports.audio) this.openVoice(ports.audio, this.connection, maxMessageBytes);
-    this.connection.dispatcher.register('SetAttentionState', (directive) => {
-      const state = directive.payload?.state as AttentionState;
-      if (!(ATTENTION_STATES as readonly string[]).includes(state)) throw new MalformedMessageError(`SetAttentionState state ${JSON.stringify(state)} is not one of ${ATTENTION_STATES.join(', ')}`);
-      const offset = directive.payload?.offset;
-      const show = () => this.callbacks.onAttention?.(state);
-      if (typeof offset === 'number' && this.speaker) this.speaker.atOffset(offset, show);
-      else show();
-    });
+    this.openAlerts(this.connection, this.attention!);
+    this.controls.apply();
     this.connection.start();
+  }
+
+  /** Clock and attention on this connection's dispatcher (§4.6, §4.7). */
+  private openNamespaces(connection: AisConnection): void {
+    const { ports, callbacks } = this;
+    this.clock = new AisClock({ connection, clock: ports.clock, wall: this.wall, log: ports.log.child('clock') });
+    const attention = new Attention({
+      dispatcher: connection.dispatcher,
+      atOffset: (offset, action) => (this.speaker ? this.speaker.atOffset(offset, action) : action()),
+      onLight: (light) => {
+        this.ui?.setAttention(light);
+        callbacks.onAttention?.(light);
+      },
+      onCloudState: (state: CloudAttentionState) => this.alerts?.cloudAlerting(state === 'ALERTING'),
+    });
+    this.attention = attention;
+  }
+
+  /** After the speaker exists: an alert due at boot rings through it at once. */
+  private openAlerts(connection: AisConnection, attention: Attention): void {
+    const { ports, callbacks } = this;
+    const tone = this.tone;
+    const alerts = () => new Alerts({
+      connection, clock: ports.clock, wall: this.wall, storage: ports.storage, log: ports.log.child('alerts'),
+      online: () => connection.state === 'ready', cloudGraceMs: this.config.alertCloudGraceMs,
+      onLocalTone: (volume) => {
+        if (volume !== undefined) {
+          tone.setVolume(volume);
+          tone.restart();
+        }
+        this.speaker?.playLocal(volume === undefined ? undefined : tone);
+      },
+      onRinging: (ringing) => {
+        attention.setLocalAlerting(ringing?.mode === 'local');
+        callbacks.onAlert?.(ringing);
+      },
+    });
+    try {
+      this.alerts = alerts();
+    } catch (error) {
+      if (!(error instanceof AlertStoreError)) throw error;
+      // A stored set that cannot be read must not keep the device off the air: start with none, and say so.
+      ports.log.error(`stored alerts unreadable, starting with none: ${error.message}`);
+      ports.storage.delete(ALERTS_KEY);
+      this.alerts = alerts();
+    }
+  }
+
+  /**
+   * The connection is not ready: the speaker stream is dead (what is buffered of it would hold the speaker
+   * open with no CloseSpeaker to come), the cloud's alert ringing goes local, its attention state no longer holds.
+   */
+  private connectionDown(): void {
+    this.speaker?.reset();
+    this.alerts?.offline();
+    this.attention?.reset();
+    this.clock?.disconnected();
+  }
+
+  private closeNamespaces(): void {
+    this.alerts?.close();
+    this.clock?.close();
+    this.alerts = this.clock = this.attention = undefined;
   }
 
   private openVoice(audio: NonNullable<DevicePorts['audio']>, connection: AisConnection, maxMessageBytes: number): void {
@@ -225,7 +324,7 @@ export class Device {
     const microphone = new Microphone({
       connection, clock: ports.clock, log: ports.log.child('microphone'), initiator: this.config.initiator ?? 'TAP',
       opus: audio.opus, maxMessageBytes, bargeIn: speaker,
-      onStateChange: (state) => { if (state === 'open') this.callbacks.onAttention?.('LISTENING'); },
+      onStateChange: (state) => this.attention?.setListening(state === 'open'),
     });
     this.speaker = speaker;
     this.microphone = microphone;

@@ -10,4 +10,9 @@ export interface Clock {
   setTimer(callback: () => void, delayMs: number, repeatMs?: number): TimerHandle;
   /** Cancels a timer; safe with an already fired or cleared handle. */
   clearTimer(handle: TimerHandle): void;
+  /**
+   * Optional: a battery-backed real-time clock, UTC ms since 1970. With it the wall time is known at boot, so
+   * alerts due while the device was off ring before any connection; without it they wait for SetClock.
+   */
+  utcMs?(): number;
 }

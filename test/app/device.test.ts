@@ -138,7 +138,7 @@ test('with audio ports the device declares Microphone and Speaker, reports its s
     device.start();
     await until('ready', () => device.state === 'ready' && cloud.service.deviceState('den-1')?.synchronizedState !== undefined);
     const interfaces = cloud.service.deviceState('den-1')!.capabilities!.map((c) => c.interface);
-    assert.deepEqual(interfaces, ['System', 'Clock', 'Microphone', 'Speaker']);
+    assert.deepEqual(interfaces, ['System', 'Clock', 'Alerts', 'Microphone', 'Speaker']);
     assert.deepEqual(cloud.service.deviceState('den-1')!.synchronizedState, { speaker: { volume: 35 }, alerts: { allAlerts: [] } });
     device.microphone!.tap();
     await until('a second of microphone audio in the cloud', () => uplinkBytes >= 8000);
@@ -167,7 +167,7 @@ test('SetAttentionState drives the LEDs; an unknown state is answered with Excep
     assert.deepEqual(shown, ['THINKING']);
     assert.deepEqual(cloud.service.deviceState('lamp-1')!.exceptions[0], {
       error: { code: 'MALFORMED_MESSAGE', description: 'SetAttentionState state "DANCING" is not one of IDLE, THINKING, SPEAKING, ALERTING, NOTIFICATION_AVAILABLE, DO_NOT_DISTURB' },
-      message: { topic: 'directive', sequenceNumber: 0, index: 1 },
+      message: { topic: 'directive', sequenceNumber: 1, index: 1 }, // #0 was the SetClock that follows SynchronizeState
     });
     device.stop();
   } finally {

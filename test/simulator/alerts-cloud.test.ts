@@ -1,0 +1,67 @@
+// The cloud's side of alerts and volume by voice, over real sockets with the emulated cloud's voice: "set the
+// volume to five" sets the device's volume; a timer set from the operator console rings through the cloud's
+// speech (ALERTING, no local tone) while the device is connected, and "stop" ends it on both sides.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { wavAudioIn, wavAudioOut } from '../../hosts/node/audio.js';
+import { nodeOpus } from '../../hosts/node/opus.js';
+import { nodePorts } from '../../hosts/node/ports.js';
+import type { Ringing } from '../../src/ais/alerts.js';
+import { Device, type AttentionState } from '../../src/app/device.js';
+import { deviceConfigFor, startCloud } from '../../simulator/cloud.js';
+import type { AnswerEvent } from '../../simulator/voice/virtual-device.js';
+import { concat, silence } from '../../simulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
+import { until } from '../support/ais.js';
+import { captureLogger } from '../support/log.js';
+import { requirePocketsphinx } from './voice/tools.js';
+
+test('"set the volume to five" sets the volume; a connected device\'s timer rings through the cloud\'s speech and "stop" ends it', async (t) => {
+  if (!requirePocketsphinx(t)) return;
+  const synthesizer = await SpeechSynthesizer.create();
+  const speech = (text: string) => concat(silence(4000), synthesizer.synthesize(text, USER_VOICES['us-male']), silence(4000));
+  const answers: AnswerEvent[] = [];
+  const cloud = await startCloud({ pollIntervalMs: 100, alerts: { durationMs: 30_000 }, voice: { onAnswer: (_id, a) => answers.push(a) } });
+  const dataDir = mkdtempSync(join(tmpdir(), 'ais-alert-cloud-'));
+  const audioIn = wavAudioIn({ realtime: true });
+  const audioOut = wavAudioOut({ realtime: true });
+  const lights: AttentionState[] = [];
+  const ringing: (Ringing | undefined)[] = [];
+  const { log } = captureLogger('study-1');
+  const device = new Device({ ...nodePorts(dataDir, log), audio: { audioIn, audioOut, opus: nodeOpus } },
+    { ...deviceConfigFor(cloud, 'study-1'), connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } } },
+    { onCode: (pair) => cloud.lwa.approve(pair.userCode), onAttention: (l) => lights.push(l), onAlert: (r) => ringing.push(r && { ...r }) });
+  try {
+    device.start();
+    await until('ready', () => device.state === 'ready' && cloud.service.deviceState('study-1')?.synchronizedState !== undefined, 15_000);
+
+    device.microphone!.tap();
+    audioIn.last!.say(speech('set the volume to five'));
+    await until('the volume answer', () => answers.length === 1, 30_000);
+    assert.equal(answers[0].intent, 'setVolume');
+    await until('volume 50 on the device', () => device.speaker!.volume === 50);
+    await until('the cloud knows it', () => cloud.alerts.volume('study-1').volume === 50);
+
+    const token = cloud.alerts.set('study-1', 'TIMER', cloud.alerts.nowSeconds() + 2, '2 seconds');
+    await until('stored on the device', () => device.alerts!.list().some((a) => a.token === token), 5000);
+    await until('the cloud rings it', () => ringing.some((r) => r?.mode === 'cloud'), 8000);
+    assert.equal(ringing.find((r) => r)?.alert.token, token);
+    assert.ok(!ringing.some((r) => r?.mode === 'local'), 'no local tone while the cloud rings');
+    assert.ok(lights.includes('ALERTING'));
+    assert.equal(cloud.service.deviceState('study-1')!.attention, 'ALERTING');
+
+    device.microphone!.tap();
+    audioIn.last!.say(speech('stop'));
+    await until('the alert over on both sides', () => device.alerts!.list().length === 0 && cloud.alerts.list('study-1').length === 0
+      && ringing.at(-1) === undefined, 30_000);
+    assert.ok(!cloud.alerts.stopRinging('study-1'), 'nothing rings in the cloud');
+    await until('the light back to IDLE', () => lights.at(-1) === 'IDLE', 10_000);
+  } finally {
+    device.stop();
+    await cloud.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
