@@ -98,6 +98,12 @@ export interface BridgeOptions {
   /** Named certificates and keys known before the board sends any (PEM), as a module has them in flash. */
   certificates?: Record<string, string>;
   log?: (line: string) => void;
+  /**
+   * 'realtime' (default): the microphone makes a frame every 20 ms and loses it when the link has no room, as a
+   * codec's clock does. 'link': a frame every 20 ms at most, none lost: the capture waits for the link (QEMU's
+   * UART carries about 9 KB/s toward the board, under the 32 KB/s of 16 kHz PCM; docs/firmware.md).
+   */
+  microphone?: 'realtime' | 'link';
 }
 
 export interface BridgeStats {
@@ -353,13 +359,14 @@ export class Bridge {
     const now = performance.now();
     while (now >= this.nextTickMs) {
       this.nextTickMs += FRAME_MS;
-      if (this.micOn) {
+      const room = this.outbox.length === 0 && this.credit >= LINK.AUDIO_FRAME_BYTES + LINK.HEADER + 2;
+      if (this.micOn && (room || this.options.microphone !== 'link')) {
         const queued = this.micQueue.shift();
         const frame = queued ?? new Int16Array(320);
         if (queued) this.micQueued -= 320;
         this.micSamples += 320;
-        // A microphone cannot wait: when the board's ring has no room, the frame is lost (counted).
-        if (this.outbox.length === 0 && this.credit >= LINK.AUDIO_FRAME_BYTES + LINK.HEADER + 2) {
+        // A realtime microphone cannot wait: when the board's ring has no room, the frame is lost (counted).
+        if (room) {
           this.send(LINK.AUDIO_IN, 0, Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
           this.stats.micFramesSent++;
         } else this.stats.micFramesDropped++;

@@ -53,6 +53,9 @@ static uint32_t linkBytesIn, linkBytesOut, linkFramesIn, linkFramesOut;
 
 void UART1_RX_Handler(void)
 {
+	/* Cleared first: a byte that lands after the loop raises it again (cleared after, its interrupt is lost
+	   and the UART holds that byte, with every later one, until something reads it). */
+	UART1_INTSTATUS = UART_INT_RX;
 	while (UART1_STATE & UART_STATE_RX_FULL) {
 		uint32_t tail = rxTail;
 		uint8_t byte = (uint8_t)UART1_DATA;
@@ -63,7 +66,6 @@ void UART1_RX_Handler(void)
 		else
 			rxOverruns++; /* the co-processor broke the link credit */
 	}
-	UART1_INTSTATUS = UART_INT_RX;
 }
 
 /* CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF), a nibble at a time: 32 bytes of table. */
@@ -449,6 +451,10 @@ static int hasPendingEvent;
 static int link_poll(void)
 {
 	int frames = 0;
+	/* A byte the interrupt did not take (none is lost, but be sure before sleeping). */
+	__asm volatile("cpsid i" ::: "memory");
+	UART1_RX_Handler();
+	__asm volatile("cpsie i" ::: "memory");
 	for (;;) {
 		uint32_t available = rxTail - rxHead;
 		uint32_t length, total;

@@ -50,7 +50,7 @@ async function bootImage(cloud: Cloud, config: unknown): Promise<Board> {
   const { server, board } = listenForBoard(path);
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const lines: string[] = [];
-  const bridge = new Bridge({ config, log: (line) => lines.push(line) });
+  const bridge = new Bridge({ config, log: (line) => lines.push(line), microphone: 'link' });
   cleanups.push(() => bridge.stop());
   const child: ChildProcess = launch.spawnImageDevice({ link: `unix:${path}` });
   let exited = false;
@@ -113,7 +113,7 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   board.bridge.say(readWav(wav));
   await until('the answer', () => answers.length === 1 || board.exited(), 90_000)
     .catch((error) => { throw new Error(`${(error as Error).message}: transcripts ${JSON.stringify(transcripts.map((e) => e.text))}\n${dump()}`); });
-  assert.equal(transcripts[0]?.text, 'what time is it');
+  assert.equal(transcripts[0]?.text, 'what time is it', `answer ${JSON.stringify({ intent: answers[0].intent, text: answers[0].text })}, bridge ${JSON.stringify(board.bridge.stats)}\n${dump()}`);
   assert.equal(answers[0].intent, 'time');
   assert.equal(answers[0].text, 'It is 2:05 PM.');
   await until('the answer played', () => board.bridge.played.length - playedBefore >= answers[0].opusFrames.length || board.exited(), 60_000)
