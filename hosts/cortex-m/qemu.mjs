@@ -5,9 +5,12 @@ import { root } from '../xs/build.mjs';
 
 export const MACHINE = 'mps2-an500';
 
-/** QEMU's arguments for `elf` with the image's command line `args`; `icount` counts one ns per instruction. */
-export function qemuArgs(elf, args, { icount = false } = {}) {
-  return ['-M', MACHINE, '-display', 'none', '-monitor', 'none', '-serial', 'stdio',
+/**
+ * QEMU's arguments for `elf` with the image's command line `args`; `icount` counts one ns per instruction;
+ * `link` is the chardev of UART1, the co-processor link (e.g. unix:<path> to hosts/cortex-m/bridge.ts).
+ */
+export function qemuArgs(elf, args, { icount = false, link } = {}) {
+  return ['-M', MACHINE, '-display', 'none', '-monitor', 'none', '-serial', 'stdio', ...(link ? ['-serial', link] : []),
     '-semihosting-config', 'enable=on,target=native', ...(icount ? ['-icount', 'shift=0'] : []),
     '-kernel', elf, '-append', args.join(' ')];
 }

@@ -8,13 +8,14 @@
  * and because the fault handler has a stack of its own it can still say so before the image exits.
  */
 #include "board.h"
+#include "netlink.h"
 
 void Default_Handler(void);
 void Reset_Handler(void) __attribute__((noreturn));
 void Fault_Handler(void);
 void SysTick_Handler(void);
 
-/* 16 system exceptions, then the AN500's external interrupts (UARTs, timers, Ethernet): unused for now. */
+/* 16 system exceptions, then the AN500's external interrupts: UART1's RX (the co-processor link, netlink.c). */
 #define EXTERNAL_IRQS 32
 
 __attribute__((section(".vectors"), used))
@@ -31,6 +32,7 @@ static void (* const vectors[16 + EXTERNAL_IRQS])(void) = {
 	[14] = Default_Handler,    /* PendSV */
 	[15] = SysTick_Handler,
 	[16 ... 16 + EXTERNAL_IRQS - 1] = Default_Handler,
+	[16 + 2] = UART1_RX_Handler,
 };
 
 static void paint(char* bottom, char* top)

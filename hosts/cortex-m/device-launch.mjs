@@ -1,0 +1,28 @@
+// Builds and boots the device application image (hosts/cortex-m/device.ts) with its co-processor link on a Unix
+// socket: `prepareImageDevice()` precompiles the device's module graph and links build/cortex-m/device.elf;
+// `spawnImageDevice({ link })` boots it on QEMU with UART0 on stdout (the log) and UART1 on `link` (a chardev
+// such as unix:<path>, where hosts/cortex-m/bridge.ts listens). Needs `npm run build` first.
+import { spawn } from 'node:child_process';
+import { DEFAULT_RAM_SIZE, DEFAULT_STACK_SIZE, firmwareToolchain, imageReport, link, precompile } from './build.mjs';
+import { qemuArgs } from './qemu.mjs';
+import { buildXsrun, root } from '../xs/build.mjs';
+
+export const DEVICE_IMAGE_ENTRY = 'build/hosts/cortex-m/device.js';
+// The JS stack the device needs under the portable crypto (hosts/xs/device-launch.mjs's).
+export const DEVICE_IMAGE_MACHINE = ['--stack', '1024'];
+
+/** Builds build/cortex-m/device.elf; resolves to { elf, report (imageReport), bundle }. */
+export async function prepareImageDevice({ ramSize = DEFAULT_RAM_SIZE, stackSize = DEFAULT_STACK_SIZE, quiet = true } = {}) {
+  const tools = firmwareToolchain({ qemu: false });
+  if (tools.missing) throw new Error(`cannot build the firmware: ${tools.missing}`);
+  await buildXsrun({ quiet: true });
+  const bundle = precompile('device', [DEVICE_IMAGE_ENTRY]);
+  const image = await link({ name: 'device', bundleC: bundle.bundleC, ramSize, stackSize, quiet });
+  return { ...image, bundle, report: imageReport(image.elf, bundle.bundleC.replace(/\.c$/, '.o')) };
+}
+
+/** Boots the device image; stdout is UART0 (log lines, image-* reports), `link` the chardev of UART1. */
+export function spawnImageDevice({ elf = 'build/cortex-m/device.elf', link: chardev, logLevel = 'info', icount = false }) {
+  const args = ['--embedded', ...DEVICE_IMAGE_MACHINE, DEVICE_IMAGE_ENTRY, logLevel];
+  return spawn('nice', ['-n', '10', 'qemu-system-arm', ...qemuArgs(elf, args, { icount, link: chardev })], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+}

@@ -1,0 +1,88 @@
+// The device application on the firmware image: src/app/device.ts with hosts/moddable's adapters over the
+// image's ECMA-419 modules, which reach the network and the audio through the co-processor link (netlink.c,
+// hosts/cortex-m/bridge.ts on the other end):
+//   socket, http   hosts/moddable/socket.ts over `embedded:io/socket/tcp(/tls)` (TLS runs in the co-processor)
+//   audio in, out  hosts/moddable/audio.ts over LinkAudioIn/LinkAudioOut (20 ms frames on the UART)
+//   opus, AES-GCM  libopus and native/aes_gcm.c through the global `natives`
+//   random         the co-processor's random source; storage in RAM (ram-storage.ts); the log on UART0
+// The provisioning record (a DeviceConfig as JSON, TLS material as PEM) comes from the co-processor, as a
+// board reads it from its factory partition. Board events from the link: "button tap" opens the microphone.
+// The image's command line: [LOG_LEVEL]. Prints `image-memory <phase> <JSON>` when the device reaches each phase
+// and `image-turn <JSON>` (heap and link figures) after each answer played, for the test and bench/.
+import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
+import { nativeOpus, type OpusBinding } from '../../src/audio/native-opus.js';
+import { createPortableCrypto } from '../../src/crypto/portable.js';
+import { createSocketHttpClient } from '../../src/http/client.js';
+import { LOG_LEVELS, Logger, type LogLevel, type LogSink } from '../../src/ports/log.js';
+import type { Opus } from '../../src/ports/opus.js';
+import { moddableAudioIn, moddableAudioOut } from '../moddable/audio.js';
+import { moddableClock } from '../moddable/clock.js';
+import { moddableSocket } from '../moddable/socket.js';
+import { LinkAudioIn, LinkAudioOut } from './audio-io.js';
+import { ramStorage } from './ram-storage.js';
+
+declare function print(...values: unknown[]): void;
+declare const natives: OpusBinding;
+declare const xsrun: {
+  args: string[];
+  memory(): unknown;
+  exitCode: number;
+  io: {
+    random(buffer: ArrayBuffer, offset: number, length: number): void;
+    provisioning(): string;
+    linkStats(): Record<string, number>;
+    onEvent?: (text: string) => void;
+  };
+};
+
+const [levelArg = 'info'] = xsrun.args;
+const level = (LOG_LEVELS as readonly string[]).includes(levelArg) ? levelArg as LogLevel : 'info';
+const sink: LogSink = { write: (lineLevel, component, message) => print(`${lineLevel.toUpperCase()} [${component}] ${message.replace(/\r?\n/g, '\\n')}`) };
+const log = new Logger(sink, 'device', level);
+const random = (out: Uint8Array) => xsrun.io.random(out.buffer as ArrayBuffer, out.byteOffset, out.length);
+
+// The uplink encoder is CELT (restricted-lowdelay): SILK takes about 6 M instructions a frame on the M7, twice the
+// plan for everything (docs/figures/firmware.md); CELT 0.74 M.
+const libopus = nativeOpus(natives);
+const opus: Opus = {
+  createEncoder: (options) => libopus.createEncoder({ ...options, application: 'restricted-lowdelay' }),
+  createDecoder: (options) => libopus.createDecoder(options),
+};
+
+const config = JSON.parse(xsrun.io.provisioning()) as DeviceConfig;
+const audioOptions = { clock: moddableClock };
+const device = new Device({
+  clock: moddableClock,
+  log,
+  crypto: createPortableCrypto(random),
+  storage: ramStorage(),
+  http: createSocketHttpClient(moddableSocket, moddableClock),
+  socket: moddableSocket,
+  audio: { audioIn: moddableAudioIn(LinkAudioIn, audioOptions), audioOut: moddableAudioOut(LinkAudioOut, audioOptions), opus },
+}, config, {
+  onCode: (pair) => print(`To link this device to your Amazon account, open ${pair.verificationUri} and enter the code ${pair.userCode}`),
+  onStateChange: (state, detail) => {
+    log.info(`state ${state}${detail ? ` (${detail})` : ''}`);
+    report(state);
+  },
+  onStopped: (reason) => {
+    log.error(`stopped: ${reason}`);
+    xsrun.exitCode = 1;
+  },
+});
+
+const PHASES: Partial<Record<DeviceState, string>> = { registering: 'linked', connecting: 'registered', ready: 'ready' };
+function report(state: DeviceState): void {
+  const phase = PHASES[state];
+  if (phase) print(`image-memory ${phase} ${JSON.stringify({ memory: xsrun.memory(), link: xsrun.io.linkStats() })}`);
+}
+
+xsrun.io.onEvent = (text) => {
+  if (text === 'button tap') {
+    if (device.microphone) device.microphone.tap();
+    else log.warn('button tap: no microphone (not connected)');
+  } else if (text === 'report') {
+    print(`image-report ${JSON.stringify({ memory: xsrun.memory(), link: xsrun.io.linkStats() })}`);
+  } else log.warn(`unknown board event ${JSON.stringify(text)}`);
+};
+device.start();
