@@ -56,7 +56,8 @@ export function aisAccessRules(rules: AisAccessOptions): Pick<AedesOptions, 'aut
 /** Starts aedes on 127.0.0.1:`port` (0 = a free port). */
 export async function startEmbeddedBroker(port = 0, options: AedesOptions = {}): Promise<EmbeddedBroker> {
   const aedes = await Aedes.createBroker(options);
-  const server: Server = createServer(aedes.handle);
+  // No Nagle: small MQTT packets (speaker frames) would otherwise wait for the peer's delayed ACK (~40 ms).
+  const server: Server = createServer({ noDelay: true }, aedes.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
