@@ -1,7 +1,7 @@
 // The quick-start demo: the emulated AIS cloud and one device on the Node host, on embedded defaults, with the
 // protocol trace of both sides. The device links its account (the demo approves the code as a user would on the
 // /code page), registers, connects, rotates its secret, rides out a service disconnect and goes offline cleanly.
-// Then a spoken conversation in a synthesised voice: "Alexa, what time is it?" opened by the wake word, a
+// Then a spoken conversation in a synthesised voice (with --mic on a terminal: the user's own, Enter to talk): "Alexa, what time is it?" opened by the wake word, a
 // question the emulator asks back (it reopens the microphone itself), and a joke the user interrupts (barge-in).
 // Each goes up the microphone topic; the emulator's virtual device recognises it and answers on the speaker
 // topic; answers are written to WAV files (played with sox's `play` when installed and stdout is a terminal) and
@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loggerFromEnv } from '../hosts/node/log.js';
 import { nodePorts } from '../hosts/node/ports.js';
-import { findExecutable, wavAudioIn, wavAudioOut } from '../hosts/node/audio.js';
+import { findExecutable, liveAudio, wavAudioIn, wavAudioOut } from '../hosts/node/audio.js';
+import { createInterface } from 'node:readline';
 import { nodeOpus } from '../hosts/node/opus.js';
 import { POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
 import { concat, silence, wavFile } from './voice/pcm.js';
@@ -38,6 +39,10 @@ const cloud = await startCloud({
   },
   service: { onEvent: (_id, event) => { if (event.header.name === 'SpeakerClosed') closedSpeakers++; } },
 });
+// `npm start -- --mic`: the user's turns from the system microphone (sox's `rec`, on a terminal), Enter to talk.
+const live = process.argv.includes('--mic') && process.stdin.isTTY ? liveAudio() : undefined;
+if (live && !live.audioIn) log.warn(`--mic: ${live.hint}; the demo speaks for you`);
+const fromMic = live?.audioIn !== undefined;
 const audioIn = wavAudioIn({ realtime: true });
 const audioOut = wavAudioOut({ realtime: true });
 
@@ -53,7 +58,7 @@ const showLed = (state: string) => {
 let readyCount = 0;
 let onReady: (() => void) | undefined;
 const clientId = 'demo-speaker-1';
-const device = new Device({ ...nodePorts(dataDir, log.child(clientId)), audio: { audioIn, audioOut, opus: nodeOpus } }, {
+const device = new Device({ ...nodePorts(dataDir, log.child(clientId)), audio: { audioIn: fromMic ? live!.audioIn! : audioIn, audioOut, opus: nodeOpus } }, {
   ...deviceConfigFor(cloud, clientId), trace: true,
   connection: { reconnect: { minDelayMs: 500, maxDelayMs: 5000 } },
 }, {
@@ -85,6 +90,26 @@ const step = (what: string, done: () => boolean, timeoutMs = 30_000) => new Prom
   const poll = setInterval(() => { check(); if (done()) clearInterval(poll); }, 50);
 });
 
+/** The user's turns from the system microphone: Enter taps to talk; "q" and Enter go on to the end. */
+async function talk(): Promise<void> {
+  log.info('  press Enter, then speak ("what time is it", "tell me a joke", "ask me a question", "stop"); q and Enter to go on');
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    if (line.trim() === 'q') break;
+    device.microphone!.tap();
+  }
+  lines.close();
+  if (audioOut.last!.played.length > 0) saveWav('conversation', audioOut.last!.samples());
+}
+
+/** Writes `samples` to a WAV under the temp dir (played with sox's `play` on a terminal) and says where. */
+function saveWav(name: string, samples: Int16Array): void {
+  const path = join(tmpdir(), `ais-demo-${name}-${process.pid}.wav`);
+  writeFileSync(path, wavFile(samples));
+  log.info(`  the answer as the device played it: ${path}`);
+  if (process.stdout.isTTY && findExecutable('play')) spawnSync('play', ['-q', path], { stdio: 'ignore', timeout: 15_000 });
+}
+
 /** The user's turns, synthesised (or spoken into the system microphone with --mic), and the answers written out. */
 async function converse(): Promise<void> {
   const synthesizer = await SpeechSynthesizer.create();
@@ -95,12 +120,7 @@ async function converse(): Promise<void> {
   const said = (text: string) => audio.say(concat(silence(4000), synthesizer.synthesize(text, voice), silence(8000)));
   const answered = (n: number, what: string) => step(what, () => answers.length >= n, 30_000);
   const played = (n: number) => step('the answer to be played', () => speakerClosed() >= n && led === 'IDLE', 30_000);
-  const saveAnswer = (name: string, fromFrame: number) => {
-    const path = join(tmpdir(), `ais-demo-${name}-${process.pid}.wav`);
-    writeFileSync(path, wavFile(out.samples().subarray(fromFrame * 320)));
-    log.info(`  the answer as the device played it: ${path}`);
-    if (process.stdout.isTTY && findExecutable('play')) spawnSync('play', ['-q', path], { stdio: 'ignore', timeout: 15_000 });
-  };
+  const saveAnswer = (name: string, fromFrame: number) => saveWav(name, out.samples().subarray(fromFrame * 320));
   const heard = (i: number) => log.info(`  the emulator heard ${JSON.stringify(transcripts[i]?.text)} and answers ${JSON.stringify(answers[i].text)}`);
 
   // a) "Alexa, what time is it?": the wake word opens the microphone with 500 ms of pre-roll. The wake-word
@@ -162,7 +182,7 @@ try {
 
   if (cloud.voice) {
     log.info('4/5 a spoken conversation');
-    await converse();
+    await (fromMic ? talk() : converse());
   } else {
     log.info(`4/5 spoken conversation skipped: pocketsphinx not found; ${POCKETSPHINX_INSTALL_HINT}`);
   }
