@@ -136,6 +136,8 @@ export class Bridge {
   private clock: NodeJS.Timeout | undefined;
   private nextTickMs = 0;
   private helloResolve: (() => void) | undefined;
+  /** Why the network is down (cutNetwork), or undefined while it is up. */
+  private networkDown: string | undefined;
   readonly hello: Promise<void>;
 
   constructor(private readonly options: BridgeOptions) {
@@ -181,6 +183,20 @@ export class Bridge {
     const out = new Int16Array(this.played.length * 320);
     this.played.forEach((frame, i) => out.set(frame, i * 320));
     return out;
+  }
+
+  /**
+   * The network goes (the access point gone): every open socket fails with `reason` and every new one is refused,
+   * as a Wi-Fi module reports it to its MCU. The UART link, the microphone and the speaker stay up.
+   */
+  cutNetwork(reason = 'network unreachable'): void {
+    this.networkDown = reason;
+    for (const [channel, connection] of [...this.connections]) {
+      this.connections.delete(channel);
+      connection.socket.destroy();
+      this.send(LINK.CLOSED, channel, Buffer.from(`${connection.label}: ${reason}`, 'utf8'));
+    }
+    this.log(`network cut: ${reason}`);
   }
 
   stop(): void {
@@ -303,6 +319,7 @@ export class Bridge {
       if (missing.length) throw new Error(`${label}: no ${key} named ${missing.join(', ')} in the co-processor`);
       return names.map((n) => this.certificates.get(n)!);
     };
+    if (this.networkDown) return fail(`connect to ${label} failed: ${this.networkDown}`);
     let socket: Socket;
     try {
       if (one('tls') === '1') {

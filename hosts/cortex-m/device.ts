@@ -6,7 +6,8 @@
 //   opus, AES-GCM  libopus and native/aes_gcm.c through the global `natives`
 //   random         the co-processor's random source; storage in RAM (ram-storage.ts); the log on UART0
 // The provisioning record (a DeviceConfig as JSON, TLS material as PEM) comes from the co-processor, as a
-// board reads it from its factory partition. Board events from the link: "button tap" opens the microphone.
+// board reads it from its factory partition. Board events from the link: "button tap" opens the microphone,
+// "report" prints `image-report <JSON>`, "exit" prints it and ends the program (the board's exit line follows).
 // The image's command line: [LOG_LEVEL]. Prints `image-memory <phase> <JSON>` when the device reaches each phase
 // and `image-turn <JSON>` (heap and link figures) after each answer played, for the test and bench/.
 import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
@@ -27,6 +28,7 @@ declare const xsrun: {
   args: string[];
   memory(): unknown;
   exitCode: number;
+  exit(code?: number): never;
   io: {
     random(buffer: ArrayBuffer, offset: number, length: number): void;
     provisioning(): string;
@@ -81,8 +83,13 @@ xsrun.io.onEvent = (text) => {
   if (text === 'button tap') {
     if (device.microphone) device.microphone.tap();
     else log.warn('button tap: no microphone (not connected)');
-  } else if (text === 'report') {
+  } else if (text === 'report' || text === 'exit') {
     print(`image-report ${JSON.stringify({ memory: xsrun.memory(), link: xsrun.io.linkStats() })}`);
+    // The end of a session on the bench: the board prints its exit line (heap high-water mark, stack peaks).
+    if (text === 'exit') {
+      device.stop();
+      xsrun.exit(0);
+    }
   } else log.warn(`unknown board event ${JSON.stringify(text)}`);
 };
 device.start();

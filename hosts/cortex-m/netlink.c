@@ -51,8 +51,32 @@ static uint32_t linkCrcErrors;
 /* Link figures for the exit report and the bench. */
 static uint32_t linkBytesIn, linkBytesOut, linkFramesIn, linkFramesOut;
 
+/* Time in the link's stages, in SysTick counts (25 MHz: 40 ns, and 40 instructions under QEMU's -icount
+   shift=0), for the per-frame figures: the RX interrupt (every byte), and per frame kind the parsing with its
+   CRC and copy (received) or the CRC and UART writes (sent). Each reading is shorter than SysTick's 1 ms period. */
+enum { STAGE_AUDIO, STAGE_SOCKET, STAGE_OTHER, STAGES };
+static uint32_t rxIsrTicks, rxIsrBytes;
+static uint32_t parseTicks[STAGES], parseFrames[STAGES], sendTicks[STAGES], sendFrames[STAGES];
+#define SYSTICK_PERIOD (BOARD_SYSCLK_HZ / 1000u)
+
+static uint32_t ticks_since(uint32_t start)
+{
+	uint32_t now = SYST_CVR; /* counts down */
+	return start >= now ? start - now : start + SYSTICK_PERIOD - now;
+}
+
+static int stage_of(uint8_t type)
+{
+	if (type == LINK_AUDIO_IN || type == LINK_AUDIO_OUT)
+		return STAGE_AUDIO;
+	if (type == LINK_PEER_DATA || type == LINK_DATA)
+		return STAGE_SOCKET;
+	return STAGE_OTHER;
+}
+
 void UART1_RX_Handler(void)
 {
+	uint32_t start = SYST_CVR;
 	/* Cleared first: a byte that lands after the loop raises it again (cleared after, its interrupt is lost
 	   and the UART holds that byte, with every later one, until something reads it). */
 	UART1_INTSTATUS = UART_INT_RX;
@@ -65,7 +89,9 @@ void UART1_RX_Handler(void)
 		}
 		else
 			rxOverruns++; /* the co-processor broke the link credit */
+		rxIsrBytes++;
 	}
+	rxIsrTicks += ticks_since(start);
 }
 
 /* CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF), a nibble at a time: 32 bytes of table. */
@@ -102,6 +128,7 @@ static void link_send2(uint8_t type, uint8_t channel, const uint8_t* first, uint
 {
 	uint8_t header[LINK_HEADER];
 	uint32_t length = firstLength + secondLength;
+	uint32_t start = SYST_CVR;
 	uint16_t crc;
 	header[0] = LINK_SYNC;
 	header[1] = type;
@@ -118,6 +145,8 @@ static void link_send2(uint8_t type, uint8_t channel, const uint8_t* first, uint
 	uart_put((uint8_t)(crc >> 8));
 	linkBytesOut += LINK_HEADER + length + 2;
 	linkFramesOut++;
+	sendTicks[stage_of(type)] += ticks_since(start);
+	sendFrames[stage_of(type)]++;
 }
 
 static void link_send(uint8_t type, uint8_t channel, const uint8_t* payload, uint32_t length)
@@ -136,33 +165,6 @@ static void put32(uint8_t* at, uint32_t value)
 static uint32_t get32(const uint8_t* at)
 {
 	return (uint32_t)at[0] | ((uint32_t)at[1] << 8) | ((uint32_t)at[2] << 16) | ((uint32_t)at[3] << 24);
-}
-
-/* The helpers of xr_io.h the natives use, for the image (xr_io.c holds xsrun's, with POSIX in it). */
-
-void xrIoDefine(xsMachine* the, xsSlot* target, int index, const char* name, xsCallback callback, int length)
-{
-	xsVar(index) = xsNewHostFunction(callback, length);
-	xsSet(*target, xsID(name), xsVar(index));
-}
-
-unsigned char* xrIoBytes(xsMachine* the, int argument, size_t* length)
-{
-	xsIntegerValue offset = xsToInteger(xsArg(argument + 1));
-	xsIntegerValue count = xsToInteger(xsArg(argument + 2));
-	xsIntegerValue size = xsGetArrayBufferLength(xsArg(argument));
-	if (offset < 0 || count < 0 || offset + count > size)
-		xsRangeError("bytes %d..%d outside an ArrayBuffer of %d", (int)offset, (int)(offset + count), (int)size);
-	*length = (size_t)count;
-	return (unsigned char*)xsToArrayBuffer(xsArg(argument)) + offset;
-}
-
-void xrIoReportUncaught(xsMachine* the, const char* where)
-{
-	char prefix[96];
-	snprintf(prefix, sizeof prefix, "xsrun: uncaught exception in %s: ", where);
-	xrPrintException(the, prefix);
-	exit(1);
 }
 
 /* Channels: sockets and the two audio directions. */
@@ -457,7 +459,7 @@ static int link_poll(void)
 	__asm volatile("cpsie i" ::: "memory");
 	for (;;) {
 		uint32_t available = rxTail - rxHead;
-		uint32_t length, total;
+		uint32_t length, total, start = SYST_CVR;
 		uint16_t crc;
 		uint8_t header[LINK_HEADER];
 		if (available == 0)
@@ -509,6 +511,8 @@ static int link_poll(void)
 		else if (header[1] == LINK_EVENT)
 			break; /* the previous event is not reported yet: leave this one in the ring */
 		link_dispatch(header[1], header[2], length);
+		parseTicks[stage_of(header[1])] += ticks_since(start);
+		parseFrames[stage_of(header[1])]++;
 		rxHead += total;
 		rxConsumedSinceCredit += total;
 		linkBytesIn += total;
@@ -1003,6 +1007,7 @@ static void link_provisioning(xsMachine* the)
 /* stats(): the link's counters, for the bench and the tests. */
 static void link_stats(xsMachine* the)
 {
+	int i;
 	xsResult = xsNewObject();
 	xsSet(xsResult, xsID("bytesIn"), xsNumber(linkBytesIn));
 	xsSet(xsResult, xsID("bytesOut"), xsNumber(linkBytesOut));
@@ -1010,6 +1015,20 @@ static void link_stats(xsMachine* the)
 	xsSet(xsResult, xsID("framesOut"), xsNumber(linkFramesOut));
 	xsSet(xsResult, xsID("crcErrors"), xsNumber(linkCrcErrors));
 	xsSet(xsResult, xsID("overruns"), xsNumber(rxOverruns));
+	xsSet(xsResult, xsID("rxIsrTicks"), xsNumber(rxIsrTicks));
+	xsSet(xsResult, xsID("rxIsrBytes"), xsNumber(rxIsrBytes));
+	for (i = 0; i < STAGES; i++) {
+		static const char* const stage[STAGES] = { "Audio", "Socket", "Other" };
+		char name[24];
+		snprintf(name, sizeof name, "parse%sTicks", stage[i]);
+		xsSet(xsResult, xsID(name), xsNumber(parseTicks[i]));
+		snprintf(name, sizeof name, "parse%sFrames", stage[i]);
+		xsSet(xsResult, xsID(name), xsNumber(parseFrames[i]));
+		snprintf(name, sizeof name, "send%sTicks", stage[i]);
+		xsSet(xsResult, xsID(name), xsNumber(sendTicks[i]));
+		snprintf(name, sizeof name, "send%sFrames", stage[i]);
+		xsSet(xsResult, xsID(name), xsNumber(sendFrames[i]));
+	}
 }
 
 static void define_group(xsMachine* the, xsSlot* io, const char* name, int scratch, const char* const* names, const xsCallback* callbacks, const int* lengths, int count)

@@ -2,7 +2,7 @@
  * The I/O side of xsrun's run loop on POSIX: installs `xsrun.io` (the natives of hosts/xs/io/ modules) and waits
  * for socket events with poll(2) where the loop would otherwise sleep. xr_host.c calls xrIoInstall and
  * xrIoWait through weak symbols, so the Cortex-M image, which links neither this file nor the io_*.c natives,
- * keeps its plain sleep.
+ * keeps its plain sleep. The helpers the natives share with the image's are in xr_io_common.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,35 +11,6 @@
 #include <sys/random.h>
 #include "xr_io.h"
 #include "xr_runner.h"
-
-void xrIoDefine(xsMachine* the, xsSlot* target, int index, const char* name, xsCallback callback, int length)
-{
-	xsVar(index) = xsNewHostFunction(callback, length);
-	xsSet(*target, xsID(name), xsVar(index));
-}
-
-unsigned char* xrIoBytes(xsMachine* the, int argument, size_t* length)
-{
-	unsigned char* data;
-	xsIntegerValue offset = xsToInteger(xsArg(argument + 1));
-	xsIntegerValue count = xsToInteger(xsArg(argument + 2));
-	xsIntegerValue size = xsGetArrayBufferLength(xsArg(argument));
-	if (offset < 0 || count < 0 || offset + count > size)
-		xsRangeError("bytes %d..%d outside an ArrayBuffer of %d", (int)offset, (int)(offset + count), (int)size);
-	data = xsToArrayBuffer(xsArg(argument));
-	*length = (size_t)count;
-	return data + offset;
-}
-
-void xrIoReportUncaught(xsMachine* the, const char* where)
-{
-	char prefix[96];
-	snprintf(prefix, sizeof prefix, "xsrun: uncaught exception in %s: ", where);
-	xrPrintException(the, prefix);
-	fflush(stdout);
-	fflush(stderr);
-	exit(1);
-}
 
 /* random(arrayBuffer, offset, length): the kernel's CSPRNG, the TRNG a board would give the crypto port. */
 static void xr_io_random(xsMachine* the)

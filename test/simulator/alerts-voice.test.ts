@@ -19,33 +19,10 @@ import type { AnswerEvent } from '../../simulator/voice/virtual-device.js';
 import { concat, silence } from '../../simulator/voice/pcm.js';
 import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
 import { until } from '../support/ais.js';
+import { toneShare } from '../support/audio.js';
 import { cuttableNetwork, type CuttableNetwork } from '../support/cuttable-network.js';
 import { captureLogger } from '../support/log.js';
 import { requirePocketsphinx } from './voice/tools.js';
-
-const FRAME = 320;
-
-/** Share of a frame's energy in the 800 Hz or 1000 Hz bin (Goertzel; both are exact bins of 320 samples at 16 kHz). */
-function toneShare(frame: Int16Array): number {
-  let energy = 0;
-  for (let i = 0; i < FRAME; i++) energy += frame[i] * frame[i];
-  if (energy < FRAME * 300 * 300) return 0; // quieter than ~-40 dBFS: not a tone
-  let best = 0;
-  for (const k of [16, 20]) {
-    const w = (2 * Math.PI * k) / FRAME;
-    const coeff = 2 * Math.cos(w);
-    let s1 = 0;
-    let s2 = 0;
-    for (let i = 0; i < FRAME; i++) {
-      const s0 = frame[i] + coeff * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-    }
-    const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    best = Math.max(best, (2 * power) / (FRAME * energy));
-  }
-  return best;
-}
 
 /** Monotonic play times of the frames that are the alert tone. */
 function toneTimes(out: WavAudioOut, fromIndex = 0): number[] {
