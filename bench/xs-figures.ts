@@ -45,7 +45,80 @@ function run(command: string, args: string[]): Record<string, any> {
   return figures;
 }
 
+// Numbers as the tables print them
+const n = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const us = (value: number) => (value >= 100 ? n(value) : value >= 10 ? n(value, 1) : n(value, 2));
+const tiny = (value: number, digits: number) => {
+  const rounded = Number(value.toFixed(digits));
+  return rounded === 0 ? '0' : n(rounded, digits);
+};
+
 const xs = (args: string[], mode: string) => run(build.xsrunPath, [...args, WORKLOAD, mode]);
+
+// The audio path frame by frame (bench/audio-turn.ts): its setup (the connection's handshake) peaks at about 1,000
+// JS stack slots, over the MCU's 512; the frames themselves stay near 500 (printed).
+const AUDIO_STACK = ['--stack', '1536'];
+const audioOnly = process.argv.includes('--audio'); // only the audio section, printed, for working on the path
+console.log('xs-figures: the audio path on Node and XS ...');
+const audioRuns: Record<string, any>[][] = [[], []];
+for (let i = 0; i < 3; i++) {
+  audioRuns[0].push(run(process.execPath, [fromRoot(WORKLOAD), 'audio-timing']));
+  audioRuns[1].push(xs([...AUDIO_STACK, '--bundle', BUNDLE], 'audio-timing'));
+}
+/** Each figure's least over the runs (a busy neighbour only ever slows a run down). */
+const fastestAudio = (runs: Record<string, any>[]): Record<string, any> => Object.fromEntries(Object.keys(runs[0].audio).map((port) => [port, {
+  ...runs[0].audio[port],
+  perFrame: Math.min(...runs.map((r) => r.audio[port].perFrame as number)),
+  stages: (runs[0].audio[port].stages as number[]).map((_, i) => Math.min(...runs.map((r) => r.audio[port].stages[i] as number))),
+  gcPerSecond: runs[0].audio[port].gcPerSecond === undefined ? undefined : Math.max(...runs.map((r) => r.audio[port].gcPerSecond as number)),
+}]));
+const nodeAudio = fastestAudio(audioRuns[0]);
+const xsAudio = fastestAudio(audioRuns[1]);
+const audioAllocations = xs([...ROOMY, ...AUDIO_STACK, '--bundle', BUNDLE], 'audio-allocations').audio;
+
+function audioSection(out: (text?: string) => void): void {
+  const stages = ['capture → ring', 'microphone tick: Opus encode + binary entry', 'microphone publish: envelope seal + MQTT PUBLISH',
+    'speaker in: MQTT parse + sequencer + envelope open', 'speaker receive: binary entries → jitter buffer', 'playout: jitter → Opus decode → volume → audio out'];
+  out('## The audio path, frame by frame');
+  out();
+  out('`bench/audio-turn.ts`: the device\'s own Capture, Microphone, AisConnection (envelope, sequencer, MQTT client and parser) and '
+    + 'Speaker in the middle of a voice turn, the microphone streaming and the speaker playing. Per 20 ms frame: a captured frame into '
+    + 'the ring; the microphone\'s 50 ms tick when due (Opus encode of the waiting frames into one binary audio entry, envelope seal, '
+    + 'MQTT PUBLISH to a socket stand-in that only counts); every fifth frame a sealed speaker message of five 160-byte Opus frames '
+    + 'from the socket (MQTT parse, sequencer, envelope open, binary entries, jitter buffer); one frame to an audio out that only counts '
+    + '(Opus decode, volume). AES-GCM is native on XS (native/aes_gcm.c) and noble\'s on Node. Two opus ports: the host\'s (native '
+    + 'libopus on XS, @evan/opus on Node, which allocates a Uint8Array per call) and one that allocates nothing and does no signal '
+    + 'work (the core alone). XS with the MCU creation settings and a 1,536-slot JS stack (the handshake before the frames needs it).');
+  out();
+  out('| opus port | Node µs per frame | XS µs per frame | XS / Node | XS slots per frame | XS chunk bytes per frame | XS collections per second of audio (MCU heap) | XS JS stack peak in the frames |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [port, label] of [['codec', 'the host\'s Opus'], ['core', 'none (core only)']]) {
+    const a = audioAllocations[port];
+    out(`| ${label} | ${us(nodeAudio[port].perFrame)} | ${us(xsAudio[port].perFrame)} | ${n(xsAudio[port].perFrame / nodeAudio[port].perFrame, 1)}× `
+      + `| ${tiny(a.slots, 1)} | ${tiny(a.chunkBytes, 0)}${a.collected ? ' (a collection ran: not exact)' : ''} | ${n(xsAudio[port].gcPerSecond, 2)} | ${xsAudio[port].stackPeak} |`);
+  }
+  out();
+  out('Per stage, per frame (a stage that runs every fifth frame is divided by five), exclusive of the stages inside it; times from '
+    + 'brackets around each stage (their own cost taken off, so small stages read near zero and can go slightly negative), allocations '
+    + `from XS's heap counters in a heap where no collection runs (${ROOMY.slice(0, 4).join(' ')}), the counters' own reading taken off.`);
+  out();
+  out('| stage | Node µs (host Opus) | XS µs (host Opus) | Node µs (core) | XS µs (core) | XS / Node (core) | XS slots | XS chunk bytes |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  stages.forEach((label, i) => {
+    const a = audioAllocations.core;
+    const nodeCore = nodeAudio.core.stages[i], xsCore = xsAudio.core.stages[i];
+    out(`| ${label} | ${us(nodeAudio.codec.stages[i])} | ${us(xsAudio.codec.stages[i])} | ${us(nodeCore)} | ${us(xsCore)} `
+      + `| ${nodeCore > 0.05 ? `${n(xsCore / nodeCore)}×` : ''} | ${tiny(a.stageSlots[i], 1)} | ${tiny(a.stageChunkBytes[i], 0)}${a.stageCollected ? ' (collected)' : ''} |`);
+  });
+  out();
+}
+
+if (audioOnly) {
+  const lines: string[] = [];
+  audioSection((text = '') => lines.push(text));
+  console.log(lines.join('\n'));
+  process.exit(0);
+}
 console.log('xs-figures: timing on Node and XS, memory, allocations, modules ...');
 // Three runs of each engine, interleaved, keeping each operation's fastest: this machine is shared, and a
 // busy neighbour only ever makes a run slower.
@@ -70,8 +143,6 @@ const perModuleFromSource = xs(['--map', MAP], 'modules');
 // Rendering
 
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
-const n = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const us = (value: number) => (value >= 100 ? n(value) : value >= 10 ? n(value, 1) : n(value, 2));
 const slotBytes = memory.phases.machine.slotBytes as number;
 const date = new Date().toISOString().slice(0, 10);
 const lines: string[] = [];
@@ -186,10 +257,6 @@ const perCallNames: [string, string][] = [
   ['framing', 'envelope seal + open with the copying Crypto (framing only)'],
   ['envelope', 'envelope seal + open, 644-byte body (noble AES-GCM)'],
 ];
-const tiny = (value: number, digits: number) => {
-  const rounded = Number(value.toFixed(digits));
-  return rounded === 0 ? '0' : n(rounded, digits);
-};
 for (const [key, label] of perCallNames) {
   const a = allocations.perCall[key];
   out(`| ${label} | ${tiny(a.slots, 1)} | ${tiny(a.slots * slotBytes, 0)} | ${tiny(a.chunkBytes, 0)} |${a.collected ? ' (a collection ran: not exact)' : ''}`);
@@ -198,6 +265,8 @@ out();
 out(`With the MCU settings: ${memory.gcPer1000Publishes} collections in 1,000 publishes; ${memory.gcPer50Envelopes} in the mixed workload `
   + `(50 envelopes, 1,000 codec round trips, 50 biquad frames); ${memory.gcPerSecondOfUplink} in one second of L16 uplink (50 envelopes + 50 publishes).`);
 out();
+
+audioSection(out);
 
 const markdown = lines.join('\n');
 mkdirSync(fromRoot('docs', 'figures'), { recursive: true });

@@ -5,9 +5,16 @@
 //
 // Arguments (xsrun args, or argv on Node): `timing` (µs per operation), `memory` (heap after each phase,
 // GC count per 1,000 publishes; XS only), `allocations` (slots and chunk bytes per operation, in a heap
-// big enough that no collection runs in the window; XS only), `modules` (live heap each module adds).
+// big enough that no collection runs in the window; XS only), `modules` (live heap each module adds),
+// `audio-timing` (a voice turn's audio path frame by frame, bench/audio-turn.ts: µs per frame and per stage, and
+// on XS the collections it drives with the MCU settings) and `audio-allocations` (its slots and chunk bytes per
+// frame and per stage; XS only). The audio path runs twice: over the host's Opus (native libopus on XS, @evan/opus
+// on Node) and over an opus port that allocates nothing and does no signal work, the core alone.
 
 import { randomSource } from '../test/support/random.js';
+import type { AudioTurn, StageMeter } from './audio-turn.js';
+import type { OpusBinding } from '../src/audio/native-opus.js';
+import type { Opus } from '../src/ports/opus.js';
 
 interface XsMemory {
   malloc: { current: number; peak: number; calls: number };
@@ -175,6 +182,42 @@ function loadBiquad(): Operation {
   return () => biquadQ14(input, output, coefficients, state);
 }
 
+/** An opus port that allocates nothing and does no signal work: 160-byte CBR packets of whatever, the core's own cost. */
+const coreOpus: Opus = {
+  createEncoder: () => ({ encode: (pcm, out) => { out[0] = pcm[0] & 0xff; return 160; }, close() {} }),
+  createDecoder: () => ({ decode: (packet, pcm) => { pcm[0] = packet[0]; return 320; }, close() {} }),
+};
+
+/** The host's Opus: native libopus through `natives` on XS, @evan/opus on Node (not a literal import: XS never loads it). */
+async function hostOpus(): Promise<Opus> {
+  if (host) {
+    const { nativeOpus } = await import('../src/audio/native-opus.js');
+    return nativeOpus((globalThis as unknown as { natives: OpusBinding }).natives);
+  }
+  const nodeModule = '../hosts/node/opus.js';
+  return ((await import(nodeModule)) as { nodeOpus: Opus }).nodeOpus;
+}
+
+const AUDIO_WINDOW = 100; // frames per window: 2 s of audio
+
+/** Median µs per frame over 5 windows, after `warmFrames`; with a meter, µs per frame of each stage summed over them. */
+function audioMicroseconds(turn: AudioTurn, warmFrames: number, meter?: StageMeter) {
+  for (let done = 0; done < warmFrames; done += AUDIO_WINDOW) {
+    turn.prepare(AUDIO_WINDOW);
+    for (let i = 0; i < AUDIO_WINDOW; i++) turn.frame();
+  }
+  const samples: number[] = [];
+  meter?.reset();
+  for (let batch = 0; batch < 5; batch++) {
+    turn.prepare(AUDIO_WINDOW);
+    const start = now();
+    for (let i = 0; i < AUDIO_WINDOW; i++) turn.frame();
+    samples.push(((now() - start) * 1000) / AUDIO_WINDOW);
+  }
+  samples.sort((a, b) => a - b);
+  return { perFrame: samples[2], stages: meter ? Array.from(meter.us, (us) => us / (5 * AUDIO_WINDOW)) : undefined };
+}
+
 // Measuring
 
 /** Median µs per operation over 5 batches of `count`, after a warm-up of about `warmMs`. */
@@ -281,6 +324,52 @@ async function main() {
       framing: allocationPerCall(host, framing, 1000),
       envelope: allocationPerCall(host, envelope, 20),
     };
+  } else if (mode === 'audio-timing') {
+    const { audioTurn, StageMeter } = await import('./audio-turn.js');
+    const warm = host ? 100 : 3000; // Node's JIT needs it, XS does not
+    const ports: [string, Opus][] = [['codec', await hostOpus()], ['core', coreOpus]];
+    const audio: Record<string, unknown> = {};
+    for (const [name, opus] of ports) {
+      const turn = audioTurn(opus);
+      host?.gc();
+      host?.resetPeaks();
+      const gcBefore = host?.memory().gcCount ?? 0;
+      const framesBefore = turn.capturedFrames;
+      const whole = audioMicroseconds(turn, warm);
+      const stackPeak = host?.memory().stack.peak;
+      // Collections with the MCU creation settings, per second of audio (50 frames), over the warm-up and windows.
+      const gcPerSecond = host ? ((host.memory().gcCount - gcBefore) * 50) / (turn.capturedFrames - framesBefore) : undefined;
+      const meter = new StageMeter(now);
+      const metered = audioTurn(opus, meter);
+      const stages = audioMicroseconds(metered, warm, meter).stages;
+      if (turn.sentBytes === 0 || turn.playedFrames === 0) throw new Error('the audio turn did no work');
+      audio[name] = { perFrame: whole.perFrame, stages, gcPerSecond, stackPeak };
+    }
+    result.audio = audio;
+  } else if (mode === 'audio-allocations') {
+    if (!host) throw new Error('allocation figures need xsrun');
+    const { audioTurn, StageMeter } = await import('./audio-turn.js');
+    const ports: [string, Opus][] = [['codec', await hostOpus()], ['core', coreOpus]];
+    const audio: Record<string, unknown> = {};
+    for (const [name, opus] of ports) {
+      const turn = audioTurn(opus);
+      turn.prepare(AUDIO_WINDOW);
+      const whole = allocationPerCall(host, () => turn.frame(), AUDIO_WINDOW);
+      const meter = new StageMeter(now, () => host.memory());
+      const metered = audioTurn(opus, meter);
+      metered.prepare(AUDIO_WINDOW);
+      host.gc();
+      const gcBefore = host.memory().gcCount;
+      meter.reset();
+      for (let i = 0; i < AUDIO_WINDOW; i++) metered.frame();
+      audio[name] = {
+        ...whole,
+        stageCollected: host.memory().gcCount !== gcBefore,
+        stageSlots: Array.from(meter.slots, (v) => v / AUDIO_WINDOW),
+        stageChunkBytes: Array.from(meter.chunks, (v) => v / AUDIO_WINDOW),
+      };
+    }
+    result.audio = audio;
   } else if (mode === 'modules') {
     if (!host) throw new Error('module figures need xsrun');
     // Live heap each group of modules adds once loaded and collected, in dependency order.

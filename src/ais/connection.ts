@@ -99,6 +99,12 @@ export class AisFatalError extends Error {
 type InboundLeaf = 'directive' | 'speaker' | 'capabilities/acknowledge';
 const INBOUND_ENCRYPTED: readonly InboundLeaf[] = ['directive', 'speaker', 'capabilities/acknowledge'];
 const OUTBOUND_ENCRYPTED: readonly OutboundEncryptedTopic[] = ['event', 'microphone', 'capabilities/publish'];
+// What the audio path compares against per message, as constants: XS copies a string literal into a new chunk each
+// time bytecode in RAM evaluates it (docs/xs-host.md), a constant costs nothing.
+const READY: ConnectionState = 'ready';
+const MICROPHONE: OutboundEncryptedTopic = 'microphone';
+const SPEAKER: InboundLeaf = 'speaker', DIRECTIVE: InboundLeaf = 'directive', CAPABILITIES_ACKNOWLEDGE: InboundLeaf = 'capabilities/acknowledge';
+const CONNECTION_FROM_SERVICE: TopicLeaf = 'connection/fromservice';
 const FATAL_ACKNOWLEDGE = new Set(['INVALID_ACCOUNT_ID', 'INVALID_CLIENT_ID', 'API_VERSION_DEPRECATED', 'ENCRYPTION_ERROR']);
 const FATAL_DISCONNECT = new Set(['API_VERSION_DEPRECATED', 'ENCRYPTION_ERROR']);
 
@@ -120,6 +126,8 @@ export class AisConnection {
   private readonly spacingMs: number;
   private readonly lastPublishMs: Record<OutboundEncryptedTopic, number> = { event: -1e9, microphone: -1e9, 'capabilities/publish': -1e9 };
   private readonly pendingEvents: AisMessage[] = [];
+  /** The options of every encrypted publish, one object reused (a literal would be a new object per message). */
+  private readonly publishOptions = { length: 0 };
   /** After a speaker OVERRUN, the number the service must resend; -1 when not waiting (§3.5). */
   private speakerResendFrom = -1;
   private flushTimer: TimerHandle | undefined;
@@ -243,8 +251,8 @@ export class AisConnection {
 
   /** Publishes binary stream entries on the microphone topic; false when not ready or the publish failed. */
   publishMicrophone(body: Uint8Array, length: number = body.length): boolean {
-    if (this.stateValue !== 'ready') return false;
-    return this.publishEncrypted('microphone', body, length, undefined);
+    if (this.stateValue !== READY) return false;
+    return this.publishEncrypted(MICROPHONE, body, length, undefined);
   }
 
   /**
@@ -371,7 +379,8 @@ export class AisConnection {
     const seq = counter.next();
     const sealedBytes = this.envelope.seal(this.secrets.keyFor(leaf, seq), seq, body, this.sealed, length);
     if (this.options.trace) this.log.info(traceLine('out', leaf, seq, json, length));
-    if (!this.mqtt.publish(this.topic[leaf], this.sealed, { length: sealedBytes })) {
+    this.publishOptions.length = sealedBytes;
+    if (!this.mqtt.publish(this.topic[leaf], this.sealed, this.publishOptions)) {
       counter.release(seq); // §7 gotcha 11: a failed publish must not consume a number
       return false;
     }
@@ -413,13 +422,13 @@ export class AisConnection {
   private received(topic: string, payload: Uint8Array): void {
     const leaf = this.leafOf.get(topic);
     if (leaf === undefined) return this.log.warn(`message on unexpected topic ${topic} ignored`);
-    if (leaf === 'connection/fromservice') return this.connectionMessage(payload);
-    if (leaf !== 'directive' && leaf !== 'speaker' && leaf !== 'capabilities/acknowledge') {
+    if (leaf === CONNECTION_FROM_SERVICE) return this.connectionMessage(payload);
+    if (leaf !== DIRECTIVE && leaf !== SPEAKER && leaf !== CAPABILITIES_ACKNOWLEDGE) {
       return this.log.warn(`message on our own outbound topic ${leaf} ignored`);
     }
     const seq = peekSequenceNumber(payload);
     if (seq < 0) return this.reportException('MALFORMED_MESSAGE', `${payload.length}-byte payload has no sequence number`, leaf);
-    if (leaf === 'speaker' && this.speakerResendFrom >= 0) {
+    if (leaf === SPEAKER && this.speakerResendFrom >= 0) {
       const ahead = sequenceDistance(this.speakerResendFrom, seq);
       if (ahead === 0) this.speakerResendFrom = -1;
       else if (ahead <= this.sequencers.speaker.windowSlots) { /* held by the sequencer until the resend */ }
@@ -486,12 +495,12 @@ export class AisConnection {
   private openInbound(leaf: InboundLeaf, seq: number, payload: Uint8Array): void {
     const result = this.envelope.open(this.secrets.keyFor(leaf, seq), payload);
     if (!result.ok) return this.envelopeFailed(leaf, seq, result.error!);
-    if (leaf === 'speaker') {
+    if (leaf === SPEAKER) {
       if (this.options.trace) this.log.info(traceLine('in', leaf, seq, undefined, result.bodyBytes));
       this.options.onSpeaker?.(seq, result.bytes, result.bodyOffset, result.bodyBytes);
       return;
     }
-    if (leaf === 'capabilities/acknowledge') return this.capabilitiesAcknowledged(seq, result.bytes, result.bodyOffset, result.bodyBytes);
+    if (leaf === CAPABILITIES_ACKNOWLEDGE) return this.capabilitiesAcknowledged(seq, result.bytes, result.bodyOffset, result.bodyBytes);
     this.directives(seq, result.bytes, result.bodyOffset, result.bodyBytes);
   }
 

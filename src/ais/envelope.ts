@@ -5,13 +5,12 @@
 // AES-GCM with no AAD and a random IV per message. The inner copy of the sequence number is what binds the
 // plaintext outer number to the ciphertext; the pre-3.2.5 ("legacy") layout lacks it (§3.2 "Variant").
 //
-// Allocation: buffers are made once in the constructor, sized by maxMessageBytes. Per message, in steady
-// state (same output buffer and message size as the previous call): seal allocates nothing, open allocates
-// one view of the caller's payload (the Crypto port takes the ciphertext as an array of its exact length).
-// Measured with a no-op Crypto on Node 20 --jitless over 10,000 calls: seal 0 B, open ~96 B (that view).
-// A new size costs one more view; a bodyBytes shorter than the body array, one more. The Crypto port
-// allocates on its own: see src/crypto/portable.ts (~40 KB per call with noble's gcm on V8). Failures
-// allocate their EnvelopeError.
+// Allocation: buffers are made once in the constructor, sized by maxMessageBytes. The Crypto port takes arrays of
+// their exact length, so the envelope keeps a view per message size (up to 8 sizes: an audio stream alternates
+// between two or three) of its scratch and of the output buffer. Per message, once its sizes were seen: seal
+// allocates nothing, open one view of the caller's payload (the ciphertext). A bodyBytes shorter than the body array
+// costs a view. The Crypto port allocates on its own: see src/crypto/portable.ts (~40 KB per call with noble's gcm
+// on V8; nothing with the native AES-GCM of the XS hosts). Failures allocate their EnvelopeError.
 
 import type { Crypto } from '../ports/crypto.js';
 
@@ -86,6 +85,21 @@ export class OpenResult {
   }
 }
 
+/** Views of `array` from `start`, one per length, kept for the next message of that size (at most 8 sizes). */
+class ViewsByLength {
+  private readonly views = new Map<number, Uint8Array>();
+  constructor(readonly array: Uint8Array, private readonly start: number) {}
+  of(length: number): Uint8Array {
+    let view = this.views.get(length);
+    if (view === undefined) {
+      if (this.views.size === 8) this.views.clear();
+      view = this.array.subarray(this.start, this.start + length);
+      this.views.set(length, view);
+    }
+    return view;
+  }
+}
+
 export interface EnvelopeOptions {
   /** randomBytes for the IV, AES-GCM for the rest. */
   crypto: Pick<Crypto, 'randomBytes' | 'aesGcmSeal' | 'aesGcmOpen'>;
@@ -111,10 +125,9 @@ export class Envelope {
   private readonly plain: Uint8Array;
   private readonly result: OpenResult;
   // Views cut once and kept while the sizes and the output buffer repeat (STYLE.md: views made once).
-  private plainView: Uint8Array;
-  private lastOut: Uint8Array | null = null;
+  private readonly plainViews: ViewsByLength;
+  private outCiphertext: ViewsByLength | null = null;
   private outTag: Uint8Array;
-  private outCiphertext: Uint8Array;
 
   constructor(options: EnvelopeOptions) {
     if (!options || typeof options.crypto !== 'object' || options.crypto === null) {
@@ -130,9 +143,8 @@ export class Envelope {
     this.maxMessageBytes = max;
     this.maxBodyBytes = max - this.headerBytes;
     this.plain = new Uint8Array(max - ENVELOPE.ciphertextOffset);
-    this.plainView = this.plain.subarray(0, 0);
-    this.outTag = this.plainView;
-    this.outCiphertext = this.plainView;
+    this.plainViews = new ViewsByLength(this.plain, 0);
+    this.outTag = this.plain;
     this.result = new OpenResult(this.plain);
   }
 
@@ -169,14 +181,11 @@ export class Envelope {
     writeU32LE(out, ENVELOPE.sequenceOffset, sequenceNumber);
     for (let i = 0; i < ENVELOPE.ivBytes; i++) out[ENVELOPE.ivOffset + i] = this.iv[i];
 
-    if (out !== this.lastOut) {
-      this.lastOut = out;
+    if (this.outCiphertext === null || out !== this.outCiphertext.array) {
+      this.outCiphertext = new ViewsByLength(out, ENVELOPE.ciphertextOffset);
       this.outTag = out.subarray(ENVELOPE.tagOffset, ENVELOPE.ciphertextOffset);
-      this.outCiphertext = out.subarray(ENVELOPE.ciphertextOffset, ENVELOPE.ciphertextOffset + plainBytes);
-    } else if (this.outCiphertext.length !== plainBytes) {
-      this.outCiphertext = out.subarray(ENVELOPE.ciphertextOffset, ENVELOPE.ciphertextOffset + plainBytes);
     }
-    this.crypto.aesGcmSeal(key, this.iv, this.plainOf(plainBytes), this.outCiphertext, this.outTag);
+    this.crypto.aesGcmSeal(key, this.iv, this.plainViews.of(plainBytes), this.outCiphertext.of(plainBytes), this.outTag);
     return total;
   }
 
@@ -202,7 +211,7 @@ export class Envelope {
     for (let i = 0; i < ENVELOPE.ivBytes; i++) this.iv[i] = payload[ENVELOPE.ivOffset + i];
     for (let i = 0; i < ENVELOPE.tagBytes; i++) this.tag[i] = payload[ENVELOPE.tagOffset + i];
     const plainBytes = total - ENVELOPE.ciphertextOffset;
-    const plain = this.plainOf(plainBytes);
+    const plain = this.plainViews.of(plainBytes);
     if (!this.crypto.aesGcmOpen(key, this.iv, payload.subarray(ENVELOPE.ciphertextOffset), this.tag, plain)) {
       // The port leaves `out` unspecified on failure: never let unauthenticated bytes linger (§3.2).
       plain.fill(0);
@@ -224,10 +233,5 @@ export class Envelope {
     }
     result.bodyBytes = plainBytes - result.bodyOffset;
     return result;
-  }
-
-  private plainOf(length: number): Uint8Array {
-    if (this.plainView.length !== length) this.plainView = this.plain.subarray(0, length);
-    return this.plainView;
   }
 }

@@ -52,6 +52,10 @@ export type MicrophoneInitiator = 'TAP' | 'PRESS_AND_HOLD' | 'WAKEWORD';
 export type MicrophoneProfile = 'CLOSE_TALK' | 'NEAR_FIELD' | 'FAR_FIELD';
 /** armed: OpenMicrophone waits for the press; opening: the speaker was closed, MicrophoneOpened follows in 50 ms; closing: sending the rest. */
 export type MicrophoneState = 'closed' | 'armed' | 'opening' | 'open' | 'closing';
+// The states the 50 ms tick compares against, as constants: XS copies a string literal into a new chunk each
+// time bytecode in RAM evaluates it (docs/xs-host.md), a constant costs nothing.
+const OPEN: MicrophoneState = 'open';
+const CLOSING: MicrophoneState = 'closing';
 
 export const WAKE_WORD = 'ALEXA';
 
@@ -366,7 +370,7 @@ export class Microphone {
 
   /** One publish slot (every spacingMs): the message that failed last time, or the next chunk. */
   private tick(): void {
-    if (this.stateValue !== 'open' && this.stateValue !== 'closing') return this.stopTimers();
+    if (this.stateValue !== OPEN && this.stateValue !== CLOSING) return this.stopTimers();
     if (this.pendingLength === 0) this.build();
     if (this.pendingLength > 0) {
       const view = this.views[(this.pendingLength - AUDIO_ENTRY_OVERHEAD) / this.encoder.frameBytes];
@@ -378,7 +382,7 @@ export class Microphone {
       this.streamOffset += this.pendingAudio;
       this.pendingLength = this.pendingAudio = 0;
     }
-    if (this.stateValue === 'closing' && this.nextFrame >= this.stopFrame) this.finish();
+    if (this.stateValue === CLOSING && this.nextFrame >= this.stopFrame) this.finish();
   }
 
   /** Encodes up to chunkFrames waiting frames into one audio entry in `body`. */
@@ -391,7 +395,7 @@ export class Microphone {
       this.nextFrame = ring.oldestFrame;
     }
     let end = ring.framesWritten;
-    if (this.stateValue === 'closing' && this.stopFrame < end) end = this.stopFrame;
+    if (this.stateValue === CLOSING && this.stopFrame < end) end = this.stopFrame;
     const frames = Math.min(end - this.nextFrame, this.chunkFrames);
     if (frames <= 0) return;
     const encoder = this.encoder;

@@ -43,6 +43,10 @@ export interface SpeakerConnection {
 }
 
 export type BufferState = 'UNDERRUN' | 'UNDERRUN_WARNING' | 'NONE' | 'OVERRUN_WARNING' | 'OVERRUN';
+// The states as constants: the level is checked on every frame, and XS copies a string literal into a new chunk
+// each time bytecode in RAM evaluates it (docs/xs-host.md); a constant costs nothing.
+const UNDERRUN: BufferState = 'UNDERRUN', UNDERRUN_WARNING: BufferState = 'UNDERRUN_WARNING', NONE: BufferState = 'NONE';
+const OVERRUN_WARNING: BufferState = 'OVERRUN_WARNING', OVERRUN: BufferState = 'OVERRUN';
 // Ordered as the SDK orders them: a warning is sent on crossing into it from the other side.
 const LEVEL: Record<BufferState, number> = { UNDERRUN: 0, UNDERRUN_WARNING: 1, NONE: 2, OVERRUN_WARNING: 3, OVERRUN: 4 };
 
@@ -116,7 +120,7 @@ export class Speaker {
   private dropBefore = 0;         // incoming bytes below this are dropped (the open offset)
   private credit = 0;             // frames audio out has room for
   private pumping = false;
-  private state: BufferState = 'NONE';
+  private state: BufferState = NONE;
   private lastSequenceNumber = -1;
   private local: LocalSource | undefined;
   private closed = false;
@@ -179,7 +183,7 @@ export class Speaker {
     this.queue.length = 0;
     this.dueActions.length = 0;
     this.dropBefore = 0;
-    this.state = 'NONE';
+    this.state = NONE;
     this.lastSequenceNumber = -1;
     this.buffer.reset(0);
   }
@@ -281,7 +285,7 @@ export class Speaker {
       }
     }
     this.lastSequenceNumber = sequenceNumber;
-    if (this.state === 'OVERRUN') this.state = 'NONE';
+    if (this.state === OVERRUN) this.state = NONE;
     this.levelChanged(sequenceNumber, true);
     this.pump();
   }
@@ -382,10 +386,10 @@ export class Speaker {
       }
       if (this.credit <= 0) return;
       if (!buffer.hasFrame) {
-        if (this.state !== 'UNDERRUN') {
+        if (this.state !== UNDERRUN) {
           // SDK: the next expected message's number.
-          this.bufferStateChanged('UNDERRUN', (this.lastSequenceNumber + 1) >>> 0);
-          this.state = 'UNDERRUN';
+          this.bufferStateChanged(UNDERRUN, (this.lastSequenceNumber + 1) >>> 0);
+          this.state = UNDERRUN;
         }
         return;
       }
@@ -481,34 +485,34 @@ export class Speaker {
 
   private overrun(sequenceNumber: number, bytes: number): void {
     this.log.warn(`speaker: #${sequenceNumber} (${bytes} bytes) does not fit (${this.buffer.freeBytes} free): OVERRUN, the service resends from it`);
-    this.bufferStateChanged('OVERRUN', sequenceNumber);
-    this.state = 'OVERRUN';
+    this.bufferStateChanged(OVERRUN, sequenceNumber);
+    this.state = OVERRUN;
     this.connection.rewindSpeaker(sequenceNumber);
   }
 
   /** Moves between UNDERRUN_WARNING, NONE and OVERRUN_WARNING with the level; reports the SDK's edges while open. */
   private levelChanged(sequenceNumber: number, filling: boolean): void {
     const level = this.buffer.bufferedBytes;
-    const next: BufferState = level < this.underrunWarningBytes ? 'UNDERRUN_WARNING' : level < this.overrunWarningBytes ? 'NONE' : 'OVERRUN_WARNING';
+    const next: BufferState = level < this.underrunWarningBytes ? UNDERRUN_WARNING : level < this.overrunWarningBytes ? NONE : OVERRUN_WARNING;
     const previous = this.state;
     if (next === previous) return;
-    if (filling && next === 'UNDERRUN_WARNING' && LEVEL[previous] < LEVEL.UNDERRUN_WARNING) {
+    if (filling && next === UNDERRUN_WARNING && LEVEL[previous] < LEVEL.UNDERRUN_WARNING) {
       this.state = next; // filling up out of UNDERRUN: no warning
       return;
     }
     this.state = next;
     if (!this.open) return;
-    if (filling && next === 'OVERRUN_WARNING' && LEVEL[previous] < LEVEL.OVERRUN_WARNING) {
-      this.bufferStateChanged('OVERRUN_WARNING', sequenceNumber);
-    } else if (!filling && next === 'UNDERRUN_WARNING' && LEVEL[previous] > LEVEL.UNDERRUN_WARNING && this.moreExpected()) {
-      this.bufferStateChanged('UNDERRUN_WARNING', sequenceNumber);
+    if (filling && next === OVERRUN_WARNING && LEVEL[previous] < LEVEL.OVERRUN_WARNING) {
+      this.bufferStateChanged(OVERRUN_WARNING, sequenceNumber);
+    } else if (!filling && next === UNDERRUN_WARNING && LEVEL[previous] > LEVEL.UNDERRUN_WARNING && this.moreExpected()) {
+      this.bufferStateChanged(UNDERRUN_WARNING, sequenceNumber);
     }
   }
 
   /** Takes the level's state without reporting it (on open and close; the SDK resets to NONE and may warn at once). */
   private settleState(): void {
     const level = this.buffer.bufferedBytes;
-    this.state = level < this.underrunWarningBytes ? 'UNDERRUN_WARNING' : level < this.overrunWarningBytes ? 'NONE' : 'OVERRUN_WARNING';
+    this.state = level < this.underrunWarningBytes ? UNDERRUN_WARNING : level < this.overrunWarningBytes ? NONE : OVERRUN_WARNING;
   }
 
   /** False once the utterance's close offset is already in the buffer: draining to it is no underrun. */

@@ -10,7 +10,7 @@ import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Logger } from '../ports/log.js';
 import { redact } from '../ports/log.js';
 import type { Socket, SocketFactory, TlsOptions } from '../ports/socket.js';
-import { CONNACK_REASONS } from './constants.js';
+import { CONNACK_REASONS, PUBLISH } from './constants.js';
 import { writePacket, writePublish } from './generate.js';
 import { MqttProtocolError, type Packet, type PublishPacket, type QoS } from './packets.js';
 import { MqttParser } from './parser.js';
@@ -400,9 +400,9 @@ export class MqttClient {
   }
 
   private receive(packet: Packet): void {
+    if (packet.cmd === PUBLISH) return this.onPublish(packet); // first, and by a constant: the per-message case
     switch (packet.cmd) {
       case 'connack': return this.onConnack(packet.returnCode, packet.sessionPresent);
-      case 'publish': return this.onPublish(packet);
       case 'puback': {
         const message = this.inflight.get(packet.messageId);
         if (!message) return this.log.warn(`PUBACK for unknown packet identifier ${packet.messageId} ignored`);

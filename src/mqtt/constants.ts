@@ -11,6 +11,9 @@ export const PACKET_TYPES = {
 
 export type PacketCommand = keyof typeof PACKET_TYPES;
 
+/** The command the hot paths compare against, as a constant: XS copies a string literal each time RAM bytecode evaluates it. */
+export const PUBLISH = 'publish' as const;
+
 export const COMMAND_OF_TYPE: (PacketCommand | undefined)[] = [];
 for (const name of Object.keys(PACKET_TYPES) as PacketCommand[]) COMMAND_OF_TYPE[PACKET_TYPES[name]] = name;
 

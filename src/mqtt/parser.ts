@@ -7,7 +7,7 @@
 import {
   COMMAND_OF_TYPE, CONNACK_REASONS, CONNECT_CLEAN, CONNECT_PASSWORD, CONNECT_RESERVED, CONNECT_USERNAME,
   CONNECT_WILL, CONNECT_WILL_QOS_MASK, CONNECT_WILL_QOS_SHIFT, CONNECT_WILL_RETAIN, PROTOCOL_LEVEL, PROTOCOL_NAME,
-  PUBLISH_DUP, PUBLISH_QOS_MASK, PUBLISH_QOS_SHIFT, PUBLISH_RETAIN, REQUIRED_FLAGS, SUBACK_FAILURE,
+  PUBLISH, PUBLISH_DUP, PUBLISH_QOS_MASK, PUBLISH_QOS_SHIFT, PUBLISH_RETAIN, REQUIRED_FLAGS, SUBACK_FAILURE,
 } from './constants.js';
 import { MqttProtocolError, type Packet, type PublishPacket, type QoS } from './packets.js';
 import { topicFilterProblem, topicNameProblem } from './topic.js';
@@ -26,6 +26,10 @@ export interface ParserOptions {
 }
 
 const NEED_MORE = -1;
+/** Topics up to this many bytes are remembered, so a PUBLISH on the same topic as the previous one makes no string. */
+const TOPIC_MEMORY_BYTES = 256;
+// Field names as constants (error messages only): XS copies a string literal each time RAM bytecode evaluates it.
+const TOPIC_NAME = 'topic name', TOPIC_NAME_LENGTH = 'topic name length';
 
 export class MqttParser {
   private readonly maxPacketBytes: number;
@@ -40,6 +44,10 @@ export class MqttParser {
   private pos = 0;
   private end = 0;
   private readonly publish: PublishPacket = { cmd: 'publish', topic: '', payload: this.pending, qos: 0, dup: false, retain: false };
+  // The previous PUBLISH topic, bytes and string, for topicName().
+  private readonly topicBytes = new Uint8Array(TOPIC_MEMORY_BYTES);
+  private topicLength = -1;
+  private topic = '';
 
   constructor(options: ParserOptions) {
     if (!(options.maxPacketBytes >= 2)) throw new RangeError(`maxPacketBytes must be at least 2, got ${options.maxPacketBytes}`);
@@ -119,7 +127,7 @@ export class MqttParser {
       this.fail(new MqttProtocolError(`reserved packet type ${first >> 4}`, 'MQTT-2.2.1'));
       return 0;
     }
-    if (cmd !== 'publish' && (first & 0x0f) !== REQUIRED_FLAGS[cmd]) {
+    if (cmd !== PUBLISH && (first & 0x0f) !== REQUIRED_FLAGS[cmd]) {
       this.fail(new MqttProtocolError(`${cmd.toUpperCase()} flags must be ${REQUIRED_FLAGS[cmd]}, got ${first & 0x0f}`, 'MQTT-2.2.2-2'));
       return 0;
     }
@@ -167,16 +175,13 @@ export class MqttParser {
 
   private decodeBody(cmd: string, flags: number): Packet {
     switch (cmd) {
-      case 'publish': {
+      case PUBLISH: {
         const qos = (flags & PUBLISH_QOS_MASK) >> PUBLISH_QOS_SHIFT;
         if (qos === 3) throw new MqttProtocolError('PUBLISH QoS 3 is reserved', 'MQTT-3.3.1-4');
         const dup = (flags & PUBLISH_DUP) !== 0;
         if (dup && qos === 0) throw new MqttProtocolError('PUBLISH QoS 0 with DUP set', 'MQTT-3.3.1-2');
-        const topic = this.string('topic name');
-        const problem = topicNameProblem(topic);
-        if (problem) throw new MqttProtocolError(`PUBLISH ${problem}`);
         const p = this.publish;
-        p.topic = topic;
+        p.topic = this.topicName();
         p.qos = qos as QoS;
         p.dup = dup;
         p.retain = (flags & PUBLISH_RETAIN) !== 0;
@@ -282,13 +287,33 @@ export class MqttParser {
     return id;
   }
 
-  private string(what: string): string {
-    const length = this.u16(`${what} length`);
+  /** A UTF-8 string field; `length` when its length field was already read. */
+  private string(what: string, length = this.u16(`${what} length`)): string {
     this.need(length, what);
     const text = decodeUtf8(this.buf, this.pos, this.pos + length);
     if (text === undefined) throw new MqttProtocolError(`${what} is not well-formed UTF-8 or holds U+0000`, 'MQTT-1.5.3-1');
     this.pos += length;
     return text;
+  }
+
+  /** A PUBLISH topic, checked; the previous one's string when the bytes repeat (a device hears a few topics). */
+  private topicName(): string {
+    const length = this.u16(TOPIC_NAME_LENGTH);
+    this.need(length, TOPIC_NAME);
+    const buf = this.buf, at = this.pos, known = this.topicBytes;
+    let same = length === this.topicLength;
+    for (let i = 0; same && i < length; i++) same = buf[at + i] === known[i];
+    if (!same) {
+      const topic = this.string(TOPIC_NAME, length);
+      const problem = topicNameProblem(topic);
+      if (problem) throw new MqttProtocolError(`PUBLISH ${problem}`);
+      this.topic = topic;
+      this.topicLength = length <= known.length ? length : -1;
+      for (let i = 0; i < length && i < known.length; i++) known[i] = buf[at + i];
+      return topic;
+    }
+    this.pos += length;
+    return this.topic;
   }
 
   private filter(cmd: string): string {
