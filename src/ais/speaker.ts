@@ -196,6 +196,11 @@ export class Speaker {
     if (this.open) this.closeNow();
   }
 
+  /** The frame audio out played at monotonic `timeMs`: the echo canceller's reference (AudioOut.reference). */
+  reference(frame: Int16Array, timeMs: number): boolean {
+    return !this.closed && this.out.reference(frame, timeMs);
+  }
+
   /** Closes the audio-out port and drops callbacks; safe twice. */
   close(): void {
     if (this.closed) return;
