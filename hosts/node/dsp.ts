@@ -1,0 +1,99 @@
+// native/dsp on Node: the same C the XS and Cortex-M hosts compile, built to WebAssembly by Debian clang + lld
+// (--target=wasm32, freestanding: no emscripten, no libc) into build/native/dsp.wasm on first use and again
+// whenever a source is newer. Each canceller is its own module instance (the C keeps one state per instance).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { EchoCanceller } from '../../src/audio/hooks.js';
+
+export const DSP_INSTALL_HINT = 'building native/dsp for Node needs clang and lld: apt-get install clang lld';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const sourceDir = join(root, 'native', 'dsp');
+const wasmPath = join(root, 'build', 'native', 'dsp.wasm');
+const EXPORTS = ['dsp_aec_mic', 'dsp_aec_ref', 'dsp_aec_out', 'dsp_aec_state_bytes', 'dsp_aec_init', 'dsp_aec_reset', 'dsp_aec_process'];
+
+function hasTool(name: string): boolean {
+  try {
+    execFileSync(name, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** undefined when clang and wasm-ld are here (or the module is already built), else the apt hint. */
+export function dspMissingHint(): string | undefined {
+  if (existsSync(wasmPath) && !stale()) return undefined;
+  return hasTool('clang') && hasTool('wasm-ld') ? undefined : DSP_INSTALL_HINT;
+}
+
+function sources(): string[] {
+  return readdirSync(sourceDir).filter((f) => f.endsWith('.c') || f.endsWith('.h')).map((f) => join(sourceDir, f));
+}
+
+function stale(): boolean {
+  const built = statSync(wasmPath).mtimeMs;
+  return sources().some((s) => statSync(s).mtimeMs > built);
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+/** The compiled module, building it first if needed; throws with the apt hint when clang or lld is missing. */
+export function dspModule(): WebAssembly.Module {
+  if (compiled) return compiled;
+  if (!existsSync(wasmPath) || stale()) {
+    const hint = dspMissingHint();
+    if (hint) throw new Error(hint);
+    mkdirSync(join(root, 'build', 'native'), { recursive: true });
+    const c = sources().filter((s) => s.endsWith('.c'));
+    execFileSync('clang', ['--target=wasm32', '-O2', '-nostdlib', '-ffreestanding', '-Wall', '-Werror', '-Wl,--no-entry',
+      ...EXPORTS.map((e) => `-Wl,--export=${e}`), '-o', wasmPath, ...c], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  compiled = new WebAssembly.Module(readFileSync(wasmPath));
+  return compiled;
+}
+
+interface DspExports {
+  memory: WebAssembly.Memory;
+  dsp_aec_mic(): number; dsp_aec_ref(): number; dsp_aec_out(): number; dsp_aec_state_bytes(): number;
+  dsp_aec_init(frameSamples: number, taps: number): number; dsp_aec_reset(): void; dsp_aec_process(): void;
+}
+
+/** native/dsp/aec.c as an EchoCanceller hook. */
+export class WasmEchoCanceller implements EchoCanceller {
+  readonly frameSamples: number;
+  readonly taps: number;
+  /** Bytes of canceller state (what the C struct takes on a 32-bit target). */
+  readonly stateBytes: number;
+  private readonly dsp: DspExports;
+  private readonly mic: Int16Array;
+  private readonly ref: Int16Array;
+  private readonly out: Int16Array;
+
+  constructor(options: { frameSamples?: number; taps?: number } = {}) {
+    this.frameSamples = options.frameSamples ?? 320;
+    this.taps = options.taps ?? 1024;
+    this.dsp = new WebAssembly.Instance(dspModule()).exports as unknown as DspExports;
+    if (this.dsp.dsp_aec_init(this.frameSamples, this.taps) !== 0) {
+      throw new RangeError(`echo canceller: frameSamples ${this.frameSamples} must be a multiple of 64 up to 1024, taps ${this.taps} a multiple of 64 up to 2048`);
+    }
+    const buffer = this.dsp.memory.buffer;
+    this.mic = new Int16Array(buffer, this.dsp.dsp_aec_mic(), this.frameSamples);
+    this.ref = new Int16Array(buffer, this.dsp.dsp_aec_ref(), this.frameSamples);
+    this.out = new Int16Array(buffer, this.dsp.dsp_aec_out(), this.frameSamples);
+    this.stateBytes = this.dsp.dsp_aec_state_bytes();
+  }
+
+  process(mic: Int16Array, reference: Int16Array, out: Int16Array): void {
+    this.mic.set(mic);
+    this.ref.set(reference);
+    this.dsp.dsp_aec_process();
+    out.set(this.out);
+  }
+
+  reset(): void {
+    this.dsp.dsp_aec_reset();
+  }
+}
