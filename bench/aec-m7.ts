@@ -66,7 +66,7 @@ const md = [
   + `(${CPU.join(' ')}), run on QEMU mps2-an500 with \`-icount shift=0\` (one virtual ns per guest instruction, read through the `
   + `board's SysTick clock to 40 instructions) over ${frames} frames (${SECONDS} s) of the simulated room's far-end signal `
   + '(still converging: about 3 s to 20 dB, aec.md). State is the C struct (static, nothing allocated), sized for the largest filter (2,048 taps; '
-  + 'AEC_MAX_PARTITIONS 16 would halve it for 1,024); code is .text of the two objects. The last column checks that the image '
+  + 'build with -DAEC_MAX_PARTITIONS=16 to halve it for 1,024); code is .text of the two objects. The last column checks that the image '
   + 'cancels: microphone over output power in the last 2 s (ERLE including the silent gaps; aec.md has the windowed figures).',
   '',
   '| build | taps | instructions per 20 ms frame, mean | max | share of a 600 MHz M7\'s 12 M cycles (1 instruction per cycle) | init | state | code | ERLE, last 2 s |',

@@ -100,6 +100,7 @@ rmSync(work, { recursive: true, force: true });
 
 // ---- docs ----
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'never');
+const secs = (r: Row, x: number) => (r.name.startsWith('none') ? '—' : Number.isFinite(x) ? `${x.toFixed(2)} s` : 'never');
 const svg = plot([
   { title: 'far end only', lines: rows.filter((r) => !r.name.startsWith('none')).map((r) => ({ name: r.name, points: r.series })) },
   { title: `double talk (user talks ${f(dt.nearStart / SAMPLE_RATE, 2)}–${f(dt.nearEnd / SAMPLE_RATE, 2)} s, not measured there)`, lines: rows.filter((r) => !r.name.startsWith('none')).map((r) => ({ name: r.name, points: r.dtSeries })), shade: [dt.nearStart / SAMPLE_RATE, dt.nearEnd / SAMPLE_RATE] },
@@ -117,7 +118,7 @@ const md = [
   '',
   `| canceller | ERLE from ${f(steadyFrom)} s | ERLE last 2 s | to 10 dB | to 20 dB | to within 3 dB of its ERLE | near-end SDR in double talk | echo suppressed in double talk | ERLE 2 s after double talk |`,
   '|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.name} | ${f(r.steady)} dB | ${f(r.late)} dB | ${f(r.conv10, 2)} s | ${f(r.conv20, 2)} s | ${f(r.convSteady, 2)} s | ${f(r.dt.nearSdrDb)} dB | ${f(r.dt.erleDb)} dB | ${f(r.after)} dB |`),
+  ...rows.map((r) => `| ${r.name} | ${f(r.steady)} dB | ${f(r.late)} dB | ${secs(r, r.conv10)} | ${secs(r, r.conv20)} | ${secs(r, r.convSteady)} | ${f(r.dt.nearSdrDb)} dB | ${f(r.dt.erleDb)} dB | ${f(r.after)} dB |`),
   '',
   'ERLE: microphone power over output power in 250 ms windows where the echo is above RMS 100 and the user is silent (a ratio of sums over '
   + 'the windows in the range). Convergence: from the first such window. Near-end SDR: the user\'s voice as heard against everything else in '

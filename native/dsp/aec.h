@@ -13,7 +13,9 @@
 #define AEC_BLOCK 64                      /* samples per block: 4 ms at 16 kHz; a frame is whole blocks */
 #define AEC_FFT (2 * AEC_BLOCK)
 #define AEC_BINS (AEC_BLOCK + 1)
-#define AEC_MAX_PARTITIONS 32             /* 2,048 taps: 128 ms of echo tail */
+#ifndef AEC_MAX_PARTITIONS
+#define AEC_MAX_PARTITIONS 32             /* 2,048 taps: 128 ms of echo tail; 16 halves the state for 1,024 */
+#endif
 
 typedef struct {
   float re[AEC_BINS], im[AEC_BINS];
