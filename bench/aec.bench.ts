@@ -126,7 +126,7 @@ const md = [
   + 'double talk: echo power over (output − user − noise); exact for our canceller, which only subtracts; speexdsp also high-passes the '
   + 'microphone (a DC notch), which counts against it there.',
   '',
-  `Our canceller on Node (WebAssembly): ${(oursMsPerFrame * 1000).toFixed(0)} µs per 20 ms frame. The Cortex-M7 cost is in aec-m7.md.`,
+  `Our canceller on Node (WebAssembly): ${(oursMsPerFrame * 1000).toFixed(0)} µs per 20 ms frame. The Cortex-M7 cost is in dsp-m7.md.`,
   '',
   '![ERLE over time](aec-erle.svg)',
   '',

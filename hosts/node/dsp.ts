@@ -5,14 +5,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { EchoCanceller } from '../../src/audio/hooks.js';
+import type { EchoCanceller, WakeWordDetection, WakeWordDetector } from '../../src/audio/hooks.js';
+import { WakeWordGate, type WakeWordGateOptions } from '../../src/audio/wake-word.js';
 
 export const DSP_INSTALL_HINT = 'building native/dsp for Node needs clang and lld: apt-get install clang lld';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sourceDir = join(root, 'native', 'dsp');
 const wasmPath = join(root, 'build', 'native', 'dsp.wasm');
-const EXPORTS = ['dsp_aec_mic', 'dsp_aec_ref', 'dsp_aec_out', 'dsp_aec_state_bytes', 'dsp_aec_init', 'dsp_aec_reset', 'dsp_aec_process'];
+const EXPORTS = ['dsp_aec_mic', 'dsp_aec_ref', 'dsp_aec_out', 'dsp_aec_state_bytes', 'dsp_aec_init', 'dsp_aec_reset', 'dsp_aec_process',
+  'dsp_kws_frame', 'dsp_kws_vector', 'dsp_kws_init', 'dsp_kws_reset', 'dsp_kws_features', 'dsp_kws_process'];
 
 function hasTool(name: string): boolean {
   try {
@@ -59,6 +61,15 @@ interface DspExports {
   memory: WebAssembly.Memory;
   dsp_aec_mic(): number; dsp_aec_ref(): number; dsp_aec_out(): number; dsp_aec_state_bytes(): number;
   dsp_aec_init(frameSamples: number, taps: number): number; dsp_aec_reset(): void; dsp_aec_process(): void;
+  dsp_kws_frame(): number; dsp_kws_vector(): number; dsp_kws_init(): number; dsp_kws_reset(): void;
+  dsp_kws_features(): void; dsp_kws_process(): number;
+}
+
+/** Bands per feature vector (KWS_BANDS in native/dsp/kws.h). */
+export const KWS_BANDS = 24;
+
+function instance(): DspExports {
+  return new WebAssembly.Instance(dspModule()).exports as unknown as DspExports;
 }
 
 /** native/dsp/aec.c as an EchoCanceller hook. */
@@ -75,7 +86,7 @@ export class WasmEchoCanceller implements EchoCanceller {
   constructor(options: { frameSamples?: number; taps?: number } = {}) {
     this.frameSamples = options.frameSamples ?? 320;
     this.taps = options.taps ?? 1024;
-    this.dsp = new WebAssembly.Instance(dspModule()).exports as unknown as DspExports;
+    this.dsp = instance();
     if (this.dsp.dsp_aec_init(this.frameSamples, this.taps) !== 0) {
       throw new RangeError(`echo canceller: frameSamples ${this.frameSamples} must be a multiple of 64 up to 1024, taps ${this.taps} a multiple of 64 up to 2048`);
     }
@@ -96,4 +107,51 @@ export class WasmEchoCanceller implements EchoCanceller {
   reset(): void {
     this.dsp.dsp_aec_reset();
   }
+}
+
+/** The detection threshold, chosen on the held-out sweep in docs/figures/wake-word.md (detection against false accepts). */
+export const WAKE_WORD_THRESHOLD = 0.95;
+
+/** native/dsp/kws.c as a WakeWordDetector: the C scores each frame, a WakeWordGate decides. */
+export class WasmWakeWord implements WakeWordDetector {
+  readonly frameSamples = 320;
+  /** The last frame's score (0..1). */
+  score = 0;
+  private readonly dsp: DspExports;
+  private readonly frame: Int16Array;
+  private readonly gate: WakeWordGate;
+
+  constructor(options: Partial<WakeWordGateOptions> = {}) {
+    this.dsp = instance();
+    this.dsp.dsp_kws_init();
+    this.frame = new Int16Array(this.dsp.memory.buffer, this.dsp.dsp_kws_frame(), this.frameSamples);
+    this.gate = new WakeWordGate({ threshold: WAKE_WORD_THRESHOLD, ...options });
+  }
+
+  process(frame: Int16Array, firstSample: number, detection: WakeWordDetection): boolean {
+    this.frame.set(frame);
+    this.score = this.dsp.dsp_kws_process();
+    return this.gate.push(this.score, firstSample, this.frameSamples, detection);
+  }
+
+  reset(): void {
+    this.dsp.dsp_kws_reset();
+    this.gate.reset();
+  }
+}
+
+/** The detector's feature vectors of `samples` (whole frames), KWS_BANDS per frame: for training. */
+export function wakeWordFeatures(samples: Int16Array): Float32Array {
+  const dsp = instance();
+  dsp.dsp_kws_init();
+  const frame = new Int16Array(dsp.memory.buffer, dsp.dsp_kws_frame(), 320);
+  const vector = new Float32Array(dsp.memory.buffer, dsp.dsp_kws_vector(), KWS_BANDS);
+  const frames = Math.floor(samples.length / 320);
+  const out = new Float32Array(frames * KWS_BANDS);
+  for (let f = 0; f < frames; f++) {
+    frame.set(samples.subarray(f * 320, (f + 1) * 320));
+    dsp.dsp_kws_features();
+    out.set(vector, f * KWS_BANDS);
+  }
+  return out;
 }

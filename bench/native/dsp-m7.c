@@ -1,10 +1,12 @@
-/* Bench image for the Cortex-M7 emulation: native/dsp/aec.c over the frames bench/aec-m7.ts generated
+/* Bench image for the Cortex-M7 emulation: native/dsp/aec.c, then kws.c (the wake word), over the frames
+ * bench/dsp-m7.ts generated
  * (the simulated room's microphone and the speaker reference, linked in as C arrays), timed per frame with
  * the board's clock. Under QEMU -icount shift=0 a virtual nanosecond is one guest instruction, so the
  * clock difference in ns is the frame's instruction count (to the SysTick's 40 ns). Linked with the
  * firmware image's startup and board layer (hosts/cortex-m), which call main(). */
 #include <stdio.h>
 #include "aec.h"
+#include "kws.h"
 #include "xr_runner.h"
 
 double xrClockMs(void);
@@ -14,6 +16,7 @@ extern const int16_t bench_mic[], bench_ref[];
 extern const int bench_frames, bench_taps;
 
 static aec_state state;
+static kws_state kws;
 static int16_t out[320];
 
 static unsigned long instructions(double from_ms, double to_ms) { return (unsigned long)((to_ms - from_ms) * 1e6 + 0.5); }
@@ -45,5 +48,18 @@ int main(int argc, char **argv) {
   }
   printf("aec-m7 taps=%d frames=%d init=%lu mean=%lu max=%lu state_bytes=%u in_energy=%lu out_energy=%lu\n", bench_taps, bench_frames, init,
          (unsigned long)(sum / (unsigned long long)bench_frames), max, (unsigned)sizeof state, (unsigned long)(in_energy / 1e3), (unsigned long)(out_energy / 1e3));
+  t0 = xrClockMs();
+  if (kws_init(&kws)) return 1;
+  init = instructions(t0, xrClockMs());
+  sum = 0;
+  max = 0;
+  for (int f = 0; f < bench_frames; f++) {
+    double a = xrClockMs();
+    kws_process(&kws, bench_mic + f * 320);
+    unsigned long n = instructions(a, xrClockMs()) - overhead;
+    sum += n;
+    if (n > max) max = n;
+  }
+  printf("kws-m7 frames=%d init=%lu mean=%lu max=%lu state_bytes=%u\n", bench_frames, init, (unsigned long)(sum / (unsigned long long)bench_frames), max, (unsigned)sizeof kws);
   return 0;
 }
