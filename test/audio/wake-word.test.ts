@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { WasmWakeWord, dspMissingHint } from '../../hosts/node/dsp.js';
 import { SpeechSynthesizer } from '../../simulator/voice/tts.js';
 import { concat, silence, whiteNoise } from '../../simulator/voice/pcm.js';
-import { FRAME, wakeClip } from '../../bench/wake-word-data.js';
+import { FRAME, wakeClip } from '../support/wake-word-data.js';
 
 const skip = dspMissingHint();
 

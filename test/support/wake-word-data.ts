@@ -1,10 +1,11 @@
 // Synthetic data for the "Alexa" wake-word detector (native/dsp/kws.c): eSpeak NG voices × variants × speeds
 // × pitches, with noise, level and room effects, split by voice so the held-out set has voices training never
-// heard. Shared by bench/train-wake-word.ts (training) and bench/wake-word.bench.ts (measurement).
+// heard. Shared by bench/train-wake-word.ts (training), bench/wake-word.bench.ts (measurement) and
+// test/audio/wake-word.test.ts.
 // Deterministic from its seeds.
-import { roomImpulseResponse, convolve } from '../simulator/voice/room.js';
-import { addNoise, concat, seededRandom, silence, trimSilence, whiteNoise } from '../simulator/voice/pcm.js';
-import type { SpeechSynthesizer, Voice } from '../simulator/voice/tts.js';
+import { roomImpulseResponse, convolve } from '../../simulator/voice/room.js';
+import { addNoise, concat, seededRandom, silence, trimSilence, whiteNoise } from '../../simulator/voice/pcm.js';
+import type { SpeechSynthesizer, Voice } from '../../simulator/voice/tts.js';
 
 export const SAMPLE_RATE = 16000;
 export const FRAME = 320;
