@@ -2,7 +2,7 @@
 // (--target=wasm32, freestanding: no emscripten, no libc) into build/native/dsp.wasm on first use and again
 // whenever a source is newer. Each canceller is its own module instance (the C keeps one state per instance).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { EchoCanceller, WakeWordDetection, WakeWordDetector } from '../../src/audio/hooks.js';
@@ -50,8 +50,11 @@ export function dspModule(): WebAssembly.Module {
     if (hint) throw new Error(hint);
     mkdirSync(join(root, 'build', 'native'), { recursive: true });
     const c = sources().filter((s) => s.endsWith('.c'));
+    // Built beside and renamed: test files running in parallel never read a half-written module.
+    const partial = `${wasmPath}.${process.pid}`;
     execFileSync('clang', ['--target=wasm32', '-O2', '-nostdlib', '-ffreestanding', '-Wall', '-Werror', '-Wl,--no-entry',
-      ...EXPORTS.map((e) => `-Wl,--export=${e}`), '-o', wasmPath, ...c], { stdio: ['ignore', 'inherit', 'inherit'] });
+      ...EXPORTS.map((e) => `-Wl,--export=${e}`), '-o', partial, ...c], { stdio: ['ignore', 'inherit', 'inherit'] });
+    renameSync(partial, wasmPath);
   }
   compiled = new WebAssembly.Module(readFileSync(wasmPath));
   return compiled;
