@@ -212,6 +212,11 @@ export class Speaker {
     this.pump();
   }
 
+  /** The frame audio out played at monotonic `timeMs`: the echo canceller's reference (AudioOut.reference). */
+  reference(frame: Int16Array, timeMs: number): boolean {
+    return !this.closed && this.out.reference(frame, timeMs);
+  }
+
   /** Closes the audio-out port and drops callbacks; safe twice. */
   close(): void {
     if (this.closed) return;

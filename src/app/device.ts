@@ -29,6 +29,9 @@ import { Controls } from './controls.js';
 import { Microphone, type MicrophoneInitiator } from '../ais/microphone.js';
 import { Speaker, type SpeakerOptions } from '../ais/speaker.js';
 import { Capture } from '../audio/capture.js';
+import { FrontEnd } from '../audio/frontend.js';
+import type { EchoCanceller, WakeWordDetector } from '../audio/hooks.js';
+import { FRAME_SAMPLES } from '../audio/encoder.js';
 import { AisConnection, type AisConnectionOptions, type AisFatalError, type ConnectionState } from '../ais/connection.js';
 import type { EncryptionAlgorithm } from '../ais/keys.js';
 import { CodeBasedLinking, loadLinkCredentials, type CodePair } from '../ais/linking.js';
@@ -43,8 +46,12 @@ export interface DevicePorts {
   storage: Storage;
   http: HttpClient;
   socket: SocketFactory;
-  /** Microphone, loudspeaker and codec; without them the device runs the control plane only. */
-  audio?: { audioIn: AudioInFactory; audioOut: AudioOutFactory; opus: Opus };
+  /**
+   * Microphone, loudspeaker and codec; without them the device runs the control plane only. The DSP hooks
+   * (src/audio/hooks.ts) are the host's: native/dsp's defaults or an OEM's block; outputDelayMs aligns the
+   * speaker reference (FrontEndOptions).
+   */
+  audio?: { audioIn: AudioInFactory; audioOut: AudioOutFactory; opus: Opus; echoCanceller?: EchoCanceller; wakeWord?: WakeWordDetector; outputDelayMs?: number };
   /** Buttons and attention LEDs; without it the app drives Device.controls and onAttention itself. */
   ui?: UiFactory;
 }
@@ -328,7 +335,13 @@ export class Device {
     });
     this.speaker = speaker;
     this.microphone = microphone;
-    this.capture = new Capture({ audioIn: audio.audioIn, log: ports.log.child('capture'), onFrame: (frame, timeMs) => microphone.pushFrame(frame, timeMs) });
+    const frontEnd = new FrontEnd({
+      frameSamples: FRAME_SAMPLES, echoCanceller: audio.echoCanceller, wakeWord: audio.wakeWord, outputDelayMs: audio.outputDelayMs,
+      reference: (frame, timeMs) => speaker.reference(frame, timeMs),
+      onFrame: (frame, timeMs) => microphone.pushFrame(frame, timeMs),
+      onWakeWord: (begin, end) => microphone.wakeWordDetected(begin, end),
+    });
+    this.capture = new Capture({ audioIn: audio.audioIn, log: ports.log.child('capture'), onFrame: (frame, timeMs) => frontEnd.push(frame, timeMs) });
     this.capture.start();
   }
 

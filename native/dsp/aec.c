@@ -1,0 +1,203 @@
+#include "aec.h"
+
+/* Tuning, in the units of 16-bit samples; chosen on bench/aec.bench.ts's signals (docs/figures/aec.md). */
+#define SIGMA_MIN 30.0f           /* reference level below which nothing adapts (~ -60 dBFS) */
+#define MU_START 0.4f             /* learning rate until the filter has converged once */
+#define ADAPT_FACTOR 16.0f        /* ... which is after this many partitions' worth of full-rate blocks */
+#define MU_MAX 0.75f
+#define LEAK_MIN 0.02f            /* the residual echo is never assumed below 2 % of the estimate */
+#define LEAK_RATE 0.05f           /* the leak estimate's smoothing at full far-end dominance */
+#define COPY_MARGIN 0.1f          /* the background must cancel 10 % better to become the foreground */
+
+static void clear(float *p, int n) { for (int i = 0; i < n; i++) p[i] = 0; }
+static void clear_spectra(aec_spectrum *s, int n) { for (int i = 0; i < n; i++) { clear(s[i].re, AEC_BINS); clear(s[i].im, AEC_BINS); } }
+
+int aec_init(aec_state *st, int frame_samples, int taps) {
+  if (frame_samples <= 0 || frame_samples % AEC_BLOCK) return -1;
+  if (taps < AEC_BLOCK || taps > AEC_BLOCK * AEC_MAX_PARTITIONS || taps % AEC_BLOCK) return -1;
+  if (fft_init(&st->fft, AEC_FFT)) return -1;
+  st->frame_samples = frame_samples;
+  st->partitions = taps / AEC_BLOCK;
+  aec_reset(st);
+  return 0;
+}
+
+void aec_reset(aec_state *st) {
+  clear(st->x_prev, AEC_BLOCK);
+  clear_spectra(st->x, AEC_MAX_PARTITIONS);
+  clear_spectra(st->w, AEC_MAX_PARTITIONS);
+  clear_spectra(st->wf, AEC_MAX_PARTITIONS);
+  for (int k = 0; k < AEC_BINS; k++) st->pxx[k] = st->em[k] = st->ym[k] = 0;
+  st->next = 0;
+  st->constrain = 0;
+  st->blocks = 0;
+  st->pey = st->pyy = 0;
+  st->leak = 1;
+  st->fg_err = st->bg_err = st->fg_bg_diff = 0;
+  st->adapt_sum = 0;
+  st->adapted = 0;
+}
+
+/* Y = sum over partitions of W_p X_p. */
+static void filter(const aec_state *st, const aec_spectrum *w, aec_spectrum *y) {
+  for (int k = 0; k < AEC_BINS; k++) y->re[k] = y->im[k] = 0;
+  for (int p = 0; p < st->partitions; p++) {
+    const aec_spectrum *x = &st->x[(st->next + p) % st->partitions], *wp = &w[p];
+    for (int k = 0; k < AEC_BINS; k++) {
+      y->re[k] += wp->re[k] * x->re[k] - wp->im[k] * x->im[k];
+      y->im[k] += wp->re[k] * x->im[k] + wp->im[k] * x->re[k];
+    }
+  }
+}
+
+/* e = d - (the block's linear-convolution part of IFFT(Y)); returns sum e^2. */
+static float residual(aec_state *st, const aec_spectrum *y, const float *d, float *e) {
+  fft_inverse(&st->fft, y->re, y->im, st->time);
+  float energy = 0;
+  for (int i = 0; i < AEC_BLOCK; i++) {
+    e[i] = d[i] - st->time[AEC_BLOCK + i];
+    energy += e[i] * e[i];
+  }
+  return energy;
+}
+
+static void copy_filter(aec_state *st, aec_spectrum *to, const aec_spectrum *from) {
+  for (int p = 0; p < st->partitions; p++) to[p] = from[p];
+}
+
+static void block(aec_state *st, const float *x, const float *d, float *out) {
+  int parts = st->partitions;
+  float eb[AEC_BLOCK], ef[AEC_BLOCK];
+
+  /* The newest reference spectrum, of the last two blocks (overlap-save). */
+  st->next = (st->next + parts - 1) % parts;
+  aec_spectrum *x0 = &st->x[st->next];
+  for (int i = 0; i < AEC_BLOCK; i++) {
+    st->time[i] = st->x_prev[i];
+    st->time[AEC_BLOCK + i] = x[i];
+    st->x_prev[i] = x[i];
+  }
+  fft_forward(&st->fft, st->time, x0->re, x0->im);
+  float sxx = 0, sdd = 0;
+  for (int i = 0; i < AEC_BLOCK; i++) {
+    sxx += x[i] * x[i];
+    sdd += d[i] * d[i];
+  }
+
+  /* Both filters' outputs; the foreground's error is what leaves. */
+  filter(st, st->wf, &st->y);
+  float sff = residual(st, &st->y, d, ef);
+  filter(st, st->w, &st->y);
+  float sbb = residual(st, &st->y, d, eb);
+  for (int i = 0; i < AEC_BLOCK; i++) out[i] = ef[i];
+
+  /* Error spectrum of the background filter. */
+  for (int i = 0; i < AEC_BLOCK; i++) {
+    st->time[i] = 0;
+    st->time[AEC_BLOCK + i] = eb[i];
+  }
+  fft_forward(&st->fft, st->time, st->e.re, st->e.im);
+
+  /* Residual echo: leak * |Y|^2, leak from how |E|^2 follows |Y|^2 across bins (near-end talk is
+   * uncorrelated with Y, so it does not raise the estimate; its weight is lowered while E dominates). */
+  float syy = 0, see = 0, cov = 0, var = 0;
+  for (int k = 0; k < AEC_BINS; k++) {
+    float ep = st->e.re[k] * st->e.re[k] + st->e.im[k] * st->e.im[k];
+    float yp = st->y.re[k] * st->y.re[k] + st->y.im[k] * st->y.im[k];
+    syy += yp;
+    see += ep;
+    float de = ep - st->em[k], dy = yp - st->ym[k];
+    cov += de * dy;
+    var += dy * dy;
+    st->em[k] += 0.05f * de;
+    st->ym[k] += 0.05f * dy;
+  }
+  float rate = see > 0 ? LEAK_RATE * (syy / see < 1 ? syy / see : 1) : 0;
+  st->pey += rate * (cov - st->pey);
+  st->pyy += rate * (var - st->pyy);
+  if (st->pyy > 1e-9f * (var + 1)) {
+    float leak = st->pey / st->pyy;
+    st->leak = leak < LEAK_MIN ? LEAK_MIN : leak > 1 ? 1 : leak;
+  }
+
+  /* Reference power per bin, for the NLMS normalisation over all partitions. */
+  float floor_power = (float)parts * AEC_FFT * SIGMA_MIN * SIGMA_MIN;
+  for (int k = 0; k < AEC_BINS; k++) {
+    float xp = x0->re[k] * x0->re[k] + x0->im[k] * x0->im[k];
+    st->pxx[k] += (1.0f / parts) * ((float)parts * xp - st->pxx[k]);
+  }
+
+  /* Per-bin learning rate. Before the first convergence there is no echo estimate to trust: a fixed rate
+   * while the far end talks. After it: the residual echo's share of the error (Valin's optimal rate). */
+  int far_active = sxx > AEC_BLOCK * SIGMA_MIN * SIGMA_MIN;
+  float mu_used = 0;
+  for (int k = 0; k < AEC_BINS; k++) {
+    float mu;
+    if (!far_active) mu = 0;
+    else if (!st->adapted) mu = MU_START;
+    else {
+      float ep = st->e.re[k] * st->e.re[k] + st->e.im[k] * st->e.im[k];
+      float yp = st->y.re[k] * st->y.re[k] + st->y.im[k] * st->y.im[k];
+      float r = st->leak * yp;
+      mu = r / (ep + 1e-3f * floor_power);
+      if (mu > MU_MAX) mu = MU_MAX;
+    }
+    mu_used += mu;
+    float scale = mu / (st->pxx[k] + floor_power);
+    st->g.re[k] = scale * st->e.re[k];
+    st->g.im[k] = scale * st->e.im[k];
+  }
+  if (far_active && !st->adapted) {
+    st->adapt_sum += MU_START;
+    if (st->adapt_sum > ADAPT_FACTOR * parts) st->adapted = 1;
+  }
+
+  /* W_p += G conj(X_p); one partition per block also gets its taps' second half cut (the gradient
+   * constraint that keeps the convolution linear, spread over blocks as in alternating MDF). */
+  if (mu_used > 0) {
+    for (int p = 0; p < parts; p++) {
+      const aec_spectrum *xp = &st->x[(st->next + p) % parts];
+      aec_spectrum *wp = &st->w[p];
+      for (int k = 0; k < AEC_BINS; k++) {
+        wp->re[k] += st->g.re[k] * xp->re[k] + st->g.im[k] * xp->im[k];
+        wp->im[k] += st->g.im[k] * xp->re[k] - st->g.re[k] * xp->im[k];
+      }
+    }
+    aec_spectrum *wc = &st->w[st->constrain];
+    fft_inverse(&st->fft, wc->re, wc->im, st->time);
+    for (int i = AEC_BLOCK; i < AEC_FFT; i++) st->time[i] = 0;
+    fft_forward(&st->fft, st->time, wc->re, wc->im);
+    st->constrain = (st->constrain + 1) % parts;
+  }
+
+  /* Two filters: the foreground takes the background once it cancels better for a while; a background that
+   * diverged (near-end talk it mistook for echo) starts again from the foreground. */
+  st->fg_err += 0.2f * (sff - st->fg_err);
+  st->bg_err += 0.2f * (sbb - st->bg_err);
+  st->fg_bg_diff += 0.2f * ((sff - sbb) - st->fg_bg_diff);
+  float quiet = AEC_BLOCK * SIGMA_MIN * SIGMA_MIN;
+  if (far_active && st->fg_bg_diff > COPY_MARGIN * st->fg_err + quiet * 0.01f) {
+    copy_filter(st, st->wf, st->w);
+    st->fg_bg_diff = 0;
+  } else if (st->adapted && st->bg_err > 4 * st->fg_err + quiet && st->bg_err > sdd) {
+    copy_filter(st, st->w, st->wf);
+    st->fg_bg_diff = 0;
+    st->bg_err = st->fg_err;
+  }
+  st->blocks++;
+}
+
+void aec_process(aec_state *st, const int16_t *mic, const int16_t *ref, int16_t *out) {
+  float x[AEC_BLOCK], d[AEC_BLOCK], e[AEC_BLOCK];
+  for (int at = 0; at < st->frame_samples; at += AEC_BLOCK) {
+    for (int i = 0; i < AEC_BLOCK; i++) {
+      x[i] = ref[at + i];
+      d[i] = mic[at + i];
+    }
+    block(st, x, d, e);
+    for (int i = 0; i < AEC_BLOCK; i++) {
+      float v = e[i] + (e[i] >= 0 ? 0.5f : -0.5f);
+      out[at + i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/* Acoustic echo canceller: a multi-delay block frequency-domain adaptive filter (MDF: the echo path split
+ * into partitions of one block each, filtered and adapted in the frequency domain), with a per-bin learning
+ * rate set from an estimate of the residual echo against the error (near-end talk then slows adaptation by
+ * itself, no hard double-talk switch), and two filters: a background one that adapts and a foreground one
+ * that makes the output, copied from the background only while the background cancels better.
+ * Float throughout (the Cortex-M7's FPU); state in one struct the caller provides; nothing allocated. */
+#ifndef DSP_AEC_H
+#define DSP_AEC_H
+
+#include <stdint.h>
+#include "fft.h"
+
+#define AEC_BLOCK 64                      /* samples per block: 4 ms at 16 kHz; a frame is whole blocks */
+#define AEC_FFT (2 * AEC_BLOCK)
+#define AEC_BINS (AEC_BLOCK + 1)
+#ifndef AEC_MAX_PARTITIONS
+#define AEC_MAX_PARTITIONS 32             /* 2,048 taps: 128 ms of echo tail; 16 halves the state for 1,024 */
+#endif
+
+typedef struct {
+  float re[AEC_BINS], im[AEC_BINS];
+} aec_spectrum;
+
+typedef struct {
+  int frame_samples, partitions, next;    /* next: the partition ring's newest slot */
+  int constrain;                          /* the partition whose gradient constraint is applied this block */
+  long blocks;
+  fft_plan fft;
+  float x_prev[AEC_BLOCK];
+  float time[AEC_FFT];
+  aec_spectrum x[AEC_MAX_PARTITIONS];     /* the reference's last spectra, newest at `next` */
+  aec_spectrum w[AEC_MAX_PARTITIONS];     /* background filter (adapts) */
+  aec_spectrum wf[AEC_MAX_PARTITIONS];    /* foreground filter (outputs) */
+  aec_spectrum y, e, g;
+  float pxx[AEC_BINS];                    /* smoothed reference power per bin */
+  float em[AEC_BINS], ym[AEC_BINS];       /* smoothed |E|^2 and |Y|^2, for the leak estimate */
+  float pey, pyy, leak;                   /* residual echo = leak * |Y|^2 */
+  float fg_err, bg_err, fg_bg_diff;       /* smoothed energies deciding the foreground copy */
+  float adapt_sum;                        /* learning done before the first convergence */
+  int adapted;
+} aec_state;
+
+/* taps: the echo tail to model, a multiple of AEC_BLOCK up to 2,048. Returns 0, or -1 on a bad argument. */
+int aec_init(aec_state *st, int frame_samples, int taps);
+void aec_reset(aec_state *st);
+/* One frame: microphone and the aligned speaker reference in, the cleaned microphone out (may be mic). */
+void aec_process(aec_state *st, const int16_t *mic, const int16_t *ref, int16_t *out);
+
+#endif

@@ -1,0 +1,100 @@
+#include "kws.h"
+#include "kws_weights.h"
+
+#define PI 3.14159265358979323846
+
+float dsp_log2f(float x) {
+  union { float f; uint32_t u; } v = { x };
+  int exponent = (int)((v.u >> 23) & 0xff) - 127;
+  v.u = (v.u & 0x007fffff) | 0x3f800000;         /* mantissa in [1, 2) */
+  /* ln(1 + m) = 2 atanh(t), t = m / (2 + m) in [0, 1/3): four terms leave < 3e-6. */
+  float m = v.f - 1, t = m / (2 + m), t2 = t * t;
+  float ln = 2 * t * (1 + t2 * (1.0f / 3 + t2 * (1.0f / 5 + t2 * (1.0f / 7))));
+  return (float)exponent + ln * 1.44269504f;
+}
+
+/* exp for the init-time mel scale (double, Taylor after halving). */
+static double exp_d(double x) {
+  int halvings = 0;
+  while (x > 0.5 || x < -0.5) { x /= 2; halvings++; }
+  double term = 1, sum = 1;
+  for (int k = 1; k < 20; k++) { term *= x / k; sum += term; }
+  while (halvings--) sum *= sum;
+  return sum;
+}
+
+static double log_d(double x) {      /* Newton on exp_d, init only */
+  double y = dsp_log2f((float)x) * 0.69314718055994530942;
+  for (int i = 0; i < 4; i++) y -= 1 - x / exp_d(y);
+  return y;
+}
+
+static double mel(double hz) { return 1127.0 * log_d(1 + hz / 700); }
+static double hz(double m) { return 700 * (exp_d(m / 1127.0) - 1); }
+
+int kws_init(kws_state *st) {
+  if (fft_init(&st->fft, KWS_WINDOW)) return -1;
+  for (int i = 0; i < KWS_WINDOW; i++) {
+    double s, c;
+    dsp_sincos(2 * PI * (i + 0.5) / KWS_WINDOW, &s, &c);
+    st->window[i] = (float)(0.5 - 0.5 * c);
+  }
+  double lo = mel(100), hi = mel(7600);
+  for (int b = 0; b < KWS_BANDS + 2; b++) st->edge[b] = (float)(hz(lo + (hi - lo) * b / (KWS_BANDS + 1)) * KWS_WINDOW / 16000.0);
+  kws_reset(st);
+  return 0;
+}
+
+void kws_reset(kws_state *st) {
+  for (int i = 0; i < KWS_WINDOW; i++) st->history[i] = 0;
+  for (int f = 0; f < KWS_CONTEXT; f++)
+    for (int b = 0; b < KWS_BANDS; b++) st->features[f][b] = 0;
+  st->newest = KWS_CONTEXT - 1;
+  st->frames = 0;
+  st->score = 0;
+}
+
+void kws_features(kws_state *st, const int16_t *frame, float *out) {
+  for (int i = 0; i < KWS_WINDOW - KWS_FRAME; i++) st->history[i] = st->history[i + KWS_FRAME];
+  for (int i = 0; i < KWS_FRAME; i++) st->history[KWS_WINDOW - KWS_FRAME + i] = frame[i];
+  for (int i = 0; i < KWS_WINDOW; i++) st->time[i] = st->history[i] * st->window[i];
+  fft_forward(&st->fft, st->time, st->re, st->im);
+  st->newest = (st->newest + 1) % KWS_CONTEXT;
+  float *f = st->features[st->newest];
+  for (int b = 0; b < KWS_BANDS; b++) {
+    float a = st->edge[b], m = st->edge[b + 1], z = st->edge[b + 2], energy = 0;
+    for (int k = (int)a + 1; k < z && k <= KWS_WINDOW / 2; k++) {
+      float w = k <= m ? (k - a) / (m - a) : (z - k) / (z - m);
+      energy += w * (st->re[k] * st->re[k] + st->im[k] * st->im[k]);
+    }
+    f[b] = dsp_log2f(energy + 1.0f);
+  }
+  st->frames++;
+  if (out) for (int b = 0; b < KWS_BANDS; b++) out[b] = f[b];
+}
+
+float kws_process(kws_state *st, const int16_t *frame) {
+  kws_features(st, frame, 0);
+  /* The last second, oldest first, minus its mean: the network sees shape, not loudness. */
+  float sum = 0;
+  for (int t = 0; t < KWS_CONTEXT; t++) {
+    const float *f = st->features[(st->newest + 1 + t) % KWS_CONTEXT];
+    for (int b = 0; b < KWS_BANDS; b++) {
+      st->input[t * KWS_BANDS + b] = f[b];
+      sum += f[b];
+    }
+  }
+  float mean = sum / KWS_INPUTS;
+  for (int i = 0; i < KWS_INPUTS; i++) st->input[i] = (st->input[i] - mean) * KWS_INPUT_SCALE;
+  float out = kws_b2;
+  for (int h = 0; h < KWS_HIDDEN; h++) {
+    const int8_t *w = kws_w1[h];
+    float acc = 0;
+    for (int i = 0; i < KWS_INPUTS; i++) acc += w[i] * st->input[i];
+    acc = acc * kws_w1_scale[h] + kws_b1[h];
+    st->hidden[h] = acc > 0 ? acc : 0;
+    out += kws_w2[h] * st->hidden[h];
+  }
+  st->score = (float)(1 / (1 + exp_d(-out)));
+  return st->score;
+}

@@ -1,0 +1,43 @@
+// native/dsp/aec.c as the Node host runs it (WebAssembly from Debian clang + lld): it cancels the echo of
+// synthetic speech played through the simulated room, keeps the user's voice while both talk, and leaves a
+// microphone alone when the speaker is silent. The bench (bench/aec.bench.ts) measures it against speexdsp.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WasmEchoCanceller, dspMissingHint } from '../../hosts/node/dsp.js';
+import { SpeechSynthesizer } from '../../simulator/voice/tts.js';
+import { cancel, doubleTalk, echoScenarios, erleFrom } from '../support/echo.js';
+
+const skip = dspMissingHint();
+
+test('the canceller removes ≥ 15 dB of echo once converged and keeps the user ≥ 10 dB above what is left in double talk', { skip }, async () => {
+  const tts = await SpeechSynthesizer.create();
+  const [farOnly, dt] = echoScenarios(tts, { seconds: 9, nearAtS: 5.5 });
+  const run = (s: typeof dt) => {
+    const aec = new WasmEchoCanceller();
+    return cancel((m, r, o) => aec.process(m, r, o), s);
+  };
+  const a = run(farOnly);
+  const b = run(dt);
+  const erle = erleFrom(farOnly, a, 4);
+  assert.ok(erle >= 15, `ERLE after 4 s: ${erle.toFixed(1)} dB`);
+  const talk = doubleTalk(dt, b);
+  assert.ok(talk.micSdrDb < 0, `the echo drowns the user at the microphone (${talk.micSdrDb.toFixed(1)} dB)`);
+  assert.ok(talk.nearSdrDb >= 10, `the user against the rest after cancelling: ${talk.nearSdrDb.toFixed(1)} dB`);
+});
+
+test('with a silent speaker the microphone goes through unchanged', { skip }, () => {
+  const aec = new WasmEchoCanceller();
+  const mic = new Int16Array(320);
+  const out = new Int16Array(320);
+  const ref = new Int16Array(320);
+  for (let f = 0; f < 50; f++) {
+    for (let i = 0; i < 320; i++) mic[i] = Math.round(3000 * Math.sin((f * 320 + i) * 0.05));
+    aec.process(mic, ref, out);
+    assert.deepEqual(out, mic);
+  }
+});
+
+test('a frame that is not whole 64-sample blocks, or a filter longer than 2,048 taps, is refused', { skip }, () => {
+  assert.throws(() => new WasmEchoCanceller({ frameSamples: 100 }), /frameSamples 100 must be a multiple of 64/);
+  assert.throws(() => new WasmEchoCanceller({ taps: 4096 }), /taps 4096 a multiple of 64 up to 2048/);
+});

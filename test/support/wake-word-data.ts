@@ -1,0 +1,95 @@
+// Synthetic data for the "Alexa" wake-word detector (native/dsp/kws.c): eSpeak NG voices × variants × speeds
+// × pitches, with noise, level and room effects, split by voice so the held-out set has voices training never
+// heard. Shared by bench/train-wake-word.ts (training), bench/wake-word.bench.ts (measurement) and
+// test/audio/wake-word.test.ts.
+// Deterministic from its seeds.
+import { roomImpulseResponse, convolve } from '../../simulator/voice/room.js';
+import { addNoise, concat, seededRandom, silence, trimSilence, whiteNoise } from '../../simulator/voice/pcm.js';
+import type { SpeechSynthesizer, Voice } from '../../simulator/voice/tts.js';
+
+export const SAMPLE_RATE = 16000;
+export const FRAME = 320;
+
+const BASES = ['en-us', 'en', 'en-029', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd'];
+const VARIANTS = ['', '+m1', '+m2', '+m3', '+m4', '+m5', '+m6', '+m7', '+f1', '+f2', '+f3', '+f4', '+f5', '+klatt', '+klatt2', '+croak'];
+/** Voices training never hears: two accents entirely, and three variants in every accent. */
+const HELD_OUT_BASES = new Set(['en-029', 'en-gb-x-gbcwmd']);
+const HELD_OUT_VARIANTS = new Set(['+m3', '+f2', '+klatt']);
+
+export type Split = 'train' | 'heldout';
+
+export function voiceNames(split: Split): string[] {
+  return BASES.flatMap((b) => VARIANTS.map((v) => b + v)).filter((name) => {
+    const base = name.split('+')[0];
+    const variant = name.includes('+') ? name.slice(name.indexOf('+')) : '';
+    const held = HELD_OUT_BASES.has(base) || HELD_OUT_VARIANTS.has(variant);
+    return split === 'heldout' ? held : !held;
+  });
+}
+
+/** Sentences that are not the wake word, some close to it. */
+export const OTHER_SPEECH = [
+  'what time is it', 'turn on the kitchen lights', 'alex is coming over later', 'we drove to alaska last summer',
+  'the election results are in', 'a lexus parked outside', 'please relax and take a seat', 'i left my keys at the office',
+  'tell me a joke', 'how is the weather tomorrow', 'set a timer for ten minutes', 'play some music in the living room',
+  'alexander wrote a letter', 'the lecture starts at noon', 'she bought a necklace', 'let us go for a walk',
+  'my sister lives in texas', 'the alarm went off early', 'call my mother please', 'add milk to the shopping list',
+  'a lesson in patience', 'electric cars are quiet', 'i like that song', 'the algebra test was hard',
+];
+
+const FOLLOW = ['what time is it', 'stop', 'tell me a joke', 'turn it up', 'what is the weather', ''];
+
+export interface Clip {
+  samples: Int16Array;
+  /** The wake word's [begin, end) in samples, or undefined for a clip without it. */
+  word?: [number, number];
+}
+
+function pick<T>(random: () => number, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)];
+}
+
+function voiceFor(random: () => number, split: Split): Voice {
+  return { espeak: pick(random, voiceNames(split)), wordsPerMinute: Math.round(130 + 90 * random()), pitch: Math.round(25 + 55 * random()) };
+}
+
+function scale(x: Int16Array, gain: number): Int16Array {
+  return x.map((v) => Math.max(-32768, Math.min(32767, Math.round(v * gain))));
+}
+
+/** Room (half the clips), level and noise: what a far-field microphone makes of the clean speech. */
+function degrade(x: Int16Array, random: () => number, seed: number): Int16Array {
+  let y = x;
+  if (random() < 0.5) {
+    const h = roomImpulseResponse({ rt60Ms: 80 + 200 * random(), lengthMs: 100, delayMs: 0, seed });
+    const f = convolve(Float64Array.from(x), h);
+    let peak = 1;
+    for (const v of f) peak = Math.max(peak, Math.abs(v));
+    y = Int16Array.from(f, (v) => Math.round((v * 20000) / peak));
+  }
+  y = scale(y, 0.05 + 0.9 * random());
+  return random() < 0.2 ? y : addNoise(y, 5 + 25 * random(), seed);
+}
+
+/** A clip with the wake word: some speech or quiet before, "Alexa", maybe a command after. */
+export function wakeClip(tts: SpeechSynthesizer, split: Split, seed: number): Clip {
+  const random = seededRandom(seed);
+  const voice = voiceFor(random, split);
+  const word = trimSilence(tts.synthesize('alexa', voice));
+  const lead = random() < 0.5 ? silence(SAMPLE_RATE * (1.1 + 0.5 * random())) : concat(silence(SAMPLE_RATE * 0.3), trimSilence(tts.synthesize(pick(random, OTHER_SPEECH), voice)).subarray(0, SAMPLE_RATE), silence(SAMPLE_RATE * (0.8 + 0.3 * random())));
+  const follow = pick(random, FOLLOW);
+  const tail = concat(silence(SAMPLE_RATE * (0.05 + 0.2 * random())), follow ? trimSilence(tts.synthesize(follow, voice)) : silence(0), silence(SAMPLE_RATE * 0.4));
+  const samples = degrade(concat(lead, word, tail), random, seed);
+  return { samples, word: [lead.length, lead.length + word.length] };
+}
+
+/** A clip without it: sentences, or noise of changing level. */
+export function otherClip(tts: SpeechSynthesizer, split: Split, seed: number): Clip {
+  const random = seededRandom(seed);
+  // Noise that starts, stops and changes level: a detector must not take an onset for a word.
+  if (random() < 0.25) return { samples: concat(...Array.from({ length: 4 }, (_, k) => whiteNoise(SAMPLE_RATE * (0.5 + random()), random() < 0.2 ? 0 : 10 ** (1 + 3 * random()), seed + k))) };
+  const voice = voiceFor(random, split);
+  const parts = [silence(SAMPLE_RATE * 0.3)];
+  for (let k = 0; k < 3; k++) parts.push(trimSilence(tts.synthesize(pick(random, OTHER_SPEECH), voice)), silence(SAMPLE_RATE * (0.1 + 0.4 * random())));
+  return { samples: degrade(concat(...parts), random, seed) };
+}
