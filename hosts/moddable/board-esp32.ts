@@ -7,7 +7,9 @@ import AudioOut from 'embedded:io/audio/out';
 import type { Board } from './board.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { moddableAudioIn, moddableAudioOut } from './audio.js';
+import { nativeGcm } from './gcm.js';
 import { consoleSink } from './log.js';
+import { nativeOpusCodec } from './opus-codec.js';
 import { trngFill } from './random.js';
 
 export function openBoard(clock: Clock): Board {
@@ -16,6 +18,8 @@ export function openBoard(clock: Clock): Board {
     random: trngFill,
     log: consoleSink,
     dataDir: 'ais',
+    aesGcm: nativeGcm,
+    opus: nativeOpusCodec,
     audio: { audioIn: moddableAudioIn(AudioIn, { clock }), audioOut: moddableAudioOut(AudioOut, { clock }) },
   };
 }

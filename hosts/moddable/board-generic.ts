@@ -4,10 +4,11 @@
 // random.c refuses to compile on a platform it has no random source for.
 import type { Board } from './board.js';
 import type { Clock } from '../../src/ports/clock.js';
+import { nativeGcm } from './gcm.js';
 import { consoleSink } from './log.js';
 import { trngFill } from './random.js';
 
 export function openBoard(clock: Clock): Board {
   void clock;
-  return { name: 'generic', random: trngFill, log: consoleSink, dataDir: 'ais' };
+  return { name: 'generic', random: trngFill, log: consoleSink, dataDir: 'ais', aesGcm: nativeGcm };
 }

@@ -8,7 +8,9 @@ import config from 'mc/config';
 import type { Board } from './board.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { moddableAudioIn, moddableAudioOut } from './audio.js';
+import { nativeGcm } from './gcm.js';
 import { consoleSink } from './log.js';
+import { nativeOpusCodec } from './opus-codec.js';
 import { trngFill } from './random.js';
 import WavAudioIn from './wav-in.js';
 
@@ -20,6 +22,8 @@ export function openBoard(clock: Clock): Board {
     random: trngFill,
     log: consoleSink,
     dataDir: 'ais',
+    aesGcm: nativeGcm,
+    opus: nativeOpusCodec,
     audio: {
       audioIn: moddableAudioIn(class extends WavAudioIn { constructor(options: AudioInOptions) { super({ ...options, wav }); } }, { clock }),
       audioOut: moddableAudioOut(AudioOut, { clock }),

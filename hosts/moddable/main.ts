@@ -4,6 +4,7 @@
 //   device: the DeviceConfig as JSON (the cloud's addresses as IPv4, its CA), as npm run device builds it.
 import config from 'mc/config';
 import { Device, type DeviceConfig } from '../../src/app/device.js';
+import { composeCrypto } from '../../src/crypto/compose.js';
 import { Logger } from '../../src/ports/log.js';
 import { openBoard } from './board.js';
 import { moddableClock } from './clock.js';
@@ -22,6 +23,7 @@ export default function main(): void {
     dataDir: board.dataDir,
     log,
     random: board.random,
+    crypto: board.aesGcm ? composeCrypto(board.random, board.aesGcm) : undefined,
     audio: board.audio && board.opus ? { ...board.audio, opus: board.opus } : undefined,
   });
   const deviceConfig = JSON.parse(text('device')) as DeviceConfig;

@@ -17,7 +17,7 @@
 	#include <stdlib.h>
 	static int fillRandom(void *to, size_t length) { arc4random_buf(to, length); return 0; }
 #elif defined(ESP_PLATFORM)
-	#include "esp_random.h"
+	#include <esp_random.h>
 	static int fillRandom(void *to, size_t length) { esp_fill_random(to, length); return 0; }
 #elif defined(__ZEPHYR__)
 	#include <zephyr/random/random.h>

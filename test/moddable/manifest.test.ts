@@ -27,6 +27,21 @@ for (const platform of checker.PLATFORMS) {
   });
 }
 
+test('native AES-GCM on every platform, libopus and its binding where the board has audio', () => {
+  const build = (platform: string) => checker.checkManifest(fromRoot('manifest.json'), platform, { moddable: undefined });
+  const wrappers = ['celt', 'celt_encoder', 'celt_decoder', 'silk', 'silk_fixed', 'src'].map((part) => `ais_opus_${part}.c.o`);
+  for (const platform of ['lin', 'mac', 'esp32/esp32s3']) {
+    const { cFiles, modules } = build(platform);
+    assert.deepEqual([...cFiles.keys()].filter((name) => name.startsWith('ais_opus_')).sort(), [...wrappers].sort(), platform);
+    assert.ok(cFiles.has('opus-codec.c.o') && modules.has('hosts/moddable/opus-codec'), platform);
+  }
+  for (const platform of checker.PLATFORMS) {
+    const { cFiles, modules } = build(platform);
+    assert.ok(cFiles.has('gcm.c.o') && cFiles.has('aes_gcm.c.o') && modules.has('hosts/moddable/gcm'), platform);
+  }
+  assert.ok(!build('zephyr/mimxrt1060_evk').cFiles.has('opus-codec.c.o'), 'no libopus where the board has no audio');
+});
+
 test('the board module differs by platform', () => {
   const board = (platform: string) => checker.checkManifest(fromRoot('manifest.json'), platform, { moddable: undefined }).modules.get('hosts/moddable/board')?.file;
   assert.match(board('lin') ?? '', /board-sim\.ts$/);
@@ -137,4 +152,24 @@ test('refuses a chain without creation, and invalid JSON', () => {
 test('wildcards do not recurse into sub-folders', () => {
   const errors = errorsOf({ ...files, 'lib/deep/c.ts': '' }, { ...base, modules: { '*': './main', 'lib/*': './lib/*' }, preload: ['lib/deep/c'] });
   assert.deepEqual(errors, ['manifest.json: preload "lib/deep/c" names no module of the build']);
+});
+
+test('refuses a C file named as one the SDK compiles (known without a checkout)', () => {
+  const errors = errorsOf({ ...files, 'net/tcp.c': '' }, { ...base, include: ['$(MODDABLE)/modules/io/manifest.json'], modules: { '*': ['./main', './net/tcp'] } });
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0], /^C file name tcp\.c used twice: net\/tcp\.c \(manifest\.json\) is dropped because \$\(MODDABLE\)\/modules\/io\/manifest\.json compiles a C file of that name first/);
+});
+
+test('refuses a C file whose quoted #include is in no include folder of the build', () => {
+  const wrapper = { ...files, 'lib/opus/celt/bands.c': '', 'wrap/codec.c': '#include "xsmc.h"\n#include "local.h"\n#include "celt/bands.c"\n#include <stdio.h>\n', 'wrap/local.h': '' };
+  // The wrapper's folder, the SDK's xsmc.h and <stdio.h> need nothing; celt/bands.c needs the folder above it.
+  assert.deepEqual(errorsOf(wrapper, { ...base, modules: { '*': ['./main', './wrap/codec', './lib/opus/'] } }), []);
+  const errors = errorsOf(wrapper, { ...base, modules: { '*': ['./main', './wrap/codec'] } });
+  assert.deepEqual(errors, ['wrap/codec.c (manifest.json) includes "celt/bands.c", which is in no C include folder of the lin build: map its folder with a path ending in "/"']);
+});
+
+test('refuses an include folder that does not exist', () => {
+  const errors = errorsOf(files, { ...base, modules: { '*': ['./main', './lib/opus/include/'] } });
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0], /\.\/lib\/opus\/include\/: directory not found/);
 });

@@ -1,0 +1,20 @@
+// libopus's CELT_SOURCES but its encoder and decoder (they redeclare opus_custom_* static: own wrappers).
+// One object per wrapper: the manifest cannot give C files their own flags, and these libopus files build
+// together (docs/moddable.md). The list is libopus's own (test/moddable/natives.test.ts checks it).
+#include "ais_opus_config.h"
+#include "celt/bands.c"
+#include "celt/celt.c"
+#include "celt/cwrs.c"
+#include "celt/entcode.c"
+#include "celt/entdec.c"
+#include "celt/entenc.c"
+#include "celt/kiss_fft.c"
+#include "celt/laplace.c"
+#include "celt/mathops.c"
+#include "celt/mdct.c"
+#include "celt/modes.c"
+#include "celt/pitch.c"
+#include "celt/celt_lpc.c"
+#include "celt/quant_bands.c"
+#include "celt/rate.c"
+#include "celt/vq.c"
