@@ -97,3 +97,33 @@ export function samplesOf(bytes: Uint8Array): Int16Array {
   for (let i = 0; i < out.length; i++) out[i] = (bytes[2 * i] | (bytes[2 * i + 1] << 8)) << 16 >> 16;
   return out;
 }
+
+/**
+ * Share of a 20 ms frame's energy in the alert tone's 800 Hz or 1000 Hz bin (src/audio/tone.ts; both are exact
+ * bins of 320 samples at 16 kHz, by Goertzel); 0 for a frame quieter than about -40 dBFS.
+ */
+export function alertToneShare(frame: Int16Array): number {
+  let energy = 0;
+  for (let i = 0; i < FRAME; i++) energy += frame[i] * frame[i];
+  if (energy < FRAME * 300 * 300) return 0;
+  let best = 0;
+  for (const k of [16, 20]) {
+    const w = (2 * Math.PI * k) / FRAME;
+    const coeff = 2 * Math.cos(w);
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < FRAME; i++) {
+      const s0 = frame[i] + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    best = Math.max(best, (2 * power) / (FRAME * energy));
+  }
+  return best;
+}
+
+/** Whether a frame is the alert tone (more than 90 % of its energy in a tone bin). */
+export function isAlertTone(frame: Int16Array): boolean {
+  return alertToneShare(frame) > 0.9;
+}
