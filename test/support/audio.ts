@@ -99,10 +99,10 @@ export function samplesOf(bytes: Uint8Array): Int16Array {
 }
 
 /**
- * Share of a frame's energy in the alert tone's 800 Hz or 1000 Hz bin (src/audio/tone.ts; Goertzel: both are exact
- * bins of 320 samples at 16 kHz); 0 for a frame quieter than about -40 dBFS.
+ * Share of a 20 ms frame's energy in the alert tone's 800 Hz or 1000 Hz bin (src/audio/tone.ts; both are exact
+ * bins of 320 samples at 16 kHz, by Goertzel); 0 for a frame quieter than about -40 dBFS.
  */
-export function toneShare(frame: Int16Array): number {
+export function alertToneShare(frame: Int16Array): number {
   let energy = 0;
   for (let i = 0; i < FRAME; i++) energy += frame[i] * frame[i];
   if (energy < FRAME * 300 * 300) return 0;
@@ -121,4 +121,9 @@ export function toneShare(frame: Int16Array): number {
     best = Math.max(best, (2 * power) / (FRAME * energy));
   }
   return best;
+}
+
+/** Whether a frame is the alert tone (more than 90 % of its energy in a tone bin). */
+export function isAlertTone(frame: Int16Array): boolean {
+  return alertToneShare(frame) > 0.9;
 }
