@@ -74,26 +74,32 @@ void board_put_unsigned(uint32_t value)
 		board_putc(digits[--count]);
 }
 
-/* Clock: SysTick interrupts every millisecond; its down-counter gives the fraction (40 ns at 25 MHz, so
-   under QEMU -icount shift=0, where a virtual nanosecond is one instruction, 40 instructions). */
+/* Clock: the MPS2 FPGA's counters, which QEMU reads from virtual time. Counting SysTick interrupts instead
+   loses time: the periods QEMU delivers late on a loaded host pend SysTick once for several of them; the
+   image's clock ran at a half to a third of real time, so a voice timer's alert rang tens of seconds late. The 100 Hz counter gives the time (32 bits: 497 days) and the 25 MHz cycle counter (32 bits, wraps
+   every 171 s) the fraction: the wraps of the cycle counter are those the 100 Hz one implies. No state, so no
+   reading can be missed. SysTick still interrupts every millisecond to wake `wfi`. */
 
 #define SYSTICK_RELOAD (BOARD_SYSCLK_HZ / 1000u - 1u)
-static volatile uint32_t board_milliseconds;
+#define CYCLES_PER_CENTISECOND (BOARD_SYSCLK_HZ / 100u)
 static uint32_t board_epoch_seconds;
 
 void SysTick_Handler(void)
 {
-	board_milliseconds++;
 }
 
 double xrClockMs(void)
 {
-	uint32_t ms, count;
-	do {
-		ms = board_milliseconds;
-		count = SYST_CVR;
-	} while (ms != board_milliseconds);
-	return (double)ms + (double)(SYSTICK_RELOAD - count) / (double)(SYSTICK_RELOAD + 1u);
+	uint32_t centiseconds = FPGAIO_CLK100HZ;
+	uint32_t cycles = FPGAIO_COUNTER;
+	int64_t estimate = (int64_t)centiseconds * CYCLES_PER_CENTISECOND;
+	int64_t full = (estimate & ~(int64_t)0xFFFFFFFF) | cycles;
+	/* The cycle counter is within a centisecond of the estimate: take the wrap that puts it there. */
+	if (full - estimate > (int64_t)0x80000000)
+		full -= (int64_t)0x100000000;
+	else if (estimate - full > (int64_t)0x80000000)
+		full += (int64_t)0x100000000;
+	return (double)full / (double)(BOARD_SYSCLK_HZ / 1000u);
 }
 
 void xrSleepMs(double ms)
@@ -110,6 +116,7 @@ void board_init(void)
 	SYST_RVR = SYSTICK_RELOAD;
 	SYST_CVR = 0;
 	SYST_CSR = 7; /* enable, interrupt, processor clock */
+	FPGAIO_PRESCALE = 0; /* the cycle counter counts every cycle */
 }
 
 /* newlib system calls */
@@ -187,7 +194,7 @@ int _kill(int pid, int signal)
 	return -1;
 }
 
-/* Wall time for Date: the host's clock read once at boot (semihosting SYS_TIME), plus SysTick. */
+/* Wall time for Date: the host's clock read once at boot (semihosting SYS_TIME), plus the FPGA counters. */
 int _gettimeofday(struct timeval* time, void* zone)
 {
 	double ms = xrClockMs();

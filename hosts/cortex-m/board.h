@@ -47,6 +47,11 @@
 #define SYST_RVR REG32(0xE000E014)
 #define SYST_CVR REG32(0xE000E018)
 
+/* MPS2 FPGA IO: a 100 Hz counter and a cycle counter at the system clock, with a prescaler (0: every cycle) */
+#define FPGAIO_CLK100HZ REG32(0x40028014)
+#define FPGAIO_COUNTER REG32(0x40028018)
+#define FPGAIO_PRESCALE REG32(0x4002801C)
+
 /* MPU (PMSAv7) */
 #define MPU_CTRL REG32(0xE000ED94)
 #define MPU_RNR REG32(0xE000ED98)

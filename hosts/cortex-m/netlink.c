@@ -24,6 +24,7 @@
 #include <string.h>
 #include "board.h"
 #include "netlink.h"
+#include "xr_host.h"
 #include "xr_io.h"
 #include "xr_runner.h"
 

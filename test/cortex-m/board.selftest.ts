@@ -1,5 +1,5 @@
 // The board under the firmware image, checked on the image itself (hosts/cortex-m/run-tests.mjs boots it
-// on QEMU's Cortex-M7): 32-bit slots, bytecode with no parser, the SysTick clock behind performance.now and
+// on QEMU's Cortex-M7): 32-bit slots, bytecode with no parser, the FPGA counters behind performance.now and
 // timers, wall time from the host, the hardware FPU through the engine's number formatting. The engine's
 // stack and heap limits abort a run, so they are run-tests.mjs's overrun checks, not tests here.
 // Not a portable suite: it states facts of the image, and Node never runs it (not a .test.js file).
@@ -28,7 +28,7 @@ test('the image has no parser: eval and new Function are refused', () => {
   assert.throws(() => new Function('return 1'), SyntaxError);
 });
 
-test('performance.now advances with SysTick, finer than a millisecond', () => {
+test('performance.now advances with the FPGA counters, finer than a millisecond', () => {
   // Counted in readings, not in time: a busy host pauses the guest, so a time window may hold few of them.
   const first = performance.now();
   const perMs = new Map<number, Set<number>>();
