@@ -1,7 +1,9 @@
 // The emulator's MQTT broker: aedes in-process by default (the AIS cloud's AWS IoT stand-in), with the
 // AIS access rules AWS IoT policies give a device: only its own topic tree, only in the right direction.
 // (An external mosquitto with mutual TLS and a per-CN ACL does the same by certificate: test/support/mosquitto.ts.)
-import { Aedes, type AedesOptions } from 'aedes';
+// Like AWS IoT it publishes a lifecycle event when a client's connection ends, so the service learns of devices
+// that vanish without an AIS Disconnect (mosquitto has no such events).
+import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { parseDeviceTopic, TOPICS } from '../src/ais/topics.js';
 
@@ -18,6 +20,20 @@ export interface EmbeddedBroker {
   port: number;
   aedes: Aedes;
   close(): Promise<void>;
+}
+
+/** AWS IoT's lifecycle topic for a client whose connection ended. Only the service may subscribe to it. */
+export const PRESENCE_DISCONNECTED = '$aws/events/presence/disconnected/';
+
+/** The AWS IoT lifecycle event payload (the fields the emulator can fill; no session or principal identifiers). */
+export interface PresenceDisconnected {
+  clientId: string;
+  /** Unix ms. */
+  timestamp: number;
+  eventType: 'disconnected';
+  clientInitiatedDisconnect: boolean;
+  disconnectReason: 'CLIENT_INITIATED_DISCONNECT' | 'MQTT_KEEP_ALIVE_TIMEOUT' | 'CONNECTION_LOST';
+  versionNumber: number;
 }
 
 /** aedes hooks that enforce the AIS access rules. */
@@ -44,13 +60,41 @@ export function aisAccessRules(rules: AisAccessOptions): Pick<AedesOptions, 'aut
     },
     authorizeSubscribe: (client, sub, done) => {
       if (isService(client.id)) return done(null, sub);
-      // Exact topics only: a device has no business with wildcards across the tree.
+      // Exact topics only: a device has no business with wildcards across the tree, nor with presence events.
       const topic = parseDeviceTopic(rules.topicRoot, sub.topic);
       if (topic && topic.clientId === client.id && TOPICS[topic.leaf].from === 'service') return done(null, sub);
       denied(`SUBSCRIBE from ${client.id} to ${sub.topic} refused`);
       done(null, null); // SUBACK 0x80
     },
   };
+}
+
+/** The embedded broker with the AIS access rules and the presence events the service listens to. */
+export async function startAisBroker(port: number, rules: AisAccessOptions): Promise<EmbeddedBroker> {
+  const broker = await startEmbeddedBroker(port, aisAccessRules(rules));
+  publishPresenceEvents(broker.aedes, rules.serviceClientId);
+  return broker;
+}
+
+/**
+ * Publishes `$aws/events/presence/disconnected/<clientId>` whenever a connected client's connection ends,
+ * cleanly (MQTT DISCONNECT) or not (socket closed, keep-alive timeout), except for `serviceClientId` and
+ * while the broker itself shuts down. Like AWS IoT, ids with `#` or `+` get no events.
+ */
+export function publishPresenceEvents(aedes: Aedes, serviceClientId: string): void {
+  const timedOut = new WeakSet<Client>();
+  aedes.on('keepaliveTimeout', (client) => timedOut.add(client));
+  aedes.on('clientDisconnect', (client) => {
+    if (aedes.closed || client.id === serviceClientId || /[#+]/.test(client.id)) return;
+    // aedes sets _disconnected only on a valid MQTT DISCONNECT packet.
+    const clean = (client as Client & { _disconnected?: boolean })._disconnected === true;
+    const event: PresenceDisconnected = {
+      clientId: client.id, timestamp: Date.now(), eventType: 'disconnected', clientInitiatedDisconnect: clean,
+      disconnectReason: clean ? 'CLIENT_INITIATED_DISCONNECT' : timedOut.has(client) ? 'MQTT_KEEP_ALIVE_TIMEOUT' : 'CONNECTION_LOST',
+      versionNumber: 0,
+    };
+    aedes.publish({ cmd: 'publish', topic: PRESENCE_DISCONNECTED + client.id, payload: Buffer.from(JSON.stringify(event)), qos: 0, retain: false, dup: false }, () => undefined);
+  });
 }
 
 /** Starts aedes on 127.0.0.1:`port` (0 = a free port). */

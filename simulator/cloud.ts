@@ -6,7 +6,7 @@ import { Logger, silentSink } from '../src/ports/log.js';
 import type { TlsOptions } from '../src/ports/socket.js';
 import type { DeviceConfig } from '../src/app/device.js';
 import { AisService, type AisServiceOptions } from './ais/service.js';
-import { aisAccessRules, startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
+import { startAisBroker, type EmbeddedBroker } from './broker.js';
 import { DEV_CA_PEM, DEV_SERVER_TLS } from './dev-pki.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
 import { LwaEmulator, type LwaClient } from './lwa.js';
@@ -99,10 +99,10 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
     // The service's broker password is made per run; it never leaves this process.
     const servicePassword = randomBytes(18).toString('base64');
     const brokerLog = log.child('broker');
-    broker = await startEmbeddedBroker(options.mqttPort ?? 0, aisAccessRules({
+    broker = await startAisBroker(options.mqttPort ?? 0, {
       topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword,
       onDenied: (line) => brokerLog.warn(line),
-    }));
+    });
     serviceBroker = { host: '127.0.0.1', port: broker.port, username: 'ais-service', password: new TextEncoder().encode(servicePassword) };
   }
   const alerts = new AlertService({ log: log.child('alerts'), ...options.alerts });

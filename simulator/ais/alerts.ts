@@ -10,7 +10,9 @@
 //                                   SetAttentionState ALERTING (VoiceSessions.ring); then DeleteAlert
 //   stop                            "stop" (or any barge-in), ButtonCommandIssued STOP, or the duration:
 //                                   CloseSpeaker and IDLE if it was cut short, DeleteAlert
-//   offline at the alert's time     nothing: the device rings it with its local tone and deletes it
+//   offline at the alert's time     (AIS Disconnect, or the broker's presence event for a device that just
+//                                   vanished) nothing: the device rings it with its local tone; the alert stays
+//                                   pending here until SynchronizeState says what became of it
 //   SynchronizeState allAlerts      the device's list wins: a confirmed alert it no longer lists is dropped (it
 //                                   rang offline or was stopped there); one it lists that came due while it
 //                                   was away, less than 30 min ago and not rung yet, rings now
@@ -238,7 +240,7 @@ export class AlertService {
       d.timers.delete(alert.token);
       if (!d.alerts.has(alert.token)) return;
       if (alert.scheduledTime > this.nowSeconds() + 0.001) return this.arm(clientId, alert);
-      if (!this.transport?.isConnected(clientId)) return this.log.info(`${clientId}: alert ${alert.token} due while the device is offline: it rings locally`);
+      if (!this.transport?.isConnected(clientId)) return this.log.info(`${clientId}: alert ${alert.token} due while the device is offline: it rings locally; kept until it reconnects`);
       this.ring(clientId, alert);
     }, delayMs));
   }

@@ -2,7 +2,8 @@
 // It joins the broker as a privileged MQTT client and, per device, answers Connect with Acknowledge, checks
 // and acknowledges capabilities, insists on SynchronizeState first, opens and seals envelopes with node:crypto
 // (simulator/ais/crypto.ts, independent of the device's code), sequences what the device sends, rotates
-// secrets, and disconnects the way the spec's clients expect. Device state outlives reconnects.
+// secrets, and disconnects the way the spec's clients expect. Device state outlives reconnects. A device that
+// drops without an AIS Disconnect is marked lost from the broker's presence event (embedded broker only).
 //
 // Choices where the public sources are silent (§9), each one place to change:
 //   capabilities acknowledgement header name: "Acknowledge"
@@ -23,6 +24,7 @@ import { TopicKeys } from '../../src/ais/rotation.js';
 import { SequenceCounter, Sequencer, type SequenceError } from '../../src/ais/sequencer.js';
 import { API_VERSION, parseDeviceTopic, type TopicLeaf } from '../../src/ais/topics.js';
 import { traceLine } from '../../src/ais/trace.js';
+import { PRESENCE_DISCONNECTED, type PresenceDisconnected } from '../broker.js';
 import { openMessage, sealMessage } from './crypto.js';
 
 /** What the service knows of a registered device (the registration registry). */
@@ -71,6 +73,8 @@ export interface AisServiceOptions {
   onMicrophone?(clientId: string, sequenceNumber: number, body: Buffer): void;
   /** The device finished connecting: Acknowledge, capabilities, SynchronizeState. */
   onDeviceReady?(clientId: string): void;
+  /** The broker reported the device's MQTT connection gone while its AIS connection was open. */
+  onDeviceLost?(clientId: string): void;
 }
 
 type DeviceInbound = 'event' | 'microphone' | 'capabilities/publish';
@@ -80,6 +84,8 @@ const OUTBOUND: readonly ServiceOutbound[] = ['directive', 'speaker', 'capabilit
 
 class DeviceSession {
   connected = false;
+  /** Date.now() at the last Connect: presence events from before it are about an older connection. */
+  connectedAtMs = 0;
   sawEvent = false;
   key: Uint8Array;
   readonly keys = new Map<string, TopicKeys>();
@@ -139,7 +145,7 @@ export class AisService {
       onMessage: (topic, payload) => this.received(topic, payload),
     });
     const any = `${this.root}/ais/${API_VERSION}/+/`;
-    this.mqtt.subscribe(['connection/fromclient', 'capabilities/publish', 'event', 'microphone'].map((leaf) => any + leaf), 0);
+    this.mqtt.subscribe([...['connection/fromclient', 'capabilities/publish', 'event', 'microphone'].map((leaf) => any + leaf), `${PRESENCE_DISCONNECTED}+`], 0);
   }
 
   /** Connects to the broker and resolves once subscribed. */
@@ -233,6 +239,7 @@ export class AisService {
   // ---- inbound ----
 
   private received(topic: string, payload: Uint8Array): void {
+    if (topic.startsWith(PRESENCE_DISCONNECTED)) return this.presence(topic, payload);
     const parsed = parseDeviceTopic(this.root, topic);
     if (!parsed) return this.log.warn(`message on unexpected topic ${topic} ignored`);
     const { clientId, leaf } = parsed;
@@ -241,6 +248,24 @@ export class AisService {
     if (!session?.connected) return this.log.warn(`${clientId}: ${leaf} message while not connected ignored`);
     if (payload.length < 4) return this.exception(clientId, 'INVALID_REQUEST', `${leaf} payload of ${payload.length} bytes has no sequence number`);
     session.sequencers.get(leaf as DeviceInbound)!.push(Buffer.from(payload.buffer, payload.byteOffset, 4).readUInt32LE(0), payload);
+  }
+
+  /** A lifecycle event: a device whose AIS connection is open lost its MQTT connection without Disconnect. */
+  private presence(topic: string, payload: Uint8Array): void {
+    let event: Partial<PresenceDisconnected>;
+    try {
+      event = JSON.parse(Buffer.from(payload).toString('utf8')) as Partial<PresenceDisconnected>;
+    } catch (error) {
+      return this.log.warn(`${topic}: ${(error as Error).message}; ignored`);
+    }
+    const clientId = topic.slice(PRESENCE_DISCONNECTED.length);
+    const session = this.sessions.get(clientId);
+    // Lifecycle messages may come late (AWS IoT says so): one older than the current Connect is about the last connection.
+    if (!session?.connected || (event.timestamp ?? Infinity) < session.connectedAtMs) return;
+    session.connected = false;
+    for (const sequencer of session.sequencers.values()) sequencer.reset();
+    this.log.warn(`${clientId}: connection lost (${event.disconnectReason ?? 'no reason given'})`);
+    this.options.onDeviceLost?.(clientId);
   }
 
   private connectionMessage(clientId: string, payload: Uint8Array): void {
@@ -279,6 +304,7 @@ export class AisService {
     const session = this.session(clientId, entry.key);
     session.reset();
     session.connected = true;
+    session.connectedAtMs = Date.now();
     session.state.connections++;
     acknowledge('CONNECTION_ESTABLISHED');
     this.log.info(`${clientId}: connected (connection ${session.state.connections})`);

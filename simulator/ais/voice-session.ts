@@ -25,7 +25,7 @@ import { SpeechSynthesizer } from '../voice/tts.js';
 import { VirtualDevice, type AnswerEvent, type InitiatorType, type TranscriptEvent } from '../voice/virtual-device.js';
 import type { AssistantAction, AssistantContext } from '../voice/assistant.js';
 import { encodeSpeakerFrames } from '../voice/opus.js';
-import type { AisService } from './service.js';
+import type { AisService, AisServiceOptions } from './service.js';
 
 export const SPEAKER_FRAME_BYTES = 160;
 /** Microphone entries kept while not listening (a few publishes: the race of MicrophoneOpened and the audio). */
@@ -105,7 +105,7 @@ export class VoiceSessions {
   }
 
   /** The service options this module handles; chains to the given ones. */
-  serviceHooks(chain: { onEvent?(clientId: string, event: AisMessage): void; onMicrophone?(clientId: string, seq: number, body: Buffer): void; onDeviceReady?(clientId: string): void } = {}) {
+  serviceHooks(chain: Pick<AisServiceOptions, 'onEvent' | 'onMicrophone' | 'onDeviceReady' | 'onDeviceLost'> = {}) {
     return {
       onEvent: (clientId: string, event: AisMessage) => {
         this.event(clientId, event);
@@ -118,6 +118,10 @@ export class VoiceSessions {
       onDeviceReady: (clientId: string) => {
         this.ready(clientId);
         chain.onDeviceReady?.(clientId);
+      },
+      onDeviceLost: (clientId: string) => {
+        this.lost(clientId);
+        chain.onDeviceLost?.(clientId);
       },
     };
   }
@@ -145,6 +149,16 @@ export class VoiceSessions {
       this.devices.set(clientId, d);
     }
     return d;
+  }
+
+  /** The device vanished: the stream stops now (an alert's ends as cut off) and queued answers are dropped. */
+  private lost(clientId: string): void {
+    const d = this.devices.get(clientId);
+    if (!d) return;
+    if (d.stream) this.log.info(`${clientId}: speaker stream stopped: the device is gone`);
+    this.stopStream(d);
+    d.generation++;
+    d.listening = false;
   }
 
   /** A new connection: offsets from 0, any answer in flight abandoned. */

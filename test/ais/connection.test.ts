@@ -197,8 +197,8 @@ test('the broker vanishes mid-session: the device reconnects with backoff and th
     await bed.broker.close();
     await until('loss noticed', () => d.states.includes('waiting'));
     assert.ok(d.lines.some((l) => /^WARN \[thing-1\] connection ended: MQTT connection lost: /.test(l)), d.lines.join('\n'));
-    const { aisAccessRules, startEmbeddedBroker } = await import('../../simulator/broker.js');
-    bed.broker = await startEmbeddedBroker(port, aisAccessRules({ topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword: 'service-secret-for-tests' }));
+    const { startAisBroker } = await import('../../simulator/broker.js');
+    bed.broker = await startAisBroker(port, { topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword: 'service-secret-for-tests' });
     await until('ready again', () => d.states.filter((s) => s === 'ready').length === 2, 10_000);
     await until('resynchronized', () => bed.service.deviceState('thing-1')!.connections === 2);
     assert.equal(bed.service.deviceState('thing-1')!.capabilities?.length, 2, 'capabilities kept across the reconnect');

@@ -1,5 +1,5 @@
 // The emulator's AIS service against a misbehaving device: a raw MQTT client that speaks the envelope itself,
-// so it can break the rules our own device never breaks.
+// so it can break the rules our own device never breaks, or vanish without a word (its socket destroyed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeClock } from '../../hosts/node/clock.js';
@@ -7,20 +7,24 @@ import { createSocket } from '../../hosts/node/socket.js';
 import { Envelope } from '../../src/ais/envelope.js';
 import { encodeJson } from '../../src/ais/message.js';
 import { MqttClient } from '../../src/mqtt/client.js';
+import type { SocketFactory } from '../../src/ports/socket.js';
+import { PRESENCE_DISCONNECTED } from '../../simulator/broker.js';
+import { AlertService, type AlertRinger } from '../../simulator/ais/alerts.js';
 import { AisTestbed, AWS_ACCOUNT, CAPABILITIES, crypto, until } from '../support/ais.js';
+import { cuttableNetwork } from '../support/cuttable-network.js';
 import { captureLogger } from '../support/log.js';
 
 const ROOT = '$aws/alexa/ais/v1/rogue-1';
 
 /** Connects as `rogue-1`, opens the AIS connection by hand and publishes whatever a test wants. */
-async function rogue(bed: AisTestbed) {
+async function rogue(bed: AisTestbed, socket: SocketFactory = createSocket) {
   const key = bed.register('rogue-1');
   const envelope = new Envelope({ crypto, maxMessageBytes: 8000 });
   const inbound: { topic: string; payload: Uint8Array }[] = [];
   const { log } = captureLogger('rogue');
   let connected = false;
   const client = new MqttClient({
-    socket: createSocket, clock: new NodeClock(), log, host: '127.0.0.1', port: bed.broker.port, clientId: 'rogue-1', reconnect: false,
+    socket, clock: new NodeClock(), log, host: '127.0.0.1', port: bed.broker.port, clientId: 'rogue-1', reconnect: false,
     onConnect: () => { connected = true; },
     onMessage: (topic, payload) => inbound.push({ topic, payload: payload.slice() }),
   });
@@ -100,6 +104,116 @@ test('capabilities published after the first event are rejected, and unknown int
     ]);
     r.client.end();
   } finally {
+    await bed.stop();
+  }
+});
+
+/** Capabilities and SynchronizeState listing `alerts`: the AIS connection is open. */
+async function synchronize(bed: AisTestbed, r: Awaited<ReturnType<typeof rogue>>, alerts: string[] = []) {
+  const connections = bed.service.deviceState('rogue-1')?.connections ?? 0; // one SynchronizeState per connection
+  r.publishCapabilities();
+  r.send('event', event('SynchronizeState', { alerts: { allAlerts: alerts } }));
+  await until('synchronized', () => bed.serviceLog.lines.filter((l) => /rogue-1: state synchronized/.test(l)).length === connections);
+}
+
+test('a device that vanishes without Disconnect is seen as lost from the broker\'s presence event, and says why', async (t) => {
+  const bed = await new AisTestbed().start();
+  const network = cuttableNetwork(createSocket);
+  const events: Record<string, unknown>[] = [];
+  bed.broker.aedes.subscribe(`${PRESENCE_DISCONNECTED}+`, (packet, done) => {
+    events.push(JSON.parse(packet.payload.toString()) as Record<string, unknown>);
+    done();
+  }, () => undefined);
+  try {
+    const r = await rogue(bed, network.socket);
+    await synchronize(bed, r);
+    assert.equal(bed.service.isConnected('rogue-1'), true);
+    const cutAt = performance.now();
+    network.cut(); // the socket destroyed: no AIS Disconnect, no MQTT DISCONNECT
+    await until('seen as lost', () => !bed.service.isConnected('rogue-1'), 1000);
+    const lostMs = performance.now() - cutAt;
+    assert.ok(bed.serviceLog.lines.includes('WARN [service] rogue-1: connection lost (CONNECTION_LOST)'), bed.serviceLog.lines.join('\n'));
+    assert.equal(events.length, 1);
+    const { timestamp, ...rest } = events[0];
+    assert.deepEqual(rest, { clientId: 'rogue-1', eventType: 'disconnected', clientInitiatedDisconnect: false, disconnectReason: 'CONNECTION_LOST', versionNumber: 0 });
+    assert.ok(typeof timestamp === 'number' && Math.abs(timestamp - Date.now()) < 5000, `timestamp ${String(timestamp)}`);
+    r.client.end();
+
+    // Back, then an MQTT DISCONNECT without the AIS Disconnect: lost too, as the client's own doing.
+    network.restore();
+    const again = await rogue(bed);
+    await synchronize(bed, again);
+    assert.equal(bed.service.isConnected('rogue-1'), true);
+    again.client.end();
+    await until('seen as gone', () => !bed.service.isConnected('rogue-1'), 1000);
+    assert.ok(bed.serviceLog.lines.includes('WARN [service] rogue-1: connection lost (CLIENT_INITIATED_DISCONNECT)'), bed.serviceLog.lines.join('\n'));
+    assert.equal(events.length, 2);
+    assert.equal(events[1].clientInitiatedDisconnect, true);
+    assert.ok(!events.some((e) => e.clientId === 'ais-service'));
+    t.diagnostic(`lost ${lostMs.toFixed(0)} ms after the socket was destroyed`);
+  } finally {
+    await bed.stop();
+  }
+});
+
+test('a device may not subscribe to presence events (SUBACK failure), nor publish them', async () => {
+  const bed = await new AisTestbed().start();
+  try {
+    const { log } = captureLogger('snoop-1');
+    let connected = false;
+    const client = new MqttClient({
+      socket: createSocket, clock: new NodeClock(), log, host: '127.0.0.1', port: bed.broker.port, clientId: 'snoop-1', reconnect: false,
+      onConnect: () => { connected = true; },
+      onMessage: () => undefined,
+    });
+    client.connect();
+    await until('MQTT', () => connected);
+    let result: { error?: Error; granted?: number[] } | undefined;
+    client.subscribe(['$aws/events/presence/#', `${PRESENCE_DISCONNECTED}rogue-1`], 0, (error, granted) => { result = { error, granted }; });
+    await until('SUBACK', () => result !== undefined);
+    assert.deepEqual(result!.granted, [0x80, 0x80]);
+    assert.match(String(result!.error?.message), /refused the subscription/);
+    client.publish(`${PRESENCE_DISCONNECTED}rogue-1`, new TextEncoder().encode('{"clientId":"rogue-1"}'));
+    await until('publish refused', () => bed.denied.some((l) => l.startsWith(`PUBLISH from snoop-1 to ${PRESENCE_DISCONNECTED}rogue-1 refused`)));
+    assert.deepEqual(bed.denied.slice(0, 2), ['SUBSCRIBE from snoop-1 to $aws/events/presence/# refused', `SUBSCRIBE from snoop-1 to ${PRESENCE_DISCONNECTED}rogue-1 refused`]);
+    client.end();
+  } finally {
+    await bed.stop();
+  }
+});
+
+test('an alert due while the device is lost is not rung into the void: it rings when the device is back and lists it', async () => {
+  const { log, lines } = captureLogger('alerts');
+  const alerts = new AlertService({ log, durationMs: 3000 });
+  // The cloud's speech is the boundary here (it needs pocketsphinx): a ringer that records what it was asked to ring.
+  const rings: string[] = [];
+  const ringer: AlertRinger = { ring: (clientId, text, _ms, onEnd) => { rings.push(`${clientId}: ${text}`); return () => onEnd(true); } };
+  const bed = await new AisTestbed().start(alerts.serviceHooks());
+  alerts.attach(bed.service, ringer);
+  const network = cuttableNetwork(createSocket);
+  try {
+    const r = await rogue(bed, network.socket);
+    await synchronize(bed, r);
+    const token = alerts.set('rogue-1', 'TIMER', alerts.nowSeconds() + 1, '1 second');
+    await until('SetAlert', () => r.directives().some((d) => d.header.name === 'SetAlert'));
+    r.send('event', event('SetAlertSucceeded', { token }));
+    await until('confirmed', () => alerts.list('rogue-1')[0]?.confirmed === true);
+    network.cut();
+    await until('seen as lost', () => !bed.service.isConnected('rogue-1'), 1000);
+    await until('due while lost', () => lines.some((l) => l.includes(`alert ${token} due while the device is offline`)), 3000);
+    assert.deepEqual(rings, [], 'nothing rung into the void');
+    assert.deepEqual(alerts.list('rogue-1').map((a) => [a.token, a.rung]), [[token, false]], 'still pending for the device');
+    r.client.end();
+
+    network.restore();
+    const back = await rogue(bed);
+    await synchronize(bed, back, [token]);
+    await until('rung now', () => rings.length === 1);
+    assert.deepEqual(rings, ['rogue-1: Your 1 second timer is done.']);
+    assert.ok(lines.some((l) => l.includes(`alert ${token} came due while the device was away; ringing now`)), lines.join('\n'));
+    back.client.end();
+  } finally {
+    alerts.close();
     await bed.stop();
   }
 });

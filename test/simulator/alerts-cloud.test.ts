@@ -1,6 +1,7 @@
 // The cloud's side of alerts and volume by voice, over real sockets with the emulated cloud's voice: "set the
 // volume to five" sets the device's volume; a timer set from the operator console rings through the cloud's
-// speech (ALERTING, no local tone) while the device is connected, and "stop" ends it on both sides.
+// speech (ALERTING, no local tone) while the device is connected, and "stop" ends it on both sides; a device
+// that vanishes while the cloud rings (its socket destroyed) stops the cloud's stream at once and rings on locally.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,15 +10,32 @@ import { join } from 'node:path';
 import { wavAudioIn, wavAudioOut } from '../../hosts/node/audio.js';
 import { nodeOpus } from '../../hosts/node/opus.js';
 import { nodePorts } from '../../hosts/node/ports.js';
+import { createSocket } from '../../hosts/node/socket.js';
 import type { Ringing } from '../../src/ais/alerts.js';
 import { Device, type AttentionState } from '../../src/app/device.js';
-import { deviceConfigFor, startCloud } from '../../simulator/cloud.js';
+import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.js';
 import type { AnswerEvent } from '../../simulator/voice/virtual-device.js';
 import { concat, silence } from '../../simulator/voice/pcm.js';
 import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
 import { until } from '../support/ais.js';
+import { cuttableNetwork } from '../support/cuttable-network.js';
 import { captureLogger } from '../support/log.js';
 import { requirePocketsphinx } from './voice/tools.js';
+
+/** A Node device with audio on `cloud`, its code approved; what it shows is recorded. */
+function boot(cloud: Cloud, clientId: string, socket = createSocket) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ais-alert-cloud-'));
+  const audioIn = wavAudioIn({ realtime: true });
+  const audioOut = wavAudioOut({ realtime: true });
+  const lights: AttentionState[] = [];
+  const ringing: (Ringing | undefined)[] = [];
+  const { log } = captureLogger(clientId);
+  const device = new Device({ ...nodePorts(dataDir, log), socket, audio: { audioIn, audioOut, opus: nodeOpus } },
+    { ...deviceConfigFor(cloud, clientId), connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } } },
+    { onCode: (pair) => cloud.lwa.approve(pair.userCode), onAttention: (l) => lights.push(l), onAlert: (r) => ringing.push(r && { ...r }) });
+  device.start();
+  return { device, audioIn, lights, ringing, stop: () => { device.stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+}
 
 test('"set the volume to five" sets the volume; a connected device\'s timer rings through the cloud\'s speech and "stop" ends it', async (t) => {
   if (!requirePocketsphinx(t)) return;
@@ -25,17 +43,8 @@ test('"set the volume to five" sets the volume; a connected device\'s timer ring
   const speech = (text: string) => concat(silence(4000), synthesizer.synthesize(text, USER_VOICES['us-male']), silence(4000));
   const answers: AnswerEvent[] = [];
   const cloud = await startCloud({ pollIntervalMs: 100, alerts: { durationMs: 30_000 }, voice: { onAnswer: (_id, a) => answers.push(a) } });
-  const dataDir = mkdtempSync(join(tmpdir(), 'ais-alert-cloud-'));
-  const audioIn = wavAudioIn({ realtime: true });
-  const audioOut = wavAudioOut({ realtime: true });
-  const lights: AttentionState[] = [];
-  const ringing: (Ringing | undefined)[] = [];
-  const { log } = captureLogger('study-1');
-  const device = new Device({ ...nodePorts(dataDir, log), audio: { audioIn, audioOut, opus: nodeOpus } },
-    { ...deviceConfigFor(cloud, 'study-1'), connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } } },
-    { onCode: (pair) => cloud.lwa.approve(pair.userCode), onAttention: (l) => lights.push(l), onAlert: (r) => ringing.push(r && { ...r }) });
+  const { device, audioIn, lights, ringing, stop } = boot(cloud, 'study-1');
   try {
-    device.start();
     await until('ready', () => device.state === 'ready' && cloud.service.deviceState('study-1')?.synchronizedState !== undefined, 15_000);
 
     device.microphone!.tap();
@@ -60,8 +69,31 @@ test('"set the volume to five" sets the volume; a connected device\'s timer ring
     assert.ok(!cloud.alerts.stopRinging('study-1'), 'nothing rings in the cloud');
     await until('the light back to IDLE', () => lights.at(-1) === 'IDLE', 10_000);
   } finally {
-    device.stop();
+    stop();
     await cloud.close();
-    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a device that vanishes while the cloud rings its timer: the cloud sees it lost, stops the stream at once and the device rings on locally', async (t) => {
+  if (!requirePocketsphinx(t)) return;
+  const cloudLog = captureLogger('cloud');
+  const cloud = await startCloud({ log: cloudLog.log, pollIntervalMs: 100, alerts: { durationMs: 30_000 } });
+  const network = cuttableNetwork(createSocket);
+  const { device, ringing, stop } = boot(cloud, 'study-2', network.socket);
+  try {
+    await until('ready', () => device.state === 'ready' && cloud.service.deviceState('study-2')?.synchronizedState !== undefined, 15_000);
+    const token = cloud.alerts.set('study-2', 'TIMER', cloud.alerts.nowSeconds() + 1, '1 second');
+    await until('the cloud rings it', () => ringing.some((r) => r?.mode === 'cloud'), 8000);
+    network.cut(); // the device's socket destroyed: no AIS Disconnect
+    await until('seen as lost', () => !cloud.service.isConnected('study-2'), 1000);
+    const line = (text: string) => cloudLog.lines.some((l) => l.includes(text));
+    assert.ok(line('study-2: connection lost (CONNECTION_LOST)'), cloudLog.lines.join('\n'));
+    assert.ok(line('study-2: speaker stream stopped: the device is gone'), 'the stream stopped by the loss itself');
+    assert.ok(line(`study-2: alert ${token}: connection lost while ringing; the device takes over`));
+    assert.ok(!cloud.alerts.stopRinging('study-2'), 'nothing rings in the cloud');
+    await until('the device rings on with its tone', () => ringing.at(-1)?.mode === 'local', 5000);
+  } finally {
+    stop();
+    await cloud.close();
   }
 });

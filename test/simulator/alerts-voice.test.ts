@@ -3,7 +3,9 @@
 // timer due while the device was off rings as soon as the device is back (a missed alert, less than 30 min late);
 // both are gone from the device and the cloud afterwards. The two devices run side by side: kitchen-1 in this
 // process (its network cut by the test), hall-1 as `npm run device` in a child process, killed by SIGKILL (a
-// power cut) while its timer is pending and started again on the same data folder after the timer was due.
+// power cut) while its timer is pending and started again on the same data folder after the timer was due. The
+// broker's presence event tells the cloud hall-1 is gone, so the cloud keeps the timer and rings it once hall-1
+// lists it in SynchronizeState (§4.8).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -27,7 +29,7 @@ import { until } from '../support/ais.js';
 import { isAlertTone } from '../support/audio.js';
 import { childLines } from '../support/child-lines.js';
 import { fromRoot } from '../support/paths.js';
-import { protocolTrace } from '../support/trace.js';
+import { inOrder, protocolTrace } from '../support/trace.js';
 import { cuttableNetwork, type CuttableNetwork } from '../support/cuttable-network.js';
 import { captureLogger } from '../support/log.js';
 import { requirePocketsphinx } from './voice/tools.js';
@@ -84,8 +86,9 @@ test('a timer set by voice rings locally at its time with the network cut, and o
   const synthesizer = await SpeechSynthesizer.create();
   const speech = (text: string) => concat(silence(4000), synthesizer.synthesize(text, USER_VOICES['us-female']), silence(4000));
   const answers = new Map<string, AnswerEvent[]>();
+  const cloudLog = captureLogger('cloud');
   const cloud = await startCloud({
-    pollIntervalMs: 100,
+    log: cloudLog.log, pollIntervalMs: 100,
     alerts: { durationMs: 3000 },
     voice: { onAnswer: (id, a) => answers.set(id, [...(answers.get(id) ?? []), a]) },
   });
@@ -160,8 +163,13 @@ test('a timer set by voice rings locally at its time with the network cut, and o
     assert.ok(late >= 2 && late < 1800, `rung as a missed alert: ${due.l}`);
     assert.match(due.l, /ringing locally/, 'rung at once, before the connection is up');
     await until('the LEDs show ALERTING', () => hall2.lines.some((l) => /LED \w+ → ALERTING/.test(l)));
-    // Over after its duration (or when the cloud, ringing it after SynchronizeState, stops).
-    await until('hall-1\'s missed timer over', () => hall2.lines.some((l) => new RegExp(`alert ${bToken}: (rang its 3000 ms|the cloud stopped ringing it)`).test(l)), 20_000);
+    // The cloud saw hall-1 vanish (presence event), kept the timer unrung, and rings it through the speaker once
+    // hall-1 lists it, then deletes it.
+    assert.ok(cloudLog.lines.some((l) => l.includes('hall-1: connection lost (CONNECTION_LOST)')), 'the cloud saw hall-1 go');
+    await until('the cloud rang hall-1\'s missed timer and deleted it', () => protocolTrace(hall2.lines).some((m) => m.name === 'DeleteAlertSucceeded'), 20_000);
+    const [sync, , attention] = inOrder(protocolTrace(hall2.lines), ['→SynchronizeState', '←OpenSpeaker', '←SetAttentionState', '←DeleteAlert', '→DeleteAlertSucceeded']);
+    assert.deepEqual((sync.payload.alerts as { allAlerts: string[] }).allAlerts, [bToken]);
+    assert.equal(attention.payload.state, 'ALERTING');
     // Rung once: no second ring from the device nor a SetAlert again from the cloud.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(dueLines().length, 1, 'rung once');

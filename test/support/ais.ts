@@ -7,7 +7,7 @@ import { createSocket } from '../../hosts/node/socket.js';
 import { AisConnection, type AisConnectionOptions, type ConnectionState } from '../../src/ais/connection.js';
 import { deriveAesKey, generateKeyPair, type EncryptionAlgorithm } from '../../src/ais/keys.js';
 import { createPortableCrypto } from '../../src/crypto/portable.js';
-import { aisAccessRules, startEmbeddedBroker, type EmbeddedBroker } from '../../simulator/broker.js';
+import { startAisBroker, type EmbeddedBroker } from '../../simulator/broker.js';
 import { deriveServiceKey, generateServiceKeyPair } from '../../simulator/ais/crypto.js';
 import { AisService, type AisServiceOptions } from '../../simulator/ais/service.js';
 import type { TlsOptions } from '../../src/ports/socket.js';
@@ -63,9 +63,9 @@ export class AisTestbed {
         tls: { caPath: this.pki.ca.certPath, certPath: this.pki.server.certPath, keyPath: this.pki.server.keyPath }, serviceIdentity: 'ais-service',
       });
     } else {
-      this.broker = await startEmbeddedBroker(0, aisAccessRules({
+      this.broker = await startAisBroker(0, {
         topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword: SERVICE_PASSWORD, onDenied: (l) => this.denied.push(l),
-      }));
+      });
     }
     await this.startService(serviceOptions);
     return this;
