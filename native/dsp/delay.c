@@ -8,7 +8,7 @@
 #define WARMUP 64                         /* far-end blocks before a first estimate */
 #define HOLD 32                           /* updates a new lag must lead for (128 ms) */
 #define LEAD 1.2f                         /* ... by this factor over the current estimate's correlation */
-#define PEAK 2.0f                         /* the best lag's correlation against the mean over all lags */
+#define MIN_CONFIDENCE 0.25f              /* the best lag's squared correlation coefficient: an echo, not chance */
 
 /* log2 to ~0.1: exponent bits plus the mantissa taken as linear (a level for matching, not a measurement). */
 static float rough_log2(float x) {
@@ -51,6 +51,7 @@ void delay_reset(delay_state *st) {
     st->corr[l] = 0;
     for (int b = 0; b < DELAY_BANDS; b++) st->ref_onsets[l][b] = 0;
   }
+  st->mic_power = st->ref_power = st->confidence = 0;
   st->newest = 0;
   st->since_far = DELAY_MAX_BLOCKS + 1;
   st->updates = 0;
@@ -73,24 +74,30 @@ int delay_update(delay_state *st, const float *ref, const float *mic) {
   /* Only while the reference played within the lags looked at: otherwise the microphone holds no echo. */
   if (st->since_far > DELAY_MAX_BLOCKS) return st->estimate;
 
+  float mp = 0, rp = 0;
+  const float *r0 = st->ref_onsets[st->newest];
+  for (int b = 0; b < DELAY_BANDS; b++) {
+    mp += m[b] * m[b];
+    rp += r0[b] * r0[b];
+  }
+  st->mic_power += CORR_RATE * (mp - st->mic_power);
+  st->ref_power += CORR_RATE * (rp - st->ref_power);
   int best = 0;
-  float sum = 0;
   for (int l = 0; l <= DELAY_MAX_BLOCKS; l++) {
     const float *r = st->ref_onsets[(st->newest + DELAY_MAX_BLOCKS + 1 - l) % (DELAY_MAX_BLOCKS + 1)];
     float c = 0;
     for (int b = 0; b < DELAY_BANDS; b++) c += m[b] * r[b];
     st->corr[l] += CORR_RATE * (c - st->corr[l]);
-    sum += st->corr[l];
     if (st->corr[l] > st->corr[best]) best = l;
   }
   st->updates++;
 
-  /* A new lag is taken when it has led for HOLD updates, clearly above the mean and the current one. */
+  /* A new lag is taken when it has led for HOLD updates, correlates clearly and beats the current one. */
   st->held = best == st->candidate ? st->held + 1 : 1;
   st->candidate = best;
-  float mean = sum / (DELAY_MAX_BLOCKS + 1), peak = st->corr[best];
-  int clear_peak = peak > 0 && peak > PEAK * (mean > 0 ? mean : 0);
-  if (best != st->estimate && st->updates >= WARMUP && st->held >= HOLD && clear_peak
+  float peak = st->corr[best], norm = st->mic_power * st->ref_power;
+  st->confidence = peak > 0 && norm > 0 ? peak * peak / norm : 0;
+  if (best != st->estimate && st->updates >= WARMUP && st->held >= HOLD && st->confidence >= MIN_CONFIDENCE
       && (st->estimate < 0 || peak > LEAD * st->corr[st->estimate])) {
     st->estimate = best;
   }

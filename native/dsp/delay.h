@@ -22,6 +22,8 @@ typedef struct {
   int newest;
   int since_far;                          /* blocks since the reference last played (above the floor) */
   float corr[DELAY_MAX_BLOCKS + 1];       /* smoothed correlation per lag */
+  float mic_power, ref_power;             /* smoothed feature powers, to make corr a coefficient */
+  float confidence;                       /* the best lag's squared correlation coefficient, 0..1 */
   long updates;                           /* blocks that updated corr */
   int estimate;                           /* blocks, or -1 while not yet found */
   int candidate, held;                    /* the lag that leads and for how many updates */
