@@ -9,7 +9,7 @@ import { WAV_SAMPLE_RATE } from '../wav.js';
 import { WavWriter } from '../wav-stream.js';
 import { UsageError, parseArgs, runCommand } from './cli.js';
 import { runCapture } from './capture.js';
-import { AttenuationMeter, openRecordings } from './recordings.js';
+import { AttenuationMeter, bulkDelayText, openRecordings } from './recordings.js';
 import { erlePlot } from './plot.js';
 
 const USAGE = 'aec --ref REF.wav --mic MIC.wav --out OUT.wav [--plot erle.svg]';
@@ -30,14 +30,11 @@ await runCommand('aec', USAGE, async () => {
   ref.close();
   if (plotPath) {
     writeFileSync(plotPath, erlePlot([{ title: `Echo attenuation over time (microphone over output power where the reference plays), ${micPath}`,
-      lines: [{ name: `native/dsp/aec.c, ${aec.taps} taps, bulk delay found ${delayText(aec.bulkDelaySamples)}`, points: meter.points }] }]));
+      lines: [{ name: `native/dsp/aec.c, ${aec.taps} taps, bulk delay found ${bulkDelayText(aec)}`, points: meter.points }] }]));
   }
   const half = meter.attenuationFrom(mic.samples / WAV_SAMPLE_RATE / 2);
-  process.stderr.write(`aec: ${outPath}: ${(mic.samples / WAV_SAMPLE_RATE).toFixed(1)} s; bulk delay found ${delayText(aec.bulkDelaySamples)}; `
+  process.stderr.write(`aec: ${outPath}: ${(mic.samples / WAV_SAMPLE_RATE).toFixed(1)} s; bulk delay found ${bulkDelayText(aec)}; `
     + `echo attenuation ${half.db === undefined ? 'not measured (the reference hardly plays in the second half)' : `${half.db.toFixed(1)} dB over the second half where the reference plays (${half.seconds.toFixed(1)} s)`}; `
     + `${speed.toFixed(0)}× real time\n`);
 });
 
-function delayText(samples: number): string {
-  return samples < 0 ? 'none yet' : `${(samples / (WAV_SAMPLE_RATE / 1000)).toFixed(0)} ms`;
-}

@@ -8,7 +8,7 @@ import { WavWriter } from '../wav-stream.js';
 import { UsageError, parseArgs, runCommand, thresholdOption } from './cli.js';
 import { runCapture } from './capture.js';
 import { wakeWordPrinter } from './detections.js';
-import { openRecordings } from './recordings.js';
+import { bulkDelayText, openRecordings } from './recordings.js';
 
 const USAGE = 'frontend --ref REF.wav --mic MIC.wav [--out OUT.wav] [--threshold X]';
 
@@ -28,7 +28,6 @@ await runCommand('frontend', USAGE, async () => {
   out?.close();
   mic.close();
   ref.close();
-  const delay = aec.bulkDelaySamples;
-  process.stderr.write(`frontend: ${micPath}: ${(mic.samples / WAV_SAMPLE_RATE).toFixed(1)} s; bulk delay found ${delay < 0 ? 'none yet' : `${delay / (WAV_SAMPLE_RATE / 1000)} ms`}; `
+  process.stderr.write(`frontend: ${micPath}: ${(mic.samples / WAV_SAMPLE_RATE).toFixed(1)} s; bulk delay found ${bulkDelayText(aec)}; `
     + `${printer.count()} detection${printer.count() === 1 ? '' : 's'}; ${speed.toFixed(0)}× real time\n`);
 });

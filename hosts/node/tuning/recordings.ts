@@ -1,6 +1,7 @@
 // The microphone and reference recordings of a board, opened and checked together, and the echo attenuation
 // measured from them where the reference plays (the microphone's power over the output's: ERLE when only the
 // loudspeaker is heard, less while someone talks).
+import type { WasmEchoCanceller } from '../dsp.js';
 import { WavFormatError, WAV_SAMPLE_RATE } from '../wav.js';
 import { WavReader, wavHeader } from '../wav-stream.js';
 import type { ErlePoint } from './plot.js';
@@ -69,4 +70,10 @@ export class AttenuationMeter {
     this.done += this.samples;
     this.mic = this.out = this.ref = this.samples = 0;
   }
+}
+
+/** The bulk delay the canceller found and how clearly, for a summary line: "40 ms (r² 0.71)" or "none yet (r² 0.05)". */
+export function bulkDelayText(aec: WasmEchoCanceller): string {
+  const samples = aec.bulkDelaySamples;
+  return `${samples < 0 ? 'none yet' : `${samples / (WAV_SAMPLE_RATE / 1000)} ms`} (r² ${aec.bulkDelayConfidence.toFixed(2)})`;
 }
