@@ -346,13 +346,15 @@ int xrCompileBundle(void* machine, const char* outPath, const char* cArrayPath, 
 		(unsigned char)sizeof(txID), (unsigned char)((xrRun.debugLines ? XR_BUNDLE_LINES : 0) | XR_STRINGS), 0, 0 };
 	static const char symbolsName[] = "symbols";
 	xrSymbolTable table = { the->keyIndex, 0, 0 };
+	size_t* symbolBytes = calloc(count ? count : 1, sizeof(size_t));
 	size_t symbolsHeader = (16 + sizeof(symbolsName) + 3) & ~(size_t)3;
 	int i, c, failed = 0;
-	if (!out || !names || !scripts) {
+	if (!out || !names || !scripts || !symbolBytes) {
 		fprintf(stderr, "xsrun: cannot write %s: %s\n", outPath, strerror(errno));
 		if (out) fclose(out);
 		if (names) fclose(names);
 		free(scripts);
+		free(symbolBytes);
 		return -1;
 	}
 	/* Parse everything first: the symbol table is the keys made after the machine's own, in module order. */
@@ -379,9 +381,11 @@ int xrCompileBundle(void* machine, const char* outPath, const char* cArrayPath, 
 		failed = 1;
 	}
 	for (i = 0; i < count && !failed; i++) {
-		if (xrPrepareScript(the, scripts[i], &table, names)) {
+		size_t before = table.bytes;
+		failed = xrPrepareScript(the, scripts[i], &table, names);
+		symbolBytes[i] = table.bytes - before;
+		if (failed) {
 			fprintf(stderr, "xsrun: %s: too many symbols for a bundle\n", keys[i]);
-			failed = 1;
 		}
 	}
 	if (!failed) {
@@ -417,12 +421,14 @@ int xrCompileBundle(void* machine, const char* outPath, const char* cArrayPath, 
 			xrPad(out, 16 + nameBytes);
 			fwrite(script->codeBuffer, 1, script->codeSize, out);
 			xrPad(out, script->codeSize);
-			printf("%s\tcode %ld\tsymbols %ld\n", keys[i], (long)script->codeSize, (long)script->symbolsSize);
+			/* Its code, and the bytes of the names it added to the bundle's symbol table. */
+			printf("%s\tcode %ld\tsymbols %lu\n", keys[i], (long)script->codeSize, (unsigned long)symbolBytes[i]);
 		}
 	}
 	for (i = 0; i < count; i++)
 		fxDeleteScript(scripts[i]);
 	free(scripts);
+	free(symbolBytes);
 	fclose(names);
 	if (fclose(out) || failed) {
 		remove(outPath);
