@@ -47,10 +47,11 @@ function skipWithoutToolchain(t: { skip(message: string): void }): boolean {
 
 interface Board { bridge: Bridge; lines: string[]; child: ChildProcess; exited: () => boolean }
 
-/** Fails with the image's own reason (an XS abort such as memory full, a fault report, its exit line) once it has exited. */
+/** Once the image has exited: fails with its own reason (an XS abort such as memory full, an uncaught exception, a fault
+ * report) and its exit line. */
 function assertRunning(board: Board, dump: () => string): void {
   if (!board.exited()) return;
-  const why = board.lines.filter((l) => /XS abort|# board: (exit|.*fault)/.test(l));
+  const why = board.lines.filter((l) => /XS abort|uncaught|# board: (exit|.*fault)/.test(l));
   assert.fail(`the image exited (RAM_SIZE ${ramSize}): ${why.join('; ') || 'no exit line'}\n${dump()}`);
 }
 
