@@ -418,6 +418,7 @@ int xrPrepareBundle(void* machine)
 	const char* name;
 	const char* end;
 	uint32_t i;
+	record.kind = 0;
 	while (xrBundleNext(xrRun.bundle, xrRun.bundleSize, &offset, &record) > 0) {
 		if (record.kind == XR_RECORD_SYMBOLS)
 			break;
