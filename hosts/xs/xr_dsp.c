@@ -14,7 +14,14 @@
 #include "kws.h"
 #include "xr_natives.h"
 
-static void xrDspFree(void* data)
+/* One destructor per kind: xsGetHostDataValidate tells a canceller from a detector by it. */
+static void xrAecFree(void* data)
+{
+	if (data)
+		c_free(data);
+}
+
+static void xrKwsFree(void* data)
 {
 	if (data)
 		c_free(data);
@@ -47,14 +54,14 @@ static void xr_aecCreate(xsMachine* the)
 		xsRangeError("echo canceller: frameSamples %d must be a multiple of %d, taps %d a multiple of %d up to %d",
 			frameSamples, AEC_BLOCK, taps, AEC_BLOCK, AEC_BLOCK * AEC_MAX_PARTITIONS);
 	}
-	xsResult = xsNewHostObject(xrDspFree);
+	xsResult = xsNewHostObject(xrAecFree);
 	xsSetHostData(xsResult, state);
 }
 
 /* Reading the arguments allocates nothing, so the frames' pointers stay valid through aec_process. */
 static void xr_aecProcess(xsMachine* the)
 {
-	aec_state* state = xsGetHostDataValidate(xsArg(0), xrDspFree);
+	aec_state* state = xsGetHostDataValidate(xsArg(0), xrAecFree);
 	int n = state->frame_samples;
 	int16_t* mic = xrDspFrame(the, 1, n, "echo canceller microphone");
 	int16_t* reference = xrDspFrame(the, 2, n, "echo canceller reference");
@@ -64,7 +71,7 @@ static void xr_aecProcess(xsMachine* the)
 
 static void xr_aecReset(xsMachine* the)
 {
-	aec_reset(xsGetHostDataValidate(xsArg(0), xrDspFree));
+	aec_reset(xsGetHostDataValidate(xsArg(0), xrAecFree));
 }
 
 static void xr_kwsCreate(xsMachine* the)
@@ -74,19 +81,19 @@ static void xr_kwsCreate(xsMachine* the)
 		c_free(state);
 		xsRangeError("wake word: init failed");
 	}
-	xsResult = xsNewHostObject(xrDspFree);
+	xsResult = xsNewHostObject(xrKwsFree);
 	xsSetHostData(xsResult, state);
 }
 
 static void xr_kwsProcess(xsMachine* the)
 {
-	kws_state* state = xsGetHostDataValidate(xsArg(0), xrDspFree);
+	kws_state* state = xsGetHostDataValidate(xsArg(0), xrKwsFree);
 	xsResult = xsNumber(kws_process(state, xrDspFrame(the, 1, KWS_FRAME, "wake-word frame")));
 }
 
 static void xr_kwsReset(xsMachine* the)
 {
-	kws_reset(xsGetHostDataValidate(xsArg(0), xrDspFree));
+	kws_reset(xsGetHostDataValidate(xsArg(0), xrKwsFree));
 }
 
 void xrInstallDspNatives(void* machine)

@@ -5,6 +5,8 @@
 //     energy <microphone> <output> (second half) | state <canceller bytes> <detector bytes>
 //     alloc <slots> <chunk bytes> for nothing, then for 20 frames of both hooks (xsrun.memory(): no collection
 //       runs without an allocation)
+//     refused <error name>: <message>, for each bad call (a short frame, a detector's state given as a canceller's,
+//       a filter longer than the C was built for)
 //   time: the same frames, timed per hook call with xsrun.now(); prints `time <JSON>` of ms per frame (mean, max).
 import { NativeEchoCanceller, NativeWakeWord, type DspBinding } from '../../src/audio/native-dsp.js';
 import { runDsp } from '../support/dsp-signal.js';
@@ -44,4 +46,14 @@ if (mode === 'time') {
   frames();
   allocation(() => {});
   print(`alloc ${allocation(() => {})} ${allocation(frames)}`);
+  const detector = natives.kwsCreate();
+  for (const bad of [() => aec.process(mic, reference.subarray(1), out), () => natives.aecProcess(detector, mic, reference, out),
+    () => natives.aecCreate(320, 64 * 64)]) {
+    try {
+      bad();
+      print('refused nothing');
+    } catch (error) {
+      print(`refused ${(error as Error).name}: ${(error as Error).message}`);
+    }
+  }
 }

@@ -20,12 +20,13 @@ const skip = missing ? (process.env.CI === 'true' ? false : missing) : false;
 const PROGRAM = 'build/test/native/dsp-program.js';
 const MAP = 'build/test/native/dsp.map';
 
-interface XsRun { run: DspRun; alloc: number[]; state: number[] }
+interface XsRun { run: DspRun; alloc: number[]; state: number[]; refused: string[] }
 
 function parse(output: string): XsRun {
   const run: DspRun = { aec: [], kws: [], micEnergy: NaN, outEnergy: NaN };
   let alloc: number[] = [];
   let state: number[] = [];
+  const refused: string[] = [];
   for (const line of output.split('\n')) {
     const [kind, ...fields] = line.trim().split(' ');
     if (kind === 'frame') {
@@ -34,8 +35,9 @@ function parse(output: string): XsRun {
     } else if (kind === 'energy') [run.micEnergy, run.outEnergy] = fields.map(Number);
     else if (kind === 'alloc') alloc = fields.map(Number);
     else if (kind === 'state') state = fields.map(Number);
+    else if (kind === 'refused') refused.push(fields.join(' '));
   }
-  return { run, alloc, state };
+  return { run, alloc, state, refused };
 }
 
 /** The first frame where two runs differ, or -1. */
@@ -79,6 +81,15 @@ test('the XS binding allocates nothing on the XS heap per frame; the C states ar
   assert.ok(xs.state[0] > 50_000 && xs.state[1] > 20_000, `states ${xs.state}`);
 });
 
+test('the XS binding refuses a short frame, a detector given as a canceller and a filter too long, with a clear error', { skip }, () => {
+  assert.deepEqual(xs.refused, [
+    'RangeError: echo canceller reference expected 320 samples, got 319',
+    // xsGetHostDataValidate: each kind of state has its own destructor, so the C never reads a detector as a canceller.
+    'SyntaxError: C: xsGetHostData: invalid',
+    'RangeError: echo canceller: frameSamples 320 must be a multiple of 64, taps 4096 a multiple of 64 up to 2048',
+  ]);
+});
+
 test('the Cortex-M7 image gives the same output bit for bit', { skip }, async (t) => {
   const firmware = await import(pathToFileURL(fromRoot('hosts/cortex-m/build.mjs')).href);
   const tools = firmware.firmwareToolchain();
@@ -97,4 +108,5 @@ test('the Cortex-M7 image gives the same output bit for bit', { skip }, async (t
   assert.equal(m7.run.aec.length, FRAMES);
   assert.equal(firstDifference(m7.run, wasm), -1, `first differing frame ${firstDifference(m7.run, wasm)}`);
   assert.deepEqual(m7.alloc.slice(2), m7.alloc.slice(0, 2));
+  assert.equal(m7.refused[2], 'RangeError: echo canceller: frameSamples 320 must be a multiple of 64, taps 4096 a multiple of 64 up to 1024', 'the image\'s canceller is built for 1,024 taps');
 });
