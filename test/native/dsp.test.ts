@@ -7,11 +7,11 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { dspMissingHint, wasmDsp } from '../../hosts/node/dsp.js';
 import { NativeEchoCanceller, NativeWakeWord } from '../../src/audio/native-dsp.js';
 import { runDsp, type DspRun } from '../support/dsp-signal.js';
 import { fromRoot } from '../support/paths.js';
+import { bootOnImage } from '../support/image-program.js';
 import { build, modules } from '../support/xs-tools.js';
 
 const FRAMES = 150;
@@ -91,17 +91,8 @@ test('the XS binding refuses a short frame, a detector given as a canceller and 
 });
 
 test('the Cortex-M7 image gives the same output bit for bit', { skip }, async (t) => {
-  const firmware = await import(pathToFileURL(fromRoot('hosts/cortex-m/build.mjs')).href);
-  const tools = firmware.firmwareToolchain();
-  if (tools.missing) {
-    if (process.env.CI === 'true') throw new Error(tools.missing);
-    t.skip(tools.missing);
-    return;
-  }
-  const { boot } = await import(pathToFileURL(fromRoot('hosts/cortex-m/qemu.mjs')).href);
-  const bundle = firmware.precompile('dsp-check', [PROGRAM]);
-  const image = await firmware.link({ name: 'dsp-check', bundleC: bundle.bundleC, quiet: true });
-  const boot1 = await boot(image.elf, ['--embedded', PROGRAM, 'check', String(FRAMES)]);
+  const boot1 = await bootOnImage(t, 'dsp-check', [PROGRAM], ['check', String(FRAMES)]);
+  if (!boot1) return;
   assert.equal(boot1.code, 0, `${boot1.output.slice(-2000)}\n${boot1.stderr}`);
   const m7 = parse(boot1.output);
   t.diagnostic(`M7: canceller state ${m7.state[0]} B (1,024 taps), detector ${m7.state[1]} B; heap peak ${boot1.board.heap_peak} B, C stack peak ${boot1.board.stack_peak} B`);
