@@ -5,9 +5,11 @@
 // optionally a board maker's own recordings (--positives DIR --negatives DIR, 16 kHz mono WAVs), a fifth of
 // which is held out and measured. Features come from the C itself (WebAssembly), so training sees exactly what
 // the device computes. Negatives the model scores high are mined from every frame of the negative data and
-// added to training twice. Deterministic.
+// added to training twice.
 // Usage: nice -n 10 node build/bench/train-wake-word.js [--clips N] [--epochs N] [--positives DIR --negatives DIR] [--out FILE]
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+//   [--cache FILE: keep the synthetic features there and reuse them (they change only with kws.c's features and
+//   test/support/wake-word-data.ts: delete the file then)]
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { KWS_BANDS, WasmEchoCanceller, dspMissingHint, wakeWordFeatures } from '../hosts/node/dsp.js';
 import { parseWav } from '../hosts/node/wav.js';
@@ -141,30 +143,54 @@ function cancelled(mic: Int16Array, reference: Int16Array): Int16Array {
   return out;
 }
 
-for (let n = 0; n < WAKE_CLIPS; n++) {
-  const clip = wakeClip(tts, 'train', 1000 + n);
-  streams.push(stream(clip.samples, clip.word));
-  progress('wake clips', n + 1, WAKE_CLIPS);
+/** The synthetic streams: deterministic from --clips, so --cache FILE can keep them between runs. */
+function synthetic(): void {
+  for (let n = 0; n < WAKE_CLIPS; n++) {
+    const clip = wakeClip(tts, 'train', 1000 + n);
+    streams.push(stream(clip.samples, clip.word));
+    progress('wake clips', n + 1, WAKE_CLIPS);
+  }
+  for (let n = 0; n < OTHER_CLIPS; n++) {
+    streams.push(stream(otherClip(tts, 'train', 5000 + n).samples));
+    progress('other speech and noise', n + 1, OTHER_CLIPS);
+  }
+  // Barge-in: the user over the assistant's playback, through the canceller (a fresh one: the word comes 0.5 s to
+  // 9 s into the answer, so before and after it converged). Half say the word, half say something else.
+  const answers = playbacks(tts, Math.min(8, BARGE_CLIPS), 20000, ASSISTANT_VOICE);
+  const random = seededRandom(11);
+  for (let n = 0; n < BARGE_CLIPS; n++) {
+    const p = answers[n % answers.length];
+    const wake = n % 2 === 0;
+    const clip = wake ? wakeClip(tts, 'train', 30000 + n) : otherClip(tts, 'train', 40000 + n);
+    const latest = Math.min(9 * SAMPLE_RATE, p.echo.length - 1.5 * SAMPLE_RATE);
+    const room = overPlayback(p, clip, Math.round(0.5 * SAMPLE_RATE + (latest - 0.5 * SAMPLE_RATE) * random()), -12 + 18 * random());
+    streams.push(stream(cancelled(room.mic, room.reference), wake ? room.word : undefined));
+    progress('barge-in clips (through the canceller)', n + 1, BARGE_CLIPS);
+  }
+  // The device hearing only itself, with the canceller and without it: nothing to detect.
+  for (const p of answers) streams.push(stream(cancelled(p.echo, p.played)), stream(p.echo));
 }
-for (let n = 0; n < OTHER_CLIPS; n++) {
-  streams.push(stream(otherClip(tts, 'train', 5000 + n).samples));
-  progress('other speech and noise', n + 1, OTHER_CLIPS);
+
+const cachePath = option('--cache');
+if (cachePath && existsSync(cachePath)) {
+  // An index (JSON) and the features end to end (float32, cachePath + '.f32').
+  const index = JSON.parse(readFileSync(cachePath, 'utf8')) as { clips: number; frames: number[]; ends: number[][] };
+  if (index.clips !== WAKE_CLIPS) fail(`${cachePath} holds the data of --clips ${index.clips}, not ${WAKE_CLIPS}`);
+  const raw = readFileSync(`${cachePath}.f32`);
+  const all = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  let at = 0;
+  index.frames.forEach((frames, k) => {
+    streams.push({ features: all.subarray(at, at + frames * KWS_BANDS), frames, ends: index.ends[k] });
+    at += frames * KWS_BANDS;
+  });
+  console.log(`synthetic data: ${streams.length} streams from ${cachePath} (${elapsed()})`);
+} else {
+  synthetic();
+  if (cachePath) {
+    writeFileSync(cachePath, JSON.stringify({ clips: WAKE_CLIPS, frames: streams.map((x) => x.frames), ends: streams.map((x) => x.ends) }));
+    writeFileSync(`${cachePath}.f32`, Buffer.concat(streams.map((x) => Buffer.from(x.features.buffer, x.features.byteOffset, x.features.byteLength))));
+  }
 }
-// Barge-in: the user over the assistant's playback, through the canceller (a fresh one: the word comes 0.5 s to
-// 9 s into the answer, so before and after it converged). Half say the word, half say something else.
-const answers = playbacks(tts, Math.min(8, BARGE_CLIPS), 20000, ASSISTANT_VOICE);
-const random = seededRandom(11);
-for (let n = 0; n < BARGE_CLIPS; n++) {
-  const p = answers[n % answers.length];
-  const wake = n % 2 === 0;
-  const clip = wake ? wakeClip(tts, 'train', 30000 + n) : otherClip(tts, 'train', 40000 + n);
-  const latest = Math.min(9 * SAMPLE_RATE, p.echo.length - 1.5 * SAMPLE_RATE);
-  const room = overPlayback(p, clip, Math.round(0.5 * SAMPLE_RATE + (latest - 0.5 * SAMPLE_RATE) * random()), -12 + 18 * random());
-  streams.push(stream(cancelled(room.mic, room.reference), wake ? room.word : undefined));
-  progress('barge-in clips (through the canceller)', n + 1, BARGE_CLIPS);
-}
-// The device hearing only itself, with the canceller and without it: nothing to detect.
-for (const p of answers) streams.push(stream(cancelled(p.echo, p.played)), stream(p.echo));
 if (recordings) {
   for (const r of recordings.positives.train) { const c = recordingClip(r, true); streams.push(stream(c.samples, c.word)); }
   for (const r of recordings.negatives.train) streams.push(stream(recordingClip(r, false).samples));
