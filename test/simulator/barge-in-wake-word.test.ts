@@ -124,9 +124,11 @@ async function bargeIn(canceller: boolean, seed: number): Promise<Run> {
     const next = heard.filter((e) => e.name === 'SpeakerOpened')[2];
     const played = (next ? next.played : audioOut.played.length) - playingFrom;
     const decided = (pattern: RegExp) => times.filter((_, i) => pattern.test(lines[i]));
-    const closedAt = decided(/\[speaker\] speaker: closed at/);
-    const openedAt = decided(/\[microphone\] microphone open at/);
-    const gapMs = wakeOpenings.length && closedAt.length && openedAt.length ? openedAt.at(-1)! - closedAt.at(-1)! : undefined;
+    // The wake word's opening is the microphone's last; the speaker closing that preceded it is the barge-in's
+    // (the next answer's own closing may come later).
+    const openedAt = decided(/\[microphone\] microphone open at/).at(-1);
+    const closedAt = decided(/\[speaker\] speaker: closed at/).filter((time) => openedAt !== undefined && time <= openedAt).at(-1);
+    const gapMs = wakeOpenings.length && openedAt !== undefined && closedAt !== undefined ? openedAt - closedAt : undefined;
     return { wakeOpenings, playedAtOpening, word: [at, at + alexa.length], jokeFrames, played, gapMs, overlapDb: mic.last!.overlapDb, transcripts, answers, events: events() };
   } finally {
     device.stop();
