@@ -44,6 +44,8 @@ interface Run {
   transcripts: TranscriptEvent[];
   answers: AnswerEvent[];
   events: string[];
+  /** The service heard SpeakerClosed between the joke's SpeakerOpened and the wake word's MicrophoneOpened. */
+  closedBeforeOpening: boolean;
 }
 
 /** An event as the service heard it, with the capture samples read and the speaker frames played by then. */
@@ -74,7 +76,7 @@ async function bargeIn(canceller: boolean, seed: number): Promise<Run> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ais-barge-'));
   const out = wavAudioOut({ realtime: true });
   // The user across the room, the loudspeaker beside the microphone: where both sound, the user's voice is
-  // 7 to 12 dB below the joke's echo (the diagnostic prints it).
+  // 10 to 15 dB below the joke's echo (the diagnostic prints it; it depends on the room's seed).
   const mic = roomMic({ speaker: () => out.last, seed, nearGain: 0.3, echoGain: 2 });
   samplesRead = () => mic.last?.samplesRead ?? 0;
   framesPlayed = () => out.last?.played.length ?? 0;
@@ -122,6 +124,8 @@ async function bargeIn(canceller: boolean, seed: number): Promise<Run> {
     const wakeOpenings = openings.map((e) => e.sample);
     const playedAtOpening = openings.length ? openings[0].played - playingFrom : undefined;
     const next = heard.filter((e) => e.name === 'SpeakerOpened')[2];
+    const openingAt = openings.length ? heard.indexOf(openings[0]) : -1;
+    const closedBeforeOpening = heard.slice(jokeOpened, Math.max(jokeOpened, openingAt)).some((e) => e.name === 'SpeakerClosed');
     const played = (next ? next.played : audioOut.played.length) - playingFrom;
     const decided = (pattern: RegExp) => times.filter((_, i) => pattern.test(lines[i]));
     // The wake word's opening is the microphone's last; the speaker closing that preceded it is the barge-in's
@@ -129,7 +133,7 @@ async function bargeIn(canceller: boolean, seed: number): Promise<Run> {
     const openedAt = decided(/\[microphone\] microphone open at/).at(-1);
     const closedAt = decided(/\[speaker\] speaker: closed at/).filter((time) => openedAt !== undefined && time <= openedAt).at(-1);
     const gapMs = wakeOpenings.length && openedAt !== undefined && closedAt !== undefined ? openedAt - closedAt : undefined;
-    return { wakeOpenings, playedAtOpening, word: [at, at + alexa.length], jokeFrames, played, gapMs, overlapDb: mic.last!.overlapDb, transcripts, answers, events: events() };
+    return { wakeOpenings, playedAtOpening, word: [at, at + alexa.length], jokeFrames, played, gapMs, overlapDb: mic.last!.overlapDb, transcripts, answers, events: events(), closedBeforeOpening };
   } finally {
     device.stop();
     await cloud.close();
@@ -154,9 +158,7 @@ test('"Alexa, stop" over the joke through the room: the canceller on lets the wa
     const [heardAt] = run.wakeOpenings;
     assert.ok(heardAt >= run.word[1] - 0.2 * 16000 && heardAt <= run.word[1] + 1.2 * 16000, `the opening came at capture sample ${heardAt}, the word ended at ${run.word[1]}`);
     // The spec's barge-in order: SpeakerClosed, then MicrophoneOpened, the device waiting 50 ms between them.
-    const closed = run.events.lastIndexOf('SpeakerClosed');
-    const opened = run.events.lastIndexOf('MicrophoneOpened');
-    assert.ok(closed >= 0 && closed < opened, `SpeakerClosed before MicrophoneOpened: ${run.events.join(', ')}`);
+    assert.ok(run.closedBeforeOpening, `SpeakerClosed before MicrophoneOpened: ${run.events.join(', ')}`);
     assert.ok(run.gapMs !== undefined && run.gapMs >= 49, `the microphone opened ${run.gapMs?.toFixed(0)} ms after the speaker closed`);
     // A new turn, and the joke ended: the device played at most a few frames after the opening (its queue) and
     // never the rest. What the emulator's recogniser makes of the uplink is not this test's: over the residual
