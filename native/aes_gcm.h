@@ -16,6 +16,7 @@
 
 #define AES_GCM_IV_BYTES 12
 #define AES_GCM_TAG_BYTES 16
+#define AES_GCM_REASON_BYTES 64
 
 enum {
 	AES_GCM_OK = 0,
@@ -33,5 +34,10 @@ int aes_gcm_seal(const uint8_t* key, size_t key_bytes, const uint8_t iv[AES_GCM_
 int aes_gcm_open(const uint8_t* key, size_t key_bytes, const uint8_t iv[AES_GCM_IV_BYTES],
 	const uint8_t* aad, size_t aad_bytes, const uint8_t* ciphertext, size_t bytes,
 	const uint8_t tag[AES_GCM_TAG_BYTES], uint8_t* out);
+
+/* The natives' argument check (aes_gcm_check.c): 0 when the buffers' sizes suit seal or open (a 16, 24 or 32-byte
+   key, a 12-byte IV, a 16-byte tag, an output as long as the input), else -1 with a one-line reason. */
+int aes_gcm_check_sizes(size_t key_bytes, size_t iv_bytes, size_t tag_bytes, size_t bytes, size_t out_bytes,
+	char reason[AES_GCM_REASON_BYTES]);
 
 #endif

@@ -11,7 +11,7 @@
 
 double xrClockMs(void);
 xrRunner xrRun;                      /* the board layer sets its C stack field; no engine here */
-void UART1_RX_Handler(void) {}       /* the startup's vector for the network bridge (netlink.c), not in this image */
+void UART1_RX_Handler(void) {}       /* the vector table names the link's handler (netlink.c); no link here, never enabled */
 
 extern const int16_t bench_mic[], bench_ref[];
 extern const int bench_frames, bench_taps;

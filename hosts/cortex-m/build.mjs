@@ -125,6 +125,7 @@ const PARTS = [
   ['engine', 'XS engine', (file) => file.includes('/obj/engine/')],
   ['opus', 'libopus 1.3.1, fixed point (@discordjs/opus sources)', (file) => file.includes('/obj/opus/')],
   ['crypto', 'AES-GCM (native/aes_gcm.c)', (file) => file.includes('/obj/native/aes_gcm')],
+  ['dsp', 'echo canceller and wake word (native/dsp, with the int8 weights)', (file) => file.includes('/obj/native/dsp/')],
   ['platform', 'platform layer and natives (hosts/xs)', (file) => file.includes('/obj/xs/')],
   ['board', 'board (hosts/cortex-m)', (file) => file.includes('/obj/board/')],
   ['libc', 'newlib-nano libc', (file) => /libc_nano\.a|libc\.a/.test(file)],

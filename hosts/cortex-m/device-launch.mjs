@@ -3,7 +3,7 @@
 // `spawnImageDevice({ link })` boots it on QEMU with UART0 on stdout (the log) and UART1 on `link` (a chardev
 // such as unix:<path>, where hosts/cortex-m/bridge.ts listens). Needs `npm run build` first.
 import { spawn } from 'node:child_process';
-import { DEFAULT_STACK_SIZE, firmwareToolchain, imageReport, link, precompile } from './build.mjs';
+import { DEFAULT_RAM_SIZE, DEFAULT_STACK_SIZE, firmwareToolchain, imageReport, link, precompile } from './build.mjs';
 import { qemuArgs } from './qemu.mjs';
 import { buildXsrun, root } from '../xs/build.mjs';
 
@@ -11,10 +11,9 @@ export const DEVICE_IMAGE_ENTRY = 'build/hosts/cortex-m/device.js';
 // The JS stack the device needs under the portable crypto (hosts/xs/device-launch.mjs's).
 export const DEVICE_IMAGE_MACHINE = ['--stack', '1024'];
 
-// The device's RAM_SIZE: with the alerts, clock, attention and system namespaces the application no longer holds
-// a session in the 1 MB of the self-tests (XS aborts with memory full while registering: 988 KB of heap used of
-// 995 KB); 1.5 MB until the heap is cut (docs/firmware.md gives the measured peak).
-export const DEVICE_IMAGE_RAM_SIZE = 1536 * 1024;
+// The device's RAM_SIZE, the part's budget as for the self-tests: a whole session (link, register, connect, a spoken
+// turn) fits it since the bytecode runs in place from flash (docs/firmware.md gives the measured peak and headroom).
+export const DEVICE_IMAGE_RAM_SIZE = DEFAULT_RAM_SIZE;
 
 /** Builds build/cortex-m/device.elf; resolves to { elf, report (imageReport), bundle }. */
 export async function prepareImageDevice({ ramSize = DEVICE_IMAGE_RAM_SIZE, stackSize = DEFAULT_STACK_SIZE, quiet = true } = {}) {

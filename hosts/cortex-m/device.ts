@@ -4,13 +4,15 @@
 //   socket, http   hosts/moddable/socket.ts over `embedded:io/socket/tcp(/tls)` (TLS runs in the co-processor)
 //   audio in, out  hosts/moddable/audio.ts over LinkAudioIn/LinkAudioOut (20 ms frames on the UART)
 //   opus, AES-GCM  libopus and native/aes_gcm.c through the global `natives`
+//   front end      native/dsp's echo canceller and wake word through `natives` (hosts/moddable/frontend.ts)
 //   random         the co-processor's random source; storage in RAM (ram-storage.ts); the log on UART0
 // The provisioning record (a DeviceConfig as JSON, TLS material as PEM) comes from the co-processor, as a
 // board reads it from its factory partition. Board events from the link: "button tap" opens the microphone,
 // "report" prints `image-report <JSON>`, "exit" prints it and ends the program (the board's exit line follows).
-// The image's command line: [LOG_LEVEL]. Prints `image-memory <phase> <JSON>` when the device reaches each phase
+// The image's command line: [LOG_LEVEL] [--aec-taps N] [--output-delay-ms N] [--no-wake-word]. Prints `image-memory <phase> <JSON>` when the device reaches each phase
 // and `image-turn <JSON>` (heap and link figures) after each answer played, for the test and bench/.
 import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
+import type { DspBinding } from '../../src/audio/native-dsp.js';
 import { nativeOpus, type OpusBinding } from '../../src/audio/native-opus.js';
 import { createPortableCrypto } from '../../src/crypto/portable.js';
 import { createSocketHttpClient } from '../../src/http/client.js';
@@ -18,12 +20,13 @@ import { LOG_LEVELS, Logger, type LogLevel, type LogSink } from '../../src/ports
 import type { Opus } from '../../src/ports/opus.js';
 import { moddableAudioIn, moddableAudioOut } from '../moddable/audio.js';
 import { moddableClock } from '../moddable/clock.js';
+import { dspFrontEnd } from '../moddable/frontend.js';
 import { moddableSocket } from '../moddable/socket.js';
 import { LinkAudioIn, LinkAudioOut } from './audio-io.js';
 import { ramStorage } from './ram-storage.js';
 
 declare function print(...values: unknown[]): void;
-declare const natives: OpusBinding;
+declare const natives: OpusBinding & DspBinding;
 declare const xsrun: {
   args: string[];
   memory(): unknown;
@@ -60,7 +63,7 @@ const device = new Device({
   storage: ramStorage(),
   http: createSocketHttpClient(moddableSocket, moddableClock),
   socket: moddableSocket,
-  audio: { audioIn: moddableAudioIn(LinkAudioIn, audioOptions), audioOut: moddableAudioOut(LinkAudioOut, audioOptions), opus },
+  audio: { audioIn: moddableAudioIn(LinkAudioIn, audioOptions), audioOut: moddableAudioOut(LinkAudioOut, audioOptions), opus, ...dspFrontEnd(natives, xsrun.args) },
 }, config, {
   onCode: (pair) => print(`To link this device to your Amazon account, open ${pair.verificationUri} and enter the code ${pair.userCode}`),
   onStateChange: (state, detail) => {

@@ -19,6 +19,7 @@ typedef struct {
 static void gcmArguments(xsMachine* the, int outAt, int tagAt, GcmArguments* args)
 {
 	xsUnsignedValue ivBytes, outBytes, tagBytes;
+	char reason[AES_GCM_REASON_BYTES];
 	if (xsmcArgc < 5)
 		xsTypeError("AES-GCM expected 5 arguments, got %d", (int)xsmcArgc);
 	xsmcGetBufferReadable(xsArg(0), (void**)&args->key, &args->keyBytes);
@@ -29,14 +30,8 @@ static void gcmArguments(xsMachine* the, int outAt, int tagAt, GcmArguments* arg
 		xsmcGetBufferWritable(xsArg(tagAt), (void**)&args->tag, &tagBytes);
 	else
 		xsmcGetBufferReadable(xsArg(tagAt), (void**)&args->tag, &tagBytes);
-	if (args->keyBytes != 16 && args->keyBytes != 24 && args->keyBytes != 32)
-		xsRangeError("AES key expected 16 or 24 or 32 bytes, got %d", (int)args->keyBytes);
-	if (ivBytes != AES_GCM_IV_BYTES)
-		xsRangeError("AES-GCM IV expected 12 bytes, got %d", (int)ivBytes);
-	if (tagBytes != AES_GCM_TAG_BYTES)
-		xsRangeError("AES-GCM tag expected 16 bytes, got %d", (int)tagBytes);
-	if (outBytes != args->bytes)
-		xsRangeError("AES-GCM output expected %d bytes, got %d", (int)args->bytes, (int)outBytes);
+	if (aes_gcm_check_sizes(args->keyBytes, ivBytes, tagBytes, args->bytes, outBytes, reason))
+		xsRangeError("%s", reason);
 }
 
 // aesGcmSeal(key, iv, plaintext, out, tag)

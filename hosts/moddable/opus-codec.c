@@ -5,9 +5,8 @@
 // comes as (ArrayBuffer, byte offset, samples) from the Int16Array's own fields.
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 #include "xsmc.h"
-#include "opus.h"
+#include "ais_opus.h"
 
 void xs_ais_opus_encoder_destructor(void* data)
 {
@@ -47,25 +46,12 @@ static opus_int16* pcmArgument(xsMachine* the, int at, int* samples, xsBooleanVa
 // new OpusEncoderState(sampleRate, application, bitsPerSecond): mono, hard CBR.
 void xs_ais_opus_encoder(xsMachine* the)
 {
+	char reason[AIS_OPUS_REASON_BYTES];
 	opus_int32 rate = xsmcToInteger(xsArg(0));
 	opus_int32 bitrate = xsmcToInteger(xsArg(2));
-	const char* name = xsmcToString(xsArg(1)); // last: a later conversion could move the string
-	int application, status;
-	OpusEncoder* encoder;
-	if (!strcmp(name, "voip"))
-		application = OPUS_APPLICATION_VOIP;
-	else if (!strcmp(name, "audio"))
-		application = OPUS_APPLICATION_AUDIO;
-	else if (!strcmp(name, "restricted-lowdelay"))
-		application = OPUS_APPLICATION_RESTRICTED_LOWDELAY;
-	else
-		xsRangeError("Opus application expected voip, audio or restricted-lowdelay, got %s", name);
-	encoder = opus_encoder_create(rate, 1, application, &status);
-	opusCheck(the, status, "Opus encoder");
-	if (opus_encoder_ctl(encoder, OPUS_SET_BITRATE(bitrate)) != OPUS_OK || opus_encoder_ctl(encoder, OPUS_SET_VBR(0)) != OPUS_OK) {
-		opus_encoder_destroy(encoder);
-		xsRangeError("Opus encoder: bitrate %d refused", (int)bitrate);
-	}
+	OpusEncoder* encoder = ais_opus_encoder_create(rate, xsmcToString(xsArg(1)), bitrate, reason); // the string last: a later conversion could move it
+	if (!encoder)
+		xsRangeError("%s", reason);
 	xsmcSetHostData(xsThis, encoder);
 }
 

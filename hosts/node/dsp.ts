@@ -1,12 +1,16 @@
 // native/dsp on Node: the same C the XS and Cortex-M hosts compile, built to WebAssembly by Debian clang + lld
 // (--target=wasm32, freestanding: no emscripten, no libc) into build/native/dsp.wasm on first use and again
-// whenever a source is newer. Each canceller is its own module instance (the C keeps one state per instance).
+// whenever a source is newer, with the XS hosts' float flags (native/native.mk: no fused multiply-add), so all
+// three give the same output bit for bit. Each canceller or detector is its own module instance (the C keeps one
+// state of each per instance); src/audio/native-dsp.ts makes the hooks over this binding as over the XS hosts'.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { EchoCanceller, WakeWordDetection, WakeWordDetector } from '../../src/audio/hooks.js';
-import { WakeWordGate, type WakeWordGateOptions } from '../../src/audio/wake-word.js';
+import { DSP_FRAME_SAMPLES, NativeEchoCanceller, NativeWakeWord, type DspBinding, type EchoCancellerOptions } from '../../src/audio/native-dsp.js';
+import type { WakeWordGateOptions } from '../../src/audio/wake-word.js';
+
+export { WAKE_WORD_THRESHOLD } from '../../src/audio/native-dsp.js';
 
 export const DSP_INSTALL_HINT = 'building native/dsp for Node needs clang and lld: apt-get install clang lld';
 
@@ -35,9 +39,10 @@ function sources(): string[] {
   return readdirSync(sourceDir).filter((f) => f.endsWith('.c') || f.endsWith('.h')).map((f) => join(sourceDir, f));
 }
 
+/** Older than a source or than this module (which holds the compiler's flags). */
 function stale(): boolean {
   const built = statSync(wasmPath).mtimeMs;
-  return sources().some((s) => statSync(s).mtimeMs > built);
+  return [...sources(), fileURLToPath(import.meta.url)].some((s) => statSync(s).mtimeMs > built);
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -52,7 +57,7 @@ export function dspModule(): WebAssembly.Module {
     const c = sources().filter((s) => s.endsWith('.c'));
     // Built beside and renamed: test files running in parallel never read a half-written module.
     const partial = `${wasmPath}.${process.pid}`;
-    execFileSync('clang', ['--target=wasm32', '-O2', '-nostdlib', '-ffreestanding', '-Wall', '-Werror', '-Wl,--no-entry',
+    execFileSync('clang', ['--target=wasm32', '-O2', '-ffp-contract=off', '-nostdlib', '-ffreestanding', '-Wall', '-Werror', '-Wl,--no-entry',
       ...EXPORTS.map((e) => `-Wl,--export=${e}`), '-o', partial, ...c], { stdio: ['ignore', 'inherit', 'inherit'] });
     renameSync(partial, wasmPath);
   }
@@ -75,81 +80,72 @@ function instance(): DspExports {
   return new WebAssembly.Instance(dspModule()).exports as unknown as DspExports;
 }
 
-/** native/dsp/aec.c as an EchoCanceller hook. */
-export class WasmEchoCanceller implements EchoCanceller {
-  readonly frameSamples: number;
-  readonly taps: number;
-  /** Bytes of canceller state (what the C struct takes on a 32-bit target). */
-  readonly stateBytes: number;
-  private readonly dsp: DspExports;
-  private readonly mic: Int16Array;
-  private readonly ref: Int16Array;
-  private readonly out: Int16Array;
+/** A module instance (the C keeps one canceller and one detector each) and views of its frame buffers. */
+interface AecState { dsp: DspExports; mic: Int16Array; ref: Int16Array; out: Int16Array }
+interface KwsState { dsp: DspExports; frame: Int16Array }
 
-  constructor(options: { frameSamples?: number; taps?: number } = {}) {
-    this.frameSamples = options.frameSamples ?? 320;
-    this.taps = options.taps ?? 1024;
-    this.dsp = instance();
-    if (this.dsp.dsp_aec_init(this.frameSamples, this.taps) !== 0) {
-      throw new RangeError(`echo canceller: frameSamples ${this.frameSamples} must be a multiple of 64 up to 1024, taps ${this.taps} a multiple of 64 up to 2048`);
+function frameIn(view: Int16Array, frame: Int16Array, name: string): void {
+  if (frame.length !== view.length) throw new RangeError(`${name} expected ${view.length} samples, got ${frame.length}`);
+  view.set(frame);
+}
+
+/** native/dsp through WebAssembly as the binding src/audio/native-dsp.ts wraps: frames copied in and out of the instance's memory. */
+export const wasmDsp: DspBinding = {
+  aecCreate(frameSamples, taps) {
+    const dsp = instance();
+    if (dsp.dsp_aec_init(frameSamples, taps) !== 0) {
+      throw new RangeError(`echo canceller: frameSamples ${frameSamples} must be a multiple of 64 up to 1024, taps ${taps} a multiple of 64 up to 2048`);
     }
-    const buffer = this.dsp.memory.buffer;
-    this.mic = new Int16Array(buffer, this.dsp.dsp_aec_mic(), this.frameSamples);
-    this.ref = new Int16Array(buffer, this.dsp.dsp_aec_ref(), this.frameSamples);
-    this.out = new Int16Array(buffer, this.dsp.dsp_aec_out(), this.frameSamples);
-    this.stateBytes = this.dsp.dsp_aec_state_bytes();
-  }
+    const view = (at: number) => new Int16Array(dsp.memory.buffer, at, frameSamples);
+    return { dsp, mic: view(dsp.dsp_aec_mic()), ref: view(dsp.dsp_aec_ref()), out: view(dsp.dsp_aec_out()) } satisfies AecState;
+  },
+  aecProcess(state, mic, reference, out) {
+    const s = state as AecState;
+    frameIn(s.mic, mic, 'echo canceller microphone');
+    frameIn(s.ref, reference, 'echo canceller reference');
+    if (out.length !== s.out.length) throw new RangeError(`echo canceller output expected ${s.out.length} samples, got ${out.length}`);
+    s.dsp.dsp_aec_process();
+    out.set(s.out);
+  },
+  aecReset: (state) => (state as AecState).dsp.dsp_aec_reset(),
+  kwsCreate() {
+    const dsp = instance();
+    dsp.dsp_kws_init();
+    return { dsp, frame: new Int16Array(dsp.memory.buffer, dsp.dsp_kws_frame(), DSP_FRAME_SAMPLES) } satisfies KwsState;
+  },
+  kwsProcess(state, frame) {
+    const s = state as KwsState;
+    frameIn(s.frame, frame, 'wake-word frame');
+    return s.dsp.dsp_kws_process();
+  },
+  kwsReset: (state) => (state as KwsState).dsp.dsp_kws_reset(),
+};
 
-  process(mic: Int16Array, reference: Int16Array, out: Int16Array): void {
-    this.mic.set(mic);
-    this.ref.set(reference);
-    this.dsp.dsp_aec_process();
-    out.set(this.out);
+/** native/dsp/aec.c as an EchoCanceller hook, through WebAssembly; it also tells the bulk delay it found. */
+export class WasmEchoCanceller extends NativeEchoCanceller {
+  private readonly exports: DspExports;
+
+  constructor(options: EchoCancellerOptions = {}) {
+    let made: AecState | undefined;
+    super({ ...wasmDsp, aecCreate: (frameSamples, taps) => (made = wasmDsp.aecCreate(frameSamples, taps) as AecState) }, options);
+    this.exports = made!.dsp;
   }
 
   /** The bulk delay the canceller found between reference and microphone, in samples; -1 while none yet. */
   get bulkDelaySamples(): number {
-    return this.dsp.dsp_aec_bulk_delay();
+    return this.exports.dsp_aec_bulk_delay();
   }
 
   /** How clearly the echo follows the reference at that delay: the squared correlation coefficient of their band onsets, 0..1. */
   get bulkDelayConfidence(): number {
-    return this.dsp.dsp_aec_delay_confidence();
-  }
-
-  reset(): void {
-    this.dsp.dsp_aec_reset();
+    return this.exports.dsp_aec_delay_confidence();
   }
 }
 
-/** The detection threshold, chosen on the held-out sweep in docs/figures/wake-word.md (detection against false accepts). */
-export const WAKE_WORD_THRESHOLD = 0.95;
-
-/** native/dsp/kws.c as a WakeWordDetector: the C scores each frame, a WakeWordGate decides. */
-export class WasmWakeWord implements WakeWordDetector {
-  readonly frameSamples = 320;
-  /** The last frame's score (0..1). */
-  score = 0;
-  private readonly dsp: DspExports;
-  private readonly frame: Int16Array;
-  private readonly gate: WakeWordGate;
-
+/** native/dsp/kws.c as a WakeWordDetector, through WebAssembly. */
+export class WasmWakeWord extends NativeWakeWord {
   constructor(options: Partial<WakeWordGateOptions> = {}) {
-    this.dsp = instance();
-    this.dsp.dsp_kws_init();
-    this.frame = new Int16Array(this.dsp.memory.buffer, this.dsp.dsp_kws_frame(), this.frameSamples);
-    this.gate = new WakeWordGate({ threshold: WAKE_WORD_THRESHOLD, ...options });
-  }
-
-  process(frame: Int16Array, firstSample: number, detection: WakeWordDetection): boolean {
-    this.frame.set(frame);
-    this.score = this.dsp.dsp_kws_process();
-    return this.gate.push(this.score, firstSample, this.frameSamples, detection);
-  }
-
-  reset(): void {
-    this.dsp.dsp_kws_reset();
-    this.gate.reset();
+    super(wasmDsp, options);
   }
 }
 

@@ -2,12 +2,13 @@
 // ECMA-419 modules (hosts/xs/io). Started by hosts/xs/device-launch.mjs (npm run device -- --host xs), which
 // passes the DeviceConfig as JSON and the data folder:
 //   xsrun --bundle device.xsb build/hosts/xs/device.js '<DeviceConfig JSON>' <data dir> [LOG_LEVEL] [--memory]
-//         [--voice [--out WAV]]
+//         [--voice [--out WAV] [front-end flags: --aec-taps N, --output-delay-ms N, --no-wake-word]]
 // Log lines go to stderr as on Node: `LEVEL [component] message` (no wall clock on a board). With --memory it
 // prints `xsrun-memory <phase> <JSON>` on stdout when the device reaches each phase, then `xsrun-gc <JSON>`
 // every 5 s, for bench/xs-device.ts.
 // --voice gives the device its audio: ECMA-419 audio in and out (xsrun's WAV-file drivers, hosts/xs/io) through
-// the Moddable adapter (hosts/moddable/audio.ts), and libopus through the native Opus port; --out records the
+// the Moddable adapter (hosts/moddable/audio.ts), libopus through the native Opus port, and native/dsp's echo
+// canceller and wake word as the front end (hosts/moddable/frontend.ts says the flags); --out records the
 // speaker to a WAV. The microphone and the talk button are driven by lines on stdin, as a person would:
 //   tap         the button: the microphone opens (TAP)
 //   say PATH    the WAV at PATH (16 kHz mono 16-bit) is heard by the microphone after what is queued
@@ -18,6 +19,8 @@ import { moddableClock } from '../moddable/clock.js';
 import { moddablePorts } from '../moddable/ports.js';
 import { moddableAudioIn, moddableAudioOut } from '../moddable/audio.js';
 import { nativeOpus, type OpusBinding } from '../../src/audio/native-opus.js';
+import type { DspBinding } from '../../src/audio/native-dsp.js';
+import { dspFrontEnd } from '../moddable/frontend.js';
 import AudioIn from 'embedded:io/audio/in';
 import type { AudioInOptions } from 'embedded:io/audio/in';
 import AudioOut from 'embedded:io/audio/out';
@@ -36,7 +39,7 @@ declare const xsrun: {
     audio: { commands(onLine: (line: string) => void): void };
   };
 };
-declare const natives: OpusBinding;
+declare const natives: OpusBinding & DspBinding;
 
 const [configJson, dataDir, levelArg = 'info'] = xsrun.args;
 const level = (LOG_LEVELS as readonly string[]).includes(levelArg) ? levelArg as LogLevel : 'info';
@@ -92,7 +95,7 @@ let microphone: Microphone | undefined;
 
 function audioPorts(): Parameters<typeof moddablePorts>[0]['audio'] {
   const clock = moddableClock;
-  return { audioIn: moddableAudioIn(Microphone, { clock }), audioOut: moddableAudioOut(Speaker, { clock }), opus: nativeOpus(natives) };
+  return { audioIn: moddableAudioIn(Microphone, { clock }), audioOut: moddableAudioOut(Speaker, { clock }), opus: nativeOpus(natives), ...dspFrontEnd(natives, xsrun.args) };
 }
 
 /** A line of stdin: `tap` or `say PATH`; anything else is refused with a log line. */

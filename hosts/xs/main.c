@@ -190,6 +190,8 @@ int main(int argc, char** argv)
 		fprintf(stderr, "xsrun: cannot create the machine (malloc cap %lu)\n", (unsigned long)xrAlloc.cap);
 		return 2;
 	}
+	if (xrRun.bundle && xrPrepareBundle(the))
+		return 65;
 	xrInstallGlobals(the, argc - i - 1, argv + i + 1);
 	xrInstallNatives(the);
 	if (prelude && xrImportModule(the, prelude)) {

@@ -252,63 +252,184 @@ static int xrWriteCArray(const char* bundlePath, const char* cPath)
 	return fclose(out) ? -1 : 0;
 }
 
+/* Prepares a module's code to execute in place (xr_bundle.h): each symbol index becomes the machine's key ID,
+   and functions and string literals take the *_ARCHIVE opcodes (same operands), which the engine runs from
+   the code instead of copying into chunks. Walks the opcodes by the engine's size table, gxCodeSizes: > 0 a
+   fixed size, 0 an opcode and an ID, -1, -2 or -4 a length of that many bytes followed by that many bytes. */
+static void xrPrepareCode(txByte* p, txSize size, const txID* ids)
+{
+	txByte* end = p + size;
+	while (p < end) {
+		txU1 code = *(txU1*)p;
+		txS1 layout = gxCodeSizes[code];
+		if (layout > 0) {
+			if (code >= XS_CODE_CODE_1 && code <= XS_CODE_CODE_4)
+				*p = (txByte)(code - XS_CODE_CODE_1 + XS_CODE_CODE_ARCHIVE_1);
+			p += layout;
+		}
+		else if (layout == 0) {
+			txByte* operand = p + 1;
+			txID id;
+			mxDecodeID(operand, id);
+			if (id != XS_NO_ID) {
+				operand = p + 1;
+				id = ids[id];
+				mxEncodeID(operand, id);
+			}
+			p = operand;
+		}
+		else {
+			txByte* operand = p + 1;
+			txS4 length;
+			if (code >= XS_CODE_STRING_1 && code <= XS_CODE_STRING_4)
+				*p = (txByte)(code - XS_CODE_STRING_1 + XS_CODE_STRING_ARCHIVE_1);
+			if (layout == -1)
+				length = *(txU1*)operand++;
+			else if (layout == -2) {
+				txU2 u2;
+				mxDecode2(operand, u2);
+				length = u2;
+			}
+			else
+				mxDecode4(operand, length);
+			p = operand + length;
+		}
+	}
+}
+
+/* The bundle's symbol table: the keys the modules' symbols made on the compiling machine, in that order. */
+typedef struct {
+	txID first;
+	uint32_t count;
+	size_t bytes;
+} xrSymbolTable;
+
+/* Gives each of a script's symbols its key on this machine (a new one for a name it has no key for yet,
+   appended to the table) and prepares its code. Returns 0, or -1 when out of memory or the keys are not consecutive. */
+static int xrPrepareScript(txMachine* the, txScript* script, xrSymbolTable* table, FILE* names)
+{
+	txByte* p = script->symbolsBuffer;
+	txID count, i;
+	txID* ids;
+	mxDecodeID(p, count);
+	ids = c_malloc(count * sizeof(txID));
+	if (!ids)
+		return -1;
+	ids[0] = XS_NO_ID;
+	for (i = 1; i < count; i++) {
+		size_t length = strlen((char*)p) + 1;
+		txID before = the->keyIndex;
+		ids[i] = fxNewNameC(the, (txString)p);
+		if (the->keyIndex != before) {
+			if (ids[i] != (txID)(table->first + table->count)) {
+				c_free(ids);
+				return -1;
+			}
+			fwrite(p, 1, length, names);
+			table->count++;
+			table->bytes += length;
+		}
+		p += length;
+	}
+	xrPrepareCode(script->codeBuffer, script->codeSize, ids);
+	c_free(ids);
+	return 0;
+}
+
 int xrCompileBundle(void* machine, const char* outPath, const char* cArrayPath, const char** keys, int count)
 {
 	txMachine* the = machine;
 	FILE* out = fopen(outPath, "wb");
+	FILE* names = tmpfile();
+	txScript** scripts = calloc(count ? count : 1, sizeof(txScript*));
 	unsigned char header[12] = { 'X', 'S', 'R', 'B', XR_BUNDLE_FORMAT, XS_MAJOR_VERSION, XS_MINOR_VERSION, XS_PATCH_VERSION,
 		(unsigned char)sizeof(txID), (unsigned char)((xrRun.debugLines ? XR_BUNDLE_LINES : 0) | XR_STRINGS), 0, 0 };
-	int i, failed = 0;
-	if (!out) {
+	static const char symbolsName[] = "symbols";
+	xrSymbolTable table = { the->keyIndex, 0, 0 };
+	size_t* symbolBytes = calloc(count ? count : 1, sizeof(size_t));
+	size_t symbolsHeader = (16 + sizeof(symbolsName) + 3) & ~(size_t)3;
+	int i, c, failed = 0;
+	if (!out || !names || !scripts || !symbolBytes) {
 		fprintf(stderr, "xsrun: cannot write %s: %s\n", outPath, strerror(errno));
+		if (out) fclose(out);
+		if (names) fclose(names);
+		free(scripts);
+		free(symbolBytes);
 		return -1;
 	}
-	fwrite(header, 1, sizeof(header), out);
-	xrWrite32(out, (uint32_t)xrRun.aliasCount);
-	xrWrite32(out, (uint32_t)count);
-	for (i = 0; i < xrRun.aliasCount; i++) {
-		size_t specifierBytes = strlen(xrRun.aliasSpecifiers[i]) + 1;
-		size_t keyBytes = strlen(xrRun.aliasKeys[i]) + 1;
-		size_t bytes = (8 + specifierBytes + keyBytes + 3) & ~(size_t)3;
-		xrWriteRecordHead(out, (uint32_t)bytes, XR_RECORD_ALIAS, (uint16_t)specifierBytes);
-		fwrite(xrRun.aliasSpecifiers[i], 1, specifierBytes, out);
-		fwrite(xrRun.aliasKeys[i], 1, keyBytes, out);
-		xrPad(out, 8 + specifierBytes + keyBytes);
-	}
+	/* Parse everything first: the symbol table is the keys made after the machine's own, in module order. */
 	for (i = 0; i < count; i++) {
 		xrParseError error;
-		txScript* script;
-		size_t nameBytes = strlen(keys[i]) + 1;
-		size_t header16 = (16 + nameBytes + 3) & ~(size_t)3;
-		size_t bytes;
 		FILE* file = fopen(keys[i], "r");
 		if (!file) {
 			fprintf(stderr, "%s: cannot read: %s\n", keys[i], strerror(errno));
 			failed = 1;
 			continue;
 		}
-		script = xrParse(the, file, xrFileGetter, keys[i], 0, &error);
+		scripts[i] = xrParse(the, file, xrFileGetter, keys[i], 0, &error);
 		fclose(file);
-		if (!script) {
+		if (!scripts[i]) {
 			if (error.line)
 				fprintf(stderr, "%s:%d: error: %s\n", keys[i], error.line, error.message);
 			else
 				fprintf(stderr, "%s: error: %s\n", keys[i], error.message);
 			failed = 1;
-			continue;
 		}
-		bytes = (header16 + script->codeSize + script->symbolsSize + 3) & ~(size_t)3;
-		xrWriteRecordHead(out, (uint32_t)bytes, XR_RECORD_MODULE, (uint16_t)nameBytes);
-		xrWrite32(out, (uint32_t)script->codeSize);
-		xrWrite32(out, (uint32_t)script->symbolsSize);
-		fwrite(keys[i], 1, nameBytes, out);
-		xrPad(out, 16 + nameBytes);
-		fwrite(script->codeBuffer, 1, script->codeSize, out);
-		fwrite(script->symbolsBuffer, 1, script->symbolsSize, out);
-		xrPad(out, script->codeSize + script->symbolsSize);
-		printf("%s\tcode %ld\tsymbols %ld\n", keys[i], (long)script->codeSize, (long)script->symbolsSize);
-		fxDeleteScript(script);
 	}
+	if (!failed && the->keyIndex != table.first) {
+		fprintf(stderr, "xsrun: parsing made keys on the machine: the bundle's symbol IDs would not hold\n");
+		failed = 1;
+	}
+	for (i = 0; i < count && !failed; i++) {
+		size_t before = table.bytes;
+		failed = xrPrepareScript(the, scripts[i], &table, names);
+		symbolBytes[i] = table.bytes - before;
+		if (failed) {
+			fprintf(stderr, "xsrun: %s: too many symbols for a bundle\n", keys[i]);
+		}
+	}
+	if (!failed) {
+		fwrite(header, 1, sizeof(header), out);
+		xrWrite32(out, (uint32_t)xrRun.aliasCount);
+		xrWrite32(out, (uint32_t)count);
+		for (i = 0; i < xrRun.aliasCount; i++) {
+			size_t specifierBytes = strlen(xrRun.aliasSpecifiers[i]) + 1;
+			size_t keyBytes = strlen(xrRun.aliasKeys[i]) + 1;
+			size_t bytes = (8 + specifierBytes + keyBytes + 3) & ~(size_t)3;
+			xrWriteRecordHead(out, (uint32_t)bytes, XR_RECORD_ALIAS, (uint16_t)specifierBytes);
+			fwrite(xrRun.aliasSpecifiers[i], 1, specifierBytes, out);
+			fwrite(xrRun.aliasKeys[i], 1, keyBytes, out);
+			xrPad(out, 8 + specifierBytes + keyBytes);
+		}
+		xrWriteRecordHead(out, (uint32_t)((symbolsHeader + table.bytes + 3) & ~(size_t)3), XR_RECORD_SYMBOLS, sizeof(symbolsName));
+		xrWrite32(out, table.count);
+		xrWrite32(out, (uint32_t)table.first);
+		fwrite(symbolsName, 1, sizeof(symbolsName), out);
+		xrPad(out, 16 + sizeof(symbolsName));
+		rewind(names);
+		while ((c = fgetc(names)) != EOF)
+			fputc(c, out);
+		xrPad(out, table.bytes);
+		for (i = 0; i < count; i++) {
+			txScript* script = scripts[i];
+			size_t nameBytes = strlen(keys[i]) + 1;
+			size_t header16 = (16 + nameBytes + 3) & ~(size_t)3;
+			xrWriteRecordHead(out, (uint32_t)((header16 + script->codeSize + 3) & ~(size_t)3), XR_RECORD_MODULE, (uint16_t)nameBytes);
+			xrWrite32(out, (uint32_t)script->codeSize);
+			xrWrite32(out, 0);
+			fwrite(keys[i], 1, nameBytes, out);
+			xrPad(out, 16 + nameBytes);
+			fwrite(script->codeBuffer, 1, script->codeSize, out);
+			xrPad(out, script->codeSize);
+			/* Its code, and the bytes of the names it added to the bundle's symbol table. */
+			printf("%s\tcode %ld\tsymbols %lu\n", keys[i], (long)script->codeSize, (unsigned long)symbolBytes[i]);
+		}
+	}
+	for (i = 0; i < count; i++)
+		fxDeleteScript(scripts[i]);
+	free(scripts);
+	free(symbolBytes);
+	fclose(names);
 	if (fclose(out) || failed) {
 		remove(outPath);
 		return -1;
@@ -317,4 +438,3 @@ int xrCompileBundle(void* machine, const char* outPath, const char* cArrayPath, 
 		return -1;
 	return 0;
 }
-

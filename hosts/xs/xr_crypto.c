@@ -22,19 +22,14 @@ typedef struct {
 static void xrGcmArguments(xsMachine* the, int inputAt, int outAt, int tagAt, xrGcmArgs* args)
 {
 	size_t ivBytes, outBytes, tagBytes;
+	char reason[AES_GCM_REASON_BYTES];
 	args->key = xrTypedArrayArg(the, 0, 1, &args->keyBytes, "AES key");
 	args->iv = xrTypedArrayArg(the, 1, 1, &ivBytes, "AES-GCM IV");
 	args->input = xrTypedArrayArg(the, inputAt, 1, &args->bytes, "AES-GCM input");
 	args->out = xrTypedArrayArg(the, outAt, 1, &outBytes, "AES-GCM output");
 	args->tag = xrTypedArrayArg(the, tagAt, 1, &tagBytes, "AES-GCM tag");
-	if (args->keyBytes != 16 && args->keyBytes != 24 && args->keyBytes != 32)
-		xsRangeError("AES key expected 16 or 24 or 32 bytes, got %d", (int)args->keyBytes);
-	if (ivBytes != AES_GCM_IV_BYTES)
-		xsRangeError("AES-GCM IV expected 12 bytes, got %d", (int)ivBytes);
-	if (tagBytes != AES_GCM_TAG_BYTES)
-		xsRangeError("AES-GCM tag expected 16 bytes, got %d", (int)tagBytes);
-	if (outBytes != args->bytes)
-		xsRangeError("AES-GCM output expected %d bytes, got %d", (int)args->bytes, (int)outBytes);
+	if (aes_gcm_check_sizes(args->keyBytes, ivBytes, tagBytes, args->bytes, outBytes, reason))
+		xsRangeError("%s", reason);
 }
 
 static void xr_aesGcmSeal(xsMachine* the)

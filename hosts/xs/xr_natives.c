@@ -17,6 +17,7 @@ void xrInstallNatives(void* machine)
 		xsVar(0) = xsNewObject();
 		xrInstallCryptoNatives(the);
 		xrInstallOpusNatives(the);
+		xrInstallDspNatives(the);
 		xsSet(xsGlobal, xsID("natives"), xsVar(0));
 	}
 	xsEndHost(the);

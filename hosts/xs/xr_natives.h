@@ -1,13 +1,13 @@
 /*
  * Natives of the XS hosts (xsrun and the Cortex-M image): C behind the ports, on a global `natives` object
- * that the hosts' port modules (hosts/xs/aes-gcm.js, hosts/xs/opus.js) wrap; src/ never sees it.
+ * that hosts/xs/aes-gcm.js and the device programs hand to src/'s wrappers of a binding; src/ never reads the global.
  */
 #ifndef XR_NATIVES_H
 #define XR_NATIVES_H
 
 #include <stddef.h>
 
-/* Defines the global `natives` (AES-GCM, Opus). */
+/* Defines the global `natives` (AES-GCM, Opus, the DSP of native/dsp). */
 void xrInstallNatives(void* the);
 
 /* The data of argument `index` when it is a Uint8Array (elementSize 1) or an Int16Array (2), in place: valid
@@ -20,8 +20,9 @@ void* xrTypedArrayArg(void* the, int index, int elementSize, size_t* count, cons
 void xrDefineNative(xsMachine* the, const char* name, xsCallback callback, int length);
 #endif
 
-/* What each group installs on `natives` (xr_crypto.c, xr_opus.c). */
+/* What each group installs on `natives` (xr_crypto.c, xr_opus.c, xr_dsp.c). */
 void xrInstallCryptoNatives(void* the);
 void xrInstallOpusNatives(void* the);
+void xrInstallDspNatives(void* the);
 
 #endif

@@ -9,9 +9,8 @@
  * Frames are read and written in the callers' typed arrays: nothing is allocated per frame. The codec states
  * come from libopus's own malloc, outside the XS heap (opus_encoder_get_size: the figures print them).
  */
-#include <string.h>
 #include "xs.h"
-#include "opus.h"
+#include "ais_opus.h"
 #include "xr_natives.h"
 
 static void xrOpusEncoderFree(void* data)
@@ -34,25 +33,12 @@ static void xrOpusCheck(xsMachine* the, int status, const char* what)
 
 static void xr_opusEncoderCreate(xsMachine* the)
 {
+	char reason[AIS_OPUS_REASON_BYTES];
 	opus_int32 rate = xsToInteger(xsArg(0));
 	opus_int32 bitrate = xsToInteger(xsArg(2));
-	const char* name = xsToString(xsArg(1));
-	int application, status;
-	OpusEncoder* encoder;
-	if (!strcmp(name, "voip"))
-		application = OPUS_APPLICATION_VOIP;
-	else if (!strcmp(name, "audio"))
-		application = OPUS_APPLICATION_AUDIO;
-	else if (!strcmp(name, "restricted-lowdelay"))
-		application = OPUS_APPLICATION_RESTRICTED_LOWDELAY;
-	else
-		xsRangeError("Opus application expected voip, audio or restricted-lowdelay, got %s", name);
-	encoder = opus_encoder_create(rate, 1, application, &status);
-	xrOpusCheck(the, status, "Opus encoder");
-	if (opus_encoder_ctl(encoder, OPUS_SET_BITRATE(bitrate)) != OPUS_OK || opus_encoder_ctl(encoder, OPUS_SET_VBR(0)) != OPUS_OK) {
-		opus_encoder_destroy(encoder);
-		xsRangeError("Opus encoder: bitrate %d refused", (int)bitrate);
-	}
+	OpusEncoder* encoder = ais_opus_encoder_create(rate, xsToString(xsArg(1)), bitrate, reason); /* the string last: a later conversion could move it */
+	if (!encoder)
+		xsRangeError("%s", reason);
 	xsResult = xsNewHostObject(xrOpusEncoderFree);
 	xsSetHostData(xsResult, encoder);
 }

@@ -241,18 +241,27 @@ int xrBundleNext(const unsigned char* data, size_t size, size_t* offset, xrBundl
 		if (!memchr(record->key, 0, bytes - 8 - nameBytes))
 			return -1;
 	}
-	else if (record->kind == XR_RECORD_MODULE) {
-		size_t header;
+	else if (record->kind == XR_RECORD_MODULE || record->kind == XR_RECORD_SYMBOLS) {
+		size_t header, payload;
 		if (bytes < 16)
 			return -1;
-		record->codeSize = xrRead32(p + 8);
-		record->symbolsSize = xrRead32(p + 12);
 		record->name = (const char*)p + 16;
 		header = (16 + (size_t)nameBytes + 3) & ~(size_t)3;
-		if (header + record->codeSize + record->symbolsSize > bytes || p[16 + nameBytes - 1])
+		if (header > bytes || p[16 + nameBytes - 1])
 			return -1;
-		record->code = p + header;
-		record->symbols = record->code + record->codeSize;
+		payload = bytes - header;
+		if (record->kind == XR_RECORD_MODULE) {
+			record->codeSize = xrRead32(p + 8);
+			if (record->codeSize > payload)
+				return -1;
+			record->code = p + header;
+		}
+		else {
+			record->count = xrRead32(p + 8);
+			record->firstID = xrRead32(p + 12);
+			record->names = (const char*)p + header;
+			record->namesSize = payload;
+		}
 	}
 	else
 		return -1;
@@ -398,36 +407,67 @@ txID fxFindModule(txMachine* the, txSlot* realm, txID moduleID, txSlot* slot)
 	return fxNewNameC(the, key);
 }
 
+/* Registers the bundle's symbols, in its order, as the compiling machine did (xr_bundle.h): the keys of the
+   prepared bytecode. Their names stay in the bundle (fxNewNameX). Call it on the new machine before anything
+   else makes a key. */
+int xrPrepareBundle(void* machine)
+{
+	txMachine* the = machine;
+	size_t offset = 0;
+	xrBundleRecord record;
+	const char* name;
+	const char* end;
+	uint32_t i;
+	record.kind = 0;
+	while (xrBundleNext(xrRun.bundle, xrRun.bundleSize, &offset, &record) > 0) {
+		if (record.kind == XR_RECORD_SYMBOLS)
+			break;
+	}
+	if (record.kind != XR_RECORD_SYMBOLS) {
+		fprintf(stderr, "xsrun: the bundle has no symbol table\n");
+		return -1;
+	}
+	name = record.names;
+	end = record.names + record.namesSize;
+	for (i = 0; i < record.count; i++) {
+		const char* nul = memchr(name, 0, (size_t)(end - name));
+		txID expected = (txID)(record.firstID + i);
+		txID id;
+		if (!nul) {
+			fprintf(stderr, "xsrun: malformed bundle symbol table at symbol %lu\n", (unsigned long)i);
+			return -1;
+		}
+		id = fxNewNameX(the, (txString)name);
+		if (id != expected) {
+			fprintf(stderr, "xsrun: the bundle's symbol \"%s\" is key %d on this machine but %d where it was compiled: "
+				"precompile with an xsrun of this engine and flags\n", name, (int)id, (int)expected);
+			return -1;
+		}
+		name = nul + 1;
+	}
+	return 0;
+}
+
 void fxLoadModule(txMachine* the, txSlot* module, txID moduleID)
 {
 	txString key = fxGetKeyName(the, moduleID);
-	txScript* script;
 	if (xrRun.bundle) {
 		xrBundleRecord record;
+		txScript script;
 		if (!xrBundleFind(key, &record))
 			mxReferenceError("module %s is not in the bundle", key);
-		/* The engine remaps symbol IDs in the code in place, then frees the script: copy it out of flash. */
-		script = c_malloc(sizeof(txScript));
-		if (!script)
-			fxAbort(the, XS_NOT_ENOUGH_MEMORY_EXIT);
-		c_memset(script, 0, sizeof(txScript));
-		script->codeBuffer = c_malloc(record.codeSize);
-		script->symbolsBuffer = c_malloc(record.symbolsSize);
-		if (!script->codeBuffer || !script->symbolsBuffer) {
-			fxDeleteScript(script);
-			fxAbort(the, XS_NOT_ENOUGH_MEMORY_EXIT);
-		}
-		c_memcpy(script->codeBuffer, record.code, record.codeSize);
-		c_memcpy(script->symbolsBuffer, record.symbols, record.symbolsSize);
-		script->codeSize = record.codeSize;
-		script->symbolsSize = record.symbolsSize;
-		script->version[0] = XS_MAJOR_VERSION;
-		script->version[1] = XS_MINOR_VERSION;
-		script->version[2] = XS_PATCH_VERSION;
+		/* Prepared bytecode executes in place: no symbols to remap, nothing to copy out of flash or to free. */
+		c_memset(&script, 0, sizeof(script));
+		script.codeBuffer = (txS1*)record.code;
+		script.codeSize = (txSize)record.codeSize;
+		script.path = key;
+		script.version[0] = XS_MAJOR_VERSION;
+		script.version[1] = XS_MINOR_VERSION;
+		script.version[2] = XS_PATCH_VERSION;
+		fxResolveModule(the, module, moduleID, &script, C_NULL, C_NULL);
 	}
 	else
-		script = xrLoadSource(the, key);
-	fxResolveModule(the, module, moduleID, script, C_NULL, C_NULL);
+		fxResolveModule(the, module, moduleID, xrLoadSource(the, key), C_NULL, C_NULL);
 }
 
 void xrImport(void* machine, const char* specifier, xrCallback onFulfilled, xrCallback onRejected)

@@ -72,6 +72,9 @@ void* xrLoadSource(void* the, const char* key);
 
 /* Checks a bundle and takes its alias table; returns 0 or prints why not and returns -1. */
 int xrOpenBundle(const unsigned char* data, size_t size);
+/* Registers the open bundle's symbols on a new machine, before anything else makes a key, and checks their
+   IDs against the bytecode's; returns 0 or prints why not and returns -1. */
+int xrPrepareBundle(void* the);
 
 /* Prints a one-line description of the pending exception to stderr, after `prefix`. */
 void xrPrintException(void* the, const char* prefix);

@@ -1,7 +1,8 @@
 // The board under the firmware image, checked on the image itself (hosts/cortex-m/run-tests.mjs boots it
-// on QEMU's Cortex-M7): 32-bit slots, bytecode with no parser, the FPGA counters behind performance.now and
-// timers, wall time from the host, the hardware FPU through the engine's number formatting. The engine's
-// stack and heap limits abort a run, so they are run-tests.mjs's overrun checks, not tests here.
+// on QEMU's Cortex-M7): 32-bit slots, bytecode with no parser that runs in place from flash, the FPGA counters
+// behind performance.now and timers, wall time from the host, the hardware FPU through the engine's number
+// formatting. The engine's stack and heap limits abort a run, so they are run-tests.mjs's overrun checks, not
+// tests here.
 // Not a portable suite: it states facts of the image, and Node never runs it (not a .test.js file).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,8 @@ interface Host {
   bytecode: boolean;
   parseAllowed: boolean;
   strings: string;
-  memory(): { slots: { bytes: number }; stack: { size: number } };
+  memory(): { slots: { bytes: number }; stack: { size: number }; chunks: { current: number } };
+  gc(): void;
 }
 const host = (globalThis as unknown as { xsrun: Host }).xsrun;
 
@@ -19,6 +21,25 @@ test('the image runs bytecode from flash with 16-byte slots (a 32-bit part) and 
   assert.equal(host.memory().slots.bytes, 16);
   assert.equal(host.strings, 'cesu8');
   assert.equal('\u{1F600}'.length, 2);
+});
+
+test('functions and string literals run in place from the bundle in flash: making closures and reading literals takes no chunks', () => {
+  // xsrun bundles use XS's archive opcodes (hosts/xs/xr_bundle.h): a function's code slot and a literal's string point
+  // into the read-only bundle. The engine's other opcodes copy the code into a chunk for every closure made and the
+  // literal for every evaluation; the MPU would fault a write to either in flash.
+  const closures: (() => number)[] = new Array(200).fill(undefined);
+  const make = (i: number) => () => i + 1;
+  let length = 0;
+  host.gc();
+  const before = host.memory().chunks.current;
+  for (let i = 0; i < closures.length; i++) {
+    closures[i] = make(i);
+    length += 'a string literal that stays in flash'.length;
+  }
+  const grown = host.memory().chunks.current - before;
+  assert.equal(closures[199](), 200);
+  assert.equal(length, 200 * 36);
+  assert.ok(grown <= 0, `chunks grew by ${grown} B for 200 closures and 200 literals`);
 });
 
 test('the image has no parser: eval and new Function are refused', () => {

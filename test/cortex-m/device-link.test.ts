@@ -6,7 +6,10 @@
 //   2. a spoken turn: a button tap and "what time is it" from a WAV file, fed as 20 ms frames over the UART;
 //      the transcript and the answer are checked, and the answer the image decoded and played, captured by the
 //      bridge, correlates with the synthesised one after alignment;
-//   3. the image exits on a board event and the board prints its exit line (heap high-water mark, stack peaks).
+//   3. the image exits on a board event and the board prints its exit line (heap high-water mark, stack peaks): the
+//      session fit the image's RAM_SIZE, the part's 1 MB (no sbrk refused; XS's "memory full" would have ended the
+//      image with exit status 2 before, which fails the waits above with its abort line).
+// M7_RAM_SIZE=<bytes> links the image with another RAM_SIZE, to measure the smallest that holds a session.
 // Needs the firmware toolchain (gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm) and pocketsphinx
 // for the turn: skipped locally without them, a failure under CI=true.
 import { after, before, test } from 'node:test';
@@ -32,7 +35,8 @@ const missing: string | undefined = firmwareToolchain().missing;
 const NOW = new Date('2026-11-23T14:05:00Z');
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => { for (const cleanup of cleanups.reverse()) await cleanup(); });
-before(async () => { if (!missing) await launch.prepareImageDevice(); });
+const ramSize = process.env.M7_RAM_SIZE ? Number(process.env.M7_RAM_SIZE) : launch.DEVICE_IMAGE_RAM_SIZE;
+before(async () => { if (!missing) await launch.prepareImageDevice({ ramSize }); });
 
 function skipWithoutToolchain(t: { skip(message: string): void }): boolean {
   if (!missing) return false;
@@ -42,6 +46,19 @@ function skipWithoutToolchain(t: { skip(message: string): void }): boolean {
 }
 
 interface Board { bridge: Bridge; lines: string[]; child: ChildProcess; exited: () => boolean }
+
+/** Once the image has exited: fails with its own reason (an XS abort such as memory full, an uncaught exception, a fault
+ * report) and its exit line. */
+function assertRunning(board: Board, dump: () => string): void {
+  if (!board.exited()) return;
+  const why = board.lines.filter((l) => /XS abort|uncaught|# board: (exit|.*fault)/.test(l));
+  assert.fail(`the image exited (RAM_SIZE ${ramSize}): ${why.join('; ') || 'no exit line'}\n${dump()}`);
+}
+
+/** The board's exit line as numbers: `# board: exit code=0 ram=… heap=… heap_peak=… heap_refused=…`. */
+function exitFigures(line: string): Record<string, number> {
+  return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map(([, key, value]) => [key, Number(value)]));
+}
 
 /** The image booted with its link to a bridge on a Unix socket; its user codes approved as they come. */
 async function bootImage(cloud: Cloud, config: unknown): Promise<Board> {
@@ -95,7 +112,7 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   await until('the image ready and synchronized', () => (cloud.service.deviceState(clientId)?.synchronizedState !== undefined
     && board.lines.some((l) => l.endsWith('[device] state ready'))) || board.exited(), 120_000)
     .catch((error) => { throw new Error(`${(error as Error).message}\n${dump()}`); });
-  assert.ok(!board.exited(), dump());
+  assertRunning(board, dump);
   for (const state of ['linking', 'registering', 'connecting', 'ready']) {
     assert.ok(board.lines.some((l) => l.endsWith(`[device] state ${state}`)), `state ${state}\n${dump()}`);
   }
@@ -120,11 +137,13 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   board.bridge.say(readWav(wav));
   await until('the answer', () => answers.length === 1 || board.exited(), 90_000)
     .catch((error) => { throw new Error(`${(error as Error).message}: transcripts ${JSON.stringify(transcripts.map((e) => e.text))}\n${dump()}`); });
+  assertRunning(board, dump);
   assert.equal(transcripts[0]?.text, 'what time is it', `answer ${JSON.stringify({ intent: answers[0].intent, text: answers[0].text })}, bridge ${JSON.stringify(board.bridge.stats)}\n${dump()}`);
   assert.equal(answers[0].intent, 'time');
   assert.equal(answers[0].text, 'It is 2:05 PM.');
   await until('the answer played', () => board.bridge.played.length - playedBefore >= answers[0].opusFrames.length || board.exited(), 60_000)
     .catch((error) => { throw new Error(`${(error as Error).message}: played ${board.bridge.played.length - playedBefore} of ${answers[0].opusFrames.length}\n${dump()}`); });
+  assertRunning(board, dump);
   const played = board.bridge.samples().subarray(playedBefore * 320);
   const start = played.findIndex((s) => Math.abs(s) > 300);
   assert.ok(start >= 0, 'the answer was audible');
@@ -141,7 +160,11 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   await until('the image exits', () => board.exited(), 15_000);
   const exitLine = board.lines.find((l) => l.startsWith('# board: exit'));
   assert.ok(exitLine?.includes(' code=0 '), `a clean exit\n${dump()}`);
-  t.diagnostic(`exit: ${board.lines.filter((l) => l.startsWith('image-report ')).at(-1)}; ${exitLine}`);
+  const figures = exitFigures(exitLine!);
+  assert.equal(figures.ram, ramSize, `the image was linked with RAM_SIZE ${ramSize}: ${exitLine}`);
+  assert.equal(figures.heap_refused, 0, `the session needed more heap than RAM_SIZE ${ramSize} leaves: ${exitLine}`);
+  t.diagnostic(`exit: ${board.lines.filter((l) => l.startsWith('image-report ')).at(-1)}; ${exitLine}; `
+    + `heap headroom ${figures.heap - figures.heap_peak} B of ${figures.heap} (RAM_SIZE ${ramSize})`);
 });
 
 /** Why the spoken turn cannot run here (no pocketsphinx), or undefined. */

@@ -1,7 +1,8 @@
 // The C of the Moddable build's natives, compiled here as mcconfig would compile it, without the SDK (not
 // installable on CI): each C file manifest.json maps becomes one object with the manifest's include folders
 // (from hosts/moddable/manifest-check.mjs) and the SDK's flags for ESP32 minus the Xtensa options.
-//   - The bindings (gcm.c, opus-codec.c, random.c) against XS's headers from node_modules/@agoric/xsnap, whose
+//   - The bindings (gcm.c, opus-codec.c, random.c, and the checks and setup they share with the XS hosts:
+//     native/aes_gcm_check.c, native/ais_opus.c) against XS's headers from node_modules/@agoric/xsnap, whose
 //     xsmc.h has the SDK's xsmc API; without the SDK's platform header (lin_xs.h needs GLib's headers), as
 //     random.c already assumes: <stddef.h> first. Every native("…") and Native("…") name in hosts/moddable is a
 //     function those objects define (xsl's generated table would not link otherwise).
@@ -55,7 +56,7 @@ test('the bindings compile against xsmc.h and define every native name the board
   try {
     const defined = new Set<string>();
     // The platform branch of random.c that this machine takes (__linux__); ESP32's and Zephyr's need their SDKs.
-    for (const object of ['gcm.c.o', 'opus-codec.c.o', 'random.c.o']) {
+    for (const object of ['gcm.c.o', 'aes_gcm_check.c.o', 'opus-codec.c.o', 'ais_opus.c.o', 'random.c.o']) {
       const out = join(dir, object);
       compile(cFile(object), out, ['-c', '-std=gnu17', '-Wall', '-Wextra', '-Werror', `-I${XS}`]);
       for (const name of definedFunctions(out)) defined.add(name);

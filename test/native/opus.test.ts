@@ -10,12 +10,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { oggOpusFile } from '../../simulator/voice/ogg.js';
 import { encodeSpeakerFrames, OpusStreamDecoder } from '../../simulator/voice/opus.js';
 import { bestAlignment, parseWav } from '../../simulator/voice/pcm.js';
 import { chirp, concat } from '../support/audio.js';
 import { fromRoot } from '../support/paths.js';
+import { bootOnImage } from '../support/image-program.js';
 import { build, modules } from '../support/xs-tools.js';
 import { requireOpusdec } from '../simulator/voice/tools.js';
 
@@ -105,17 +105,8 @@ test('encoding and decoding a frame allocate nothing on the XS heap', { skip }, 
 });
 
 test('the Cortex-M7 image encodes and decodes the same bytes as xsrun (fixed point on both)', { skip }, async (t) => {
-  const firmware = await import(pathToFileURL(fromRoot('hosts/cortex-m/build.mjs')).href);
-  const tools = firmware.firmwareToolchain();
-  if (tools.missing) {
-    if (process.env.CI === 'true') throw new Error(tools.missing);
-    t.skip(tools.missing);
-    return;
-  }
-  const { boot } = await import(pathToFileURL(fromRoot('hosts/cortex-m/qemu.mjs')).href);
-  const bundle = firmware.precompile('opus-check', [PROGRAM, DATA]);
-  const image = await firmware.link({ name: 'opus-check', bundleC: bundle.bundleC, quiet: true });
-  const run = await boot(image.elf, ['--embedded', PROGRAM, DATA]);
+  const run = await bootOnImage(t, 'opus-check', [PROGRAM, DATA], [DATA]);
+  if (!run) return;
   assert.equal(run.code, 0, `${run.output.slice(-2000)}\n${run.stderr}`);
   const m7 = parse(run.output);
   t.diagnostic(`M7: heap peak ${run.board.heap_peak} B, C stack peak ${run.board.stack_peak} B`);

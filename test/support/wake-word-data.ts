@@ -93,3 +93,62 @@ export function otherClip(tts: SpeechSynthesizer, split: Split, seed: number): C
   for (let k = 0; k < 3; k++) parts.push(trimSilence(tts.synthesize(pick(random, OTHER_SPEECH), voice)), silence(SAMPLE_RATE * (0.1 + 0.4 * random())));
   return { samples: degrade(concat(...parts), random, seed) };
 }
+
+/** What the assistant says in training's playback (the held-out bench and the tests say other things). */
+const ANSWERS = [
+  'The weather today is mostly sunny with a high of twenty two degrees. Tomorrow brings light rain in the morning and clearer skies by the evening.',
+  'Your next meeting is at three in the afternoon with the design team. After that you have nothing on your calendar until Thursday.',
+  'Here is a recipe for pancakes. Mix one cup of flour with a spoon of sugar, an egg and a cup of milk, then fry them in a hot pan.',
+  'The capital of Australia is Canberra. It was chosen as a compromise between Sydney and Melbourne, and it became the capital in nineteen thirteen.',
+  'Playing your morning playlist on the living room speaker. The first song is an old favourite from nineteen eighty four.',
+  'Traffic on your route to work is heavy. The trip will take about forty minutes, fifteen more than usual, because of road works on the bridge.',
+  'I have added eggs, bread and coffee to your shopping list. You now have seven items on it. Would you like me to read them out?',
+  'Here is a fun fact. Octopuses have three hearts and blue blood, and each of their arms can taste what it touches.',
+];
+
+export interface Playback {
+  /** What the loudspeaker was given (the canceller's reference). */
+  played: Int16Array;
+  /** The microphone's recording of it through a room (echo and noise). */
+  echo: Int16Array;
+}
+
+/** The assistant's answers played at a random volume through random rooms: the device hearing itself. */
+export function playbacks(tts: SpeechSynthesizer, count: number, seed: number, answerVoice: Voice): Playback[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, (_, k) => {
+    const played = scale(tts.synthesize(ANSWERS[k % ANSWERS.length], answerVoice), 0.3 + 0.7 * random());
+    const options = { rt60Ms: 100 + 150 * random(), delayMs: 2 + 10 * random(), seed: seed + k, lengthMs: 250 };
+    const mic = convolveRoom(played, options);
+    return { played, echo: mic };
+  });
+}
+
+function convolveRoom(played: Int16Array, options: { rt60Ms: number; delayMs: number; seed: number; lengthMs: number }): Int16Array {
+  const h = roomImpulseResponse(options);
+  const y = convolve(Float64Array.from(played, (v) => Math.tanh(v / 32768) * 32768), h);
+  const noise = whiteNoise(y.length, 20, options.seed + 7);
+  return Int16Array.from(y, (v, i) => Math.max(-32768, Math.min(32767, Math.round(v + noise[i]))));
+}
+
+function rmsOf(x: Int16Array, from = 0, to = x.length): number {
+  let e = 0;
+  for (let i = from; i < to; i++) e += x[i] * x[i];
+  return Math.sqrt(e / Math.max(1, to - from));
+}
+
+/**
+ * A user speaking `clip` over playback `p`, its wake word (if any) starting `atSample` into the answer, at
+ * `serDb` (near speech RMS over echo RMS): the microphone signal, the reference, and the word's span.
+ */
+export function overPlayback(p: Playback, clip: Clip, atSample: number, serDb: number): { mic: Int16Array; reference: Int16Array; word?: [number, number] } {
+  const anchor = clip.word ? clip.word[0] : 0;
+  const start = Math.max(0, atSample - anchor);
+  const length = Math.min(p.echo.length, start + clip.samples.length);
+  const mic = p.echo.slice(0, length);
+  const near = clip.samples.subarray(0, length - start);
+  const span = clip.word ?? [0, near.length];
+  const gain = (rmsOf(p.echo, start, length) * 10 ** (serDb / 20)) / Math.max(1, rmsOf(near, span[0], Math.min(span[1], near.length)));
+  for (let i = 0; i < near.length; i++) mic[start + i] = Math.max(-32768, Math.min(32767, Math.round(mic[start + i] + gain * near[i])));
+  return { mic, reference: p.played.subarray(0, length), word: clip.word && [start + clip.word[0], start + clip.word[1]] };
+}

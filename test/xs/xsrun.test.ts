@@ -1,11 +1,12 @@
 // The XS runner itself (hosts/xs), from Node: error reporting, the parser-OOM guard, timer order, the
 // test shims failing when they should, and the two precompiled paths (a bundle file with the parser off,
-// and a bundle linked into the binary as a C array). Builds xsrun first (make is incremental); without a C
-// compiler every test skips, which test/run.js turns into a failure under CI=true.
+// and a bundle linked into the binary as a C array), with the bundle's symbol keys checked. Builds xsrun
+// first (make is incremental); without a C compiler every test skips, which test/run.js turns into a
+// failure under CI=true.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromRoot } from '../support/paths.js';
 import { build, modules } from '../support/xs-tools.js';
@@ -143,6 +144,24 @@ test('precompiled bytecode runs with the parser off, which refuses eval', { skip
   assert.match(notBundled.stderr, /module build\/xs\/selftest\/other.js not found in the bundle/);
   const garbage = write('garbage.xsb', 'not bytecode at all');
   assert.equal(xsrun(['--bundle', garbage, entry]).code, 65);
+});
+
+test('a bundle whose symbols would get other keys on this machine is refused, naming the first', { skip }, () => {
+  const entry = write('keys.js', "export const answer = { fortyTwo: 42 };\nconsole.log(answer.fortyTwo);\n");
+  const bundle = `${DIR}/keys.xsb`;
+  assert.equal(xsrun(['--compile', bundle, 'hosts/xs/prelude.js', entry]).code, 0);
+  assert.equal(xsrun(['--bundle', bundle, entry]).stdout, '42\n');
+  // The symbol table record (hosts/xs/xr_bundle.h): u32 bytes, u8 kind 3, ..., u32 count, u32 first key ID.
+  const bytes = readFileSync(fromRoot(bundle));
+  let at = 20;
+  while (bytes[at + 4] !== 3) at += bytes.readUInt32LE(at);
+  bytes.writeUInt32LE(bytes.readUInt32LE(at + 12) + 1, at + 12);
+  const shifted = `${DIR}/keys-shifted.xsb`;
+  writeFileSync(fromRoot(shifted), bytes);
+  const run = xsrun(['--bundle', shifted, entry]);
+  assert.equal(run.code, 65);
+  assert.match(run.stderr, /^xsrun: the bundle's symbol "\S+" is key (\d+) on this machine but (\d+) where it was compiled/m);
+  assert.equal(run.stdout, '');
 });
 
 test('a bundle linked into the binary as a C array runs with nothing on disk (the device path)', { skip }, async () => {
