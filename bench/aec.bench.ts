@@ -1,7 +1,8 @@
 // Echo canceller figures: native/dsp/aec.c (as WebAssembly, the Node host's build) against Debian
 // libspeexdsp's canceller on the same signals in the same run: the assistant's synthetic speech through the
 // simulated room (simulator/voice/room.ts), alone and with the user talking over it. ERLE after
-// convergence, convergence time, near-end preservation during double talk; an SVG of ERLE over time.
+// convergence, convergence time, near-end preservation during double talk; an SVG of ERLE over time; the same
+// with 0 to 80 ms of extra bulk delay (output buffers) between the reference and the microphone.
 // Prints figures and writes docs/figures/aec.md and docs/figures/aec-erle.svg; never passes or fails.
 // Usage: node build/bench/aec.bench.js [--taps N] (default 1024: 64 ms of echo tail for both cancellers)
 import { execFileSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WasmEchoCanceller, dspMissingHint } from '../hosts/node/dsp.js';
+import { erlePlot } from '../hosts/node/tuning/plot.js';
 import { SpeechSynthesizer } from '../simulator/voice/tts.js';
 import { SAMPLE_RATE } from '../simulator/voice/pcm.js';
 import { FRAME, cancel, convergenceS, doubleTalk, echoScenarios, erleFrom, erleSeries, type EchoScenario, type ErlePoint } from '../test/support/echo.js';
@@ -61,6 +63,7 @@ console.log(`signals: ${seconds.toFixed(1)} s of far-end speech; user talks ${(d
 
 interface Canceller { name: string; run(s: EchoScenario): Int16Array }
 let oursMsPerFrame = 0;
+let oursDelayMs = 0;
 const cancellers: Canceller[] = [
   {
     name: `ours (native/dsp/aec.c, ${TAPS} taps, WebAssembly)`,
@@ -69,6 +72,7 @@ const cancellers: Canceller[] = [
       const t0 = performance.now();
       const out = cancel((m, r, o) => aec.process(m, r, o), s);
       oursMsPerFrame = (performance.now() - t0) / (out.length / FRAME);
+      oursDelayMs = aec.bulkDelaySamples / (SAMPLE_RATE / 1000);
       return out;
     },
   },
@@ -96,14 +100,31 @@ for (const c of cancellers) {
     + `double talk: near-end SDR ${row.dt.nearSdrDb.toFixed(1)} dB (mic ${row.dt.micSdrDb.toFixed(1)}), echo suppressed ${row.dt.erleDb.toFixed(1)} dB, ERLE 2 s after it ${row.after.toFixed(1)} dB`);
 }
 console.log(`ours on Node (WebAssembly): ${(oursMsPerFrame * 1000).toFixed(0)} µs per 20 ms frame`);
+
+// The same rooms with the echo coming later (a longer output path): neither canceller is told the delay.
+const EXTRA_MS = [0, 20, 40, 60, 80];
+const swept = cancellers.slice(0, 2);
+interface DelayRow { extraMs: number; foundMs: number; cells: { steady: number; conv20: number; nearSdr: number }[] }
+const delayRows: DelayRow[] = [];
+for (const extraMs of EXTRA_MS) {
+  const [far, talk] = echoScenarios(tts, { room: { delayMs: 8 + extraMs } });
+  let foundMs = 0;
+  const cells = swept.map((c, n) => {
+    const a = c.run(far);
+    if (n === 0) foundMs = oursDelayMs;
+    return { steady: erleFrom(far, a, steadyFrom), conv20: convergenceS(erleSeries(far, a), 20), nearSdr: doubleTalk(talk, c.run(talk)).nearSdrDb };
+  });
+  delayRows.push({ extraMs, foundMs, cells });
+  console.log(`+${extraMs} ms bulk delay (found ${foundMs} ms): ${swept.map((c, n) => `${c.name.split(' (')[0]} ERLE ${cells[n].steady.toFixed(1)} dB, 20 dB after ${cells[n].conv20} s, near-end SDR ${cells[n].nearSdr.toFixed(1)} dB`).join('; ')}`);
+}
 rmSync(work, { recursive: true, force: true });
 
 // ---- docs ----
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'never');
 const secs = (r: Row, x: number) => (r.name.startsWith('none') ? '—' : Number.isFinite(x) ? `${x.toFixed(2)} s` : 'never');
-const svg = plot([
-  { title: 'far end only', lines: rows.filter((r) => !r.name.startsWith('none')).map((r) => ({ name: r.name, points: r.series })) },
-  { title: `double talk (user talks ${f(dt.nearStart / SAMPLE_RATE, 2)}–${f(dt.nearEnd / SAMPLE_RATE, 2)} s, not measured there)`, lines: rows.filter((r) => !r.name.startsWith('none')).map((r) => ({ name: r.name, points: r.dtSeries })), shade: [dt.nearStart / SAMPLE_RATE, dt.nearEnd / SAMPLE_RATE] },
+const svg = erlePlot([
+  { title: 'ERLE over time, far end only', lines: rows.filter((r) => !r.name.startsWith('none')).map((r) => ({ name: r.name, points: r.series })) },
+  { title: `ERLE over time, double talk (user talks ${f(dt.nearStart / SAMPLE_RATE, 2)}–${f(dt.nearEnd / SAMPLE_RATE, 2)} s, not measured there)`, lines: rows.filter((r) => !r.name.startsWith('none')).map((r) => ({ name: r.name, points: r.dtSeries })), shade: [dt.nearStart / SAMPLE_RATE, dt.nearEnd / SAMPLE_RATE] },
 ]);
 mkdirSync(fromRoot('docs', 'figures'), { recursive: true });
 writeFileSync(fromRoot('docs', 'figures', 'aec-erle.svg'), svg);
@@ -128,37 +149,18 @@ const md = [
   '',
   `Our canceller on Node (WebAssembly): ${(oursMsPerFrame * 1000).toFixed(0)} µs per 20 ms frame. The Cortex-M7 cost is in dsp-m7.md.`,
   '',
+  '## Bulk delay',
+  '',
+  'The same signals with the echo arriving later: the room\'s 8 ms plus an extra bulk delay (an output path\'s buffers), the reference '
+  + 'still given as played, no delay hint to either canceller. Ours finds the delay itself (native/dsp/delay.c) and delays its reference by it '
+  + `less 8 ms; speexdsp has no estimator and gets the same ${TAPS} taps. "found" is our estimate at the end of the far-end run (the room's path included).`,
+  '',
+  `| extra bulk delay | found (ours) | ${swept.map((c) => `${c.name.split(' (')[0]}: ERLE from ${f(steadyFrom)} s / to 20 dB / near-end SDR in double talk`).join(' | ')} |`,
+  `|---|---|${swept.map(() => '---').join('|')}|`,
+  ...delayRows.map((r) => `| ${r.extraMs} ms | ${r.foundMs} ms | ${r.cells.map((c) => `${f(c.steady)} dB / ${Number.isFinite(c.conv20) ? `${c.conv20.toFixed(2)} s` : 'never'} / ${f(c.nearSdr)} dB`).join(' | ')} |`),
+  '',
   '![ERLE over time](aec-erle.svg)',
   '',
 ];
 writeFileSync(fromRoot('docs', 'figures', 'aec.md'), md.join('\n'));
 console.log('wrote docs/figures/aec.md and docs/figures/aec-erle.svg');
-
-interface Panel { title: string; lines: { name: string; points: ErlePoint[] }[]; shade?: [number, number] }
-function plot(panels: Panel[]): string {
-  const W = 760, H = 260, left = 50, right = 20, top = 30, bottom = 40;
-  const colours = ['#1f77b4', '#d62728', '#ff7f0e', '#2ca02c'];
-  const maxT = Math.max(...panels.flatMap((p) => p.lines.flatMap((l) => l.points.map((q) => q.tS))), 1);
-  const maxDb = 40;
-  const x = (t: number) => left + ((W - left - right) * t) / maxT;
-  const y = (d: number) => top + (H - top - bottom) * (1 - Math.max(-5, Math.min(maxDb, d)) / maxDb);
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H * panels.length + 30 * panels[0].lines.length}" font-family="sans-serif" font-size="11">`];
-  panels.forEach((p, n) => {
-    const g: string[] = [`<g transform="translate(0,${n * H})">`, `<text x="${left}" y="18" font-size="13">ERLE over time, ${p.title}</text>`];
-    if (p.shade) g.push(`<rect x="${x(p.shade[0])}" y="${top}" width="${x(p.shade[1]) - x(p.shade[0])}" height="${H - top - bottom}" fill="#eee"/>`);
-    for (let d = 0; d <= maxDb; d += 10) g.push(`<line x1="${left}" x2="${W - right}" y1="${y(d)}" y2="${y(d)}" stroke="#ddd"/><text x="${left - 6}" y="${y(d) + 4}" text-anchor="end">${d} dB</text>`);
-    for (let t = 0; t <= maxT; t += 2) g.push(`<text x="${x(t)}" y="${H - bottom + 15}" text-anchor="middle">${t} s</text>`);
-    p.lines.forEach((l, i) => {
-      const d = l.points.map((q, k) => {
-        const gap = k > 0 && q.tS - l.points[k - 1].tS > 0.3;
-        return `${k === 0 || gap ? 'M' : 'L'}${x(q.tS).toFixed(1)},${y(q.erleDb).toFixed(1)}`;
-      }).join(' ');
-      g.push(`<path d="${d}" fill="none" stroke="${colours[i % colours.length]}" stroke-width="1.5"/>`);
-    });
-    g.push('</g>');
-    parts.push(...g);
-  });
-  panels[0].lines.forEach((l, i) => parts.push(`<line x1="${left}" x2="${left + 30}" y1="${H * panels.length + 10 + 20 * i}" y2="${H * panels.length + 10 + 20 * i}" stroke="${colours[i % colours.length]}" stroke-width="2"/><text x="${left + 36}" y="${H * panels.length + 14 + 20 * i}">${l.name}</text>`));
-  parts.push('</svg>');
-  return parts.join('\n');
-}

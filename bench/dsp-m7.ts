@@ -53,7 +53,7 @@ async function bareC(opt: string, taps: number, signal: string, name: string): P
   const elf = join(out, `${name}${opt}-${taps}.elf`);
   const tapsC = join(out, `taps-${taps}.c`);
   writeFileSync(tapsC, `const int bench_taps = ${taps};\n`);
-  const dspObjects = ['aec', 'fft', 'kws'].map((file) => {
+  const dspObjects = ['aec', 'delay', 'fft', 'kws'].map((file) => {
     const o = join(out, `${file}${opt}.o`);
     execFileSync('arm-none-eabi-gcc', [...CPU, opt, ...FLOAT, '-Wall', '-ffunction-sections', '-fdata-sections', '-c', `native/dsp/${file}.c`, '-o', o], { cwd: fromRoot() });
     return o;
@@ -129,11 +129,11 @@ const md = [
   '',
   '## Echo canceller',
   '',
-  `Measured by bench/dsp-m7.ts on ${new Date().toISOString().slice(0, 10)}: native/dsp/aec.c and fft.c built by Debian arm-none-eabi-gcc `
+  `Measured by bench/dsp-m7.ts on ${new Date().toISOString().slice(0, 10)}: native/dsp/aec.c, delay.c and fft.c built by Debian arm-none-eabi-gcc `
   + `(${[...CPU, ...FLOAT].join(' ')}), run on QEMU mps2-an500 with \`-icount shift=0\` (one virtual ns per guest instruction, read through the `
   + `board's SysTick clock to 40 instructions) over ${frames} frames (${SECONDS} s) of the simulated room's far-end signal `
   + '(still converging: about 3 s to 20 dB, aec.md). State is the C struct (static, nothing allocated), sized for the largest filter (2,048 taps; '
-  + 'build with -DAEC_MAX_PARTITIONS=16 to halve it for 1,024); code is .text of aec.o, fft.o and kws.o. The last column checks that the image '
+  + 'build with -DAEC_MAX_PARTITIONS=16 to halve it for 1,024); code is .text of aec.o, delay.o, fft.o and kws.o. The last column checks that the image '
   + 'cancels: microphone over output power in the last 2 s (ERLE including the silent gaps; aec.md has the windowed figures).',
   '',
   '| build | taps | instructions per 20 ms frame, mean | max | share of a 600 MHz M7\'s 12 M cycles (1 instruction per cycle) | init | state | code | ERLE, last 2 s |',

@@ -17,7 +17,7 @@ export const DSP_INSTALL_HINT = 'building native/dsp for Node needs clang and ll
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sourceDir = join(root, 'native', 'dsp');
 const wasmPath = join(root, 'build', 'native', 'dsp.wasm');
-const EXPORTS = ['dsp_aec_mic', 'dsp_aec_ref', 'dsp_aec_out', 'dsp_aec_state_bytes', 'dsp_aec_init', 'dsp_aec_reset', 'dsp_aec_process',
+const EXPORTS = ['dsp_aec_mic', 'dsp_aec_ref', 'dsp_aec_out', 'dsp_aec_state_bytes', 'dsp_aec_init', 'dsp_aec_reset', 'dsp_aec_process', 'dsp_aec_bulk_delay', 'dsp_aec_delay_confidence',
   'dsp_kws_frame', 'dsp_kws_vector', 'dsp_kws_init', 'dsp_kws_reset', 'dsp_kws_features', 'dsp_kws_process'];
 
 function hasTool(name: string): boolean {
@@ -68,7 +68,7 @@ export function dspModule(): WebAssembly.Module {
 interface DspExports {
   memory: WebAssembly.Memory;
   dsp_aec_mic(): number; dsp_aec_ref(): number; dsp_aec_out(): number; dsp_aec_state_bytes(): number;
-  dsp_aec_init(frameSamples: number, taps: number): number; dsp_aec_reset(): void; dsp_aec_process(): void;
+  dsp_aec_init(frameSamples: number, taps: number): number; dsp_aec_reset(): void; dsp_aec_process(): void; dsp_aec_bulk_delay(): number; dsp_aec_delay_confidence(): number;
   dsp_kws_frame(): number; dsp_kws_vector(): number; dsp_kws_init(): number; dsp_kws_reset(): void;
   dsp_kws_features(): void; dsp_kws_process(): number;
 }
@@ -121,10 +121,24 @@ export const wasmDsp: DspBinding = {
   kwsReset: (state) => (state as KwsState).dsp.dsp_kws_reset(),
 };
 
-/** native/dsp/aec.c as an EchoCanceller hook, through WebAssembly. */
+/** native/dsp/aec.c as an EchoCanceller hook, through WebAssembly; it also tells the bulk delay it found. */
 export class WasmEchoCanceller extends NativeEchoCanceller {
+  private readonly exports: DspExports;
+
   constructor(options: EchoCancellerOptions = {}) {
-    super(wasmDsp, options);
+    let made: AecState | undefined;
+    super({ ...wasmDsp, aecCreate: (frameSamples, taps) => (made = wasmDsp.aecCreate(frameSamples, taps) as AecState) }, options);
+    this.exports = made!.dsp;
+  }
+
+  /** The bulk delay the canceller found between reference and microphone, in samples; -1 while none yet. */
+  get bulkDelaySamples(): number {
+    return this.exports.dsp_aec_bulk_delay();
+  }
+
+  /** How clearly the echo follows the reference at that delay: the squared correlation coefficient of their band onsets, 0..1. */
+  get bulkDelayConfidence(): number {
+    return this.exports.dsp_aec_delay_confidence();
   }
 }
 

@@ -23,7 +23,10 @@ int aec_init(aec_state *st, int frame_samples, int taps) {
 }
 
 void aec_reset(aec_state *st) {
-  clear(st->x_prev, AEC_BLOCK);
+  delay_reset(&st->delay);
+  for (int b = 0; b < AEC_LINE_BLOCKS; b++) for (int i = 0; i < AEC_BLOCK; i++) st->line[b][i] = 0;
+  st->line_head = 0;
+  st->shift = 0;
   clear_spectra(st->x, AEC_MAX_PARTITIONS);
   clear_spectra(st->w, AEC_MAX_PARTITIONS);
   clear_spectra(st->wf, AEC_MAX_PARTITIONS);
@@ -65,7 +68,8 @@ static void copy_filter(aec_state *st, aec_spectrum *to, const aec_spectrum *fro
   for (int p = 0; p < st->partitions; p++) to[p] = from[p];
 }
 
-static void block(aec_state *st, const float *x, const float *d, float *out) {
+/* x: this block of the (delayed) reference, prev: the one before it. */
+static void block(aec_state *st, const float *prev, const float *x, const float *d, float *out) {
   int parts = st->partitions;
   float eb[AEC_BLOCK], ef[AEC_BLOCK];
 
@@ -73,9 +77,8 @@ static void block(aec_state *st, const float *x, const float *d, float *out) {
   st->next = (st->next + parts - 1) % parts;
   aec_spectrum *x0 = &st->x[st->next];
   for (int i = 0; i < AEC_BLOCK; i++) {
-    st->time[i] = st->x_prev[i];
+    st->time[i] = prev[i];
     st->time[AEC_BLOCK + i] = x[i];
-    st->x_prev[i] = x[i];
   }
   fft_forward(&st->fft, st->time, x0->re, x0->im);
   float sxx = 0, sdd = 0;
@@ -187,17 +190,68 @@ static void block(aec_state *st, const float *x, const float *d, float *out) {
   st->blocks++;
 }
 
+/* The reference delay line's block `ago` blocks before the newest, as float. */
+static void line_block(const aec_state *st, int ago, float *x) {
+  const int16_t *b = st->line[(st->line_head + AEC_LINE_BLOCKS - ago) % AEC_LINE_BLOCKS];
+  for (int i = 0; i < AEC_BLOCK; i++) x[i] = b[i];
+}
+
+/* Partition q moves to q - delta (delta = new shift - old), so the learnt echo path stays where it is in
+ * time: the filters' taps and the reference spectra they multiply. Taps that fall off an end are dropped, new
+ * ones start at zero; new reference spectra are made from the delay line (newer ones) or left at zero (older
+ * than the line holds: the filter's far tail, for `delta` blocks). Runs before the block that the current
+ * line_head holds, so position q is (shift + q) blocks before the previous one. */
+static void realign(aec_state *st, int shift) {
+  int parts = st->partitions, delta = shift - st->shift;
+  float prev[AEC_BLOCK], x[AEC_BLOCK];
+  for (int n = 0; n < parts; n++) {
+    int q = delta > 0 ? n : parts - 1 - n, from = q + delta;
+    aec_spectrum *xq = &st->x[(st->next + q) % parts];
+    if (from >= 0 && from < parts) {
+      *xq = st->x[(st->next + from) % parts];
+      st->w[q] = st->w[from];
+      st->wf[q] = st->wf[from];
+      continue;
+    }
+    clear(st->w[q].re, AEC_BINS); clear(st->w[q].im, AEC_BINS);
+    clear(st->wf[q].re, AEC_BINS); clear(st->wf[q].im, AEC_BINS);
+    if (from < 0) {
+      line_block(st, 1 + shift + q, x);
+      line_block(st, 2 + shift + q, prev);
+      for (int i = 0; i < AEC_BLOCK; i++) {
+        st->time[i] = prev[i];
+        st->time[AEC_BLOCK + i] = x[i];
+      }
+      fft_forward(&st->fft, st->time, xq->re, xq->im);
+    } else {
+      clear(xq->re, AEC_BINS); clear(xq->im, AEC_BINS);
+    }
+  }
+  st->shift = shift;
+}
+
 void aec_process(aec_state *st, const int16_t *mic, const int16_t *ref, int16_t *out) {
-  float x[AEC_BLOCK], d[AEC_BLOCK], e[AEC_BLOCK];
+  float raw[AEC_BLOCK], prev[AEC_BLOCK], x[AEC_BLOCK], d[AEC_BLOCK], e[AEC_BLOCK];
   for (int at = 0; at < st->frame_samples; at += AEC_BLOCK) {
+    st->line_head = (st->line_head + 1) % AEC_LINE_BLOCKS;
     for (int i = 0; i < AEC_BLOCK; i++) {
-      x[i] = ref[at + i];
+      st->line[st->line_head][i] = ref[at + i];
+      raw[i] = ref[at + i];
       d[i] = mic[at + i];
     }
-    block(st, x, d, e);
+    int found = delay_update(&st->delay, raw, d);
+    int shift = found > AEC_DELAY_MARGIN ? found - AEC_DELAY_MARGIN : 0;
+    if (shift != st->shift) realign(st, shift);
+    line_block(st, shift, x);
+    line_block(st, shift + 1, prev);
+    block(st, prev, x, d, e);
     for (int i = 0; i < AEC_BLOCK; i++) {
       float v = e[i] + (e[i] >= 0 ? 0.5f : -0.5f);
       out[at + i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
     }
   }
+}
+
+int aec_bulk_delay(const aec_state *st) {
+  return st->delay.estimate < 0 ? -1 : st->delay.estimate * AEC_BLOCK;
 }

@@ -3,12 +3,15 @@
  * rate set from an estimate of the residual echo against the error (near-end talk then slows adaptation by
  * itself, no hard double-talk switch), and two filters: a background one that adapts and a foreground one
  * that makes the output, copied from the background only while the background cancels better.
+ * The reference is delayed by the bulk delay the estimator in delay.c finds (less a margin), so the filter's
+ * taps model the echo from its direct path on; when the estimate moves, the filters move with it.
  * Float throughout (the Cortex-M7's FPU); state in one struct the caller provides; nothing allocated. */
 #ifndef DSP_AEC_H
 #define DSP_AEC_H
 
 #include <stdint.h>
 #include "fft.h"
+#include "delay.h"
 
 #define AEC_BLOCK 64                      /* samples per block: 4 ms at 16 kHz; a frame is whole blocks */
 #define AEC_FFT (2 * AEC_BLOCK)
@@ -16,6 +19,7 @@
 #ifndef AEC_MAX_PARTITIONS
 #define AEC_MAX_PARTITIONS 32             /* 2,048 taps: 128 ms of echo tail; 16 halves the state for 1,024 */
 #endif
+#define AEC_LINE_BLOCKS (DELAY_MAX_BLOCKS + 2)  /* the reference delay line: the largest delay and one block before */
 
 typedef struct {
   float re[AEC_BINS], im[AEC_BINS];
@@ -26,7 +30,10 @@ typedef struct {
   int constrain;                          /* the partition whose gradient constraint is applied this block */
   long blocks;
   fft_plan fft;
-  float x_prev[AEC_BLOCK];
+  delay_state delay;
+  int16_t line[AEC_LINE_BLOCKS][AEC_BLOCK];  /* the raw reference's last blocks, newest at `line_head` */
+  int line_head;
+  int shift;                              /* blocks the reference is delayed by before the filter */
   float time[AEC_FFT];
   aec_spectrum x[AEC_MAX_PARTITIONS];     /* the reference's last spectra, newest at `next` */
   aec_spectrum w[AEC_MAX_PARTITIONS];     /* background filter (adapts) */
@@ -45,5 +52,10 @@ int aec_init(aec_state *st, int frame_samples, int taps);
 void aec_reset(aec_state *st);
 /* One frame: microphone and the aligned speaker reference in, the cleaned microphone out (may be mic). */
 void aec_process(aec_state *st, const int16_t *mic, const int16_t *ref, int16_t *out);
+/* The bulk delay found between the reference and the microphone, in samples (a multiple of AEC_BLOCK), or -1
+ * while none is found yet; the filter's reference is delayed by it less AEC_DELAY_MARGIN blocks. */
+int aec_bulk_delay(const aec_state *st);
+
+#define AEC_DELAY_MARGIN 2                /* blocks: the estimate may be one late, the filter must never lag */
 
 #endif

@@ -18,6 +18,8 @@ int dsp_aec_init(int frame_samples, int taps) {
 }
 void dsp_aec_reset(void) { aec_reset(&aec); }
 void dsp_aec_process(void) { aec_process(&aec, mic, ref, out); }
+int dsp_aec_bulk_delay(void) { return aec_bulk_delay(&aec); }
+float dsp_aec_delay_confidence(void) { return aec.delay.confidence; }
 
 static kws_state kws;
 static int16_t kws_frame[KWS_FRAME];

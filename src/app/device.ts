@@ -48,8 +48,8 @@ export interface DevicePorts {
   socket: SocketFactory;
   /**
    * Microphone, loudspeaker and codec; without them the device runs the control plane only. The DSP hooks
-   * (src/audio/hooks.ts) are the host's: native/dsp's defaults or an OEM's block; outputDelayMs aligns the
-   * speaker reference (FrontEndOptions).
+   * (src/audio/hooks.ts) are the host's: native/dsp's defaults (whose canceller finds the bulk delay itself) or
+   * an OEM's block; outputDelayMs takes a known fixed part of the output path off the reference (FrontEndOptions).
    */
   audio?: { audioIn: AudioInFactory; audioOut: AudioOutFactory; opus: Opus; echoCanceller?: EchoCanceller; wakeWord?: WakeWordDetector; outputDelayMs?: number };
   /** Buttons and attention LEDs; without it the app drives Device.controls and onAttention itself. */

@@ -12,9 +12,10 @@ export interface FrontEndOptions {
   /** The frame the loudspeaker played at monotonic `timeMs` (AudioOut.reference); false when it played none. */
   reference?(frame: Int16Array, timeMs: number): boolean;
   /**
-   * From the audio-out port's play time to the microphone's capture time of the same sound (DAC, amplifier,
-   * air, ADC), in ms. Err on the short side: the canceller's filter spans a reference that leads the echo,
-   * never one that lags it.
+   * A known fixed part of the path from the audio-out port's play time to the microphone's capture time of the
+   * same sound, in ms (default 0). native/dsp's canceller finds the bulk delay itself (0 to 128 ms); this is
+   * for a longer path or a canceller without an estimator. Err on the short side: a canceller copes with a
+   * reference that leads the echo, never with one that lags it.
    */
   outputDelayMs?: number;
   echoCanceller?: EchoCanceller;
