@@ -101,7 +101,9 @@ export interface BridgeOptions {
   /**
    * 'realtime' (default): the microphone makes a frame every 20 ms and loses it when the link has no room, as a
    * codec's clock does. 'link': a frame every 20 ms at most, none lost: the capture waits for the link (QEMU's
-   * UART carries about 9 KB/s toward the board, under the 32 KB/s of 16 kHz PCM; docs/firmware.md).
+   * UART carries 2 to 9 KB/s toward the board, under the 32 KB/s of 16 kHz PCM; docs/firmware.md). It takes only
+   * what the link has left: a frame goes when nothing sent is still in flight and the speaker is not playing, so
+   * the speaker's AUDIO_PLAYED and the sockets' bytes never queue behind seconds of microphone audio.
    */
   microphone?: 'realtime' | 'link';
 }
@@ -125,6 +127,8 @@ export class Bridge {
   private stream: Socket | undefined;
   private parser = new FrameParser();
   private credit = 0;
+  /** The board's RX ring (HELLO): credit back to it means nothing sent is in flight. */
+  private ring = 0;
   private socketWindow = 0;
   private readonly outbox: Buffer[] = [];
   private readonly connections = new Map<number, Connection>();
@@ -232,7 +236,7 @@ export class Bridge {
         for (const connection of this.connections.values()) connection.socket.destroy();
         this.connections.clear();
         this.outbox.length = 0;
-        this.credit = payload.readUInt32LE(1);
+        this.credit = this.ring = payload.readUInt32LE(1);
         this.socketWindow = payload.readUInt32LE(5);
         this.log(`HELLO: ring ${this.credit} B, socket window ${this.socketWindow} B`);
         this.helloResolve?.();
@@ -377,7 +381,10 @@ export class Bridge {
     while (now >= this.nextTickMs) {
       this.nextTickMs += FRAME_MS;
       const room = this.outbox.length === 0 && this.credit >= LINK.AUDIO_FRAME_BYTES + LINK.HEADER + 2;
-      if (this.micOn && (room || this.options.microphone !== 'link')) {
+      // A link microphone frame in flight delays what follows it by 70 to 300 ms (one frame at the link's rate), more
+      // than the speaker's 80 ms: it waits for an idle link and for the speaker to stop.
+      const linkIdle = this.outbox.length === 0 && this.credit === this.ring && this.speaker.length === 0;
+      if (this.micOn && (this.options.microphone !== 'link' || linkIdle)) {
         const queued = this.micQueue.shift();
         const frame = queued ?? new Int16Array(320);
         if (queued) this.micQueued -= 320;

@@ -381,10 +381,10 @@ static void link_dispatch(uint8_t type, uint8_t index, uint32_t length)
 			reason[n] = 0;
 			if (n == 0)
 				snprintf(reason, sizeof reason, "%s: connection closed by the peer", ch->label);
-			/* Readable bytes stay readable; the error comes once they are read (as io_tcp.c does). */
+			/* Readable bytes stay readable; the error comes once they are read (as io_tcp.c does). Writes within
+			   the count onWritable gave stay allowed meanwhile (socket_write drops them), as TCP's after a FIN. */
 			snprintf(ch->error, sizeof ch->error, "%s", reason);
 			ch->state = ch->state == ST_OPENING ? ST_FAILED : ST_READY;
-			ch->sendWindow = 0;
 			ch->peerClosed = 1;
 		}
 		break;
@@ -520,7 +520,9 @@ static int link_poll(void)
 		linkFramesIn++;
 		frames++;
 	}
-	if (rxConsumedSinceCredit >= LINK_RX_RING / 4) {
+	/* A quarter of the ring at a time, and whatever was consumed once the ring is empty: the co-processor then
+	   knows when nothing it sent is still in flight (its link microphone waits for that; docs/firmware.md). */
+	if (rxConsumedSinceCredit >= LINK_RX_RING / 4 || (rxConsumedSinceCredit && rxTail == rxHead)) {
 		uint8_t credit[4];
 		put32(credit, rxConsumedSinceCredit);
 		rxConsumedSinceCredit = 0;
@@ -566,7 +568,7 @@ static uint32_t channel_writable(Channel* ch)
 {
 	if (ch->kind == CH_AUDIO_OUT)
 		return ch->started ? ch->frames * LINK_AUDIO_FRAME_BYTES - ch->staged : 0;
-	if (ch->state != ST_READY || ch->peerClosed)
+	if (ch->state != ST_READY)
 		return 0;
 	return ch->sendWindow > ch->unacknowledged ? ch->sendWindow - ch->unacknowledged : 0;
 }
@@ -709,6 +711,11 @@ static void socket_write(xsMachine* the)
 	writable = channel_writable(ch);
 	if (length > writable)
 		xsUnknownError("would block: write of %lu bytes, %lu writable", (unsigned long)length, (unsigned long)writable);
+	if (ch->peerClosed) {
+		/* The co-processor closed it: the bytes have nowhere to go; the error comes once the rest is read. */
+		xsResult = xsInteger((xsIntegerValue)writable);
+		return;
+	}
 	while (done < length) {
 		size_t n = length - done < LINK_MAX_PAYLOAD ? length - done : LINK_MAX_PAYLOAD;
 		link_send(LINK_DATA, (uint8_t)(ch - channels), data + done, (uint32_t)n);

@@ -6,7 +6,9 @@
 //   2. a spoken turn: a button tap and "what time is it" from a WAV file, fed as 20 ms frames over the UART;
 //      the transcript and the answer are checked, and the answer the image decoded and played, captured by the
 //      bridge, correlates with the synthesised one after alignment;
-//   3. the image exits on a board event and the board prints its exit line (heap high-water mark, stack peaks).
+//   3. a voice timer ("set a timer for ten seconds"), stored and acknowledged; then the bridge cuts the network
+//      (Bridge.cutNetwork()) and the image rings the alert with its local tone at the due time, at real time;
+//   4. the image exits on a board event and the board prints its exit line (heap high-water mark, stack peaks).
 // Needs the firmware toolchain (gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm) and pocketsphinx
 // for the turn: skipped locally without them, a failure under CI=true.
 import { after, before, test } from 'node:test';
@@ -22,6 +24,7 @@ import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.j
 import { bestAlignment, concat, silence } from '../../simulator/voice/pcm.js';
 import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
 import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
+import { isAlertTone } from '../support/audio.js';
 import { until } from '../support/wait.js';
 import { requirePocketsphinx } from '../simulator/voice/tools.js';
 
@@ -75,7 +78,7 @@ async function bootImage(cloud: Cloud, config: unknown): Promise<Board> {
   return { bridge, lines, child, exited: () => exited };
 }
 
-test('the M7 image registers over HTTPS and connects through the UART co-processor link, answers a spoken turn from a WAV, and exits with its memory figures', async (t) => {
+test('the M7 image registers over HTTPS and connects through the UART co-processor link, answers a spoken turn from a WAV, rings a voice timer with the network cut, and exits with its memory figures', async (t) => {
   if (skipWithoutToolchain(t)) return;
   const transcripts: TranscriptEvent[] = [];
   const answers: AnswerEvent[] = [];
@@ -135,6 +138,51 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   board.bridge.event('report');
   await until('the image report', () => board.lines.some((l) => l.startsWith('image-report ')), 10_000);
   t.diagnostic(`turn: played correlation ${correlation.toFixed(3)}; bridge ${JSON.stringify(board.bridge.stats)}; ${board.lines.find((l) => l.startsWith('image-report '))}`);
+
+  // A timer by voice, then the network goes before it is due: the image rings it with its local tone.
+  const timerWav = join(dir, 'set-a-timer.wav');
+  writeWav(timerWav, concat(silence(4000), synthesizer.synthesize('set a timer for ten seconds', USER_VOICES['us-male']), silence(12000)));
+  board.bridge.event('button tap');
+  board.bridge.say(readWav(timerWav));
+  await until('the timer set and acknowledged', () => cloud.alerts.list(clientId)[0]?.confirmed === true || board.exited(), 90_000)
+    .catch((error) => { throw new Error(`${(error as Error).message}: transcripts ${JSON.stringify(transcripts.map((e) => e.text))}\n${dump()}`); });
+  assert.equal(answers[1]?.intent, 'setTimer', `heard ${JSON.stringify(transcripts[1]?.text)}`);
+  assert.equal(answers[1].text, '10 seconds, starting now.');
+  const [alert] = cloud.alerts.list(clientId);
+  assert.ok(board.lines.some((l) => l.includes(`[alerts] alert ${alert.token} set: TIMER`)), `the image stored the timer\n${dump()}`);
+  const dueMs = performance.now() + (alert.scheduledTime - cloud.alerts.nowSeconds()) * 1000;
+  const cutAtLine = board.lines.length;
+  const cutAtMs = performance.now();
+  const playedBeforeCut = board.bridge.played.length;
+  board.bridge.cutNetwork();
+  assert.ok(dueMs - cutAtMs > 1000, `the network cut before the timer is due: ${(dueMs - cutAtMs).toFixed(0)} ms before`);
+  await until('the image offline', () => board.lines.slice(cutAtLine).some((l) => /\[device\] state (?!ready)/.test(l)) || board.exited(), 15_000)
+    .catch((error) => { throw new Error(`${(error as Error).message}\n${dump()}`); });
+  const offlineAtMs = performance.now();
+  assert.ok(offlineAtMs < dueMs, `the image saw the network loss ${(offlineAtMs - dueMs).toFixed(0)} ms after the due time`);
+
+  const toneTimes = () => {
+    const times: number[] = [];
+    for (let i = playedBeforeCut; i < board.bridge.played.length; i++) if (isAlertTone(board.bridge.played[i])) times.push(board.bridge.playedAtMs[i]);
+    return times;
+  };
+  await until('the local tone', () => toneTimes().length > 0 || board.exited(), dueMs - performance.now() + 15_000)
+    .catch((error) => { throw new Error(`${(error as Error).message}\n${dump()}`); });
+  assert.ok(board.lines.some((l) => l.includes(`[alerts] alert ${alert.token} (TIMER) due`) && l.endsWith('ringing locally')), `rung locally\n${dump()}`);
+  const firstTone = toneTimes()[0];
+  // SetClock carries whole seconds (the emulator rounds: ±500 ms), it crosses the link (at most one microphone frame
+  // ahead of it, up to 300 ms), and the speaker buffers 80 ms.
+  assert.ok(Math.abs(firstTone - dueMs) < 1500, `the tone starts at the due time: ${(firstTone - dueMs).toFixed(0)} ms off`);
+  await until('the alert over', () => board.lines.some((l) => l.includes(`[alerts] alert ${alert.token}: rang its 3000 ms; stopped`)) || board.exited(), 15_000)
+    .catch((error) => { throw new Error(`${(error as Error).message}\n${dump()}`); });
+  const tones = toneTimes();
+  const rang = tones.at(-1)! - firstTone;
+  // At real time the 3000 ms alert holds three 1.2 s cycles' beeps (four of 100 ms each, 20 frames a cycle), and the
+  // last tone frame plays 2780 ms after the first (frame 139 of the pattern); slower, the alert ends with fewer.
+  assert.equal(tones.length, 60, `tone frames in the 3000 ms alert (three cycles of 20), played over ${rang.toFixed(0)} ms`);
+  assert.ok(Math.abs(rang - 2780) < 400, `the tone at real time: its 60 frames over ${rang.toFixed(0)} ms, 2780 ms due`);
+  t.diagnostic(`timer: due ${(dueMs - cutAtMs).toFixed(0)} ms after the cut, offline after ${(offlineAtMs - cutAtMs).toFixed(0)} ms; `
+    + `local tone ${(firstTone - dueMs).toFixed(0)} ms after the due time, ${tones.length} tone frames over ${rang.toFixed(0)} ms`);
 
   // The end of the session: the board's exit line (newlib's heap high-water mark, the stack peaks).
   board.bridge.event('exit');
