@@ -57,7 +57,7 @@ static uint32_t linkBytesIn, linkBytesOut, linkFramesIn, linkFramesOut;
    CRC and copy (received) or the CRC and UART writes (sent). Each reading is shorter than SysTick's 1 ms period. */
 enum { STAGE_AUDIO, STAGE_SOCKET, STAGE_OTHER, STAGES };
 static uint32_t rxIsrTicks, rxIsrBytes;
-static uint32_t parseTicks[STAGES], parseFrames[STAGES], sendTicks[STAGES], sendFrames[STAGES];
+static uint32_t parseTicks[STAGES], parseFrames[STAGES], parseBytes[STAGES], sendTicks[STAGES], sendFrames[STAGES], sendBytes[STAGES];
 #define SYSTICK_PERIOD (BOARD_SYSCLK_HZ / 1000u)
 
 static uint32_t ticks_since(uint32_t start)
@@ -148,6 +148,7 @@ static void link_send2(uint8_t type, uint8_t channel, const uint8_t* first, uint
 	linkFramesOut++;
 	sendTicks[stage_of(type)] += ticks_since(start);
 	sendFrames[stage_of(type)]++;
+	sendBytes[stage_of(type)] += LINK_HEADER + length + 2;
 }
 
 static void link_send(uint8_t type, uint8_t channel, const uint8_t* payload, uint32_t length)
@@ -514,6 +515,7 @@ static int link_poll(void)
 		link_dispatch(header[1], header[2], length);
 		parseTicks[stage_of(header[1])] += ticks_since(start);
 		parseFrames[stage_of(header[1])]++;
+		parseBytes[stage_of(header[1])] += total;
 		rxHead += total;
 		rxConsumedSinceCredit += total;
 		linkBytesIn += total;
@@ -1012,9 +1014,18 @@ static void link_provisioning(xsMachine* the)
 	configText = NULL;
 }
 
+/* One of stats()'s per-stage counters: `format` names it with the stage ("parse%sTicks", "Audio"). */
+static void stage_stat(xsMachine* the, const char* format, const char* stage, uint32_t value)
+{
+	char name[24];
+	snprintf(name, sizeof name, format, stage);
+	xsSet(xsResult, xsID(name), xsNumber(value));
+}
+
 /* stats(): the link's counters, for the bench and the tests. */
 static void link_stats(xsMachine* the)
 {
+	static const char* const stage[STAGES] = { "Audio", "Socket", "Other" };
 	int i;
 	xsResult = xsNewObject();
 	xsSet(xsResult, xsID("bytesIn"), xsNumber(linkBytesIn));
@@ -1026,16 +1037,12 @@ static void link_stats(xsMachine* the)
 	xsSet(xsResult, xsID("rxIsrTicks"), xsNumber(rxIsrTicks));
 	xsSet(xsResult, xsID("rxIsrBytes"), xsNumber(rxIsrBytes));
 	for (i = 0; i < STAGES; i++) {
-		static const char* const stage[STAGES] = { "Audio", "Socket", "Other" };
-		char name[24];
-		snprintf(name, sizeof name, "parse%sTicks", stage[i]);
-		xsSet(xsResult, xsID(name), xsNumber(parseTicks[i]));
-		snprintf(name, sizeof name, "parse%sFrames", stage[i]);
-		xsSet(xsResult, xsID(name), xsNumber(parseFrames[i]));
-		snprintf(name, sizeof name, "send%sTicks", stage[i]);
-		xsSet(xsResult, xsID(name), xsNumber(sendTicks[i]));
-		snprintf(name, sizeof name, "send%sFrames", stage[i]);
-		xsSet(xsResult, xsID(name), xsNumber(sendFrames[i]));
+		stage_stat(the, "parse%sTicks", stage[i], parseTicks[i]);
+		stage_stat(the, "parse%sFrames", stage[i], parseFrames[i]);
+		stage_stat(the, "parse%sBytes", stage[i], parseBytes[i]);
+		stage_stat(the, "send%sTicks", stage[i], sendTicks[i]);
+		stage_stat(the, "send%sFrames", stage[i], sendFrames[i]);
+		stage_stat(the, "send%sBytes", stage[i], sendBytes[i]);
 	}
 }
 
