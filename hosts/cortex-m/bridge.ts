@@ -24,6 +24,8 @@ export const LINK = {
 /** Bytes the board may send on a socket before the bridge confirms them (its send window). */
 const SEND_WINDOW = 16384;
 const FRAME_MS = 20;
+/** The speaker counts as playing this long after its last frame: gaps within a stream are underruns, not silence. */
+const SPEAKER_HOLD_MS = 500;
 
 /** CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF (netlink.c's). */
 export function crc16(data: Uint8Array, crc = 0xffff): number {
@@ -110,7 +112,9 @@ export interface BridgeOptions {
 
 export interface BridgeStats {
   framesIn: number; framesOut: number; bytesIn: number; bytesOut: number; crcErrors: number;
-  micFramesSent: number; micFramesDropped: number; speakerFrames: number; speakerUnderruns: number;
+  micFramesSent: number; micFramesDropped: number; speakerFrames: number;
+  /** 20 ms ticks the speaker missed between two frames less than SPEAKER_HOLD_MS apart (within a stream). */
+  speakerUnderruns: number;
 }
 
 /**
@@ -382,8 +386,10 @@ export class Bridge {
       this.nextTickMs += FRAME_MS;
       const room = this.outbox.length === 0 && this.credit >= LINK.AUDIO_FRAME_BYTES + LINK.HEADER + 2;
       // A link microphone frame in flight delays what follows it by 70 to 300 ms (one frame at the link's rate), more
-      // than the speaker's 80 ms: it waits for an idle link and for the speaker to stop.
-      const linkIdle = this.outbox.length === 0 && this.credit === this.ring && this.speaker.length === 0;
+      // than the speaker's 80 ms: it waits for an idle link and for the speaker to stop. Not for an underrun: a frame
+      // sent into one delays the next AUDIO_PLAYED, and the speaker would starve further.
+      const speaking = now - (this.playedAtMs.at(-1) ?? -Infinity) < SPEAKER_HOLD_MS;
+      const linkIdle = this.outbox.length === 0 && this.credit === this.ring && this.speaker.length === 0 && !speaking;
       if (this.micOn && (this.options.microphone !== 'link' || linkIdle)) {
         const queued = this.micQueue.shift();
         const frame = queued ?? new Int16Array(320);
@@ -397,6 +403,8 @@ export class Bridge {
       }
       const played = this.speaker.shift();
       if (played) {
+        const gap = now - (this.playedAtMs.at(-1) ?? -Infinity);
+        if (gap < SPEAKER_HOLD_MS) this.stats.speakerUnderruns += Math.max(0, Math.round(gap / FRAME_MS) - 1);
         this.played.push(played);
         this.playedAtMs.push(now);
         this.stats.speakerFrames++;

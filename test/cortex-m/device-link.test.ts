@@ -170,6 +170,7 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
     .catch((error) => { throw new Error(`${(error as Error).message}\n${dump()}`); });
   assert.ok(board.lines.some((l) => l.includes(`[alerts] alert ${alert.token} (TIMER) due`) && l.endsWith('ringing locally')), `rung locally\n${dump()}`);
   const firstTone = toneTimes()[0];
+  const { speakerUnderruns: underrunsBefore, micFramesSent: micBefore } = board.bridge.stats;
   // SetClock carries whole seconds (the emulator rounds: ±500 ms), it crosses the link (at most one microphone frame
   // ahead of it, up to 300 ms), and the speaker buffers 80 ms.
   assert.ok(Math.abs(firstTone - dueMs) < 1500, `the tone starts at the due time: ${(firstTone - dueMs).toFixed(0)} ms off`);
@@ -179,10 +180,11 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   const rang = tones.at(-1)! - firstTone;
   // At real time the 3000 ms alert holds three 1.2 s cycles' beeps (four of 100 ms each, 20 frames a cycle), and the
   // last tone frame plays 2780 ms after the first (frame 139 of the pattern); slower, the alert ends with fewer.
-  assert.equal(tones.length, 60, `tone frames in the 3000 ms alert (three cycles of 20), played over ${rang.toFixed(0)} ms`);
-  assert.ok(Math.abs(rang - 2780) < 400, `the tone at real time: its 60 frames over ${rang.toFixed(0)} ms, 2780 ms due`);
+  const speaker = `while it rang: speaker underruns ${board.bridge.stats.speakerUnderruns - underrunsBefore}, microphone frames ${board.bridge.stats.micFramesSent - micBefore}`;
+  assert.equal(tones.length, 60, `tone frames in the 3000 ms alert (three cycles of 20), played over ${rang.toFixed(0)} ms; ${speaker}`);
+  assert.ok(Math.abs(rang - 2780) < 400, `the tone at real time: its 60 frames over ${rang.toFixed(0)} ms, 2780 ms due; ${speaker}`);
   t.diagnostic(`timer: due ${(dueMs - cutAtMs).toFixed(0)} ms after the cut, offline after ${(offlineAtMs - cutAtMs).toFixed(0)} ms; `
-    + `local tone ${(firstTone - dueMs).toFixed(0)} ms after the due time, ${tones.length} tone frames over ${rang.toFixed(0)} ms`);
+    + `local tone ${(firstTone - dueMs).toFixed(0)} ms after the due time, ${tones.length} tone frames over ${rang.toFixed(0)} ms; ${speaker}`);
 
   // The end of the session: the board's exit line (newlib's heap high-water mark, the stack peaks).
   board.bridge.event('exit');
