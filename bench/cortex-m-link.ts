@@ -5,70 +5,42 @@
 // out, AUDIO_PLAYED in). Then `report` gives the image's link counters (xsrun.io.linkStats() in netlink.c): SysTick
 // counts, 40 instructions each under -icount shift=0, in the UART1 RX interrupt and, per frame kind, in parsing
 // (CRC and copy into the channel) and in sending (CRC and the UART writes). No pocketsphinx: nothing is spoken.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
-import { Bridge, listenForBoard } from '../hosts/cortex-m/bridge.js';
+import type { BridgeStats } from '../hosts/cortex-m/bridge.js';
 import { deviceConfigFor, startCloud } from '../simulator/cloud.js';
+import { bootM7Board } from '../test/support/m7-board.js';
 import { fromRoot } from '../test/support/paths.js';
+import { until } from '../test/support/wait.js';
 
 export type LinkCounters = Record<string, number>;
 
-interface Launch {
-  prepareImageDevice(): Promise<unknown>;
-  spawnImageDevice(options: { link: string; icount?: boolean }): ChildProcess;
-}
-
 /** Runs the session; resolves to the image's link counters and the bridge's, and the wall time it took. */
-export async function linkSession(log: (line: string) => void = () => {}): Promise<{ link: LinkCounters; bridge: Bridge['stats']; ms: number }> {
-  const launch = await import(pathToFileURL(fromRoot('hosts', 'cortex-m', 'device-launch.mjs')).href) as Launch;
+export async function linkSession(log: (line: string) => void = () => {}): Promise<{ link: LinkCounters; bridge: BridgeStats; ms: number }> {
+  const launch = await import(pathToFileURL(fromRoot('hosts', 'cortex-m', 'device-launch.mjs')).href) as { prepareImageDevice(): Promise<unknown> };
   await launch.prepareImageDevice();
   const started = performance.now();
   const cloud = await startCloud({ pollIntervalMs: 100, alerts: { durationMs: 3000 } });
-  const dir = mkdtempSync(join(tmpdir(), 'ais-m7-bench-'));
-  const { server, board } = listenForBoard(join(dir, 'uart1.sock'));
   const clientId = 'm7-bench';
-  const lines: string[] = [];
-  const bridge = new Bridge({ config: deviceConfigFor(cloud, clientId), log: (line) => lines.push(line), microphone: 'link' });
-  const child = launch.spawnImageDevice({ link: `unix:${join(dir, 'uart1.sock')}`, icount: true });
-  let rest = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-    const parts = (rest + text).split('\n');
-    rest = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      const code = /enter the code (\S+)$/.exec(line);
-      if (code) cloud.lwa.approve(code[1]);
-    }
-  });
-  let exited = false;
-  child.on('exit', () => { exited = true; });
-  const until = async (what: string, done: () => boolean, ms: number) => {
-    const end = performance.now() + ms;
-    while (!done()) {
-      if (exited || performance.now() > end) throw new Error(`link session: ${exited ? 'the image exited' : 'timed out'} waiting for ${what}\n${lines.slice(-20).join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+  const board = await bootM7Board(cloud, deviceConfigFor(cloud, clientId), { icount: true });
+  const { lines } = board;
+  const wait = async (what: string, done: () => boolean, ms: number) => {
+    const tail = () => lines.slice(-20).join('\n');
+    await until(what, () => done() || board.exited(), ms).catch((error) => { throw new Error(`link session: ${(error as Error).message}\n${tail()}`); });
+    if (!done()) throw new Error(`link session: the image exited while waiting for ${what}\n${tail()}`);
   };
   try {
-    bridge.serve(await board);
-    await until('ready', () => lines.some((l) => l.endsWith('[device] state ready')), 300_000);
+    await wait('ready', () => lines.some((l) => l.endsWith('[device] state ready')), 300_000);
     log(`  ready after ${((performance.now() - started) / 1000).toFixed(0)} s`);
     cloud.alerts.set(clientId, 'TIMER', cloud.alerts.nowSeconds() + 10, 'ten seconds');
-    await until('the timer stored', () => cloud.alerts.list(clientId)[0]?.confirmed === true, 120_000);
-    bridge.cutNetwork();
-    await until('the local tone over', () => lines.some((l) => l.includes('rang its 3000 ms; stopped')), 120_000);
-    bridge.event('report');
-    await until('the image report', () => lines.some((l) => l.startsWith('image-report ')), 60_000);
+    await wait('the timer stored', () => cloud.alerts.list(clientId)[0]?.confirmed === true, 120_000);
+    board.bridge.cutNetwork();
+    await wait('the local tone over', () => lines.some((l) => l.includes('rang its 3000 ms; stopped')), 120_000);
+    board.bridge.event('report');
+    await wait('the image report', () => lines.some((l) => l.startsWith('image-report ')), 60_000);
     const report = JSON.parse(lines.find((l) => l.startsWith('image-report '))!.slice('image-report '.length)) as { link: LinkCounters };
-    return { link: report.link, bridge: { ...bridge.stats }, ms: performance.now() - started };
+    return { link: report.link, bridge: { ...board.bridge.stats }, ms: performance.now() - started };
   } finally {
-    if (!exited) child.kill('SIGKILL');
-    bridge.stop();
-    server.close();
+    await board.close();
     cloud.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
