@@ -12,7 +12,7 @@ import { createServer, connect as tcpConnect, type Server, type Socket } from 'n
 import { connect as tlsConnect } from 'node:tls';
 
 export const LINK = {
-  SYNC: 0xa5, VERSION: 1, HEADER: 5, MAX_PAYLOAD: 1024, AUDIO_FRAME_BYTES: 640, SPEAKER_FRAMES: 4,
+  SYNC: 0xa5, VERSION: 1, HEADER: 5, MAX_PAYLOAD: 1024, AUDIO_FRAME_BYTES: 640, SPEAKER_FRAMES: 10,
   // board -> co-processor
   HELLO: 0x01, LINK_CREDIT: 0x02, OPEN: 0x10, DATA: 0x11, CLOSE: 0x12, CREDIT: 0x13, CERT: 0x14,
   RANDOM_REQUEST: 0x20, CONFIG_REQUEST: 0x21, AUDIO_OUT: 0x31, AUDIO_IN_START: 0x32, AUDIO_IN_STOP: 0x33,
@@ -120,7 +120,7 @@ export interface BridgeStats {
 /**
  * The co-processor: serve(stream) takes the board's UART (QEMU's chardev socket). The microphone plays what
  * say() queued (silence otherwise) at 20 ms a frame while the board has it started; the speaker plays a
- * frame every 20 ms from a 4-frame buffer and keeps everything it played.
+ * frame every 20 ms from a 10-frame (200 ms) buffer and keeps everything it played.
  */
 export class Bridge {
   readonly played: Int16Array[] = [];
@@ -386,7 +386,7 @@ export class Bridge {
       this.nextTickMs += FRAME_MS;
       const room = this.outbox.length === 0 && this.credit >= LINK.AUDIO_FRAME_BYTES + LINK.HEADER + 2;
       // A link microphone frame in flight delays what follows it by 70 to 300 ms (one frame at the link's rate), more
-      // than the speaker's 80 ms: it waits for an idle link and for the speaker to stop. Not for an underrun: a frame
+      // than a speaker frame's 20 ms: it waits for an idle link and for the speaker to stop. Not for an underrun: a frame
       // sent into one delays the next AUDIO_PLAYED, and the speaker would starve further.
       const speaking = now - (this.playedAtMs.at(-1) ?? -Infinity) < SPEAKER_HOLD_MS;
       const linkIdle = this.outbox.length === 0 && this.credit === this.ring && this.speaker.length === 0 && !speaking;

@@ -17,14 +17,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
-import { Bridge, listenForBoard } from '../../hosts/cortex-m/bridge.js';
 import { writeWav, readWav } from '../../hosts/node/wav.js';
-import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.js';
+import { deviceConfigFor, startCloud } from '../../simulator/cloud.js';
 import { bestAlignment, concat, silence } from '../../simulator/voice/pcm.js';
 import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
 import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
 import { isAlertTone } from '../support/audio.js';
+import { bootM7Board } from '../support/m7-board.js';
 import { until } from '../support/wait.js';
 import { requirePocketsphinx } from '../simulator/voice/tools.js';
 
@@ -44,40 +43,6 @@ function skipWithoutToolchain(t: { skip(message: string): void }): boolean {
   return true;
 }
 
-interface Board { bridge: Bridge; lines: string[]; child: ChildProcess; exited: () => boolean }
-
-/** The image booted with its link to a bridge on a Unix socket; its user codes approved as they come. */
-async function bootImage(cloud: Cloud, config: unknown): Promise<Board> {
-  const dir = mkdtempSync(join(tmpdir(), 'ais-m7-link-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'uart1.sock');
-  const { server, board } = listenForBoard(path);
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const lines: string[] = [];
-  const bridge = new Bridge({ config, log: (line) => lines.push(line), microphone: 'link' });
-  cleanups.push(() => bridge.stop());
-  // M7_ICOUNT=1: QEMU counts instructions (-icount shift=0), so the link's stage timers in the image reports read
-  // instructions (40 per SysTick count) for docs/figures/firmware.md.
-  const child: ChildProcess = launch.spawnImageDevice({ link: `unix:${path}`, icount: process.env.M7_ICOUNT === '1' });
-  let exited = false;
-  child.on('exit', () => { exited = true; });
-  cleanups.push(() => { if (!exited) child.kill('SIGKILL'); });
-  let rest = '';
-  const gather = (text: string) => {
-    const parts = (rest + text).split('\n');
-    rest = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      const code = /enter the code (\S+)$/.exec(line);
-      if (code) cloud.lwa.approve(code[1]);
-    }
-  };
-  child.stdout!.setEncoding('utf8').on('data', gather);
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => lines.push(`qemu: ${text.trim()}`));
-  bridge.serve(await board);
-  return { bridge, lines, child, exited: () => exited };
-}
-
 test('the M7 image registers over HTTPS and connects through the UART co-processor link, answers a spoken turn from a WAV, rings a voice timer with the network cut, and exits with its memory figures', async (t) => {
   if (skipWithoutToolchain(t)) return;
   const transcripts: TranscriptEvent[] = [];
@@ -91,7 +56,10 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   });
   cleanups.push(() => cloud.close());
   const clientId = 'm7-kitchen';
-  const board = await bootImage(cloud, { ...deviceConfigFor(cloud, clientId), trace: true });
+  // M7_ICOUNT=1: QEMU counts instructions, so the link's stage timers in the image reports read instructions (40 per
+  // SysTick count); npm run bench:firmware measures them in its own session (bench/cortex-m-link.ts).
+  const board = await bootM7Board(cloud, { ...deviceConfigFor(cloud, clientId), trace: true }, { icount: process.env.M7_ICOUNT === '1' });
+  cleanups.push(() => board.close());
   const dump = () => board.lines.slice(-40).join('\n');
 
   // The image sends SynchronizeState before it announces ready: both.
@@ -172,10 +140,12 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   const firstTone = toneTimes()[0];
   const { speakerUnderruns: underrunsBefore, micFramesSent: micBefore } = board.bridge.stats;
   // SetClock carries whole seconds (the emulator rounds: ±500 ms), it crosses the link (at most one microphone frame
-  // ahead of it, up to 300 ms), and the speaker buffers 80 ms.
+  // ahead of it, up to 300 ms).
   assert.ok(Math.abs(firstTone - dueMs) < 1500, `the tone starts at the due time: ${(firstTone - dueMs).toFixed(0)} ms off`);
   await until('the alert over', () => board.lines.some((l) => l.includes(`[alerts] alert ${alert.token}: rang its 3000 ms; stopped`)) || board.exited(), 15_000)
     .catch((error) => { throw new Error(`${(error as Error).message}\n${dump()}`); });
+  // What the image sent before it stopped plays out of the bridge's speaker buffer (200 ms) first.
+  await until('the speaker drained', () => performance.now() - board.bridge.playedAtMs.at(-1)! > 100, 5_000);
   const tones = toneTimes();
   const rang = tones.at(-1)! - firstTone;
   // At real time the 3000 ms alert holds three 1.2 s cycles' beeps (four of 100 ms each, 20 frames a cycle), and the
