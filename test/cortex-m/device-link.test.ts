@@ -118,6 +118,13 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   assert.equal(answers[1].text, '10 seconds, starting now.');
   const [alert] = cloud.alerts.list(clientId);
   assert.ok(board.lines.some((l) => l.includes(`[alerts] alert ${alert.token} set: TIMER`)), `the image stored the timer\n${dump()}`);
+  // The image's collections from here to the alert's end, for the diagnostics (its image-report lines).
+  const collections = () => (JSON.parse(board.lines.filter((l) => l.startsWith('image-report ')).at(-1)!.slice('image-report '.length)) as { memory: { gcCount: number } }).memory.gcCount;
+  const reports = () => board.lines.filter((l) => l.startsWith('image-report ')).length;
+  const reportsBefore = reports();
+  board.bridge.event('report');
+  await until('the image report', () => reports() > reportsBefore, 10_000);
+  const collectionsBefore = collections();
   const dueMs = performance.now() + (alert.scheduledTime - cloud.alerts.nowSeconds()) * 1000;
   const cutAtLine = board.lines.length;
   const cutAtMs = performance.now();
@@ -148,9 +155,13 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   await until('the speaker drained', () => performance.now() - board.bridge.playedAtMs.at(-1)! > 100, 5_000);
   const tones = toneTimes();
   const rang = tones.at(-1)! - firstTone;
+  const reportsAfter = reports();
+  board.bridge.event('report');
+  await until('the image report', () => reports() > reportsAfter, 10_000);
   // At real time the 3000 ms alert holds three 1.2 s cycles' beeps (four of 100 ms each, 20 frames a cycle), and the
   // last tone frame plays 2780 ms after the first (frame 139 of the pattern); slower, the alert ends with fewer.
-  const speaker = `while it rang: speaker underruns ${board.bridge.stats.speakerUnderruns - underrunsBefore}, microphone frames ${board.bridge.stats.micFramesSent - micBefore}`;
+  const speaker = `while it rang: speaker underruns ${board.bridge.stats.speakerUnderruns - underrunsBefore}, microphone frames ${board.bridge.stats.micFramesSent - micBefore}; `
+    + `the image's collections from the cut to the alert's end ${collections() - collectionsBefore}`;
   assert.equal(tones.length, 60, `tone frames in the 3000 ms alert (three cycles of 20), played over ${rang.toFixed(0)} ms; ${speaker}`);
   assert.ok(Math.abs(rang - 2780) < 400, `the tone at real time: its 60 frames over ${rang.toFixed(0)} ms, 2780 ms due; ${speaker}`);
   t.diagnostic(`timer: due ${(dueMs - cutAtMs).toFixed(0)} ms after the cut, offline after ${(offlineAtMs - cutAtMs).toFixed(0)} ms; `
