@@ -2,12 +2,14 @@
 // bench/cortex-m-workload.ts, boots them on QEMU's emulated Cortex-M7 and writes docs/figures/firmware.md
 // and docs/figures/firmware-memory.svg: flash by part (engine, application bytecode, newlib), RAM regions,
 // the XS heap after loading the application's modules, heap and C stack peaks per suite, the smallest
-// RAM_SIZE that runs every suite (bisected), and instructions per operation under -icount shift=0 against
-// a 20 ms frame of a 600 MHz Cortex-M7. Never passes or fails on a figure.
+// RAM_SIZE that runs every suite (bisected), instructions per operation under -icount shift=0 against
+// a 20 ms frame of a 600 MHz Cortex-M7, and the co-processor link's stages per 20 ms frame from a session of the
+// device image (bench/cortex-m-link.ts). Never passes or fails on a figure.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { fromRoot } from '../test/support/paths.js';
+import { linkSession } from './cortex-m-link.js';
 
 interface Report {
   text: number; data: number; bss: number; flash: number;
@@ -45,6 +47,9 @@ const started = Date.now();
 const WORKLOAD = 'build/bench/cortex-m-workload.js';
 const TEST_ARGS = ['--stack', '1024'];
 const KB = 1024;
+// A 20 ms audio frame on the link: header, 640 B of PCM, CRC (hosts/cortex-m/netlink.h).
+const LINK_HEADER = 5;
+const LINK_AUDIO_WIRE = LINK_HEADER + 640 + 2;
 
 console.log('firmware figures: building the self-test and workload images ...');
 const selftest = await build.buildSelfTest({ quiet: true });
@@ -61,6 +66,9 @@ function figures(result: Boot): Record<string, any> {
 console.log('firmware figures: XS heap by phase, instructions per operation (-icount shift=0) ...');
 const memory = figures(await qemu.boot(benchImage.elf, ['--embedded', WORKLOAD, 'memory']));
 const counted = figures(await qemu.boot(benchImage.elf, ['--embedded', WORKLOAD, 'instructions'], { icount: true }));
+
+console.log('firmware figures: a session of the device image over its co-processor link (-icount shift=0) ...');
+const session = await linkSession((line) => console.log(line));
 
 async function pool<T>(jobs: (() => Promise<T>)[], width: number): Promise<T[]> {
   const results: T[] = new Array(jobs.length);
@@ -312,8 +320,51 @@ out(`Boot: ${n(counted.reachedMs * 1e6)} instructions from the board's start (Sy
   + `(${(counted.appLoad / 600e3).toFixed(0)} ms at 600 MHz), once at boot: each module's body runs from flash (the bundle's symbols `
   + 'were registered as keys when the machine was created).');
 out();
+out('## The co-processor link per 20 ms frame');
+out();
+const linkFigures = linkRows(session.link);
+out(`The device image (\`hosts/cortex-m/device.ts\`) under \`-icount shift=0\` against the emulator through \`hosts/cortex-m/bridge.ts\`, `
+  + `in ${(session.ms / 1000).toFixed(0)} s of wall time: it links, registers over HTTPS and connects over MQTT (TLS in the co-processor), the bridge's `
+  + 'microphone sends its 20 ms frames (paced by the link), the cloud sets a timer, the network is cut and the image rings it with its local '
+  + 'tone. The link\'s own stage timers in `netlink.c` (SysTick counts, 40 instructions each) give instructions per frame; the session moved '
+  + `${n(session.link.bytesIn)} B in ${n(session.link.framesIn)} frames to the board and ${n(session.link.bytesOut)} B in ${n(session.link.framesOut)} frames from it `
+  + `(${session.link.crcErrors} CRC errors, ${session.link.overruns} ring overruns).`);
+out();
+out('| stage | frames | mean bytes on the wire | instructions per frame | per byte |');
+out('|---|---:|---:|---:|---:|');
+for (const row of linkFigures.rows) out(`| ${row.label} | ${n(row.frames)} | ${n(row.bytes)} | ${n(row.perFrame)} | ${row.perByte.toFixed(1)} |`);
+out();
+out(`Per 20 ms of audio each way, frames as the link carries them: a microphone frame in (${n(LINK_AUDIO_WIRE)} B through the RX interrupt, then parsed, `
+  + `checked and copied) **${n(linkFigures.micFrame)} instructions** (${pct(linkFigures.micFrame, FRAME_BUDGET)} of 3 M); a speaker frame out and its `
+  + `AUDIO_PLAYED back **${n(linkFigures.speakerFrame)}** (${pct(linkFigures.speakerFrame, FRAME_BUDGET)}). The RX interrupt takes a byte per interrupt `
+  + '(the CMSDK UART has no FIFO) and the CRC goes a nibble at a time over the ring; a board\'s UART with a FIFO and DMA, or audio on I2S, '
+  + 'takes most of it away.');
+out();
 out(`Whole run: ${((Date.now() - started) / 1000).toFixed(0)} s of wall time.`);
 out();
+
+/** The link's stage timers as instructions per frame and per byte (40 per SysTick count under -icount shift=0). */
+function linkRows(link: Record<string, number>) {
+  const INSTRUCTIONS_PER_TICK = 40;
+  const stage = (label: string, ticks: number, frames: number, bytes: number) => ({
+    label, frames, bytes: frames ? bytes / frames : 0,
+    perFrame: frames ? (ticks * INSTRUCTIONS_PER_TICK) / frames : 0, perByte: bytes ? (ticks * INSTRUCTIONS_PER_TICK) / bytes : 0,
+  });
+  const isr = stage('UART1 RX interrupt, per byte received (frames: bytes)', link.rxIsrTicks, link.rxIsrBytes, link.rxIsrBytes);
+  const rows = [
+    isr,
+    stage('parse, CRC, copy: audio in (AUDIO_IN, 640 B of PCM)', link.parseAudioTicks, link.parseAudioFrames, link.parseAudioBytes),
+    stage('parse, CRC, copy: socket bytes (PEER_DATA)', link.parseSocketTicks, link.parseSocketFrames, link.parseSocketBytes),
+    stage('parse: the rest (AUDIO_PLAYED, SENT, OPENED, CLOSED, RANDOM, CONFIG, EVENT)', link.parseOtherTicks, link.parseOtherFrames, link.parseOtherBytes),
+    stage('send, CRC and UART writes: audio out (AUDIO_OUT, 640 B)', link.sendAudioTicks, link.sendAudioFrames, link.sendAudioBytes),
+    stage('send: socket bytes (DATA)', link.sendSocketTicks, link.sendSocketFrames, link.sendSocketBytes),
+    stage('send: the rest (LINK_CREDIT, CREDIT, OPEN, CERT, HELLO, requests)', link.sendOtherTicks, link.sendOtherFrames, link.sendOtherBytes),
+  ];
+  const played = LINK_HEADER + 2 + 2;
+  const micFrame = isr.perByte * LINK_AUDIO_WIRE + rows[1].perFrame;
+  const speakerFrame = rows[4].perFrame + isr.perByte * played + rows[3].perFrame;
+  return { rows, micFrame, speakerFrame };
+}
 
 const markdown = lines.join('\n');
 mkdirSync(fromRoot('docs', 'figures'), { recursive: true });

@@ -15,22 +15,9 @@ import { randomSource } from '../test/support/random.js';
 import type { AudioTurn, StageMeter } from './audio-turn.js';
 import type { OpusBinding } from '../src/audio/native-opus.js';
 import type { Opus } from '../src/ports/opus.js';
+import { loadBiquad, loadCodec, loadFraming, loadPublish, snapshot, KEY, type Operation, type XsHost as XsMemoryHost } from './workload-operations.js';
 
-interface XsMemory {
-  malloc: { current: number; peak: number; calls: number };
-  chunks: { current: number; peak: number; reserved: number };
-  slots: { current: number; peak: number; reserved: number; bytes: number };
-  stack: { peak: number; size: number };
-  parser: { peak: number; count: number };
-  gcCount: number;
-  keys: number;
-}
-interface XsHost {
-  now(): number;
-  gc(): void;
-  memory(): XsMemory;
-  resetPeaks(): void;
-  args: string[];
+interface XsHost extends XsMemoryHost {
   engine: string;
   strings: string;
   bytecode: boolean;
@@ -41,90 +28,7 @@ const argv: string[] = host ? host.args : ((globalThis as unknown as { process: 
 const mode = argv[0] ?? 'timing';
 const now = (): number => performance.now();
 
-// The operations measured, made once with their buffers (the device's steady state).
-
-const TOPIC = '$aws/alexa/ais/v1/device-0123456789/microphone';
-const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 7) & 0xff);
-
-/** Q14 Direct Form I biquad over a frame, state carried across frames: the per-sample DSP cost of JS. */
-function biquadQ14(input: Int16Array, output: Int16Array, coefficients: Int16Array, state: Int32Array): void {
-  const b0 = coefficients[0], b1 = coefficients[1], b2 = coefficients[2], a1 = coefficients[3], a2 = coefficients[4];
-  let x1 = state[0], x2 = state[1], y1 = state[2], y2 = state[3];
-  for (let i = 0; i < input.length; i++) {
-    const x0 = input[i];
-    let y0 = (b0 * x0 + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2) >> 14;
-    if (y0 > 32767) y0 = 32767;
-    else if (y0 < -32768) y0 = -32768;
-    output[i] = y0;
-    x2 = x1; x1 = x0;
-    y2 = y1; y1 = y0;
-  }
-  state[0] = x1; state[1] = x2; state[2] = y1; state[3] = y2;
-}
-
-type Operation = () => void;
-interface Operations { [name: string]: Operation }
-
-async function loadCodec() {
-  const { writePublish } = await import('../src/mqtt/generate.js');
-  const { MqttParser } = await import('../src/mqtt/parser.js');
-  const { encodeUtf8 } = await import('../src/mqtt/utf8.js');
-  const topic = encodeUtf8(TOPIC);
-  const payload = new Uint8Array(640).map((_, i) => (i * 7) & 0xff);
-  const wire = new Uint8Array(1024);
-  let received = 0;
-  const parser = new MqttParser({ maxPacketBytes: 4096, onPacket: (p) => { received += p.cmd === 'publish' ? p.payload.length : 0; }, onError: (e) => { throw e; } });
-  const codec: Operation = () => {
-    const n = writePublish(wire, topic, payload, 640, 0, 0, false, false);
-    parser.push(wire, n);
-  };
-  codec();
-  if (received !== 640) throw new Error(`codec workload delivered ${received} bytes`);
-  return codec;
-}
-
-async function loadClient() {
-  const { MqttClient } = await import('../src/mqtt/client.js');
-  const { generate } = await import('../src/mqtt/generate.js');
-  const { Logger, silentSink } = await import('../src/ports/log.js');
-  let written = 0;
-  let pendingInput: Uint8Array | undefined;
-  const client = new MqttClient({
-    clock: { monotonicMs: now, setTimer: () => 0, clearTimer: () => {} },
-    log: new Logger(silentSink, 'mqtt'), host: 'broker', port: 8883, clientId: 'device-0123456789', keepAliveSec: 0,
-    onMessage: () => {},
-    socket: (options) => {
-      const socket = {
-        read(buffer: Uint8Array) {
-          if (!pendingInput) return 0;
-          buffer.set(pendingInput);
-          const n = pendingInput.length;
-          pendingInput = undefined;
-          return n;
-        },
-        write(_data: Uint8Array, length?: number) { written += length ?? _data.length; },
-        close() {},
-      };
-      // Connected at once and CONNACK 0: the session is then in its steady state.
-      Promise.resolve().then(() => {
-        options.onConnect();
-        pendingInput = generate({ cmd: 'connack', sessionPresent: false, returnCode: 0 });
-        options.onReadable(pendingInput.length);
-      });
-      return socket;
-    },
-  });
-  client.connect();
-  await Promise.resolve();
-  await Promise.resolve();
-  if (!client.connected) throw new Error('the client workload did not connect');
-  const payload = new Uint8Array(640).map((_, i) => (i * 3) & 0xff);
-  const publish: Operation = () => { client.publish(TOPIC, payload); };
-  const before = written;
-  publish();
-  if (written - before !== 1 + 2 + 2 + TOPIC.length + 640) throw new Error(`a publish wrote ${written - before} bytes`);
-  return publish;
-}
+// The operations measured beyond those of bench/workload-operations.ts, made once with their buffers.
 
 async function loadEnvelope() {
   const { createPortableCrypto } = await import('../src/crypto/portable.js');
@@ -143,43 +47,12 @@ async function loadEnvelope() {
   return sealOpen;
 }
 
-/** The envelope with a Crypto that copies instead of encrypting: what the framing costs without AES-GCM. */
-async function loadEnvelopeFraming() {
-  const { Envelope } = await import('../src/ais/envelope.js');
-  const copying = {
-    randomBytes: (out: Uint8Array) => { out.fill(1); },
-    x25519PublicKey: () => new Uint8Array(32),
-    x25519: () => new Uint8Array(32),
-    hkdfSha256: () => new Uint8Array(32),
-    aesGcmSeal(_key: Uint8Array, _iv: Uint8Array, plaintext: Uint8Array, out: Uint8Array, tag: Uint8Array) { out.set(plaintext); tag.fill(0); },
-    aesGcmOpen(_key: Uint8Array, _iv: Uint8Array, ciphertext: Uint8Array, _tag: Uint8Array, out: Uint8Array) { out.set(ciphertext); return true; },
-  };
-  const envelope = new Envelope({ crypto: copying, maxMessageBytes: 36 + 644 });
-  const body = new Uint8Array(644).map((_, i) => (i * 11) & 0xff);
-  const sealed = new Uint8Array(envelope.maxMessageBytes);
-  const sealOpen: Operation = () => {
-    const n = envelope.seal(KEY, 5, body, sealed);
-    if (!envelope.open(KEY, sealed.subarray(0, n)).ok) throw new Error('framing round trip failed');
-  };
-  sealOpen();
-  return sealOpen;
-}
-
 async function loadX25519() {
   const { x25519, x25519PublicKey } = await import('../src/crypto/portable.js');
   const other = x25519PublicKey(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
   const mine = Uint8Array.from({ length: 32 }, (_, i) => 200 - i);
   const agree: Operation = () => { x25519(mine, other); };
   return agree;
-}
-
-function loadBiquad(): Operation {
-  const input = new Int16Array(320).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)));
-  const output = new Int16Array(320);
-  // 1 kHz low-pass at 16 kHz, Q 0.707, in Q14
-  const coefficients = Int16Array.from([552, 1104, 552, -25479, 11303]);
-  const state = new Int32Array(4);
-  return () => biquadQ14(input, output, coefficients, state);
 }
 
 /** An opus port that allocates nothing and does no signal work: 160-byte CBR packets of whatever, the core's own cost. */
@@ -234,18 +107,6 @@ function microseconds(op: Operation, count: number, warmMs: number): number {
   return samples[2];
 }
 
-function snapshot(xs: XsHost, gc: boolean) {
-  if (gc) xs.gc();
-  const m = xs.memory();
-  return {
-    mallocCurrent: m.malloc.current, mallocPeak: m.malloc.peak,
-    slotsCurrent: m.slots.current, slotsPeak: m.slots.peak, slotsReserved: m.slots.reserved, slotBytes: m.slots.bytes,
-    chunksCurrent: m.chunks.current, chunksPeak: m.chunks.peak, chunksReserved: m.chunks.reserved,
-    stackPeak: m.stack.peak, stackSize: m.stack.size, gcCount: m.gcCount, keys: m.keys,
-    parserPeak: m.parser.peak, parsed: m.parser.count,
-  };
-}
-
 /** Slots and chunk bytes one call of `op` takes from the heap, read where no collection ran. */
 function allocationPerCall(xs: XsHost, op: Operation, count: number) {
   const window = (fn: Operation) => {
@@ -268,9 +129,9 @@ async function main() {
   const result: Record<string, unknown> = { host: host ? `XS ${host.engine}` : 'Node', mode };
   if (mode === 'timing') {
     const biquad = loadBiquad();
-    const codec = await loadCodec();
+    const { codec } = await loadCodec();
     const envelope = await loadEnvelope();
-    const framing = await loadEnvelopeFraming();
+    const { framing } = await loadFraming();
     const agree = await loadX25519();
     const fast = host ? 200 : 500; // warm-up ms: Node's JIT needs it, XS does not
     result.us = {
@@ -286,8 +147,8 @@ async function main() {
     host.resetPeaks();
     phases.machine = snapshot(host, true);
     const biquad = loadBiquad();
-    const codec = await loadCodec();
-    const publish = await loadClient();
+    const { codec } = await loadCodec();
+    const publish = await loadPublish();
     phases.mqtt = snapshot(host, true);
     host.resetPeaks();
     const envelope = await loadEnvelope();
@@ -313,10 +174,10 @@ async function main() {
   } else if (mode === 'allocations') {
     if (!host) throw new Error('allocation figures need xsrun');
     const biquad = loadBiquad();
-    const codec = await loadCodec();
-    const publish = await loadClient();
+    const { codec } = await loadCodec();
+    const publish = await loadPublish();
     const envelope = await loadEnvelope();
-    const framing = await loadEnvelopeFraming();
+    const { framing } = await loadFraming();
     result.perCall = {
       publish: allocationPerCall(host, publish, 1000),
       codec: allocationPerCall(host, codec, 1000),

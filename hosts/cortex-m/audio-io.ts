@@ -22,9 +22,6 @@ function checkFormat(options: AudioInOptions | AudioOutOptions): void {
   }
 }
 
-function view(data: ArrayBuffer | ArrayBufferView): [ArrayBufferLike, number, number] {
-  return data instanceof ArrayBuffer ? [data, 0, data.byteLength] : [data.buffer, data.byteOffset, data.byteLength];
-}
 
 export class LinkAudioIn {
   readonly sampleRate = 16000;
@@ -43,8 +40,9 @@ export class LinkAudioIn {
       xsrun.io.audio.read(this.handle, result, 0, result.byteLength);
       return result;
     }
-    const [data, offset, length] = view(what);
-    return xsrun.io.audio.read(this.handle, data, offset, length);
+    // Per frame: the view's parts passed as they are, no array of them for the collector.
+    if (what instanceof ArrayBuffer) return xsrun.io.audio.read(this.handle, what, 0, what.byteLength);
+    return xsrun.io.audio.read(this.handle, what.buffer, what.byteOffset, what.byteLength);
   }
   start(): void { xsrun.io.audio.start(this.handle); }
   stop(): void { xsrun.io.audio.stop(this.handle); }
@@ -60,9 +58,10 @@ export class LinkAudioOut {
     this.handle = xsrun.io.audio.open('out', { onWritable: options.onWritable }, this);
   }
   write(samples: ArrayBuffer | ArrayBufferView): number {
-    const [data, offset, length] = view(samples);
-    xsrun.io.audio.write(this.handle, data, offset, length);
-    return length;
+    // Per frame: as read(), nothing for the collector.
+    if (samples instanceof ArrayBuffer) xsrun.io.audio.write(this.handle, samples, 0, samples.byteLength);
+    else xsrun.io.audio.write(this.handle, samples.buffer, samples.byteOffset, samples.byteLength);
+    return samples.byteLength;
   }
   start(): void { xsrun.io.audio.start(this.handle); }
   stop(): void { xsrun.io.audio.stop(this.handle); }

@@ -12,7 +12,7 @@ import { createServer, connect as tcpConnect, type Server, type Socket } from 'n
 import { connect as tlsConnect } from 'node:tls';
 
 export const LINK = {
-  SYNC: 0xa5, VERSION: 1, HEADER: 5, MAX_PAYLOAD: 1024, AUDIO_FRAME_BYTES: 640, SPEAKER_FRAMES: 4,
+  SYNC: 0xa5, VERSION: 1, HEADER: 5, MAX_PAYLOAD: 1024, AUDIO_FRAME_BYTES: 640, SPEAKER_FRAMES: 10,
   // board -> co-processor
   HELLO: 0x01, LINK_CREDIT: 0x02, OPEN: 0x10, DATA: 0x11, CLOSE: 0x12, CREDIT: 0x13, CERT: 0x14,
   RANDOM_REQUEST: 0x20, CONFIG_REQUEST: 0x21, AUDIO_OUT: 0x31, AUDIO_IN_START: 0x32, AUDIO_IN_STOP: 0x33,
@@ -24,6 +24,8 @@ export const LINK = {
 /** Bytes the board may send on a socket before the bridge confirms them (its send window). */
 const SEND_WINDOW = 16384;
 const FRAME_MS = 20;
+/** The speaker counts as playing this long after its last frame: gaps within a stream are underruns, not silence. */
+const SPEAKER_HOLD_MS = 500;
 
 /** CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF (netlink.c's). */
 export function crc16(data: Uint8Array, crc = 0xffff): number {
@@ -101,20 +103,24 @@ export interface BridgeOptions {
   /**
    * 'realtime' (default): the microphone makes a frame every 20 ms and loses it when the link has no room, as a
    * codec's clock does. 'link': a frame every 20 ms at most, none lost: the capture waits for the link (QEMU's
-   * UART carries about 9 KB/s toward the board, under the 32 KB/s of 16 kHz PCM; docs/firmware.md).
+   * UART carries 2 to 9 KB/s toward the board, under the 32 KB/s of 16 kHz PCM; docs/firmware.md). It takes only
+   * what the link has left: a frame goes when nothing sent is still in flight and the speaker is not playing, so
+   * the speaker's AUDIO_PLAYED and the sockets' bytes never queue behind seconds of microphone audio.
    */
   microphone?: 'realtime' | 'link';
 }
 
 export interface BridgeStats {
   framesIn: number; framesOut: number; bytesIn: number; bytesOut: number; crcErrors: number;
-  micFramesSent: number; micFramesDropped: number; speakerFrames: number; speakerUnderruns: number;
+  micFramesSent: number; micFramesDropped: number; speakerFrames: number;
+  /** 20 ms ticks the speaker missed between two frames less than SPEAKER_HOLD_MS apart (within a stream). */
+  speakerUnderruns: number;
 }
 
 /**
  * The co-processor: serve(stream) takes the board's UART (QEMU's chardev socket). The microphone plays what
  * say() queued (silence otherwise) at 20 ms a frame while the board has it started; the speaker plays a
- * frame every 20 ms from a 4-frame buffer and keeps everything it played.
+ * frame every 20 ms from a 10-frame (200 ms) buffer and keeps everything it played.
  */
 export class Bridge {
   readonly played: Int16Array[] = [];
@@ -125,6 +131,8 @@ export class Bridge {
   private stream: Socket | undefined;
   private parser = new FrameParser();
   private credit = 0;
+  /** The board's RX ring (HELLO): credit back to it means nothing sent is in flight. */
+  private ring = 0;
   private socketWindow = 0;
   private readonly outbox: Buffer[] = [];
   private readonly connections = new Map<number, Connection>();
@@ -232,7 +240,7 @@ export class Bridge {
         for (const connection of this.connections.values()) connection.socket.destroy();
         this.connections.clear();
         this.outbox.length = 0;
-        this.credit = payload.readUInt32LE(1);
+        this.credit = this.ring = payload.readUInt32LE(1);
         this.socketWindow = payload.readUInt32LE(5);
         this.log(`HELLO: ring ${this.credit} B, socket window ${this.socketWindow} B`);
         this.helloResolve?.();
@@ -377,7 +385,12 @@ export class Bridge {
     while (now >= this.nextTickMs) {
       this.nextTickMs += FRAME_MS;
       const room = this.outbox.length === 0 && this.credit >= LINK.AUDIO_FRAME_BYTES + LINK.HEADER + 2;
-      if (this.micOn && (room || this.options.microphone !== 'link')) {
+      // A link microphone frame in flight delays what follows it by 70 to 300 ms (one frame at the link's rate), more
+      // than a speaker frame's 20 ms: it waits for an idle link and for the speaker to stop. Not for an underrun: a frame
+      // sent into one delays the next AUDIO_PLAYED, and the speaker would starve further.
+      const speaking = now - (this.playedAtMs.at(-1) ?? -Infinity) < SPEAKER_HOLD_MS;
+      const linkIdle = this.outbox.length === 0 && this.credit === this.ring && this.speaker.length === 0 && !speaking;
+      if (this.micOn && (this.options.microphone !== 'link' || linkIdle)) {
         const queued = this.micQueue.shift();
         const frame = queued ?? new Int16Array(320);
         if (queued) this.micQueued -= 320;
@@ -390,6 +403,8 @@ export class Bridge {
       }
       const played = this.speaker.shift();
       if (played) {
+        const gap = now - (this.playedAtMs.at(-1) ?? -Infinity);
+        if (gap < SPEAKER_HOLD_MS) this.stats.speakerUnderruns += Math.max(0, Math.round(gap / FRAME_MS) - 1);
         this.played.push(played);
         this.playedAtMs.push(now);
         this.stats.speakerFrames++;

@@ -3,6 +3,7 @@
 // `spawnImageDevice({ link })` boots it on QEMU with UART0 on stdout (the log) and UART1 on `link` (a chardev
 // such as unix:<path>, where hosts/cortex-m/bridge.ts listens). Needs `npm run build` first.
 import { spawn } from 'node:child_process';
+import { getPriority } from 'node:os';
 import { DEFAULT_RAM_SIZE, DEFAULT_STACK_SIZE, firmwareToolchain, imageReport, link, precompile } from './build.mjs';
 import { qemuArgs } from './qemu.mjs';
 import { buildXsrun, root } from '../xs/build.mjs';
@@ -28,5 +29,8 @@ export async function prepareImageDevice({ ramSize = DEVICE_IMAGE_RAM_SIZE, stac
 /** Boots the device image; stdout is UART0 (log lines, image-* reports), `link` the chardev of UART1. */
 export function spawnImageDevice({ elf = 'build/cortex-m/device.elf', link: chardev, logLevel = 'info', icount = false }) {
   const args = ['--embedded', ...DEVICE_IMAGE_MACHINE, DEVICE_IMAGE_ENTRY, logLevel];
-  return spawn('nice', ['-n', '10', 'qemu-system-arm', ...qemuArgs(elf, args, { icount, link: chardev })], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Niceness 10, as the project runs heavy jobs, not 10 more than the caller's: under `nice -n 10 node …` QEMU ran at
+  // 19, with a seventh of the CPU weight of every other job at 10, and the link's speaker window ran dry.
+  const niceness = Math.max(0, 10 - getPriority());
+  return spawn('nice', ['-n', String(niceness), 'qemu-system-arm', ...qemuArgs(elf, args, { icount, link: chardev })], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
 }

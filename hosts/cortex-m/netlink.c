@@ -57,7 +57,7 @@ static uint32_t linkBytesIn, linkBytesOut, linkFramesIn, linkFramesOut;
    CRC and copy (received) or the CRC and UART writes (sent). Each reading is shorter than SysTick's 1 ms period. */
 enum { STAGE_AUDIO, STAGE_SOCKET, STAGE_OTHER, STAGES };
 static uint32_t rxIsrTicks, rxIsrBytes;
-static uint32_t parseTicks[STAGES], parseFrames[STAGES], sendTicks[STAGES], sendFrames[STAGES];
+static uint32_t parseTicks[STAGES], parseFrames[STAGES], parseBytes[STAGES], sendTicks[STAGES], sendFrames[STAGES], sendBytes[STAGES];
 #define SYSTICK_PERIOD (BOARD_SYSCLK_HZ / 1000u)
 
 static uint32_t ticks_since(uint32_t start)
@@ -148,6 +148,7 @@ static void link_send2(uint8_t type, uint8_t channel, const uint8_t* first, uint
 	linkFramesOut++;
 	sendTicks[stage_of(type)] += ticks_since(start);
 	sendFrames[stage_of(type)]++;
+	sendBytes[stage_of(type)] += LINK_HEADER + length + 2;
 }
 
 static void link_send(uint8_t type, uint8_t channel, const uint8_t* payload, uint32_t length)
@@ -381,10 +382,10 @@ static void link_dispatch(uint8_t type, uint8_t index, uint32_t length)
 			reason[n] = 0;
 			if (n == 0)
 				snprintf(reason, sizeof reason, "%s: connection closed by the peer", ch->label);
-			/* Readable bytes stay readable; the error comes once they are read (as io_tcp.c does). */
+			/* Readable bytes stay readable; the error comes once they are read (as io_tcp.c does). Writes within
+			   the count onWritable gave stay allowed meanwhile (socket_write drops them), as TCP's after a FIN. */
 			snprintf(ch->error, sizeof ch->error, "%s", reason);
 			ch->state = ch->state == ST_OPENING ? ST_FAILED : ST_READY;
-			ch->sendWindow = 0;
 			ch->peerClosed = 1;
 		}
 		break;
@@ -514,13 +515,16 @@ static int link_poll(void)
 		link_dispatch(header[1], header[2], length);
 		parseTicks[stage_of(header[1])] += ticks_since(start);
 		parseFrames[stage_of(header[1])]++;
+		parseBytes[stage_of(header[1])] += total;
 		rxHead += total;
 		rxConsumedSinceCredit += total;
 		linkBytesIn += total;
 		linkFramesIn++;
 		frames++;
 	}
-	if (rxConsumedSinceCredit >= LINK_RX_RING / 4) {
+	/* A quarter of the ring at a time, and whatever was consumed once the ring is empty: the co-processor then
+	   knows when nothing it sent is still in flight (its link microphone waits for that; docs/firmware.md). */
+	if (rxConsumedSinceCredit >= LINK_RX_RING / 4 || (rxConsumedSinceCredit && rxTail == rxHead)) {
 		uint8_t credit[4];
 		put32(credit, rxConsumedSinceCredit);
 		rxConsumedSinceCredit = 0;
@@ -566,7 +570,7 @@ static uint32_t channel_writable(Channel* ch)
 {
 	if (ch->kind == CH_AUDIO_OUT)
 		return ch->started ? ch->frames * LINK_AUDIO_FRAME_BYTES - ch->staged : 0;
-	if (ch->state != ST_READY || ch->peerClosed)
+	if (ch->state != ST_READY)
 		return 0;
 	return ch->sendWindow > ch->unacknowledged ? ch->sendWindow - ch->unacknowledged : 0;
 }
@@ -709,6 +713,11 @@ static void socket_write(xsMachine* the)
 	writable = channel_writable(ch);
 	if (length > writable)
 		xsUnknownError("would block: write of %lu bytes, %lu writable", (unsigned long)length, (unsigned long)writable);
+	if (ch->peerClosed) {
+		/* The co-processor closed it: the bytes have nowhere to go; the error comes once the rest is read. */
+		xsResult = xsInteger((xsIntegerValue)writable);
+		return;
+	}
 	while (done < length) {
 		size_t n = length - done < LINK_MAX_PAYLOAD ? length - done : LINK_MAX_PAYLOAD;
 		link_send(LINK_DATA, (uint8_t)(ch - channels), data + done, (uint32_t)n);
@@ -1005,9 +1014,18 @@ static void link_provisioning(xsMachine* the)
 	configText = NULL;
 }
 
+/* One of stats()'s per-stage counters: `format` names it with the stage ("parse%sTicks", "Audio"). */
+static void stage_stat(xsMachine* the, const char* format, const char* stage, uint32_t value)
+{
+	char name[24];
+	snprintf(name, sizeof name, format, stage);
+	xsSet(xsResult, xsID(name), xsNumber(value));
+}
+
 /* stats(): the link's counters, for the bench and the tests. */
 static void link_stats(xsMachine* the)
 {
+	static const char* const stage[STAGES] = { "Audio", "Socket", "Other" };
 	int i;
 	xsResult = xsNewObject();
 	xsSet(xsResult, xsID("bytesIn"), xsNumber(linkBytesIn));
@@ -1019,16 +1037,12 @@ static void link_stats(xsMachine* the)
 	xsSet(xsResult, xsID("rxIsrTicks"), xsNumber(rxIsrTicks));
 	xsSet(xsResult, xsID("rxIsrBytes"), xsNumber(rxIsrBytes));
 	for (i = 0; i < STAGES; i++) {
-		static const char* const stage[STAGES] = { "Audio", "Socket", "Other" };
-		char name[24];
-		snprintf(name, sizeof name, "parse%sTicks", stage[i]);
-		xsSet(xsResult, xsID(name), xsNumber(parseTicks[i]));
-		snprintf(name, sizeof name, "parse%sFrames", stage[i]);
-		xsSet(xsResult, xsID(name), xsNumber(parseFrames[i]));
-		snprintf(name, sizeof name, "send%sTicks", stage[i]);
-		xsSet(xsResult, xsID(name), xsNumber(sendTicks[i]));
-		snprintf(name, sizeof name, "send%sFrames", stage[i]);
-		xsSet(xsResult, xsID(name), xsNumber(sendFrames[i]));
+		stage_stat(the, "parse%sTicks", stage[i], parseTicks[i]);
+		stage_stat(the, "parse%sFrames", stage[i], parseFrames[i]);
+		stage_stat(the, "parse%sBytes", stage[i], parseBytes[i]);
+		stage_stat(the, "send%sTicks", stage[i], sendTicks[i]);
+		stage_stat(the, "send%sFrames", stage[i], sendFrames[i]);
+		stage_stat(the, "send%sBytes", stage[i], sendBytes[i]);
 	}
 }
 

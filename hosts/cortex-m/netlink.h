@@ -43,7 +43,9 @@
 #define LINK_EVENT 0xC0        /* UTF-8 board event, e.g. "button tap" */
 
 #define LINK_AUDIO_FRAME_BYTES 640u
-#define LINK_SPEAKER_FRAMES 4u  /* frames the co-processor's speaker buffer holds */
+/* Frames the co-processor's speaker buffer holds: 200 ms, so a stall of the board or of the co-processor shorter than
+   that costs no underrun (4 frames, 80 ms, ran dry on the emulator under load: a tone lost 2 of its 60 frames). */
+#define LINK_SPEAKER_FRAMES 10u
 
 /* RX ring of the UART (filled by the RX interrupt), and each socket's readable window. */
 #define LINK_RX_RING 8192u

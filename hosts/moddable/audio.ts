@@ -103,6 +103,7 @@ class FramedAudioOut implements AudioOutPort {
   private readonly io: AudioOut;
   private readonly pending: Int16Array; // frames written, not yet handed to the driver
   private readonly pendingBytes: Uint8Array;
+  private readonly pendingFrames: Uint8Array[]; // a view of each frame of `pending`, made once: the usual write
   private pendingHead = 0; // byte offset of what goes next
   private pendingLength = 0;
   private readonly history: Int16Array; // frames handed to the driver, by play time
@@ -116,6 +117,8 @@ class FramedAudioOut implements AudioOutPort {
     const frames = 4;
     this.pending = new Int16Array(frames * port.frameSamples);
     this.pendingBytes = new Uint8Array(this.pending.buffer);
+    const frameBytes = port.frameSamples * 2;
+    this.pendingFrames = Array.from({ length: frames }, (_, i) => this.pendingBytes.subarray(i * frameBytes, (i + 1) * frameBytes));
     const references = options.referenceFrames ?? 16;
     this.history = new Int16Array(references * port.frameSamples);
     this.historyTimes = new Float64Array(references).fill(-Infinity);
@@ -166,14 +169,18 @@ class FramedAudioOut implements AudioOutPort {
 
   private drain(): void {
     const size = this.pendingBytes.length;
+    const frameBytes = this.port.frameSamples * 2;
     while (this.writable > 0 && this.pendingLength > 0) {
-      const take = Math.min(this.writable, this.pendingLength, size - this.pendingHead);
-      this.io.write(this.pendingBytes.subarray(this.pendingHead, this.pendingHead + take));
+      // A frame at most per write, so a whole one goes as its view made once (no allocation per frame).
+      const within = this.pendingHead % frameBytes;
+      const take = Math.min(this.writable, this.pendingLength, frameBytes - within);
+      this.io.write(within === 0 && take === frameBytes ? this.pendingFrames[this.pendingHead / frameBytes]
+        : this.pendingBytes.subarray(this.pendingHead, this.pendingHead + take));
       this.writable -= take;
       this.pendingLength -= take;
       this.pendingHead = (this.pendingHead + take) % size;
     }
-    const room = Math.floor((this.pendingBytes.length - this.pendingLength) / (this.port.frameSamples * 2));
+    const room = Math.floor((size - this.pendingLength) / frameBytes);
     if (room > 0) this.port.onWritable(room);
   }
 }

@@ -6,7 +6,9 @@
 //   2. a spoken turn: a button tap and "what time is it" from a WAV file, fed as 20 ms frames over the UART;
 //      the transcript and the answer are checked, and the answer the image decoded and played, captured by the
 //      bridge, correlates with the synthesised one after alignment;
-//   3. the image exits on a board event and the board prints its exit line (heap high-water mark, stack peaks): the
+//   3. a voice timer ("set a timer for ten seconds"), stored and acknowledged; then the bridge cuts the network
+//      (Bridge.cutNetwork()) and the image rings the alert with its local tone at the due time, at real time;
+//   4. the image exits on a board event and the board prints its exit line (heap high-water mark, stack peaks): the
 //      session fit the image's RAM_SIZE, the part's 1 MB (no sbrk refused; XS's "memory full" would have ended the
 //      image with exit status 2 before, which fails the waits above with its abort line).
 // M7_RAM_SIZE=<bytes> links the image with another RAM_SIZE, to measure the smallest that holds a session.
@@ -18,13 +20,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
-import { Bridge, listenForBoard } from '../../hosts/cortex-m/bridge.js';
 import { writeWav, readWav } from '../../hosts/node/wav.js';
-import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.js';
+import { deviceConfigFor, startCloud } from '../../simulator/cloud.js';
 import { bestAlignment, concat, silence } from '../../simulator/voice/pcm.js';
 import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
 import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
+import { isAlertTone } from '../support/audio.js';
+import { bootM7Board, type M7Board } from '../support/m7-board.js';
 import { until } from '../support/wait.js';
 import { requirePocketsphinx } from '../simulator/voice/tools.js';
 
@@ -45,11 +47,9 @@ function skipWithoutToolchain(t: { skip(message: string): void }): boolean {
   return true;
 }
 
-interface Board { bridge: Bridge; lines: string[]; child: ChildProcess; exited: () => boolean }
-
 /** Once the image has exited: fails with its own reason (an XS abort such as memory full, an uncaught exception, a fault
  * report) and its exit line. */
-function assertRunning(board: Board, dump: () => string): void {
+function assertRunning(board: M7Board, dump: () => string): void {
   if (!board.exited()) return;
   const why = board.lines.filter((l) => /XS abort|uncaught|# board: (exit|.*fault)/.test(l));
   assert.fail(`the image exited (RAM_SIZE ${ramSize}): ${why.join('; ') || 'no exit line'}\n${dump()}`);
@@ -60,39 +60,7 @@ function exitFigures(line: string): Record<string, number> {
   return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map(([, key, value]) => [key, Number(value)]));
 }
 
-/** The image booted with its link to a bridge on a Unix socket; its user codes approved as they come. */
-async function bootImage(cloud: Cloud, config: unknown): Promise<Board> {
-  const dir = mkdtempSync(join(tmpdir(), 'ais-m7-link-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'uart1.sock');
-  const { server, board } = listenForBoard(path);
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const lines: string[] = [];
-  const bridge = new Bridge({ config, log: (line) => lines.push(line), microphone: 'link' });
-  cleanups.push(() => bridge.stop());
-  // M7_ICOUNT=1: QEMU counts instructions (-icount shift=0), so the link's stage timers in the image reports read
-  // instructions (40 per SysTick count) for docs/figures/firmware.md.
-  const child: ChildProcess = launch.spawnImageDevice({ link: `unix:${path}`, icount: process.env.M7_ICOUNT === '1' });
-  let exited = false;
-  child.on('exit', () => { exited = true; });
-  cleanups.push(() => { if (!exited) child.kill('SIGKILL'); });
-  let rest = '';
-  const gather = (text: string) => {
-    const parts = (rest + text).split('\n');
-    rest = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      const code = /enter the code (\S+)$/.exec(line);
-      if (code) cloud.lwa.approve(code[1]);
-    }
-  };
-  child.stdout!.setEncoding('utf8').on('data', gather);
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => lines.push(`qemu: ${text.trim()}`));
-  bridge.serve(await board);
-  return { bridge, lines, child, exited: () => exited };
-}
-
-test('the M7 image registers over HTTPS and connects through the UART co-processor link, answers a spoken turn from a WAV, and exits with its memory figures', async (t) => {
+test('the M7 image registers over HTTPS and connects through the UART co-processor link, answers a spoken turn from a WAV, rings a voice timer with the network cut, and exits with its memory figures', async (t) => {
   if (skipWithoutToolchain(t)) return;
   const transcripts: TranscriptEvent[] = [];
   const answers: AnswerEvent[] = [];
@@ -105,7 +73,10 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   });
   cleanups.push(() => cloud.close());
   const clientId = 'm7-kitchen';
-  const board = await bootImage(cloud, { ...deviceConfigFor(cloud, clientId), trace: true });
+  // M7_ICOUNT=1: QEMU counts instructions, so the link's stage timers in the image reports read instructions (40 per
+  // SysTick count); npm run bench:firmware measures them in its own session (bench/cortex-m-link.ts).
+  const board = await bootM7Board(cloud, { ...deviceConfigFor(cloud, clientId), trace: true }, { icount: process.env.M7_ICOUNT === '1' });
+  cleanups.push(() => board.close());
   const dump = () => board.lines.slice(-40).join('\n');
 
   // The image sends SynchronizeState before it announces ready: both.
@@ -154,6 +125,68 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   board.bridge.event('report');
   await until('the image report', () => board.lines.some((l) => l.startsWith('image-report ')), 10_000);
   t.diagnostic(`turn: played correlation ${correlation.toFixed(3)}; bridge ${JSON.stringify(board.bridge.stats)}; ${board.lines.find((l) => l.startsWith('image-report '))}`);
+
+  // A timer by voice, then the network goes before it is due: the image rings it with its local tone.
+  const timerWav = join(dir, 'set-a-timer.wav');
+  writeWav(timerWav, concat(silence(4000), synthesizer.synthesize('set a timer for ten seconds', USER_VOICES['us-male']), silence(12000)));
+  board.bridge.event('button tap');
+  board.bridge.say(readWav(timerWav));
+  await until('the timer set and acknowledged', () => cloud.alerts.list(clientId)[0]?.confirmed === true || board.exited(), 90_000)
+    .catch((error) => { throw new Error(`${(error as Error).message}: transcripts ${JSON.stringify(transcripts.map((e) => e.text))}\n${dump()}`); });
+  assertRunning(board, dump);
+  assert.equal(answers[1]?.intent, 'setTimer', `heard ${JSON.stringify(transcripts[1]?.text)}`);
+  assert.equal(answers[1].text, '10 seconds, starting now.');
+  const [alert] = cloud.alerts.list(clientId);
+  assert.ok(board.lines.some((l) => l.includes(`[alerts] alert ${alert.token} set: TIMER`)), `the image stored the timer\n${dump()}`);
+  // The image's collections from here to the alert's end, for the diagnostics (its image-report lines).
+  const collections = () => (JSON.parse(board.lines.filter((l) => l.startsWith('image-report ')).at(-1)!.slice('image-report '.length)) as { memory: { gcCount: number } }).memory.gcCount;
+  const reports = () => board.lines.filter((l) => l.startsWith('image-report ')).length;
+  const reportsBefore = reports();
+  board.bridge.event('report');
+  await until('the image report', () => reports() > reportsBefore, 10_000);
+  const collectionsBefore = collections();
+  const dueMs = performance.now() + (alert.scheduledTime - cloud.alerts.nowSeconds()) * 1000;
+  const cutAtLine = board.lines.length;
+  const cutAtMs = performance.now();
+  const playedBeforeCut = board.bridge.played.length;
+  board.bridge.cutNetwork();
+  assert.ok(dueMs - cutAtMs > 1000, `the network cut before the timer is due: ${(dueMs - cutAtMs).toFixed(0)} ms before`);
+  await until('the image offline', () => board.lines.slice(cutAtLine).some((l) => /\[device\] state (?!ready)/.test(l)) || board.exited(), 15_000)
+    .catch((error) => { throw new Error(`${(error as Error).message}\n${dump()}`); });
+  const offlineAtMs = performance.now();
+  assert.ok(offlineAtMs < dueMs, `the image saw the network loss ${(offlineAtMs - dueMs).toFixed(0)} ms after the due time`);
+
+  const toneTimes = () => {
+    const times: number[] = [];
+    for (let i = playedBeforeCut; i < board.bridge.played.length; i++) if (isAlertTone(board.bridge.played[i])) times.push(board.bridge.playedAtMs[i]);
+    return times;
+  };
+  await until('the local tone', () => toneTimes().length > 0 || board.exited(), dueMs - performance.now() + 15_000)
+    .catch((error) => { throw new Error(`${(error as Error).message}\n${dump()}`); });
+  assertRunning(board, dump);
+  assert.ok(board.lines.some((l) => l.includes(`[alerts] alert ${alert.token} (TIMER) due`) && l.endsWith('ringing locally')), `rung locally\n${dump()}`);
+  const firstTone = toneTimes()[0];
+  const { speakerUnderruns: underrunsBefore, micFramesSent: micBefore } = board.bridge.stats;
+  // SetClock carries whole seconds (the emulator rounds: ±500 ms), it crosses the link (at most one microphone frame
+  // ahead of it, up to 300 ms).
+  assert.ok(Math.abs(firstTone - dueMs) < 1500, `the tone starts at the due time: ${(firstTone - dueMs).toFixed(0)} ms off`);
+  await until('the alert over', () => board.lines.some((l) => l.includes(`[alerts] alert ${alert.token}: rang its 3000 ms; stopped`)) || board.exited(), 15_000)
+    .catch((error) => { throw new Error(`${(error as Error).message}\n${dump()}`); });
+  // What the image sent before it stopped plays out of the bridge's speaker buffer (200 ms) first.
+  await until('the speaker drained', () => performance.now() - board.bridge.playedAtMs.at(-1)! > 100, 5_000);
+  const tones = toneTimes();
+  const rang = tones.at(-1)! - firstTone;
+  const reportsAfter = reports();
+  board.bridge.event('report');
+  await until('the image report', () => reports() > reportsAfter, 10_000);
+  // At real time the 3000 ms alert holds three 1.2 s cycles' beeps (four of 100 ms each, 20 frames a cycle), and the
+  // last tone frame plays 2780 ms after the first (frame 139 of the pattern); slower, the alert ends with fewer.
+  const speaker = `while it rang: speaker underruns ${board.bridge.stats.speakerUnderruns - underrunsBefore}, microphone frames ${board.bridge.stats.micFramesSent - micBefore}; `
+    + `the image's collections from the cut to the alert's end ${collections() - collectionsBefore}`;
+  assert.equal(tones.length, 60, `tone frames in the 3000 ms alert (three cycles of 20), played over ${rang.toFixed(0)} ms; ${speaker}`);
+  assert.ok(Math.abs(rang - 2780) < 400, `the tone at real time: its 60 frames over ${rang.toFixed(0)} ms, 2780 ms due; ${speaker}`);
+  t.diagnostic(`timer: due ${(dueMs - cutAtMs).toFixed(0)} ms after the cut, offline after ${(offlineAtMs - cutAtMs).toFixed(0)} ms; `
+    + `local tone ${(firstTone - dueMs).toFixed(0)} ms after the due time, ${tones.length} tone frames over ${rang.toFixed(0)} ms; ${speaker}`);
 
   // The end of the session: the board's exit line (newlib's heap high-water mark, the stack peaks).
   board.bridge.event('exit');

@@ -1,0 +1,56 @@
+// The device image booted on QEMU with its co-processor link to a bridge (hosts/cortex-m/bridge.ts) on a Unix
+// socket, its log gathered line by line and its user codes approved by the emulator as they come: for
+// test/cortex-m/device-link.test.ts and bench/cortex-m-link.ts. Needs `npm run build` and the device image
+// (prepareImageDevice in hosts/cortex-m/device-launch.mjs).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { Bridge, listenForBoard } from '../../hosts/cortex-m/bridge.js';
+import type { Cloud } from '../../simulator/cloud.js';
+import { fromRoot } from './paths.js';
+
+export interface M7Board {
+  bridge: Bridge;
+  /** The image's UART0 lines, the bridge's log lines (`bridge: …`) and QEMU's stderr (`qemu: …`). */
+  lines: string[];
+  child: ChildProcess;
+  exited(): boolean;
+  /** Kills QEMU if it still runs, stops the bridge, removes the socket. */
+  close(): Promise<void>;
+}
+
+interface Launch { spawnImageDevice(options: { link: string; icount?: boolean }): ChildProcess }
+
+/** `icount`: QEMU counts instructions (-icount shift=0), so the link's stage timers read instructions. */
+export async function bootM7Board(cloud: Cloud, config: unknown, { icount = false } = {}): Promise<M7Board> {
+  const launch = await import(pathToFileURL(fromRoot('hosts', 'cortex-m', 'device-launch.mjs')).href) as Launch;
+  const dir = mkdtempSync(join(tmpdir(), 'ais-m7-link-'));
+  const path = join(dir, 'uart1.sock');
+  const { server, board } = listenForBoard(path);
+  const lines: string[] = [];
+  const bridge = new Bridge({ config, log: (line) => lines.push(line), microphone: 'link' });
+  const child = launch.spawnImageDevice({ link: `unix:${path}`, icount });
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  let rest = '';
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    const parts = (rest + text).split('\n');
+    rest = parts.pop()!;
+    for (const line of parts) {
+      lines.push(line);
+      const code = /enter the code (\S+)$/.exec(line);
+      if (code) cloud.lwa.approve(code[1]);
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => lines.push(`qemu: ${text.trim()}`));
+  const close = async () => {
+    if (!exited) child.kill('SIGKILL');
+    bridge.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  bridge.serve(await board);
+  return { bridge, lines, child, exited: () => exited, close };
+}
