@@ -7,6 +7,7 @@ import AudioOut from 'embedded:io/audio/out';
 import type { Board } from './board.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { moddableAudioIn, moddableAudioOut } from './audio.js';
+import { nativeDsp } from './dsp.js';
 import { nativeGcm } from './gcm.js';
 import { consoleSink } from './log.js';
 import { nativeOpusCodec } from './opus-codec.js';
@@ -20,6 +21,7 @@ export function openBoard(clock: Clock): Board {
     dataDir: 'ais',
     aesGcm: nativeGcm,
     opus: nativeOpusCodec,
+    dsp: nativeDsp,
     audio: { audioIn: moddableAudioIn(AudioIn, { clock }), audioOut: moddableAudioOut(AudioOut, { clock }) },
   };
 }

@@ -8,6 +8,7 @@ import config from 'mc/config';
 import type { Board } from './board.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { moddableAudioIn, moddableAudioOut } from './audio.js';
+import { nativeDsp } from './dsp.js';
 import { nativeGcm } from './gcm.js';
 import { consoleSink } from './log.js';
 import { nativeOpusCodec } from './opus-codec.js';
@@ -24,6 +25,7 @@ export function openBoard(clock: Clock): Board {
     dataDir: 'ais',
     aesGcm: nativeGcm,
     opus: nativeOpusCodec,
+    dsp: nativeDsp,
     audio: {
       audioIn: moddableAudioIn(class extends WavAudioIn { constructor(options: AudioInOptions) { super({ ...options, wav }); } }, { clock }),
       audioOut: moddableAudioOut(AudioOut, { clock }),

@@ -3,6 +3,7 @@
 // declaration is what main.ts compiles against, and each of them must match it.
 import type { AesGcm } from '../../src/crypto/aes-gcm-contract.js';
 import type { AudioInFactory, AudioOutFactory } from '../../src/ports/audio.js';
+import type { DspBinding } from '../../src/audio/native-dsp.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { LogSink } from '../../src/ports/log.js';
 import type { Opus } from '../../src/ports/opus.js';
@@ -18,6 +19,8 @@ export interface Board {
   audio?: { audioIn: AudioInFactory; audioOut: AudioOutFactory };
   /** Opus, native: libopus behind XS in C (opus-codec.ts, docs/moddable.md); voice needs it and `audio`. */
   opus?: Opus;
+  /** native/dsp, the echo canceller and wake word behind XS in C (dsp.ts): the front end main.ts gives the voice. */
+  dsp?: DspBinding;
   /** AES-GCM, native (gcm.ts, or the part's AES engine); without it the portable JavaScript one. */
   aesGcm?: AesGcm;
 }

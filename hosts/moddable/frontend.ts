@@ -1,10 +1,10 @@
-// The default front end of the XS devices (xsrun's hosts/xs/device.ts, the firmware image's hosts/cortex-m/device.ts):
-// native/dsp's echo canceller and wake word over the hosts' `natives` binding (src/audio/native-dsp.ts), set from
-// the device's command line:
+// The default front end of the XS devices (xsrun's hosts/xs/device.ts, the firmware image's hosts/cortex-m/device.ts)
+// and of the Moddable SDK build (main.ts, over dsp.ts): native/dsp's echo canceller and wake word over the host's
+// binding (src/audio/native-dsp.ts), set from the device's command line (on the SDK build, manifest config.frontEnd):
 //   --aec-taps N          the canceller's filter in samples (default 1,024 = 64 ms; a multiple of 64; 0: no canceller)
 //   --output-delay-ms N   the board's speaker-to-microphone delay (FrontEndOptions.outputDelayMs; default 0)
 //   --no-wake-word        no detector: only the button opens the microphone
-// Each takes its C state once here (aecStateBytes, kwsStateBytes on `natives`), outside the XS heap.
+// Each takes its C state once here, outside the XS heap (aecStateBytes, kwsStateBytes on the XS hosts' `natives`).
 import type { DevicePorts } from '../../src/app/device.js';
 import { DEFAULT_AEC_TAPS, NativeEchoCanceller, NativeWakeWord, type DspBinding } from '../../src/audio/native-dsp.js';
 

@@ -8,7 +8,9 @@
 //     nothing is a C include folder; the FIRST mapping of a module name wins and later ones are dropped;
 //   - C files compile to <basename>.c.o in one flat folder: a second file of the same name is dropped;
 //   - `preload` names modules exactly (a "*" pattern only matches .js modules, never TypeScript);
-//   - some manifest of the chain must have `creation`.
+//   - some manifest of the chain must have `creation`;
+//   - `defines` merge object by object, later manifests' values over earlier ones; definesHeader() writes them as
+//     mcconfig's mc.defines.h does (MODDEF_<PATH>), for compiling the project's C without the SDK.
 // The SDK warns or silently drops where this checker fails, with one line saying what and why. It also follows
 // every import of the project's modules: relative imports resolve against the importing module's specifier
 // (xs/sources/xsPlatforms.c strips ".js"/".mjs"), so tsc (which resolves against the file) and XS must land
@@ -75,6 +77,27 @@ export function matchPlatform(platforms, platform) {
   return '...' in platforms ? { name: '...', block: platforms['...'] } : undefined;
 }
 
+function mergeDefines(into, from) {
+  for (const [name, value] of Object.entries(from)) {
+    if (value && typeof value === 'object' && !Array.isArray(value) && into[name] && typeof into[name] === 'object') mergeDefines(into[name], value);
+    else into[name] = value && typeof value === 'object' && !Array.isArray(value) ? mergeDefines({}, value) : value;
+  }
+  return into;
+}
+
+/** The `defines` of a build as mcconfig's mc.defines.h has them (its DefinesFile): numbers and booleans in parentheses, a "#…" string quoted, objects by path. */
+export function definesHeader(defines, prefix = 'MODDEF_') {
+  const lines = [];
+  for (const [key, value] of Object.entries(defines)) {
+    const name = prefix + key.toUpperCase();
+    if (typeof value === 'number' || typeof value === 'boolean') lines.push(`#define ${name} (${value})`);
+    else if (typeof value === 'string') lines.push(`#define ${name} ${value.startsWith('#') ? `"${value.slice(1)}"` : value}`);
+    else if (value && typeof value === 'object' && !Array.isArray(value)) lines.push(definesHeader(value, `${name}_`));
+    else throw new TypeError(`defines: ${name} is ${Array.isArray(value) ? 'an array' : String(value)}, which this checker does not write`);
+  }
+  return lines.filter((line) => line !== '').join('\n');
+}
+
 function extensionOf(file) {
   return file.endsWith('.d.ts') ? '.d.ts' : extname(file);
 }
@@ -137,7 +160,7 @@ export function checkManifest(manifestPath, platform, { moddable = process.env.M
   parse(resolve(manifestPath));
 
   // Merge: each manifest's common part, then its platform block (mcmanifest.js mergeManifest).
-  const merged = { modules: [], preload: [], data: [], creation: sdkCreation, commonjs: [] };
+  const merged = { modules: [], preload: [], data: [], creation: sdkCreation, commonjs: [], defines: {} };
   for (const { file, manifest, matched } of manifests) {
     for (const [label, part] of [[where(file), manifest], ...(matched ? [[`${where(file)} platforms["${matched.name}"]`, matched.block]] : [])]) {
       for (const [target, sources] of Object.entries(part.modules ?? {})) {
@@ -149,6 +172,7 @@ export function checkManifest(manifestPath, platform, { moddable = process.env.M
       }
       if (part.creation) merged.creation = true;
       merged.commonjs.push(...asArray(part.commonjs));
+      mergeDefines(merged.defines, part.defines ?? {});
       if (part.error) errors.push(`${label}: the manifest refuses platform ${platform}: "${part.error}"`);
       if (part.warning) warnings.push(`${label}: ${part.warning}`);
     }
@@ -277,7 +301,7 @@ export function checkManifest(manifestPath, platform, { moddable = process.env.M
     }
   }
 
-  return { errors, warnings, modules, declarations, cFiles, includeFolders, preloads, sdkModules };
+  return { errors, warnings, modules, declarations, cFiles, includeFolders, preloads, sdkModules, defines: merged.defines };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -10,8 +10,7 @@
  * Frames are Int16Arrays read and written in place: nothing is allocated per frame.
  */
 #include "xs.h"
-#include "aec.h"
-#include "kws.h"
+#include "dsp_check.h"
 #include "xr_natives.h"
 
 /* One destructor per kind: xsGetHostDataValidate tells a canceller from a detector by it. */
@@ -39,20 +38,21 @@ static void* xrDspState(xsMachine* the, size_t bytes, const char* name)
 static int16_t* xrDspFrame(xsMachine* the, int index, int samples, const char* name)
 {
 	size_t count;
+	char reason[DSP_REASON_BYTES];
 	int16_t* frame = xrTypedArrayArg(the, index, 2, &count, name);
-	if (count != (size_t)samples)
-		xsRangeError("%s expected %d samples, got %d", name, samples, (int)count);
+	if (dsp_check_frame((long)count, samples, name, reason))
+		xsRangeError("%s", reason);
 	return frame;
 }
 
 static void xr_aecCreate(xsMachine* the)
 {
 	int frameSamples = xsToInteger(xsArg(0)), taps = xsToInteger(xsArg(1));
+	char reason[DSP_REASON_BYTES];
 	aec_state* state = xrDspState(the, sizeof(aec_state), "echo canceller");
-	if (aec_init(state, frameSamples, taps)) {
+	if (dsp_aec_init_checked(state, frameSamples, taps, reason)) {
 		c_free(state);
-		xsRangeError("echo canceller: frameSamples %d must be a multiple of %d, taps %d a multiple of %d up to %d",
-			frameSamples, AEC_BLOCK, taps, AEC_BLOCK, AEC_BLOCK * AEC_MAX_PARTITIONS);
+		xsRangeError("%s", reason);
 	}
 	xsResult = xsNewHostObject(xrAecFree);
 	xsSetHostData(xsResult, state);
@@ -76,10 +76,11 @@ static void xr_aecReset(xsMachine* the)
 
 static void xr_kwsCreate(xsMachine* the)
 {
+	char reason[DSP_REASON_BYTES];
 	kws_state* state = xrDspState(the, sizeof(kws_state), "wake word");
-	if (kws_init(state)) {
+	if (dsp_kws_init_checked(state, reason)) {
 		c_free(state);
-		xsRangeError("wake word: init failed");
+		xsRangeError("%s", reason);
 	}
 	xsResult = xsNewHostObject(xrKwsFree);
 	xsSetHostData(xsResult, state);

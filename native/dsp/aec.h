@@ -12,6 +12,13 @@
 #include <stdint.h>
 #include "fft.h"
 #include "delay.h"
+/* A build that cannot pass -D to this code (the Moddable SDK's: a manifest's C_FLAGS would replace ESP32's) sizes it
+ * in a header of its include folders (hosts/moddable/dsp/ais_dsp_config.h). */
+#if defined(__has_include)
+#if __has_include("ais_dsp_config.h")
+#include "ais_dsp_config.h"
+#endif
+#endif
 
 #define AEC_BLOCK 64                      /* samples per block: 4 ms at 16 kHz; a frame is whole blocks */
 #define AEC_FFT (2 * AEC_BLOCK)

@@ -1,11 +1,14 @@
 // The C of the Moddable build's natives, compiled here as mcconfig would compile it, without the SDK (not
 // installable on CI): each C file manifest.json maps becomes one object with the manifest's include folders
 // (from hosts/moddable/manifest-check.mjs) and the SDK's flags for ESP32 minus the Xtensa options.
-//   - The bindings (gcm.c, opus-codec.c, random.c, and the checks and setup they share with the XS hosts:
-//     native/aes_gcm_check.c, native/ais_opus.c) against XS's headers from node_modules/@agoric/xsnap, whose
+//   - The bindings (gcm.c, opus-codec.c, dsp.c, random.c, and the checks and setup they share with the XS hosts:
+//     native/aes_gcm_check.c, native/ais_opus.c, native/dsp_check.c) against XS's headers from node_modules/@agoric/xsnap, whose
 //     xsmc.h has the SDK's xsmc API; without the SDK's platform header (lin_xs.h needs GLib's headers), as
 //     random.c already assumes: <stddef.h> first. Every native("…") and Native("…") name in hosts/moddable is a
 //     function those objects define (xsl's generated table would not link otherwise).
+//   - native/dsp: every C file of it but wasm.c is in the build, compiled with ESP32's flags and the mc.defines.h
+//     the manifest's defines make, and ESP32's canceller is sized by defines.dsp.aecMaxPartitions (aec.h through
+//     hosts/moddable/dsp/ais_dsp_config.h), the simulator's by aec.h's default.
 //   - libopus's six wrappers: together they #include exactly libopus's own source lists, set native.mk's
 //     OPUS_DEFINES, and linked with test/moddable/c/opus-frames.c they encode and decode bit for bit as libopus
 //     built file by file with native.mk's flags (the XS hosts' build).
@@ -13,14 +16,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fromRoot } from '../support/paths.js';
 
+interface Build { errors: string[]; cFiles: Map<string, { file: string }>; includeFolders: string[]; defines: Record<string, unknown> }
 interface Checker {
-  checkManifest(path: string, platform: string, options?: { moddable?: string }): { errors: string[]; cFiles: Map<string, { file: string }>; includeFolders: string[] };
+  checkManifest(path: string, platform: string, options?: { moddable?: string }): Build;
+  definesHeader(defines: Record<string, unknown>): string;
 }
 const checker = await import(pathToFileURL(fromRoot('hosts', 'moddable', 'manifest-check.mjs')).href) as Checker;
 
@@ -35,15 +40,23 @@ const ESP32_FLAGS = ['-c', '-Os', '-g', '-Wno-unused-variable', '-Wpointer-arith
   '-DESP_PLATFORM', '-Wno-implicit-function-declaration', '-std=gnu17'];
 
 const esp32 = checker.checkManifest(fromRoot('manifest.json'), 'esp32/esp32s3', { moddable: undefined });
-const includes = esp32.includeFolders.map((folder) => `-I${folder}`);
+// mcconfig's generated folder: mc.defines.h from the platform's defines.
+const generated = mkdtempSync(join(tmpdir(), 'moddable-generated-'));
+process.on('exit', () => rmSync(generated, { recursive: true, force: true }));
+function generatedFolder(build: Build, name: string): string {
+  mkdirSync(join(generated, name), { recursive: true });
+  writeFileSync(join(generated, name, 'mc.defines.h'), `${checker.definesHeader(build.defines)}\n`);
+  return join(generated, name);
+}
+const includes = [generatedFolder(esp32, 'esp32'), ...esp32.includeFolders].map((folder) => `-I${folder}`);
 const cFile = (object: string) => {
   const entry = esp32.cFiles.get(object);
   assert.ok(entry, `${object} is not in the esp32 build`);
   return entry.file;
 };
 
-function compile(source: string, out: string, flags: string[]): void {
-  execFileSync('nice', ['-n', '10', cc, ...flags, ...includes, source, '-o', out], { stdio: ['ignore', 'inherit', 'inherit'] });
+function compile(source: string, out: string, flags: string[], folders = includes): void {
+  execFileSync('nice', ['-n', '10', cc, ...flags, ...folders, source, '-o', out], { stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 function definedFunctions(object: string): string[] {
@@ -56,7 +69,7 @@ test('the bindings compile against xsmc.h and define every native name the board
   try {
     const defined = new Set<string>();
     // The platform branch of random.c that this machine takes (__linux__); ESP32's and Zephyr's need their SDKs.
-    for (const object of ['gcm.c.o', 'aes_gcm_check.c.o', 'opus-codec.c.o', 'ais_opus.c.o', 'random.c.o']) {
+    for (const object of ['gcm.c.o', 'aes_gcm_check.c.o', 'opus-codec.c.o', 'ais_opus.c.o', 'dsp.c.o', 'dsp_check.c.o', 'random.c.o']) {
       const out = join(dir, object);
       compile(cFile(object), out, ['-c', '-std=gnu17', '-Wall', '-Wextra', '-Werror', `-I${XS}`]);
       for (const name of definedFunctions(out)) defined.add(name);
@@ -66,7 +79,7 @@ test('the bindings compile against xsmc.h and define every native name the board
       const text = readFileSync(fromRoot('hosts', 'moddable', file), 'utf8');
       for (const match of text.matchAll(/\b[nN]ative\s*\(\s*'([^']+)'\s*\)/g)) used.add(match[1]);
     }
-    assert.ok(used.size >= 11, `found ${used.size} native names`);
+    assert.ok(used.size >= 19, `found ${used.size} native names`);
     assert.deepEqual([...used].filter((name) => !defined.has(name)), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -117,6 +130,46 @@ test('the libopus wrappers compile one object each with ESP32\'s flags and code 
       assert.equal(Number(bytes), Number(frameCount) * Number(bitrate) / 8 / 50, 'hard CBR: every 20 ms frame the same size');
       assert.ok(Number(correlation) > 0.9, `${application}: decoded audio correlates ${correlation} with the input`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const DSP_FILES = readdirSync(fromRoot('native', 'dsp')).filter((name) => name.endsWith('.c') && name !== 'wasm.c');
+
+test('every C file of native/dsp but the WebAssembly face is in the builds with audio, and none where there is none', () => {
+  assert.ok(DSP_FILES.length >= 3);
+  for (const platform of ['lin', 'mac', 'esp32/esp32s3']) {
+    const build = checker.checkManifest(fromRoot('manifest.json'), platform, { moddable: undefined });
+    for (const name of [...DSP_FILES, 'dsp_check.c', 'dsp.c']) assert.ok(build.cFiles.has(`${name}.o`), `${name} in ${platform}`);
+    assert.ok(!build.cFiles.has('wasm.c.o'), platform);
+  }
+  assert.ok(!checker.checkManifest(fromRoot('manifest.json'), 'zephyr/mimxrt1060_evk', { moddable: undefined }).cFiles.has('dsp.c.o'));
+});
+
+test('native/dsp compiles with ESP32\'s flags, sized by the manifest\'s defines: 1,024 taps on ESP32, aec.h\'s 2,048 on the simulator', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moddable-dsp-'));
+  try {
+    const run = (name: string, build: Build, folders: string[]) => {
+      const objects = [...DSP_FILES, 'dsp_check.c'].map((file) => {
+        const out = join(dir, `${name}-${file}.o`);
+        compile(build.cFiles.get(`${file}.o`)!.file, out, ESP32_FLAGS, folders);
+        return out;
+      });
+      execFileSync('nice', ['-n', '10', cc, '-O1', ...folders, fromRoot('test', 'moddable', 'c', 'dsp-state.c'), ...objects, '-o', join(dir, name)]);
+      return execFileSync(join(dir, name), { encoding: 'utf8' });
+    };
+    const lin = checker.checkManifest(fromRoot('manifest.json'), 'lin', { moddable: undefined });
+    const device = run('esp32', esp32, includes);
+    const simulator = run('lin', lin, [generatedFolder(lin, 'lin'), ...lin.includeFolders].map((folder) => `-I${folder}`));
+    assert.match(device, /^partitions=16 aec=\d+ kws=\d+\n1024: ok\n2048: echo canceller: frameSamples 320 must be a multiple of 64, taps 2048 a multiple of 64 up to 1024\n$/);
+    assert.match(simulator, /^partitions=32 aec=\d+ kws=\d+\n1024: ok\n2048: ok\n$/);
+    const bytes = (text: string) => text.match(/aec=(\d+) kws=(\d+)/)!.slice(1).map(Number);
+    const [deviceAec, deviceKws] = bytes(device);
+    const [simulatorAec, simulatorKws] = bytes(simulator);
+    assert.equal(deviceKws, simulatorKws);
+    assert.ok(deviceAec < simulatorAec * 0.6, `ESP32's canceller state ${deviceAec} B against ${simulatorAec} B`);
+    console.log(`# native/dsp state on ESP32: canceller ${deviceAec} B (simulator ${simulatorAec} B), wake word ${deviceKws} B`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
