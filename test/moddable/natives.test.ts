@@ -168,7 +168,9 @@ test('native/dsp compiles with ESP32\'s flags, sized by the manifest\'s defines:
     const [deviceAec, deviceKws] = bytes(device);
     const [simulatorAec, simulatorKws] = bytes(simulator);
     assert.equal(deviceKws, simulatorKws);
-    assert.ok(deviceAec < simulatorAec * 0.6, `ESP32's canceller state ${deviceAec} B against ${simulatorAec} B`);
+    // 16 partitions fewer: at least the two filters' 65 complex float bins each (the fixed part, e.g. the bulk-delay
+    // estimator, is the same on both).
+    assert.ok(simulatorAec - deviceAec >= 16 * 2 * 65 * 8, `ESP32's canceller state ${deviceAec} B against ${simulatorAec} B`);
     console.log(`# native/dsp state on ESP32: canceller ${deviceAec} B (simulator ${simulatorAec} B), wake word ${deviceKws} B`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
