@@ -54,6 +54,11 @@ function tempDir(): string {
   return dir;
 }
 
+/** Whether the XS device has announced ready (its log line). */
+function isReady(xs: { lines: string[] }): boolean {
+  return xs.lines.some((l) => l.endsWith('[device] state ready'));
+}
+
 /** The device on xsrun, its log lines gathered, each user code approved at once. */
 function bootXs(cloud: Cloud, config: DeviceConfig, voice?: { out: string }) {
   const dataDir = tempDir();
@@ -89,7 +94,8 @@ test('on XS the device links, registers over HTTPS, connects, answers directives
   node.start();
 
   const synchronized = (id: string) => cloud.service.deviceState(id)?.synchronizedState !== undefined;
-  await until('both devices ready and synchronized', () => synchronized('xs-kitchen') && synchronized('node-kitchen') && node.state === 'ready', 20_000);
+  // The device sends SynchronizeState before it announces ready: the cloud can see it first, so wait for both.
+  await until('both devices ready and synchronized', () => synchronized('xs-kitchen') && isReady(xs) && synchronized('node-kitchen') && node.state === 'ready', 20_000);
   assert.ok(xs.lines.some((l) => l.includes('[device] state linking')), xs.lines.join('\n'));
   for (const state of ['registering', 'connecting', 'ready']) assert.ok(xs.lines.some((l) => l.endsWith(`[device] state ${state}`)), state);
   const capabilities = cloud.service.deviceState('xs-kitchen')!.capabilities;
@@ -135,7 +141,7 @@ test('on XS the device connects to mosquitto with mutual TLS, and refuses an HTT
   cleanups.push(() => cloud.close());
 
   const porch = bootXs(cloud, { ...config(cloud, 'xs-porch'), mqttTls: tlsFor('xs-porch') });
-  await until('ready through mosquitto over mutual TLS', () => cloud.service.deviceState('xs-porch')?.synchronizedState !== undefined, 20_000);
+  await until('ready through mosquitto over mutual TLS', () => cloud.service.deviceState('xs-porch')?.synchronizedState !== undefined && isReady(porch), 20_000);
   assert.ok(porch.lines.some((l) => l.endsWith('[device] state ready')));
 
   // The test PKI's CA did not sign the emulator's HTTPS certificate: linking fails, saying why.
@@ -161,7 +167,7 @@ test('on XS the device holds a spoken turn through the Moddable adapter: tapped,
   const dir = tempDir();
   const played = join(dir, 'speaker.wav');
   const xs = bootXs(cloud, config(cloud, 'xs-talker'), { out: played });
-  await until('ready and synchronized', () => cloud.service.deviceState('xs-talker')?.synchronizedState !== undefined, 20_000);
+  await until('ready and synchronized', () => cloud.service.deviceState('xs-talker')?.synchronizedState !== undefined && isReady(xs), 20_000);
   const capabilities = cloud.service.deviceState('xs-talker')!.capabilities as { interface: string }[];
   assert.ok(['Microphone', 'Speaker'].every((name) => capabilities.some((c) => c.interface === name)), JSON.stringify(capabilities));
 
@@ -232,7 +238,7 @@ test('on XS a timer set by voice is heard as on Node, stored, rung by the cloud 
   cleanups.push(() => node.stop());
   node.start();
   const synchronized = (id: string) => cloud.service.deviceState(id)?.synchronizedState !== undefined;
-  await until('both devices ready and synchronized', () => synchronized('xs-timer') && synchronized('node-timer') && node.state === 'ready', 20_000);
+  await until('both devices ready and synchronized', () => synchronized('xs-timer') && isReady(xs) && synchronized('node-timer') && node.state === 'ready', 20_000);
   // The speaker's audio out starts as the connection is made, just before `state connecting`: the recording's
   // time 0, within the pipe's latency (xsrun's audio clock keeps the recording on real time, gaps as silence).
   const recordingStart = xs.times[xs.lines.findIndex((l) => l.endsWith('[device] state connecting'))];
