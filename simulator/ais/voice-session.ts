@@ -418,9 +418,14 @@ export class VoiceSessions {
     if (s.resendFrom !== undefined) {
       const seq = s.resendFrom;
       s.resendFrom = undefined;
-      const index = s.messages.findIndex((m) => m.seq === seq);
+      // An OVERRUN naming a message of an earlier answer came after this one began (its stream was cut by a
+      // barge-in): the device waits for that number and drops what follows, so this answer goes again from its
+      // start under it (gotcha 5).
+      const first = s.messages[0].seq;
+      const index = first !== undefined && seq < first ? 0 : s.messages.findIndex((m) => m.seq === seq);
       if (index < 0) this.log.warn(`${clientId}: OVERRUN names speaker #${seq}, not in the current answer; ignored`);
       else {
+        if (seq < first!) this.log.info(`${clientId}: speaker resumes from #${seq}, an earlier answer's message, with this answer from its start`);
         s.timer = setTimeout(() => {
           service.resendSpeakerFrom(clientId, seq);
           s.next = index;

@@ -217,6 +217,18 @@ async function lateOverrun(c: Conversation, cloud: Cloud) {
   assert.equal(c.heard.answers[answers].intent, 'time');
   assert.equal(cloud.service.deviceState(clientId)!.connections, connections, 'no reconnect');
   assert.ok(c.lines.some((l) => /speaker #\d+ binary/.test(l)));
+
+  // The same OVERRUN reaching the emulator only once the next answer streams (a loaded network): the device drops
+  // that answer while it waits, so the emulator sends it again from its start under the number the OVERRUN named.
+  const earlier = cloud.service.peekSpeakerSequence(clientId) - 1;
+  c.device.connection!.rewindSpeaker(earlier);
+  c.device.microphone!.tap();
+  c.say('what time is it');
+  await until('the answer streaming', () => cloud.service.peekSpeakerSequence(clientId) > earlier + 2, 30_000);
+  c.device.connection!.sendEvent('BufferStateChanged', { message: { topic: 'speaker', sequenceNumber: earlier }, state: 'OVERRUN' });
+  await until('that answer played', () => c.heard.answers.length === answers + 2 && c.heard.named('SpeakerClosed').length === closed + 2, 30_000);
+  assert.equal(c.heard.answers[answers + 1].intent, 'time');
+  assert.equal(cloud.service.deviceState(clientId)!.connections, connections, 'no reconnect');
 }
 
 test('spoken conversations in three voices at once over real sockets: a wake word, a follow-up question, a barge-in; transcripts, answers, the uplink through opusdec, played audio and the trace', { concurrency: true }, async (t) => {
@@ -270,7 +282,9 @@ test('spoken conversations in three voices at once over real sockets: a wake wor
         await multiTurn(c);
         await bargeIn(c);
       } catch (error) {
-        if (process.env.DUMP_TRACE) console.error(lines.filter((l) => /speaker|Speaker|Buffer/.test(l)).join('\n'));
+        // What the device and the emulator said about the speaker stream, to tell a lost resend from a slow machine.
+        const tail = (from: string[]) => from.filter((l) => l.includes(clientId) || from === lines).filter((l) => /speaker|Speaker|Buffer|OVERRUN/.test(l)).slice(-30);
+        st.diagnostic(`${voice} failed; device:\n${tail(lines).join('\n')}\nemulator:\n${tail(cloudLog.lines).join('\n')}`);
         throw error;
       }
       if (voice === 'us-female') {
