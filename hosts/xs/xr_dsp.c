@@ -34,6 +34,17 @@ static void* xrDspState(xsMachine* the, size_t bytes, const char* name)
 	return state;
 }
 
+/* The initialised state as the result, owned by a host object of its kind; a refused init frees it and throws. */
+static void xrDspResult(xsMachine* the, void* state, int refused, const char* reason, xsDestructor destructor)
+{
+	if (refused) {
+		c_free(state);
+		xsRangeError("%s", reason);
+	}
+	xsResult = xsNewHostObject(destructor);
+	xsSetHostData(xsResult, state);
+}
+
 /* The frame in argument `index`: an Int16Array of exactly `samples`. */
 static int16_t* xrDspFrame(xsMachine* the, int index, int samples, const char* name)
 {
@@ -50,12 +61,7 @@ static void xr_aecCreate(xsMachine* the)
 	int frameSamples = xsToInteger(xsArg(0)), taps = xsToInteger(xsArg(1));
 	char reason[DSP_REASON_BYTES];
 	aec_state* state = xrDspState(the, sizeof(aec_state), "echo canceller");
-	if (dsp_aec_init_checked(state, frameSamples, taps, reason)) {
-		c_free(state);
-		xsRangeError("%s", reason);
-	}
-	xsResult = xsNewHostObject(xrAecFree);
-	xsSetHostData(xsResult, state);
+	xrDspResult(the, state, dsp_aec_init_checked(state, frameSamples, taps, reason), reason, xrAecFree);
 }
 
 /* Reading the arguments allocates nothing, so the frames' pointers stay valid through aec_process. */
@@ -78,12 +84,7 @@ static void xr_kwsCreate(xsMachine* the)
 {
 	char reason[DSP_REASON_BYTES];
 	kws_state* state = xrDspState(the, sizeof(kws_state), "wake word");
-	if (dsp_kws_init_checked(state, reason)) {
-		c_free(state);
-		xsRangeError("%s", reason);
-	}
-	xsResult = xsNewHostObject(xrKwsFree);
-	xsSetHostData(xsResult, state);
+	xrDspResult(the, state, dsp_kws_init_checked(state, reason), reason, xrKwsFree);
 }
 
 static void xr_kwsProcess(xsMachine* the)

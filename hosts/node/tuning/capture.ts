@@ -4,11 +4,11 @@
 // with the recording's length.
 import type { EchoCanceller, WakeWordDetector } from '../../../src/audio/hooks.js';
 import { FrontEnd } from '../../../src/audio/frontend.js';
+import { DSP_FRAME_SAMPLES as FRAME_SAMPLES } from '../../../src/audio/native-dsp.js';
 import { WAV_SAMPLE_RATE } from '../wav.js';
 import type { WavReader, WavWriter } from '../wav-stream.js';
 import { Progress } from './cli.js';
 
-export const FRAME_SAMPLES = 320;
 const FRAME_MS = 20;
 
 export interface CaptureRun {
