@@ -12,8 +12,9 @@
 //                                            CloseSpeaker @end, SetAttentionState IDLE @end
 //   expectSpeech                           → OpenMicrophone {timeoutInMilliseconds} once the answer has played
 //                                            (SpeakerClosed), so the new turn is no barge-in
-//   BufferStateChanged                     OVERRUN → wait, resendSpeakerFrom(seq) (§3.5), or, when that answer's
-//                                            stream has ended, the next answer from seq on (gotcha 5);
+//   BufferStateChanged                     OVERRUN → wait, resendSpeakerFrom(seq) (§3.5); when the answer was
+//                                            sent in full and the device still holds it, its tail from seq; when a
+//                                            barge-in cut it, the next answer from seq on (gotcha 5);
 //                                            OVERRUN_WARNING → slower; UNDERRUN_WARNING → faster
 // The speaker stream offset is continuous within a connection (§3.4) and restarts at 0 with each one.
 // The interaction sequencing is the emulator's choice (ais-protocol.md §9).
@@ -90,6 +91,11 @@ class DeviceVoice {
   early: { offsetBytes: number; audio: Uint8Array }[] = [];
   /** An OVERRUN that came after its answer's stream ended (e.g. cut by a barge-in): the next stream resends from it. */
   resendFrom: number | undefined;
+  /**
+   * The last answer, sent in full and not cut, while the device may still hold it (until the speaker closes, the
+   * microphone opens or another answer starts): an OVERRUN naming one of its messages resends its tail.
+   */
+  sent: Stream | undefined;
 }
 
 export class VoiceSessions {
@@ -171,6 +177,7 @@ export class VoiceSessions {
     d.micOffset = undefined;
     d.expectSpeech = undefined;
     d.resendFrom = undefined;
+    d.sent = undefined;
     d.early.length = 0;
     d.chain = Promise.resolve();
     const mic = this.service?.deviceState(clientId)?.capabilities?.find((c) => c.interface === 'Microphone') as
@@ -241,6 +248,7 @@ export class VoiceSessions {
         d.micOffset = offset;
         d.listening = true;
         d.expectSpeech = undefined;
+        d.sent = undefined;
         // A barge-in: the answer still streaming is finished quickly (the device drops it, gotcha 6).
         if (d.stream) d.stream.interrupted = true;
         const opening = {
@@ -276,6 +284,7 @@ export class VoiceSessions {
         d.listening = false;
         return;
       case 'SpeakerClosed':
+        d.sent = undefined;
         if (d.expectSpeech !== undefined && !d.stream) {
           const timeout = d.expectSpeech;
           d.expectSpeech = undefined;
@@ -287,9 +296,14 @@ export class VoiceSessions {
         const state = String(p.state);
         const seq = Number((p.message as { sequenceNumber?: number } | undefined)?.sequenceNumber);
         if (!s) {
-          // The device discarded #seq and waits for it (it drops what comes after): the next answer is sent
+          if (state !== 'OVERRUN') return;
+          // The device discarded #seq and waits for it (it drops what comes after). The whole answer had been sent
+          // (a burst, a slow network): its tail goes again. Otherwise a barge-in cut it: the next answer is sent
           // under that number on, different content under the same sequence numbers (§7 gotcha 5).
-          if (state === 'OVERRUN') d.resendFrom = seq;
+          const sent = d.sent;
+          d.sent = undefined;
+          if (sent?.messages.some((m) => m.seq === seq)) this.resendTail(clientId, d, sent, seq);
+          else d.resendFrom = seq;
           return;
         }
         if (state === 'OVERRUN') s.resendFrom = seq;
@@ -387,6 +401,7 @@ export class VoiceSessions {
         return done();
       }
       const service = this.service!;
+      d.sent = undefined;
       if (d.resendFrom !== undefined) {
         this.log.info(`${clientId}: speaker resumes from #${d.resendFrom}, the message an OVERRUN after the last answer named`);
         service.resendSpeakerFrom(clientId, d.resendFrom);
@@ -396,6 +411,7 @@ export class VoiceSessions {
       const stream: Stream = { messages, next: 0, intervalMs: perMessage * 20, interrupted: false, done: () => {
         d.stream = undefined;
         if (generation === d.generation && !stream.interrupted) {
+          d.sent = stream;
           d.expectSpeech = expect;
           service.sendDirectives(clientId, [{ name: 'CloseSpeaker', payload: { offset: end } }, { name: 'SetAttentionState', payload: { state: 'IDLE', offset: end } }]);
         }
@@ -407,6 +423,25 @@ export class VoiceSessions {
       const firstAtMs = performance.now();
       this.options.onSpeakerStart?.(clientId, { offset: start, endOfSpeechAtMs: d.endOfSpeechAtMs, atMs: firstAtMs });
       this.pump(clientId, d, stream, this.options.aheadMessages ?? 3);
+    }));
+  }
+
+  /**
+   * An OVERRUN named a message of the answer `sent` in full, which the device still holds: from that message on it
+   * goes again (§3.5), after whatever is queued now. Its CloseSpeaker at the end offset went out already.
+   */
+  private resendTail(clientId: string, d: DeviceVoice, sent: Stream, seq: number): void {
+    const generation = d.generation;
+    this.log.info(`${clientId}: OVERRUN names speaker #${seq} of an answer sent in full: its tail goes again`);
+    d.chain = d.chain.then(() => new Promise<void>((done) => {
+      if (generation !== d.generation || this.closed) return done();
+      const stream: Stream = { messages: sent.messages, next: sent.messages.length, intervalMs: sent.intervalMs, interrupted: false, resendFrom: seq, done: () => {
+        d.stream = undefined;
+        if (generation === d.generation && !stream.interrupted) d.sent = stream;
+        done();
+      } };
+      d.stream = stream;
+      this.pump(clientId, d, stream, 0);
     }));
   }
 
