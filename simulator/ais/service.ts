@@ -316,7 +316,7 @@ export class AisService {
       session = new DeviceSession(key);
       for (const leaf of INBOUND) {
         session.sequencers.set(leaf, new Sequencer({
-          clock: this.clock, slotBytes: 1 << 16, windowSlots: this.options.windowSlots, gapTimeoutMs: this.options.gapTimeoutMs,
+          clock: this.clock, slotBytes: 1 << 16, slotsOnDemand: true, windowSlots: this.options.windowSlots, gapTimeoutMs: this.options.gapTimeoutMs,
           onMessage: (seq, payload) => this.openInbound(clientId, session!, leaf, seq, payload),
           onError: (error: SequenceError) => this.disconnect(clientId, 'UNEXPECTED_SEQUENCE_NUMBER', `${leaf}: ${error.message}`),
           onDropped: (error) => this.log.warn(`${clientId}: ${leaf}: dropped a duplicate: ${error.message}`),

@@ -51,6 +51,12 @@ export interface SequencerOptions {
   clock: Clock;
   /** Largest payload that may be buffered out of order (the MQTT maxMessageBytes); slots are made once. */
   slotBytes: number;
+  /**
+   * Make each slot at its first out-of-order message rather than up front. For a service holding thousands of
+   * sequencers (the emulator: 768 KB a device up front), where out of order is rare. A device keeps the default:
+   * its memory is taken at boot, where a shortage shows, not mid-conversation.
+   */
+  slotsOnDemand?: boolean;
   /** Out-of-order messages kept while a number is missing (default 4, SDK AIA_SEQUENCER_SLOTS). */
   windowSlots?: number;
   /** How long a gap may stay open before UNEXPECTED_SEQUENCE_NUMBER (default 10000 ms). */
@@ -70,6 +76,7 @@ export interface SequencerOptions {
 export class Sequencer {
   readonly windowSlots: number;
   readonly gapTimeoutMs: number;
+  private readonly slotBytes: number;
   private expectedNumber = 0;
   private readonly clock: Clock;
   private readonly slotData: Uint8Array[] = [];
@@ -98,13 +105,14 @@ export class Sequencer {
     }
     this.windowSlots = slots;
     this.gapTimeoutMs = gapMs;
+    this.slotBytes = options.slotBytes;
     this.clock = options.clock;
     this.onMessage = options.onMessage;
     this.onError = options.onError;
     this.onDropped = options.onDropped ?? null;
     this.logger = options.logger;
     for (let i = 0; i < slots; i++) {
-      this.slotData.push(new Uint8Array(options.slotBytes));
+      this.slotData.push(new Uint8Array(options.slotsOnDemand ? 0 : options.slotBytes));
       this.slotLength.push(0);
       this.slotNumber.push(0);
       this.slotUsed.push(false);
@@ -187,10 +195,11 @@ export class Sequencer {
       if (this.slotUsed[i] && this.slotNumber[i] === sequenceNumber) { slot = i; break; } // resent copy replaces
       if (!this.slotUsed[i] && slot < 0) slot = i;
     }
-    const data = this.slotData[slot];
-    if (payload.length > data.length) {
-      throw new RangeError(`payload expected at most ${data.length} bytes (slotBytes), got ${payload.length}`);
+    if (payload.length > this.slotBytes) {
+      throw new RangeError(`payload expected at most ${this.slotBytes} bytes (slotBytes), got ${payload.length}`);
     }
+    let data = this.slotData[slot];
+    if (data.length === 0) data = this.slotData[slot] = new Uint8Array(this.slotBytes);
     data.set(payload, 0);
     if (!this.slotUsed[slot]) this.buffered++;
     this.slotUsed[slot] = true;

@@ -7,7 +7,7 @@ import { SequenceCounter, SequenceError, Sequencer, sequenceDistance } from '../
 import { ascii, fromAscii as text } from '../support/bytes.js';
 import { ManualClock } from '../support/manual-clock.js';
 
-function harness(options: { windowSlots?: number; gapTimeoutMs?: number; onMessage?: (seq: number, payload: Uint8Array, s: Sequencer) => void } = {}) {
+function harness(options: { windowSlots?: number; gapTimeoutMs?: number; slotsOnDemand?: boolean; onMessage?: (seq: number, payload: Uint8Array, s: Sequencer) => void } = {}) {
   const clock = new ManualClock();
   const delivered: string[] = [];
   const errors: SequenceError[] = [];
@@ -16,6 +16,7 @@ function harness(options: { windowSlots?: number; gapTimeoutMs?: number; onMessa
     clock,
     slotBytes: 16,
     windowSlots: options.windowSlots,
+    slotsOnDemand: options.slotsOnDemand,
     gapTimeoutMs: options.gapTimeoutMs,
     onMessage(seq, payload) {
       delivered.push(`${seq}:${text(payload)}`);
@@ -48,20 +49,25 @@ test('duplicates and older numbers are dropped and reported, not delivered', () 
   assert.equal(h.errors.length, 0);
 });
 
-test('messages reordered within the window are buffered as copies and delivered in order', () => {
-  const h = harness();
-  h.push(0);
-  const early = ascii('m3');
-  h.sequencer.push(3, early);
-  early.fill(0x21); // the caller reuses its buffer: the slot must hold a copy
-  h.push(2);
-  assert.deepEqual(h.delivered, ['0:m0']);
-  assert.equal(h.sequencer.bufferedCount, 2);
-  h.push(1);
-  assert.deepEqual(h.delivered, ['0:m0', '1:m1', '2:m2', '3:m3']);
-  assert.equal(h.sequencer.bufferedCount, 0);
-  assert.equal(h.clock.pending, 0, 'the gap timer is cleared once the gap is filled');
-  assert.equal(h.errors.length, 0);
+test('messages reordered within the window are buffered as copies and delivered in order, with slots made up front or on demand', () => {
+  for (const slotsOnDemand of [false, true]) {
+    const h = harness({ slotsOnDemand });
+    h.push(0);
+    const early = ascii('m3');
+    h.sequencer.push(3, early);
+    early.fill(0x21); // the caller reuses its buffer: the slot must hold a copy
+    h.push(2);
+    assert.deepEqual(h.delivered, ['0:m0']);
+    assert.equal(h.sequencer.bufferedCount, 2);
+    h.push(1);
+    assert.deepEqual(h.delivered, ['0:m0', '1:m1', '2:m2', '3:m3']);
+    assert.equal(h.sequencer.bufferedCount, 0);
+    assert.equal(h.clock.pending, 0, 'the gap timer is cleared once the gap is filled');
+    // The slots are reused (on demand: the ones made above): a second gap delivers what they now hold.
+    h.push(6, 'second 6'); h.push(5, 'second 5'); h.push(4);
+    assert.deepEqual(h.delivered.slice(4), ['4:m4', '5:second 5', '6:second 6']);
+    assert.equal(h.errors.length, 0);
+  }
 });
 
 test('a message beyond the 4-slot window is dropped and reported as UNEXPECTED_SEQUENCE_NUMBER', () => {
@@ -192,6 +198,8 @@ test('bad options and oversized buffered payloads are refused at once', () => {
   assert.throws(() => s.push(1, new Uint8Array(5)), { name: 'RangeError', message: 'payload expected at most 4 bytes (slotBytes), got 5' });
   assert.throws(() => s.push(1.5, new Uint8Array(1)), { name: 'RangeError', message: 'sequence number expected a u32, got 1.5' });
   s.push(0, new Uint8Array(5)); // in order: delivered from the caller's array, no slot needed
+  const lazy = new Sequencer({ ...base, slotsOnDemand: true });
+  assert.throws(() => lazy.push(1, new Uint8Array(5)), { name: 'RangeError', message: 'payload expected at most 4 bytes (slotBytes), got 5' });
 });
 
 test('the send counter counts from 0, peeks without taking, and wraps at 2^32', () => {
