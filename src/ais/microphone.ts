@@ -84,6 +84,8 @@ export interface MicrophoneOptions {
   onStateChange?(state: MicrophoneState): void;
 }
 
+/** A timer may run this much before its time (millisecond clocks rounding). */
+const TIMER_RESOLUTION_MS = 2;
 const DEFAULT_PROFILE: Record<MicrophoneInitiator, MicrophoneProfile> = { PRESS_AND_HOLD: 'CLOSE_TALK', TAP: 'NEAR_FIELD', WAKEWORD: 'FAR_FIELD' };
 
 export class Microphone {
@@ -371,6 +373,9 @@ export class Microphone {
   /** One publish slot (every spacingMs): the message that failed last time, or the next chunk. */
   private tick(): void {
     if (this.stateValue !== OPEN && this.stateValue !== CLOSING) return this.stopTimers();
+    // A repeating timer that ran late can run early next (Node keeps it on its schedule): the next slot then, so
+    // publishes stay spacingMs apart (§4.9), less the timers' resolution.
+    if (this.clock.monotonicMs() - this.lastPublishMs < this.spacingMs - TIMER_RESOLUTION_MS) return;
     if (this.pendingLength === 0) this.build();
     if (this.pendingLength > 0) {
       const view = this.views[(this.pendingLength - AUDIO_ENTRY_OVERHEAD) / this.encoder.frameBytes];

@@ -106,6 +106,24 @@ test('a failed publish is retried on the next tick with the same bytes: no audio
   assert.equal(mic.offset, 3200);
 });
 
+test('publishes stay 50 ms apart when the repeating tick runs late and its next run comes early (a loaded host)', () => {
+  const { clock, connection, mic } = microphone('TAP');
+  mic.tap();
+  for (let n = 0; n < 40; n++) mic.pushFrame(frame(n));
+  const counts: number[] = [];
+  clock.advance(0);
+  counts.push(connection.published.length);   // at 0
+  clock.fireLate(10);
+  counts.push(connection.published.length);   // the 50 ms tick at 60
+  clock.advance(40);
+  counts.push(connection.published.length);   // the 100 ms tick, 40 ms after the last publish: waits
+  clock.advance(50);
+  counts.push(connection.published.length);   // the 150 ms tick
+  assert.deepEqual(counts, [1, 2, 2, 3]);
+  const offsets = connection.published.map((b) => parseBinaryBody(b)[0]).map((e) => (e.type === 'audio' ? e.offsetBytes : -1));
+  assert.deepEqual(offsets, [0, 3200, 6400], 'nothing skipped: the waiting audio goes in the next slot');
+});
+
 test('press and hold: OpenMicrophone arms; without a press it times out with OpenMicrophoneTimedOut and no MicrophoneOpened', () => {
   const { clock, connection, mic } = microphone('PRESS_AND_HOLD');
   connection.directive('OpenMicrophone', { timeoutInMilliseconds: 500 });

@@ -32,6 +32,20 @@ export class ManualClock implements Clock {
   get setCalls(): number { return this.delays.length; }
   /** Timers armed and not yet fired (one-shot) or cleared. */
   get pending(): number { return this.timers.size; }
+  /**
+   * Fires the earliest timer `lateMs` after its time, as a loaded host does. A repeating one keeps its schedule
+   * (Node anchors the next run to when this one was due), so its next run comes early.
+   */
+  fireLate(lateMs: number): void {
+    let due: [number, Timer] | undefined;
+    for (const entry of this.timers) if (!due || entry[1].at < due[1].at) due = entry;
+    if (!due) return;
+    const [id, timer] = due;
+    this.now = timer.at + lateMs;
+    if (timer.repeatMs) timer.at += timer.repeatMs;
+    else this.timers.delete(id);
+    timer.callback();
+  }
   /** Moves time forward by `ms`, firing each timer due by then at its own time, earliest (then oldest) first. */
   advance(ms: number): void {
     const until = this.now + ms;
