@@ -7,7 +7,9 @@
 //      the transcript and the answer are checked, and the answer the image decoded and played, captured by the
 //      bridge, correlates with the synthesised one after alignment;
 //   3. a voice timer ("set a timer for ten seconds"), stored and acknowledged; then the bridge cuts the network
-//      (Bridge.cutNetwork()) and the image rings the alert with its local tone at the due time, at real time;
+//      (Bridge.cutNetwork()) and the image rings the alert with its local tone at the due time, at real time; when it
+//      stops, the image flushes the co-processor's speaker (AUDIO_OUT_FLUSH): at most a frame plays after the stop, and
+//      the speaker window is whole again;
 //   4. the image exits on a board event and the board prints its exit line (heap high-water mark, stack peaks): the
 //      session fit the image's RAM_SIZE, the part's 1 MB (no sbrk refused; XS's "memory full" would have ended the
 //      image with exit status 2 before, which fails the waits above with its abort line).
