@@ -16,9 +16,10 @@ export const LINK = {
   // board -> co-processor
   HELLO: 0x01, LINK_CREDIT: 0x02, OPEN: 0x10, DATA: 0x11, CLOSE: 0x12, CREDIT: 0x13, CERT: 0x14,
   RANDOM_REQUEST: 0x20, CONFIG_REQUEST: 0x21, AUDIO_OUT: 0x31, AUDIO_IN_START: 0x32, AUDIO_IN_STOP: 0x33,
+  AUDIO_OUT_FLUSH: 0x34,
   // co-processor -> board
   OPENED: 0x90, PEER_DATA: 0x91, CLOSED: 0x92, SENT: 0x93, RANDOM: 0xa0, CONFIG: 0xa1, AUDIO_IN: 0xb0,
-  AUDIO_PLAYED: 0xb1, EVENT: 0xc0,
+  AUDIO_PLAYED: 0xb1, AUDIO_FLUSHED: 0xb2, EVENT: 0xc0,
 } as const;
 
 /** Bytes the board may send on a socket before the bridge confirms them (its send window). */
@@ -115,6 +116,10 @@ export interface BridgeStats {
   micFramesSent: number; micFramesDropped: number; speakerFrames: number;
   /** 20 ms ticks the speaker missed between two frames less than SPEAKER_HOLD_MS apart (within a stream). */
   speakerUnderruns: number;
+  /** AUDIO_OUT_FLUSHes, and the frames they dropped unplayed. */
+  speakerFlushes: number; speakerFlushedFrames: number;
+  /** AUDIO_OUT frames beyond the speaker window, dropped: the board's window accounting is wrong if any. */
+  speakerRefused: number;
 }
 
 /**
@@ -125,7 +130,7 @@ export interface BridgeStats {
 export class Bridge {
   readonly played: Int16Array[] = [];
   readonly playedAtMs: number[] = [];
-  readonly stats: BridgeStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, crcErrors: 0, micFramesSent: 0, micFramesDropped: 0, speakerFrames: 0, speakerUnderruns: 0 };
+  readonly stats: BridgeStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, crcErrors: 0, micFramesSent: 0, micFramesDropped: 0, speakerFrames: 0, speakerUnderruns: 0, speakerFlushes: 0, speakerFlushedFrames: 0, speakerRefused: 0 };
   /** Samples captured by the microphone so far (the board's capture position, as on a real board). */
   micSamples = 0;
   private stream: Socket | undefined;
@@ -240,6 +245,7 @@ export class Bridge {
         for (const connection of this.connections.values()) connection.socket.destroy();
         this.connections.clear();
         this.outbox.length = 0;
+        this.speaker.length = 0; // the board starts with the whole speaker window
         this.credit = this.ring = payload.readUInt32LE(1);
         this.socketWindow = payload.readUInt32LE(5);
         this.log(`HELLO: ring ${this.credit} B, socket window ${this.socketWindow} B`);
@@ -294,10 +300,24 @@ export class Bridge {
       case LINK.AUDIO_IN_STOP: this.micOn = false; return;
       case LINK.AUDIO_OUT: {
         if (payload.length !== LINK.AUDIO_FRAME_BYTES) { this.log(`AUDIO_OUT of ${payload.length} bytes`); return; }
-        if (this.speaker.length >= LINK.SPEAKER_FRAMES) { this.log('AUDIO_OUT beyond the speaker window'); return; }
+        if (this.speaker.length >= LINK.SPEAKER_FRAMES) {
+          this.stats.speakerRefused++;
+          this.log('AUDIO_OUT beyond the speaker window');
+          return;
+        }
         const frame = new Int16Array(320);
         for (let i = 0; i < 320; i++) frame[i] = payload.readInt16LE(i * 2);
         this.speaker.push(frame);
+        return;
+      }
+      case LINK.AUDIO_OUT_FLUSH: {
+        // Every frame the board sent before the flush is here (the link keeps order): each is answered once, by
+        // AUDIO_PLAYED if it played, by this count if it did not, so the board's window comes back whole.
+        const dropped = this.speaker.length;
+        this.speaker.length = 0;
+        this.stats.speakerFlushes++;
+        this.stats.speakerFlushedFrames += dropped;
+        this.send(LINK.AUDIO_FLUSHED, 0, Buffer.from([dropped & 0xff, dropped >> 8]));
         return;
       }
       default:

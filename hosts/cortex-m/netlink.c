@@ -187,8 +187,7 @@ typedef struct {
 	uint32_t readSinceCredit; /* sockets: bytes read, not yet returned as CREDIT */
 	/* Sockets: bytes sent and not yet passed on by the co-processor, within `sendWindow`. */
 	uint32_t unacknowledged, sendWindow;
-	/* Audio out: frames the speaker can take, the partial frame being gathered. */
-	uint32_t frames;
+	/* Audio out: the partial frame being gathered. */
 	uint8_t* staging;
 	uint32_t staged;
 	int writableWanted;
@@ -201,6 +200,13 @@ typedef struct {
 
 static Channel channels[LINK_CHANNELS];
 static int linkReady = 0;
+
+/* Frames the co-processor's speaker can take: a property of the link, not of an audio-out channel, so it survives
+   stop/start and close/open. Every AUDIO_OUT takes one; each comes back once, by AUDIO_PLAYED when it played or by
+   AUDIO_FLUSHED when AUDIO_OUT_FLUSH dropped it, so it neither leaks nor overflows LINK_SPEAKER_FRAMES. */
+static uint32_t speakerWindow;
+static uint32_t speakerFlushes, speakerFlushedFrames;
+static uint32_t speakerOverCredits; /* frames credited beyond LINK_SPEAKER_FRAMES: a protocol error, for the tests */
 
 /* Names of the certificates and keys already given to the co-processor on this link. */
 #define LINK_CERT_NAMES 8
@@ -244,6 +250,8 @@ static void channel_shut(Channel* ch)
 		link_send(LINK_CLOSE, (uint8_t)(ch - channels), NULL, 0);
 	if (ch->kind == CH_AUDIO_IN && ch->started)
 		link_send(LINK_AUDIO_IN_STOP, 0, NULL, 0);
+	if (ch->kind == CH_AUDIO_OUT && ch->started)
+		link_send(LINK_AUDIO_OUT_FLUSH, 0, NULL, 0); /* closed: what it wrote is not heard any more */
 	ch->started = 0;
 	if (ch->state != ST_FAILED)
 		ch->state = ST_CLOSED;
@@ -426,17 +434,25 @@ static void link_dispatch(uint8_t type, uint8_t index, uint32_t length)
 		break;
 	}
 	case LINK_AUDIO_PLAYED:
+	case LINK_AUDIO_FLUSHED:
 		if (length == 2) {
-			uint32_t i;
+			uint32_t i, count;
 			ring_copy(small, LINK_HEADER, 2);
+			count = (uint32_t)small[0] | ((uint32_t)small[1] << 8);
+			if (type == LINK_AUDIO_FLUSHED) {
+				speakerFlushes++;
+				speakerFlushedFrames += count;
+			}
+			/* Counted whether or not a channel is started: the frames were sent, so they come back. */
+			speakerWindow += count;
+			if (speakerWindow > LINK_SPEAKER_FRAMES) {
+				speakerOverCredits += speakerWindow - LINK_SPEAKER_FRAMES;
+				speakerWindow = LINK_SPEAKER_FRAMES;
+			}
 			for (i = 0; i < LINK_CHANNELS; i++) {
 				Channel* audio = &channels[i];
-				if (audio->kind == CH_AUDIO_OUT && audio->started) {
-					audio->frames += (uint32_t)small[0] | ((uint32_t)small[1] << 8);
-					if (audio->frames > LINK_SPEAKER_FRAMES)
-						audio->frames = LINK_SPEAKER_FRAMES;
+				if (audio->kind == CH_AUDIO_OUT && audio->started)
 					audio->writableWanted = 1;
-				}
 			}
 		}
 		break;
@@ -545,6 +561,7 @@ static void link_start(void)
 	put32(hello + 1, LINK_RX_RING);
 	put32(hello + 5, LINK_SOCKET_WINDOW);
 	link_send(LINK_HELLO, 0, hello, sizeof hello);
+	speakerWindow = LINK_SPEAKER_FRAMES; /* HELLO empties the co-processor's speaker */
 	linkReady = 1;
 }
 
@@ -569,7 +586,7 @@ static void call(xsMachine* the, xsSlot* callback, xsSlot* target, uint32_t coun
 static uint32_t channel_writable(Channel* ch)
 {
 	if (ch->kind == CH_AUDIO_OUT)
-		return ch->started ? ch->frames * LINK_AUDIO_FRAME_BYTES - ch->staged : 0;
+		return ch->started ? speakerWindow * LINK_AUDIO_FRAME_BYTES - ch->staged : 0;
 	if (ch->state != ST_READY)
 		return 0;
 	return ch->sendWindow > ch->unacknowledged ? ch->sendWindow - ch->unacknowledged : 0;
@@ -891,10 +908,8 @@ static void audio_start(xsMachine* the)
 	ch->started = 1;
 	if (ch->kind == CH_AUDIO_IN)
 		link_send(LINK_AUDIO_IN_START, 0, NULL, 0);
-	else {
-		ch->frames = LINK_SPEAKER_FRAMES;
+	else
 		ch->writableWanted = 1;
-	}
 }
 
 static void audio_stop(xsMachine* the)
@@ -905,6 +920,12 @@ static void audio_stop(xsMachine* the)
 	ch->started = 0;
 	if (ch->kind == CH_AUDIO_IN)
 		link_send(LINK_AUDIO_IN_STOP, 0, NULL, 0);
+	else {
+		/* Playback stops now (a barge-in, an alert stopped): the partial frame and the co-processor's queue go; the
+		   window comes back with AUDIO_FLUSHED. */
+		ch->staged = 0;
+		link_send(LINK_AUDIO_OUT_FLUSH, 0, NULL, 0);
+	}
 }
 
 static void audio_read(xsMachine* the)
@@ -945,7 +966,7 @@ static void audio_write(xsMachine* the)
 		if (ch->staged == LINK_AUDIO_FRAME_BYTES) {
 			link_send(LINK_AUDIO_OUT, 0, ch->staging, LINK_AUDIO_FRAME_BYTES);
 			ch->staged = 0;
-			ch->frames--;
+			speakerWindow--;
 		}
 	}
 	xsResult = xsInteger((xsIntegerValue)channel_writable(ch));
@@ -1034,6 +1055,10 @@ static void link_stats(xsMachine* the)
 	xsSet(xsResult, xsID("framesOut"), xsNumber(linkFramesOut));
 	xsSet(xsResult, xsID("crcErrors"), xsNumber(linkCrcErrors));
 	xsSet(xsResult, xsID("overruns"), xsNumber(rxOverruns));
+	xsSet(xsResult, xsID("speakerWindow"), xsNumber(speakerWindow));
+	xsSet(xsResult, xsID("speakerFlushes"), xsNumber(speakerFlushes));
+	xsSet(xsResult, xsID("speakerFlushedFrames"), xsNumber(speakerFlushedFrames));
+	xsSet(xsResult, xsID("speakerOverCredits"), xsNumber(speakerOverCredits));
 	xsSet(xsResult, xsID("rxIsrTicks"), xsNumber(rxIsrTicks));
 	xsSet(xsResult, xsID("rxIsrBytes"), xsNumber(rxIsrBytes));
 	for (i = 0; i < STAGES; i++) {

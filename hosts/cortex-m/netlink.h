@@ -1,7 +1,7 @@
 /*
  * The link between the firmware image and its network co-processor: framed messages over the CMSDK UART1
  * (a QEMU chardev to hosts/cortex-m/bridge.ts here; a Wi-Fi or Ethernet module's UART on a board).
- * docs/firmware.md#the-network-co-processor-link has the protocol in full; hosts/cortex-m/link-protocol.ts
+ * docs/firmware.md#the-network-co-processor-link has the protocol in full; `LINK` in hosts/cortex-m/bridge.ts
  * mirrors these numbers for the bridge.
  *
  * Frame: 0xA5 | type u8 | channel u8 | length u16 LE | payload | CRC-16/CCITT-FALSE u16 LE over type..payload.
@@ -30,6 +30,7 @@
 #define LINK_AUDIO_OUT 0x31    /* one 20 ms frame, 640 bytes of 16-bit little-endian PCM */
 #define LINK_AUDIO_IN_START 0x32
 #define LINK_AUDIO_IN_STOP 0x33
+#define LINK_AUDIO_OUT_FLUSH 0x34 /* the speaker stops now: the co-processor drops the frames it holds (AUDIO_FLUSHED) */
 
 /* Co-processor -> board */
 #define LINK_OPENED 0x90       /* channel; u32 send window (bytes the board may have unacknowledged) */
@@ -40,6 +41,7 @@
 #define LINK_CONFIG 0xA1       /* a piece of the provisioning record (UTF-8 JSON); an empty one ends it */
 #define LINK_AUDIO_IN 0xB0     /* one 20 ms microphone frame */
 #define LINK_AUDIO_PLAYED 0xB1 /* u16 frames played (the speaker window reopens) */
+#define LINK_AUDIO_FLUSHED 0xB2 /* u16 frames AUDIO_OUT_FLUSH dropped (they reopen the window as played ones do) */
 #define LINK_EVENT 0xC0        /* UTF-8 board event, e.g. "button tap" */
 
 #define LINK_AUDIO_FRAME_BYTES 640u

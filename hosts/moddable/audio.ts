@@ -153,7 +153,18 @@ class FramedAudioOut implements AudioOutPort {
   }
 
   start(): void { this.io.start(); }
-  stop(): void { this.io.stop(); }
+
+  /** The driver's stop() drops what it queued (the link's AUDIO_OUT_FLUSH, xsrun's ring); the frames held here go too. */
+  stop(): void {
+    this.io.stop();
+    this.pendingHead = this.pendingLength = 0;
+    this.writable = 0; // the driver reports its room again once started
+    // Frames that will not play are no reference for the echo canceller.
+    const now = this.options.clock.monotonicMs();
+    for (let i = 0; i < this.historyTimes.length; i++) if (this.historyTimes[i] >= now) this.historyTimes[i] = -Infinity;
+    this.playsAt = now;
+  }
+
   close(): void { this.io.close(); }
 
   private remember(frame: Int16Array): void {

@@ -187,9 +187,11 @@ export class WavAudioOut implements AudioOut {
     this.signal();
   }
 
+  /** Playback stops now: what is queued is dropped unplayed (AudioOut.stop). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.queued.length = 0;
   }
 
   write(frame: Int16Array): void {

@@ -1,6 +1,6 @@
 // `npm run device`: the firmware on the Node host, against the emulator or another AIS endpoint.
 //   npm run device -- --cloud http://127.0.0.1:PORT --mqtt-port N [--client-id ID] [--account 000000000000]
-//                     [--data-dir DIR] [--provision] [--trace] [--host node|xs]
+//                     [--data-dir DIR] [--provision] [--trace] [--host node|xs|cortex-m]
 //                     [--say WAV]... [--out WAV] [--mic] [--play]
 // Voice: --say taps and says each WAV in turn, one turn each; --mic listens to the system microphone
 // (sox's `rec`) and Enter taps to talk; --play sends the answers to the system speaker (sox's `play`); --out
@@ -8,6 +8,9 @@
 // any of them the device has no audio.
 // --host xs runs the same application on xsrun, the XS engine with the ECMA-419 ports of hosts/moddable
 // (hosts/xs/device.ts); --provision is Node only there.
+// --host cortex-m builds the device image and boots it on QEMU's Cortex-M7 with the co-processor bridge in this
+// process (hosts/node/cortex-m-cli.ts): --say and --out as on the others; no --provision, --mic, --play, and no
+// --data-dir (the image keeps its keys in RAM, so each boot links again).
 // With --provision the companion-app endpoint accepts a refresh token instead of code-based linking.
 // --say and --out give the device audio (16 kHz mono 16-bit WAV files for its microphone and speaker, real time):
 // once it is ready it taps and says the first --say WAV, and each next one once the previous answer has played;
@@ -40,7 +43,6 @@ if (!values.cloud || !values['mqtt-port']) {
 }
 const clientId = values['client-id'] ?? 'node-device-1';
 const dataDir = values['data-dir'] ?? `.device-data/${clientId}`;
-mkdirSync(dataDir, { recursive: true });
 // HTTPS to the emulator trusts its development CA unless another CA file is given.
 const trust = values.cloud.startsWith('https:') ? { ca: values.ca ? readFileSync(values.ca, 'utf8') : DEV_CA_PEM } : undefined;
 const config: DeviceConfig = {
@@ -50,7 +52,16 @@ const config: DeviceConfig = {
   registration: { baseUrl: values.cloud, tls: trust },
 };
 
-if (values.host === 'xs') {
+if (values.host === 'cortex-m') {
+  const unsupported = (['provision', 'mic', 'play', 'data-dir'] as const).find((name) => values[name] !== undefined);
+  if (unsupported) {
+    log.error(`--${unsupported} is not supported on --host cortex-m${unsupported === 'data-dir' ? ': the image keeps its keys in RAM (QEMU gives it no writable flash), so each boot links again' : ' (Node host only)'}`);
+    process.exit(2);
+  }
+  const { runCortexMDevice } = await import('./cortex-m-cli.js');
+  process.exitCode = await runCortexMDevice({ config, say: said, out: values.out && resolve(values.out), logLevel: process.env.LOG_LEVEL || 'info', log });
+} else if (values.host === 'xs') {
+  mkdirSync(dataDir, { recursive: true });
   if (values.provision) {
     log.error('--provision runs on the Node host only');
     process.exit(2);
@@ -74,6 +85,7 @@ if (values.host === 'xs') {
   child.on('exit', (code, signal) => { process.exitCode = code ?? (signal ? 1 : 0); });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill());
 } else if (values.host === 'node') {
+  mkdirSync(dataDir, { recursive: true });
   const ports = nodePorts(dataDir, log);
   const voice = nodeVoice({ say: values.say, out: values.out, mic: values.mic, play: values.play }, log.child('voice'));
   if (voice.audio) ports.audio = voice.audio;
@@ -89,6 +101,6 @@ if (values.host === 'xs') {
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { device.stop(); voice.close(); process.exit(0); });
 } else {
-  log.error(`--host must be node or xs, got ${JSON.stringify(values.host)}`);
+  log.error(`--host must be node, xs or cortex-m, got ${JSON.stringify(values.host)}`);
   process.exit(2);
 }

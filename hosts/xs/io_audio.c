@@ -354,6 +354,8 @@ static void xr_audio_stop(xsMachine* the)
 	xrAudio* audio = xrAudioOf(the, -1);
 	audio->running = 0;
 	audio->source.active = 0;
+	if (audio->output)
+		audio->head = audio->length = 0; /* playback stops now: what was written and not played is dropped */
 }
 
 static void xr_audio_close(xsMachine* the)

@@ -199,7 +199,9 @@ export class Speaker {
    */
   stop(): void {
     this.queue.length = 0;
-    if (this.open) this.closeNow();
+    if (!this.open) return;
+    this.closeNow();
+    this.silenceNow();
   }
 
   /**
@@ -208,7 +210,9 @@ export class Speaker {
    * are played as they are: the source applies its own volume (the alert volume, §4.8).
    */
   playLocal(source: LocalSource | undefined): void {
+    const stopped = source === undefined && this.local !== undefined && !this.open;
     this.local = source;
+    if (stopped) this.silenceNow(); // the alert stopped: its tone stops now, not after what audio out holds
     this.pump();
   }
 
@@ -324,8 +328,9 @@ export class Speaker {
     if (offset < 0) {
       // Now: whatever was pending goes too.
       this.queue.length = 0;
-      if (this.open) this.closeNow();
-      else this.log.info('speaker: CloseSpeaker while closed; nothing to stop');
+      if (!this.open) return this.log.info('speaker: CloseSpeaker while closed; nothing to stop');
+      this.closeNow();
+      this.silenceNow();
       return;
     }
     if (!this.open && this.queue.length === 0) return this.log.info(`speaker: CloseSpeaker ${offset} while closed; ignored`);
@@ -457,6 +462,18 @@ export class Speaker {
     this.connection.sendEvent('SpeakerClosed', { offset });
     this.log.info(`speaker: closed at ${offset}`);
     this.options.onPlayback?.(false, offset);
+  }
+
+  /**
+   * Playback stopped before its end (a barge-in, CloseSpeaker now, an alert stopped): audio out drops the frames it
+   * holds, up to 200 ms on a board's co-processor speaker, instead of playing them after the stop (AudioOut.stop).
+   * A close at its offset does not: the frames it holds are the utterance's last.
+   */
+  private silenceNow(): void {
+    if (this.closed) return;
+    this.out.stop();
+    this.credit = 0; // the port reports its room again once started
+    this.out.start();
   }
 
   /** Drops held bytes before `offset`, applying volume changes that were due in them. */

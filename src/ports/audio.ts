@@ -31,6 +31,10 @@ export interface AudioOut {
   /** Copies the frame that was played at monotonic time `timeMs` (the echo canceller's reference); false if unknown. */
   reference(frame: Int16Array, timeMs: number): boolean;
   start(): void;
+  /**
+   * Playback stops now: frames written and not yet played are dropped, not heard (a barge-in, a stopped alert).
+   * start() plays again from an empty queue; onWritable reports the room then.
+   */
   stop(): void;
   close(): void;
 }

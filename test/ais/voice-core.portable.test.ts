@@ -139,6 +139,8 @@ test('press and hold: OpenMicrophone arms; without a press it times out with Ope
 function speaker(bufferBytes = 4000) {
   const connection = new FakeConnection();
   const played: number[] = [];
+  /** The port's start() and stop() calls after the speaker made it. */
+  const port: string[] = [];
   let out: AudioOutOptions | undefined;
   const opus: Opus = {
     createEncoder: () => { throw new Error('unused'); },
@@ -148,9 +150,10 @@ function speaker(bufferBytes = 4000) {
     connection, opus, log, bufferBytes, volume: 100,
     audioOut: (options) => {
       out = options;
-      return { write: (f) => { played.push(f[0]); }, reference: () => false, start() {}, stop() {}, close() {} };
+      return { write: (f) => { played.push(f[0]); }, reference: () => false, start() { port.push('start'); }, stop() { port.push('stop'); }, close() {} };
     },
   });
+  port.length = 0;
   const message = (seq: number, offset: number, frames: number, markers: number[] = []) => {
     const audio = new Uint8Array(frames * 160);
     for (let f = 0; f < frames; f++) audio[f * 160] = (offset / 160 + f) & 0xff;
@@ -159,7 +162,7 @@ function speaker(bufferBytes = 4000) {
     if (markers.length) at = writeMarkerEntry(body, at, markers);
     s.receive(seq, body, 0, at);
   };
-  return { connection, s, played, message, writable: (n: number) => out!.onWritable(n) };
+  return { connection, s, played, port, message, writable: (n: number) => out!.onWritable(n) };
 }
 
 test('the speaker plays from the open offset, reports markers once their audio played, and closes at the close offset', () => {
@@ -174,6 +177,39 @@ test('the speaker plays from the open offset, reports markers once their audio p
   writable(10);
   assert.deepEqual(played, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(connection.events, ['SpeakerOpened {"offset":0}', 'SpeakerMarkerEncountered {"marker":7}', 'SpeakerClosed {"offset":1600}']);
+});
+
+test('a stop before the end drops what audio out holds (its stop, then start); a close at its offset or a source that ends lets it play out', () => {
+  const { connection, s, played, port, message, writable } = speaker();
+  connection.directive('OpenSpeaker', { offset: 0 });
+  message(0, 0, 5);
+  connection.directive('CloseSpeaker', { offset: 800 });
+  writable(5);
+  assert.deepEqual(played, [0, 1, 2, 3, 4]);
+  assert.deepEqual(port, [], 'closed at its offset: the last frames are the utterance\'s');
+  connection.directive('OpenSpeaker', { offset: 800 });
+  message(1, 800, 5);
+  writable(2);
+  s.stop();
+  assert.deepEqual(port, ['stop', 'start'], 'a barge-in');
+  writable(10);
+  assert.deepEqual(played, [0, 1, 2, 3, 4, 5, 6], 'nothing after the stop');
+  connection.directive('OpenSpeaker', { offset: 1600 });
+  message(2, 1600, 5);
+  writable(2);
+  connection.directive('CloseSpeaker', {});
+  assert.deepEqual(port, ['stop', 'start', 'stop', 'start'], 'CloseSpeaker now');
+  port.length = 0;
+  let left = 3;
+  s.playLocal({ fill: (f) => { f.fill(9); return left-- > 0; } });
+  writable(10);
+  assert.deepEqual(port, [], 'a local source that ended');
+  s.playLocal({ fill: (f) => { f.fill(9); return true; } });
+  writable(2);
+  s.playLocal(undefined);
+  assert.deepEqual(port, ['stop', 'start'], 'a local source stopped (the alert)');
+  s.playLocal(undefined);
+  assert.deepEqual(port, ['stop', 'start'], 'nothing to stop');
 });
 
 test('a message that does not fit an open speaker is OVERRUN: named, discarded, and the connection rewound to it', () => {

@@ -7,7 +7,9 @@
 //      the transcript and the answer are checked, and the answer the image decoded and played, captured by the
 //      bridge, correlates with the synthesised one after alignment;
 //   3. a voice timer ("set a timer for ten seconds"), stored and acknowledged; then the bridge cuts the network
-//      (Bridge.cutNetwork()) and the image rings the alert with its local tone at the due time, at real time;
+//      (Bridge.cutNetwork()) and the image rings the alert with its local tone at the due time, at real time; when it
+//      stops, the image flushes the co-processor's speaker (AUDIO_OUT_FLUSH): at most a frame plays after the stop, and
+//      the speaker window is whole again;
 //   4. the image exits on a board event and the board prints its exit line (heap high-water mark, stack peaks): the
 //      session fit the image's RAM_SIZE, the part's 1 MB (no sbrk refused; XS's "memory full" would have ended the
 //      image with exit status 2 before, which fails the waits above with its abort line).
@@ -170,15 +172,27 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   // SetClock carries whole seconds (the emulator rounds: ±500 ms), it crosses the link (at most one microphone frame
   // ahead of it, up to 300 ms).
   assert.ok(Math.abs(firstTone - dueMs) < 1500, `the tone starts at the due time: ${(firstTone - dueMs).toFixed(0)} ms off`);
-  await until('the alert over', () => board.lines.some((l) => l.includes(`[alerts] alert ${alert.token}: rang its 3000 ms; stopped`)) || board.exited(), 15_000)
+  const stoppedLine = () => board.lines.findIndex((l) => l.includes(`[alerts] alert ${alert.token}: rang its 3000 ms; stopped`));
+  await until('the alert over', () => stoppedLine() >= 0 || board.exited(), 15_000)
     .catch((error) => { throw new Error(`${(error as Error).message}\n${dump()}`); });
-  // What the image sent before it stopped plays out of the bridge's speaker buffer (200 ms) first.
-  await until('the speaker drained', () => performance.now() - board.bridge.playedAtMs.at(-1)! > 100, 5_000);
+  await until('the speaker quiet', () => performance.now() - board.bridge.playedAtMs.at(-1)! > 300, 5_000);
+  // The alert stopped: the image flushed the co-processor's speaker (AUDIO_OUT_FLUSH), so what it had queued there
+  // (up to 10 frames, 200 ms) is not heard after the stop; a frame may play while the flush crosses the link.
+  const stoppedAtMs = board.linesAtMs[stoppedLine()];
+  const afterStop = board.bridge.playedAtMs.filter((at) => at > stoppedAtMs).length;
+  assert.ok(afterStop <= 1, `${afterStop} speaker frames played after the alert stopped; bridge ${JSON.stringify(board.bridge.stats)}`);
   const tones = toneTimes();
   const rang = tones.at(-1)! - firstTone;
   const reportsAfter = reports();
   board.bridge.event('report');
   await until('the image report', () => reports() > reportsAfter, 10_000);
+  // The speaker window after the flush: every frame the image sent came back once, played or flushed, so it is whole
+  // again, and the co-processor never had more than its 10 frames to hold.
+  const link = (JSON.parse(board.lines.filter((l) => l.startsWith('image-report ')).at(-1)!.slice('image-report '.length)) as { link: Record<string, number> }).link;
+  assert.ok(board.bridge.stats.speakerFlushes >= 1, `the alert's stop flushed the speaker: ${JSON.stringify(board.bridge.stats)}`);
+  assert.equal(link.speakerWindow, 10, `the image's speaker window, idle after the flush: ${JSON.stringify(link)}`);
+  assert.equal(link.speakerOverCredits, 0, 'no frame credited twice');
+  assert.equal(board.bridge.stats.speakerRefused, 0, 'no AUDIO_OUT beyond the co-processor\'s speaker window');
   // At real time the 3000 ms alert holds three 1.2 s cycles' beeps (four of 100 ms each, 20 frames a cycle), and the
   // last tone frame plays 2780 ms after the first (frame 139 of the pattern); slower, the alert ends with fewer.
   const speaker = `while it rang: speaker underruns ${board.bridge.stats.speakerUnderruns - underrunsBefore}, microphone frames ${board.bridge.stats.micFramesSent - micBefore}; `
@@ -186,7 +200,8 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   assert.equal(tones.length, 60, `tone frames in the 3000 ms alert (three cycles of 20), played over ${rang.toFixed(0)} ms; ${speaker}`);
   assert.ok(Math.abs(rang - 2780) < 400, `the tone at real time: its 60 frames over ${rang.toFixed(0)} ms, 2780 ms due; ${speaker}`);
   t.diagnostic(`timer: due ${(dueMs - cutAtMs).toFixed(0)} ms after the cut, offline after ${(offlineAtMs - cutAtMs).toFixed(0)} ms; `
-    + `local tone ${(firstTone - dueMs).toFixed(0)} ms after the due time, ${tones.length} tone frames over ${rang.toFixed(0)} ms; ${speaker}`);
+    + `local tone ${(firstTone - dueMs).toFixed(0)} ms after the due time, ${tones.length} tone frames over ${rang.toFixed(0)} ms; ${speaker}; `
+    + `after the stop ${afterStop} frames played, ${board.bridge.stats.speakerFlushedFrames} flushed in ${board.bridge.stats.speakerFlushes} flushes`);
 
   // The end of the session: the board's exit line (newlib's heap high-water mark, the stack peaks).
   board.bridge.event('exit');

@@ -15,6 +15,8 @@ export interface M7Board {
   bridge: Bridge;
   /** The image's UART0 lines, the bridge's log lines (`bridge: …`) and QEMU's stderr (`qemu: …`). */
   lines: string[];
+  /** performance.now() when each of `lines` came, on the clock of the bridge's playedAtMs. */
+  linesAtMs: number[];
   child: ChildProcess;
   exited(): boolean;
   /** Kills QEMU if it still runs, stops the bridge, removes the socket. */
@@ -30,7 +32,12 @@ export async function bootM7Board(cloud: Cloud, config: unknown, { icount = fals
   const path = join(dir, 'uart1.sock');
   const { server, board } = listenForBoard(path);
   const lines: string[] = [];
-  const bridge = new Bridge({ config, log: (line) => lines.push(line), microphone: 'link' });
+  const linesAtMs: number[] = [];
+  const push = (line: string) => {
+    lines.push(line);
+    linesAtMs.push(performance.now());
+  };
+  const bridge = new Bridge({ config, log: push, microphone: 'link' });
   const child = launch.spawnImageDevice({ link: `unix:${path}`, icount });
   let exited = false;
   child.on('exit', () => { exited = true; });
@@ -39,12 +46,12 @@ export async function bootM7Board(cloud: Cloud, config: unknown, { icount = fals
     const parts = (rest + text).split('\n');
     rest = parts.pop()!;
     for (const line of parts) {
-      lines.push(line);
+      push(line);
       const code = /enter the code (\S+)$/.exec(line);
       if (code) cloud.lwa.approve(code[1]);
     }
   });
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => lines.push(`qemu: ${text.trim()}`));
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => push(`qemu: ${text.trim()}`));
   const close = async () => {
     if (!exited) child.kill('SIGKILL');
     bridge.stop();
@@ -52,5 +59,5 @@ export async function bootM7Board(cloud: Cloud, config: unknown, { icount = fals
     rmSync(dir, { recursive: true, force: true });
   };
   bridge.serve(await board);
-  return { bridge, lines, child, exited: () => exited, close };
+  return { bridge, lines, linesAtMs, child, exited: () => exited, close };
 }
