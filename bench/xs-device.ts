@@ -153,13 +153,16 @@ async function voiceFigures(): Promise<void> {
     });
     await Promise.race([finished, new Promise((_, reject) => setTimeout(() => reject(new Error('the voice turn did not finish in 60 s')), 60_000))]);
     clearInterval(sampler);
-    // The snapshot's own allocation: two at once, nothing in between.
-    child.stdin.write('memory cost-a\nmemory cost-b\n');
+    // The snapshot's own allocation: two at once, nothing in between; five pairs, the first without a collection
+    // between its two is used (one there makes the difference meaningless, even negative).
+    for (let i = 0; i < 5; i++) child.stdin.write(`memory cost-a${i}\nmemory cost-b${i}\n`);
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill();
     const get = (name: string) => { const s = snapshots.get(name); if (!s) throw new Error(`no snapshot ${name}`); return s; };
-    const costSlots = get('cost-b').memory.slots.current - get('cost-a').memory.slots.current;
-    const costChunks = get('cost-b').memory.chunks.current - get('cost-a').memory.chunks.current;
+    const pair = [0, 1, 2, 3, 4].find((i) => get(`cost-a${i}`).memory.gcCount === get(`cost-b${i}`).memory.gcCount);
+    if (pair === undefined) throw new Error('a collection between each pair of cost snapshots');
+    const costSlots = get(`cost-b${pair}`).memory.slots.current - get(`cost-a${pair}`).memory.slots.current;
+    const costChunks = get(`cost-b${pair}`).memory.chunks.current - get(`cost-a${pair}`).memory.chunks.current;
     const rate = (from: string, to: string) => {
       const a = get(from), b = get(to);
       const seconds = (b.ms - a.ms) / 1000;
