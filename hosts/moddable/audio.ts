@@ -5,7 +5,11 @@
 //     16 kHz), so bytes go into a ring of whole frames, each stamped with the monotonic time its last byte came;
 //   - audio out takes any whole frame the core writes and hands the driver what its onWritable count allows;
 //     the frames written are kept as the echo canceller's reference, by the time they are due to play.
-// The ring and the reference history are allocated once; nothing is allocated per frame.
+// The ring and the reference history are allocated once, and the views the drivers and the core get are cut once
+// (XS allocates a view per subarray()): nothing is allocated per frame.
+// A driver's buffer meets the 20 ms frames at a few offsets, so a read or write of part of a frame goes through a
+// staging area after the frames (one view per length, at most 16 lengths: a 1,000-byte Linux period makes 16).
+const STAGING_LENGTHS = 16;
 // The classes come in as arguments, so the same adapter runs over Moddable's drivers, a board's own (Zephyr)
 // and the WAV-file ones of xsrun.
 import type { AudioIn as AudioInPort, AudioInFactory, AudioOut as AudioOutPort, AudioOutFactory } from '../../src/ports/audio.js';
@@ -14,6 +18,7 @@ import type AudioIn from 'embedded:io/audio/in';
 import type { AudioInOptions } from 'embedded:io/audio/in';
 import type AudioOut from 'embedded:io/audio/out';
 import type { AudioOutOptions } from 'embedded:io/audio/out';
+import { ViewsByLength } from '../../src/util/views.js';
 
 export interface AudioIoOptions {
   clock: Clock;
@@ -37,9 +42,11 @@ export function moddableAudioOut(Output: AudioOutClass, options: AudioIoOptions)
 class FramedAudioIn implements AudioInPort {
   private readonly io: AudioIn;
   private readonly frames: Int16Array;
+  private readonly frameViews: Int16Array[]; // a view of each frame of the ring, made once
   private readonly times: Float64Array;
   private readonly frameBytes: number;
   private readonly bytes: Uint8Array;
+  private readonly staging: ViewsByLength;
   private head = 0;   // next frame to read
   private count = 0;  // whole frames waiting
   private filled = 0; // bytes of the frame being filled, at (head + count) % capacity
@@ -47,10 +54,13 @@ class FramedAudioIn implements AudioInPort {
 
   constructor(Input: AudioInClass, private readonly port: Parameters<AudioInFactory>[0], private readonly options: AudioIoOptions) {
     const capacity = options.inputFrames ?? 25;
-    this.frames = new Int16Array(capacity * port.frameSamples);
+    const samples = port.frameSamples;
+    this.frames = new Int16Array((capacity + 1) * samples); // the ring, then the staging frame
+    this.frameViews = Array.from({ length: capacity }, (_, i) => this.frames.subarray(i * samples, (i + 1) * samples));
     this.bytes = new Uint8Array(this.frames.buffer);
     this.times = new Float64Array(capacity);
-    this.frameBytes = port.frameSamples * 2;
+    this.frameBytes = samples * 2;
+    this.staging = new ViewsByLength(this.bytes, capacity * this.frameBytes, STAGING_LENGTHS);
     const self = this;
     this.io = new Input({
       sampleRate: port.sampleRate, bitsPerSample: 16, channels: 1, audioType: 'LPCM', format: 'buffer',
@@ -60,8 +70,7 @@ class FramedAudioIn implements AudioInPort {
 
   read(frame: Int16Array): number {
     if (this.count === 0) return -1;
-    const samples = this.port.frameSamples;
-    frame.set(this.frames.subarray(this.head * samples, (this.head + 1) * samples));
+    frame.set(this.frameViews[this.head]);
     const time = this.times[this.head];
     this.head = (this.head + 1) % this.times.length;
     this.count--;
@@ -85,7 +94,9 @@ class FramedAudioIn implements AudioInPort {
       const slot = (this.head + this.count) % capacity;
       const at = slot * this.frameBytes + this.filled;
       const take = Math.min(left, this.frameBytes - this.filled);
-      this.io.read(this.bytes.subarray(at, at + take));
+      const staged = this.staging.of(take);
+      this.io.read(staged);
+      this.bytes.copyWithin(at, staged.byteOffset, staged.byteOffset + take);
       left -= take;
       this.filled += take;
       if (this.filled === this.frameBytes) {
@@ -104,9 +115,12 @@ class FramedAudioOut implements AudioOutPort {
   private readonly pending: Int16Array; // frames written, not yet handed to the driver
   private readonly pendingBytes: Uint8Array;
   private readonly pendingFrames: Uint8Array[]; // a view of each frame of `pending`, made once: the usual write
+  private readonly pendingSize: number; // bytes of the frames; the staging frame follows them
+  private readonly staging: ViewsByLength;
   private pendingHead = 0; // byte offset of what goes next
   private pendingLength = 0;
   private readonly history: Int16Array; // frames handed to the driver, by play time
+  private readonly historyFrames: Int16Array[]; // a view of each, made once
   private readonly historyTimes: Float64Array;
   private historyNext = 0;
   private writable = 0;
@@ -115,12 +129,16 @@ class FramedAudioOut implements AudioOutPort {
 
   constructor(Output: AudioOutClass, private readonly port: Parameters<AudioOutFactory>[0], private readonly options: AudioIoOptions) {
     const frames = 4;
-    this.pending = new Int16Array(frames * port.frameSamples);
+    const samples = port.frameSamples;
+    this.pending = new Int16Array((frames + 1) * samples);
     this.pendingBytes = new Uint8Array(this.pending.buffer);
-    const frameBytes = port.frameSamples * 2;
+    const frameBytes = samples * 2;
+    this.pendingSize = frames * frameBytes;
     this.pendingFrames = Array.from({ length: frames }, (_, i) => this.pendingBytes.subarray(i * frameBytes, (i + 1) * frameBytes));
+    this.staging = new ViewsByLength(this.pendingBytes, this.pendingSize, STAGING_LENGTHS);
     const references = options.referenceFrames ?? 16;
-    this.history = new Int16Array(references * port.frameSamples);
+    this.history = new Int16Array(references * samples);
+    this.historyFrames = Array.from({ length: references }, (_, i) => this.history.subarray(i * samples, (i + 1) * samples));
     this.historyTimes = new Float64Array(references).fill(-Infinity);
     this.frameMs = (port.frameSamples * 1000) / port.sampleRate;
     const self = this;
@@ -133,8 +151,8 @@ class FramedAudioOut implements AudioOutPort {
   write(frame: Int16Array): void {
     const samples = this.port.frameSamples;
     if (frame.length !== samples) throw new RangeError(`audio out: a frame is ${samples} samples, got ${frame.length}`);
-    if (this.pendingLength + samples * 2 > this.pendingBytes.length) throw new RangeError('audio out: write() beyond the room onWritable reported');
-    const end = (this.pendingHead + this.pendingLength) % this.pendingBytes.length;
+    if (this.pendingLength + samples * 2 > this.pendingSize) throw new RangeError('audio out: write() beyond the room onWritable reported');
+    const end = (this.pendingHead + this.pendingLength) % this.pendingSize;
     this.pending.set(frame, end / 2); // frames never straddle the end: the buffer holds whole frames
     this.pendingLength += samples * 2;
     this.remember(frame);
@@ -145,7 +163,7 @@ class FramedAudioOut implements AudioOutPort {
     for (let i = 0; i < this.historyTimes.length; i++) {
       const start = this.historyTimes[i];
       if (timeMs >= start && timeMs < start + this.frameMs) {
-        frame.set(this.history.subarray(i * this.port.frameSamples, (i + 1) * this.port.frameSamples));
+        frame.set(this.historyFrames[i]);
         return true;
       }
     }
@@ -179,14 +197,19 @@ class FramedAudioOut implements AudioOutPort {
   }
 
   private drain(): void {
-    const size = this.pendingBytes.length;
+    const size = this.pendingSize;
     const frameBytes = this.port.frameSamples * 2;
     while (this.writable > 0 && this.pendingLength > 0) {
-      // A frame at most per write, so a whole one goes as its view made once (no allocation per frame).
+      // A frame at most per write, so a whole one goes as its view made once, and part of one by the staging
+      // frame (the driver copies what it is given before write() returns).
       const within = this.pendingHead % frameBytes;
       const take = Math.min(this.writable, this.pendingLength, frameBytes - within);
-      this.io.write(within === 0 && take === frameBytes ? this.pendingFrames[this.pendingHead / frameBytes]
-        : this.pendingBytes.subarray(this.pendingHead, this.pendingHead + take));
+      if (within === 0 && take === frameBytes) this.io.write(this.pendingFrames[this.pendingHead / frameBytes]);
+      else {
+        const staged = this.staging.of(take);
+        this.pendingBytes.copyWithin(staged.byteOffset, this.pendingHead, this.pendingHead + take);
+        this.io.write(staged);
+      }
       this.writable -= take;
       this.pendingLength -= take;
       this.pendingHead = (this.pendingHead + take) % size;

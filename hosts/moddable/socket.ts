@@ -14,6 +14,7 @@ import type { SecureOptions } from 'embedded:io/socket/tcp/tls';
 import type { Socket, SocketFactory, SocketOptions, TlsOptions } from '../../src/ports/socket.js';
 import { fromBase64 } from '../../src/ais/message.js';
 import { decodeUtf8 } from '../../src/mqtt/utf8.js';
+import { ViewsByLength, viewsOver } from '../../src/util/views.js';
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
@@ -62,9 +63,13 @@ class ModdableSocket implements Socket {
   private connected = false;
   private readable = 0;
   private writable = 0;
-  /** Copies of what waits for room, oldest first; `queuedHead` bytes of the first are sent. */
-  private readonly queue: Uint8Array[] = [];
-  private queuedHead = 0;
+  /** What waits for room, in order from byte 0: a copy, grown when a write does not fit (not per write). */
+  private queue = new Uint8Array(1024);
+  private queueViews = new ViewsByLength(this.queue);
+  private queued = 0;
+  /** Views of the caller's buffers by length: the core reads into and writes from one buffer each. */
+  private readViews: ViewsByLength | undefined;
+  private writeViews: ViewsByLength | undefined;
 
   constructor(private readonly options: SocketOptions) {
     const { host, port, tls } = options;
@@ -88,37 +93,44 @@ class ModdableSocket implements Socket {
   read(buffer: Uint8Array): number {
     const count = Math.min(this.readable, buffer.length);
     if (count === 0 || !this.io) return 0;
-    this.io.read(count === buffer.length ? buffer : buffer.subarray(0, count));
+    this.io.read(count === buffer.length ? buffer : (this.readViews = viewsOver(this.readViews, buffer)).of(count));
     this.readable -= count;
     return count;
   }
 
   write(data: Uint8Array, length = data.length): void {
     if (!this.io) return;
-    // Always a copy: the caller reuses its buffer at once, and ECMA-419 may keep ours until onWritable.
-    this.queue.push(data.slice(0, length));
+    // Always a copy: the caller reuses its buffer at once. ECMA-419's write takes its bytes before it returns
+    // (Moddable's sockets and xsrun's copy them), so the queue's bytes are free again once written.
+    if (this.queued + length > this.queue.length) this.grow(this.queued + length);
+    this.queue.set(length === data.length ? data : (this.writeViews = viewsOver(this.writeViews, data)).of(length), this.queued);
+    this.queued += length;
     if (this.connected) this.flush();
   }
 
   close(): void {
     const io = this.io;
     this.io = undefined;
-    this.queue.length = 0;
+    this.queued = 0;
     io?.close();
   }
 
   private flush(): void {
-    while (this.io && this.queue.length > 0 && this.writable > 0) {
-      const head = this.queue[0];
-      const count = Math.min(this.writable, head.length - this.queuedHead);
-      this.io.write(head.subarray(this.queuedHead, this.queuedHead + count));
+    while (this.io && this.queued > 0 && this.writable > 0) {
+      const count = Math.min(this.writable, this.queued);
+      this.io.write(this.queueViews.of(count));
       this.writable -= count;
-      this.queuedHead += count;
-      if (this.queuedHead === head.length) {
-        this.queue.shift();
-        this.queuedHead = 0;
-      }
+      // What did not fit moves to the front (only when the socket's room runs out).
+      if (count < this.queued) this.queue.copyWithin(0, count, this.queued);
+      this.queued -= count;
     }
+  }
+
+  private grow(bytes: number): void {
+    const queue = new Uint8Array(Math.max(bytes, this.queue.length * 2));
+    queue.set(this.queueViews.of(this.queued));
+    this.queue = queue;
+    this.queueViews = new ViewsByLength(queue);
   }
 
   private onReadable(count: number): void {

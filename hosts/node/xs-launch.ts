@@ -6,6 +6,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { DeviceConfig } from '../../src/app/device.js';
 
 export interface XsDeviceLauncher {
+  /** xsrun's machine options for the device (MCU creation settings, a 1,024-slot JS stack). */
+  DEVICE_MACHINE: string[];
   prepareXsDevice(options?: { quiet?: boolean }): Promise<{ key: string; code: number; symbols: number }[]>;
   /** Why xsrun has no TLS socket (libmbedtls-dev missing), or undefined. */
   mbedtlsMissingHint(): string | undefined;
@@ -14,4 +16,4 @@ export interface XsDeviceLauncher {
 }
 
 const launcher = fileURLToPath(new URL('../../../hosts/xs/device-launch.mjs', import.meta.url));
-export const { prepareXsDevice, spawnXsDevice, mbedtlsMissingHint } = await import(pathToFileURL(launcher).href) as XsDeviceLauncher;
+export const { DEVICE_MACHINE, prepareXsDevice, spawnXsDevice, mbedtlsMissingHint } = await import(pathToFileURL(launcher).href) as XsDeviceLauncher;

@@ -116,15 +116,21 @@ class Timeout {
 function schedule(timer) {
   timer.when = host.now() + timer.delayMs;
   timer.pending = true;
+  // Shifted into place by hand: splice() would make an array of what it removed at every (re)schedule, and a
+  // repeating timer is rescheduled at every fire (the microphone's, every 20 ms).
   let i = timers.length;
-  while (i > 0 && (timers[i - 1].when > timer.when)) i--;
-  timers.splice(i, 0, timer);
+  timers.push(timer);
+  for (; i > 0 && timers[i - 1].when > timer.when; i--) timers[i] = timers[i - 1];
+  timers[i] = timer;
   activity = true;
 }
 
 function remove(timer) {
   const i = timers.indexOf(timer);
-  if (i >= 0) timers.splice(i, 1);
+  if (i >= 0) { // not splice(): no array of the removed one
+    timers.copyWithin(i, i + 1);
+    timers.length--;
+  }
   if (timer.pending && timer.referenced) referenced--;
   timer.pending = false;
 }
@@ -159,7 +165,8 @@ globalThis.queueMicrotask = (callback) => {
 };
 
 function run(callback, args) {
-  try { callback(...args); } catch (error) { uncaught(error); }
+  // Without arguments (the usual timer), no spread: spreading iterates the array, an iterator per call.
+  try { if (args.length === 0) callback(); else callback(...args); } catch (error) { uncaught(error); }
 }
 
 /**

@@ -13,6 +13,7 @@
 // on V8; nothing with the native AES-GCM of the XS hosts). Failures allocate their EnvelopeError.
 
 import type { Crypto } from '../ports/crypto.js';
+import { ViewsByLength } from '../util/views.js';
 
 /** Byte layout of the envelope (ais-protocol.md §3.2; SDK aia_message_constants.h). */
 export const ENVELOPE = {
@@ -82,21 +83,6 @@ export class OpenResult {
   /** A view of the body (allocates a view; for tests and cold paths). */
   body(): Uint8Array {
     return this.bytes.subarray(this.bodyOffset, this.bodyOffset + this.bodyBytes);
-  }
-}
-
-/** Views of `array` from `start`, one per length, kept for the next message of that size (at most 8 sizes). */
-class ViewsByLength {
-  private readonly views = new Map<number, Uint8Array>();
-  constructor(readonly array: Uint8Array, private readonly start: number) {}
-  of(length: number): Uint8Array {
-    let view = this.views.get(length);
-    if (view === undefined) {
-      if (this.views.size === 8) this.views.clear();
-      view = this.array.subarray(this.start, this.start + length);
-      this.views.set(length, view);
-    }
-    return view;
   }
 }
 

@@ -8,10 +8,18 @@
 // `format` is "buffer" only ("number", byte by byte, is not served: RangeError, as Moddable does for a format
 // it lacks).
 
-function parts(buffer, what) {
-  if (buffer instanceof ArrayBuffer) return [buffer, 0, buffer.byteLength];
-  if (ArrayBuffer.isView(buffer)) return [buffer.buffer, buffer.byteOffset, buffer.byteLength];
-  throw new TypeError(`${what} must be an ArrayBuffer or a view of one`);
+// A buffer goes to the natives as its ArrayBuffer, byte offset and length, taken one by one: no array per call
+// (a socket reads and writes every audio frame).
+function check(buffer, what) {
+  if (!(buffer instanceof ArrayBuffer) && !ArrayBuffer.isView(buffer)) throw new TypeError(`${what} must be an ArrayBuffer or a view of one`);
+}
+
+function bufferOf(buffer) {
+  return buffer instanceof ArrayBuffer ? buffer : buffer.buffer;
+}
+
+function offsetOf(buffer) {
+  return buffer instanceof ArrayBuffer ? 0 : buffer.byteOffset;
 }
 
 export function checkFormat(format) {
@@ -49,13 +57,13 @@ export class Stream {
       native.read(handle, result, 0, what);
       return result;
     }
-    const [buffer, offset, length] = parts(what, 'read() buffer');
-    return native.read(handle, buffer, offset, length);
+    check(what, 'read() buffer');
+    return native.read(handle, bufferOf(what), offsetOf(what), what.byteLength);
   }
 
   write(data) {
-    const [buffer, offset, length] = parts(data, 'write() data');
-    return this.#native.write(this.#live(), buffer, offset, length);
+    check(data, 'write() data');
+    return this.#native.write(this.#live(), bufferOf(data), offsetOf(data), data.byteLength);
   }
 
   close() {
