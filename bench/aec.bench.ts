@@ -64,19 +64,30 @@ console.log(`signals: ${seconds.toFixed(1)} s of far-end speech; user talks ${(d
 interface Canceller { name: string; run(s: EchoScenario): Int16Array }
 let oursMsPerFrame = 0;
 let oursDelayMs = 0;
-const cancellers: Canceller[] = [
-  {
-    name: `ours (native/dsp/aec.c, ${TAPS} taps, WebAssembly)`,
-    run: (s) => {
-      const aec = new WasmEchoCanceller({ taps: TAPS });
-      const t0 = performance.now();
-      const out = cancel((m, r, o) => aec.process(m, r, o), s);
+// speexdsp rounds the filter up to whole frames (its M = ceil(taps / frame) partitions of one frame each): asked
+// for 1,024 taps at 320-sample frames it models 1,280. Ours also runs at that length, so that a row compares
+// equal tails.
+const speexTaps = (frame: number) => Math.ceil(TAPS / frame) * frame;
+const ours = (taps: number): Canceller => ({
+  name: `ours (native/dsp/aec.c, ${taps} taps, WebAssembly)`,
+  run: (s) => {
+    const aec = new WasmEchoCanceller({ taps });
+    const t0 = performance.now();
+    const out = cancel((m, r, o) => aec.process(m, r, o), s);
+    if (taps === TAPS) {
       oursMsPerFrame = (performance.now() - t0) / (out.length / FRAME);
       oursDelayMs = aec.bulkDelaySamples / (SAMPLE_RATE / 1000);
-      return out;
-    },
+    }
+    return out;
   },
-  ...[320, 160].map((frame) => ({ name: `libspeexdsp ${speexVersion} (${TAPS} taps, ${frame}-sample frames)`, run: (s: EchoScenario) => speex(s, frame) })),
+});
+const cancellers: Canceller[] = [
+  ours(TAPS),
+  ...[320, 160].map((frame) => ({
+    name: `libspeexdsp ${speexVersion} (${TAPS} taps asked, ${speexTaps(frame)} modelled, ${frame}-sample frames)`,
+    run: (s: EchoScenario) => speex(s, frame),
+  })),
+  ...(speexTaps(320) === TAPS ? [] : [ours(speexTaps(320))]),
   { name: 'none (the microphone as is)', run: (s: EchoScenario) => s.capture.mic.slice() },
 ];
 
@@ -134,7 +145,9 @@ const md = [
   `Measured by bench/aec.bench.ts on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}. Signals (test/support/echo.ts, simulator/voice/room.ts): ${f(seconds)} s of the assistant's `
   + 'eSpeak NG voice at 0.7 of full scale through a slightly non-linear loudspeaker (tanh soft clip) and a room (8 ms bulk delay, '
   + 'RT60 150 ms, 300 ms response), plus white noise at RMS 20 (−64 dBFS); in the double-talk run a user (another eSpeak voice, '
-  + 'another response) speaks at about the echo\'s level. Both cancellers get the same frames and the same filter length; neither '
+  + 'another response) speaks at about the echo\'s level. Both cancellers get the same frames and are asked for the same filter length, '
+  + `but speexdsp rounds it up to whole frames (${TAPS} taps at 320-sample frames model ${speexTaps(320)}: a longer tail), so ours also runs at `
+  + `${speexTaps(320)} taps for an equal comparison; neither `
   + 'has a residual echo suppressor or noise suppressor after it (speexdsp\'s preprocessor is off), so the figures are the linear canceller\'s.',
   '',
   `| canceller | ERLE from ${f(steadyFrom)} s | ERLE last 2 s | to 10 dB | to 20 dB | to within 3 dB of its ERLE | near-end SDR in double talk | echo suppressed in double talk | ERLE 2 s after double talk |`,
@@ -153,7 +166,7 @@ const md = [
   '',
   'The same signals with the echo arriving later: the room\'s 8 ms plus an extra bulk delay (an output path\'s buffers), the reference '
   + 'still given as played, no delay hint to either canceller. Ours finds the delay itself (native/dsp/delay.c) and delays its reference by it '
-  + `less 8 ms; speexdsp has no estimator and gets the same ${TAPS} taps. "found" is our estimate at the end of the far-end run (the room's path included).`,
+  + `less 8 ms; speexdsp has no estimator and is asked for the same ${TAPS} taps (${speexTaps(320)} modelled). "found" is our estimate at the end of the far-end run (the room's path included).`,
   '',
   `| extra bulk delay | found (ours) | ${swept.map((c) => `${c.name.split(' (')[0]}: ERLE from ${f(steadyFrom)} s / to 20 dB / near-end SDR in double talk`).join(' | ')} |`,
   `|---|---|${swept.map(() => '---').join('|')}|`,

@@ -49,7 +49,7 @@ typedef struct {
   float pxx[AEC_BINS];                    /* smoothed reference power per bin */
   float em[AEC_BINS], ym[AEC_BINS];       /* smoothed |E|^2 and |Y|^2, for the leak estimate */
   float pey, pyy, leak;                   /* residual echo = leak * |Y|^2 */
-  float fg_err, bg_err, fg_bg_diff;       /* smoothed energies deciding the foreground copy */
+  float fg_err, bg_err, fg_bg_diff, mic_err;  /* smoothed energies deciding the foreground copy and output */
   float adapt_sum;                        /* learning done before the first convergence */
   int adapted;
 } aec_state;
