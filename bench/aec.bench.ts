@@ -1,6 +1,6 @@
 // Echo canceller figures: native/dsp/aec.c (as WebAssembly, the Node host's build) against Debian
 // libspeexdsp's canceller on the same signals in the same run: the assistant's synthetic speech through the
-// simulated room (simulator/voice/room.ts), alone and with the user talking over it. ERLE after
+// simulated room (emulator/voice/room.ts), alone and with the user talking over it. ERLE after
 // convergence, convergence time, near-end preservation during double talk; an SVG of ERLE over time; the same
 // with 0 to 80 ms of extra bulk delay (output buffers) between the reference and the microphone.
 // Prints figures and writes docs/figures/aec.md and docs/figures/aec-erle.svg; never passes or fails.
@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WasmEchoCanceller, dspMissingHint } from '../hosts/node/dsp.js';
 import { erlePlot } from '../hosts/node/tuning/plot.js';
-import { SpeechSynthesizer } from '../simulator/voice/tts.js';
-import { SAMPLE_RATE } from '../simulator/voice/pcm.js';
+import { SpeechSynthesizer } from '../emulator/voice/tts.js';
+import { SAMPLE_RATE } from '../emulator/voice/pcm.js';
 import { FRAME, cancel, convergenceS, doubleTalk, echoScenarios, erleFrom, erleSeries, type EchoScenario, type ErlePoint } from '../test/support/echo.js';
 import { fromRoot } from '../test/support/paths.js';
 
@@ -142,7 +142,7 @@ writeFileSync(fromRoot('docs', 'figures', 'aec-erle.svg'), svg);
 const md = [
   '# Echo canceller figures',
   '',
-  `Measured by bench/aec.bench.ts on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}. Signals (test/support/echo.ts, simulator/voice/room.ts): ${f(seconds)} s of the assistant's `
+  `Measured by bench/aec.bench.ts on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}. Signals (test/support/echo.ts, emulator/voice/room.ts): ${f(seconds)} s of the assistant's `
   + 'eSpeak NG voice at 0.7 of full scale through a slightly non-linear loudspeaker (tanh soft clip) and a room (8 ms bulk delay, '
   + 'RT60 150 ms, 300 ms response), plus white noise at RMS 20 (−64 dBFS); in the double-talk run a user (another eSpeak voice, '
   + 'another response) speaks at about the echo\'s level. Both cancellers get the same frames and are asked for the same filter length, '

@@ -7,7 +7,7 @@
 // (CRC and copy into the channel) and in sending (CRC and the UART writes). No pocketsphinx: nothing is spoken.
 import { pathToFileURL } from 'node:url';
 import type { BridgeStats } from '../hosts/cortex-m/bridge.js';
-import { deviceConfigFor, startCloud } from '../simulator/cloud.js';
+import { deviceConfigFor, startCloud } from '../emulator/cloud.js';
 import { bootM7Board } from '../test/support/m7-board.js';
 import { fromRoot } from '../test/support/paths.js';
 import { until } from '../test/support/wait.js';

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SpeechSynthesizer } from '../simulator/voice/tts.js';
+import { SpeechSynthesizer } from '../emulator/voice/tts.js';
 import { echoScenarios } from '../test/support/echo.js';
 import { fromRoot } from '../test/support/paths.js';
 import { DspSignal, runDsp } from '../test/support/dsp-signal.js';

@@ -18,7 +18,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Logger, silentSink } from '../src/ports/log.js';
-import { startCloud } from '../simulator/cloud.js';
+import { startCloud } from '../emulator/cloud.js';
 import { fromRoot } from '../test/support/paths.js';
 
 const { values } = parseArgs({ options: { devices: { type: 'string', default: '10,100,500,1000,2000' }, turns: { type: 'string', default: '1,2,4,8,16' } } });

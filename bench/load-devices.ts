@@ -13,10 +13,10 @@ import { nodeOpus } from '../hosts/node/opus.js';
 import { nodePorts } from '../hosts/node/ports.js';
 import { Device } from '../src/app/device.js';
 import { Logger, silentSink } from '../src/ports/log.js';
-import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../simulator/cloud.js';
-import { DEV_CA_PEM } from '../simulator/dev-pki.js';
-import { concat, silence } from '../simulator/voice/pcm.js';
-import { SpeechSynthesizer, USER_VOICES } from '../simulator/voice/tts.js';
+import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../emulator/cloud.js';
+import { DEV_CA_PEM } from '../emulator/dev-pki.js';
+import { concat, silence } from '../emulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../emulator/voice/tts.js';
 
 const { cloud, mqttPort, dataDir } = JSON.parse(process.argv[2]) as { cloud: string; mqttPort: number; dataDir: string };
 const log = new Logger(silentSink, 'load');

@@ -13,8 +13,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { KWS_BANDS, WasmEchoCanceller, dspMissingHint, wakeWordFeatures } from '../hosts/node/dsp.js';
 import { parseWav } from '../hosts/node/wav.js';
-import { concat, seededRandom, silence } from '../simulator/voice/pcm.js';
-import { ASSISTANT_VOICE, SpeechSynthesizer } from '../simulator/voice/tts.js';
+import { concat, seededRandom, silence } from '../emulator/voice/pcm.js';
+import { ASSISTANT_VOICE, SpeechSynthesizer } from '../emulator/voice/tts.js';
 import { fromRoot } from '../test/support/paths.js';
 import { FRAME, SAMPLE_RATE, otherClip, overPlayback, playbacks, wakeClip, type Clip } from '../test/support/wake-word-data.js';
 

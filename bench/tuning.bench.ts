@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dspMissingHint } from '../hosts/node/dsp.js';
 import { WavWriter } from '../hosts/node/wav-stream.js';
-import { ASSISTANT_VOICE, SpeechSynthesizer } from '../simulator/voice/tts.js';
-import { concat, silence, whiteNoise } from '../simulator/voice/pcm.js';
+import { ASSISTANT_VOICE, SpeechSynthesizer } from '../emulator/voice/tts.js';
+import { concat, silence, whiteNoise } from '../emulator/voice/pcm.js';
 import { fromRoot } from '../test/support/paths.js';
 
 const missing = dspMissingHint();

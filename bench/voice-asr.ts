@@ -4,12 +4,12 @@
 // Prints figures and writes docs/figures/voice-asr.md; never passes or fails.
 // Usage: node build/bench/voice-asr.js [--quick] (quick: clean and 10 dB only, two modes)
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { classify, normaliseTranscript } from '../simulator/voice/assistant.js';
-import { AssistantRecognizer, COMMAND_DECODER_ARGS, PocketsphinxRecognizer, WakeWordVerifier, assistantGrammar, findPocketsphinx, pocketsphinxMissingHint } from '../simulator/voice/asr.js';
-import { CONDITIONS, renderCorpus, wordErrors, type RenderedUtterance } from '../simulator/voice/corpus.js';
-import { SAMPLE_RATE, addNoise, concat, silence } from '../simulator/voice/pcm.js';
-import { findSpeech } from '../simulator/voice/vad.js';
-import { SpeechSynthesizer, USER_VOICES } from '../simulator/voice/tts.js';
+import { classify, normaliseTranscript } from '../emulator/voice/assistant.js';
+import { AssistantRecognizer, COMMAND_DECODER_ARGS, PocketsphinxRecognizer, WakeWordVerifier, assistantGrammar, findPocketsphinx, pocketsphinxMissingHint } from '../emulator/voice/asr.js';
+import { CONDITIONS, renderCorpus, wordErrors, type RenderedUtterance } from '../emulator/voice/corpus.js';
+import { SAMPLE_RATE, addNoise, concat, silence } from '../emulator/voice/pcm.js';
+import { findSpeech } from '../emulator/voice/vad.js';
+import { SpeechSynthesizer, USER_VOICES } from '../emulator/voice/tts.js';
 import { fromRoot } from '../test/support/paths.js';
 
 const quick = process.argv.includes('--quick');
@@ -230,7 +230,7 @@ const report = [
   '# Recogniser figures',
   '',
   `Measured by \`node build/bench/voice-asr.js${quick ? ' --quick' : ''}\` (bench/voice-asr.ts) on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
-    `${paths.binary} with the Debian en-us model. Test set: ${corpus.length} utterances, each cut by the VAD (simulator/voice/vad.ts) with 80 ms margins as the virtual device cuts it, ${audioSeconds.toFixed(0)} s of audio ` +
+    `${paths.binary} with the Debian en-us model. Test set: ${corpus.length} utterances, each cut by the VAD (emulator/voice/vad.ts) with 80 ms margins as the virtual device cuts it, ${audioSeconds.toFixed(0)} s of audio ` +
     `(each assistant phrase and four out-of-domain sentences × ${Object.keys(USER_VOICES).length} eSpeak NG voices × ${conditions.map((c) => c.name).join(', ')}), ` +
     '500 ms of silence before and 1 s after each. RTF = recognition wall time (process start included) / audio duration, two recognitions at a time on two cores.',
   '',

@@ -22,9 +22,9 @@ import { Device } from '../src/app/device.js';
 import { MqttParser } from '../src/mqtt/parser.js';
 import { Logger, silentSink } from '../src/ports/log.js';
 import type { SocketFactory } from '../src/ports/socket.js';
-import { deviceConfigFor, startCloud } from '../simulator/cloud.js';
-import { concat, silence } from '../simulator/voice/pcm.js';
-import { SpeechSynthesizer, USER_VOICES } from '../simulator/voice/tts.js';
+import { deviceConfigFor, startCloud } from '../emulator/cloud.js';
+import { concat, silence } from '../emulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../emulator/voice/tts.js';
 import { fromRoot } from '../test/support/paths.js';
 
 const { values } = parseArgs({ options: { turns: { type: 'string', default: '9' } } });

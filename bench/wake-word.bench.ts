@@ -8,10 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { WasmEchoCanceller, WasmWakeWord, WAKE_WORD_THRESHOLD, dspMissingHint } from '../hosts/node/dsp.js';
 import type { WakeWordDetection } from '../src/audio/hooks.js';
 import { WakeWordGate } from '../src/audio/wake-word.js';
-import { WakeWordVerifier, pocketsphinxMissingHint } from '../simulator/voice/asr.js';
-import { concat, silence } from '../simulator/voice/pcm.js';
-import { recordInRoom } from '../simulator/voice/room.js';
-import { ASSISTANT_VOICE, SpeechSynthesizer } from '../simulator/voice/tts.js';
+import { WakeWordVerifier, pocketsphinxMissingHint } from '../emulator/voice/asr.js';
+import { concat, silence } from '../emulator/voice/pcm.js';
+import { recordInRoom } from '../emulator/voice/room.js';
+import { ASSISTANT_VOICE, SpeechSynthesizer } from '../emulator/voice/tts.js';
 import { fromRoot } from '../test/support/paths.js';
 import { FRAME, SAMPLE_RATE, otherClip, voiceNames, wakeClip } from '../test/support/wake-word-data.js';
 

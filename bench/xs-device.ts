@@ -15,11 +15,11 @@ import { Device } from '../src/app/device.js';
 import { Logger, silentSink } from '../src/ports/log.js';
 import { nodePorts } from '../hosts/node/ports.js';
 import { prepareXsDevice, spawnXsDevice } from '../hosts/node/xs-launch.js';
-import { deviceConfigFor, startCloud } from '../simulator/cloud.js';
+import { deviceConfigFor, startCloud } from '../emulator/cloud.js';
 import { writeWav } from '../hosts/node/wav.js';
-import { pocketsphinxMissingHint } from '../simulator/voice/asr.js';
-import { concat, silence } from '../simulator/voice/pcm.js';
-import { SpeechSynthesizer, USER_VOICES } from '../simulator/voice/tts.js';
+import { pocketsphinxMissingHint } from '../emulator/voice/asr.js';
+import { concat, silence } from '../emulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../emulator/voice/tts.js';
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 

@@ -1,5 +1,5 @@
 // The AIS control plane end to end over real sockets: device (src/ais/connection.ts on the Node host ports)
-// against the emulator (simulator/ais/service.ts) through the emulator's broker with the AIS access rules.
+// against the emulator (emulator/ais/service.ts) through the emulator's broker with the AIS access rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeClock } from '../../hosts/node/clock.js';
@@ -197,7 +197,7 @@ test('the broker vanishes mid-session: the device reconnects with backoff and th
     await bed.broker.close();
     await until('loss noticed', () => d.states.includes('waiting'));
     assert.ok(d.lines.some((l) => /^WARN \[thing-1\] connection ended: MQTT connection lost: /.test(l)), d.lines.join('\n'));
-    const { startAisBroker } = await import('../../simulator/broker.js');
+    const { startAisBroker } = await import('../../emulator/broker.js');
     bed.broker = await startAisBroker(port, { topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword: 'service-secret-for-tests' });
     await until('ready again', () => d.states.filter((s) => s === 'ready').length === 2, 10_000);
     await until('resynchronized', () => bed.service.deviceState('thing-1')!.connections === 2);

@@ -1,4 +1,4 @@
-// The device side (src/: tweetnacl + noble) against the emulator side (simulator/ais/crypto.ts: node:crypto):
+// The device side (src/: tweetnacl + noble) against the emulator side (emulator/ais/crypto.ts: node:crypto):
 // two independent implementations of ais-protocol.md §1 and §3.2 checking each other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 import { createPortableCrypto } from '../../src/crypto/portable.js';
 import { ENCRYPTION_ALGORITHMS, deriveAesKey, generateKeyPair } from '../../src/ais/keys.js';
 import { Envelope } from '../../src/ais/envelope.js';
-import { deriveServiceKey, generateServiceKeyPair, openMessage, publicKeyOf, sealMessage, sharedSecret } from '../../simulator/ais/crypto.js';
+import { deriveServiceKey, generateServiceKeyPair, openMessage, publicKeyOf, sealMessage, sharedSecret } from '../../emulator/ais/crypto.js';
 
 const crypto = createPortableCrypto((o) => randomFillSync(o));
 

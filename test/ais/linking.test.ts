@@ -9,8 +9,8 @@ import {
 } from '../../src/ais/linking.js';
 import { nodeHttpClient } from '../../hosts/node/http.js';
 import { NodeClock } from '../../hosts/node/clock.js';
-import type { RouteHandler } from '../../simulator/http.js';
-import { sendJson } from '../../simulator/http.js';
+import type { RouteHandler } from '../../emulator/http.js';
+import { sendJson } from '../../emulator/http.js';
 import { captureLogger } from '../support/log.js';
 import { recordingClock } from '../support/clock.js';
 import { LWA_CLIENT_ID, PRODUCT_ID, SERIAL, deviceStorage, postForm, sleep, startBench, type Bench } from '../support/account.js';

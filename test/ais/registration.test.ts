@@ -13,7 +13,7 @@ import { CodeBasedLinking, LINK_CREDENTIALS_KEY, loadLinkCredentials, saveLinkCr
 import { ENCRYPTION_ALGORITHMS, type EncryptionAlgorithm } from '../../src/ais/keys.js';
 import { nodeHttpClient } from '../../hosts/node/http.js';
 import { NodeClock } from '../../hosts/node/clock.js';
-import { sendJson, type RouteHandler } from '../../simulator/http.js';
+import { sendJson, type RouteHandler } from '../../emulator/http.js';
 import { captureLogger } from '../support/log.js';
 import { recordingClock } from '../support/clock.js';
 import {

@@ -10,7 +10,7 @@ import { nodePorts } from '../../hosts/node/ports.js';
 import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
 import { loadLinkCredentials } from '../../src/ais/linking.js';
 import { loadRegistration } from '../../src/ais/registration.js';
-import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.js';
+import { deviceConfigFor, startCloud, type Cloud } from '../../emulator/cloud.js';
 import { until } from '../support/ais.js';
 import { captureLogger } from '../support/log.js';
 

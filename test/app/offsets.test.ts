@@ -12,8 +12,8 @@ import { nodeOpus } from '../../hosts/node/opus.js';
 import { nodePorts } from '../../hosts/node/ports.js';
 import { writeAudioEntry } from '../../src/ais/binary.js';
 import { Device, VOLUME_KEY, type AttentionState } from '../../src/app/device.js';
-import { deviceConfigFor, startCloud } from '../../simulator/cloud.js';
-import { encodeSpeakerFrames } from '../../simulator/voice/opus.js';
+import { deviceConfigFor, startCloud } from '../../emulator/cloud.js';
+import { encodeSpeakerFrames } from '../../emulator/voice/opus.js';
 import { until } from '../support/ais.js';
 import { captureLogger } from '../support/log.js';
 

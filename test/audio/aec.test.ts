@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WasmEchoCanceller, dspMissingHint } from '../../hosts/node/dsp.js';
-import { SpeechSynthesizer } from '../../simulator/voice/tts.js';
+import { SpeechSynthesizer } from '../../emulator/voice/tts.js';
 import { cancel, doubleTalk, echoScenarios, erleFrom } from '../support/echo.js';
-import { recordInRoom } from '../../simulator/voice/room.js';
-import { concat, whiteNoise } from '../../simulator/voice/pcm.js';
+import { recordInRoom } from '../../emulator/voice/room.js';
+import { concat, whiteNoise } from '../../emulator/voice/pcm.js';
 
 const skip = dspMissingHint();
 

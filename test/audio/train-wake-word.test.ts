@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dspMissingHint } from '../../hosts/node/dsp.js';
 import { writeWav } from '../../hosts/node/wav.js';
-import { concat, silence, whiteNoise } from '../../simulator/voice/pcm.js';
-import { SpeechSynthesizer } from '../../simulator/voice/tts.js';
+import { concat, silence, whiteNoise } from '../../emulator/voice/pcm.js';
+import { SpeechSynthesizer } from '../../emulator/voice/tts.js';
 import { fromRoot } from '../support/paths.js';
 
 const skip = dspMissingHint();

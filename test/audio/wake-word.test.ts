@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WasmWakeWord, dspMissingHint } from '../../hosts/node/dsp.js';
-import { SpeechSynthesizer } from '../../simulator/voice/tts.js';
-import { concat, silence, whiteNoise } from '../../simulator/voice/pcm.js';
+import { SpeechSynthesizer } from '../../emulator/voice/tts.js';
+import { concat, silence, whiteNoise } from '../../emulator/voice/pcm.js';
 import { FRAME, wakeClip } from '../support/wake-word-data.js';
 
 const skip = dspMissingHint();

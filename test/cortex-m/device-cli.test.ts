@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeWav } from '../../hosts/node/wav.js';
-import { startCloud } from '../../simulator/cloud.js';
-import { bestAlignment, concat, parseWav, silence } from '../../simulator/voice/pcm.js';
-import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
-import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
+import { startCloud } from '../../emulator/cloud.js';
+import { bestAlignment, concat, parseWav, silence } from '../../emulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../../emulator/voice/tts.js';
+import type { AnswerEvent, TranscriptEvent } from '../../emulator/voice/virtual-device.js';
 import { until } from '../support/wait.js';
 import { fromRoot } from '../support/paths.js';
-import { pocketsphinxMissingHint } from '../../simulator/voice/asr.js';
+import { pocketsphinxMissingHint } from '../../emulator/voice/asr.js';
 
 const { firmwareToolchain } = await import(pathToFileURL(fromRoot('hosts', 'cortex-m', 'build.mjs')).href);
 const missing: string | undefined = firmwareToolchain().missing;

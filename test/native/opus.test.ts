@@ -1,7 +1,7 @@
 // libopus from @discordjs/opus's sources on the XS hosts (hosts/xs/xr_opus.c, src/audio/native-opus.ts), checked
 // from Node: test/native/opus-program.ts runs on xsrun and on the Cortex-M7 image with one second of audio in a
 // data module. Its uplink frames (the device's encoder: 64 kbps CBR, voip) written as Ogg Opus decode with
-// Debian's opusdec to audio correlated with the input; the emulator's speaker frames (simulator/voice/opus.ts,
+// Debian's opusdec to audio correlated with the input; the emulator's speaker frames (emulator/voice/opus.ts,
 // @evan/opus) decode on XS to audio correlated with @evan/opus's own decode; the M7 produces the same bytes as
 // xsrun (both fixed point); the per-frame loops allocate nothing on the XS heap.
 import { test, before } from 'node:test';
@@ -10,14 +10,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { oggOpusFile } from '../../simulator/voice/ogg.js';
-import { encodeSpeakerFrames, OpusStreamDecoder } from '../../simulator/voice/opus.js';
-import { bestAlignment, parseWav } from '../../simulator/voice/pcm.js';
+import { oggOpusFile } from '../../emulator/voice/ogg.js';
+import { encodeSpeakerFrames, OpusStreamDecoder } from '../../emulator/voice/opus.js';
+import { bestAlignment, parseWav } from '../../emulator/voice/pcm.js';
 import { chirp, concat } from '../support/audio.js';
 import { fromRoot } from '../support/paths.js';
 import { bootOnImage } from '../support/image-program.js';
 import { build, modules } from '../support/xs-tools.js';
-import { requireOpusdec } from '../simulator/voice/tools.js';
+import { requireOpusdec } from '../emulator/voice/tools.js';
 
 const missing = build.toolchain().missing;
 const skip = missing ? `no XS runner: ${missing}` : false;

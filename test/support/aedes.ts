@@ -1,6 +1,6 @@
 // The emulator's embedded broker, restartable on the same port for tests that kill it mid-session.
 import type { Aedes, AedesOptions } from 'aedes';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../simulator/broker.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../emulator/broker.js';
 
 export class AedesBroker {
   private running: EmbeddedBroker | undefined;

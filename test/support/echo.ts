@@ -1,10 +1,10 @@
 // Echo-cancellation test signals and figures, shared by test/audio/aec.test.ts and bench/aec.bench.ts:
-// the assistant's synthetic speech played through the simulated room (simulator/voice/room.ts), with and
+// the assistant's synthetic speech played through the simulated room (emulator/voice/room.ts), with and
 // without the user talking over it, and ERLE, convergence and near-end preservation computed from the
 // known parts of the microphone signal.
-import { recordInRoom, type RoomCapture, type RoomOptions } from '../../simulator/voice/room.js';
-import { SAMPLE_RATE, concat, silence } from '../../simulator/voice/pcm.js';
-import { ASSISTANT_VOICE, USER_VOICES, type SpeechSynthesizer } from '../../simulator/voice/tts.js';
+import { recordInRoom, type RoomCapture, type RoomOptions } from '../../emulator/voice/room.js';
+import { SAMPLE_RATE, concat, silence } from '../../emulator/voice/pcm.js';
+import { ASSISTANT_VOICE, USER_VOICES, type SpeechSynthesizer } from '../../emulator/voice/tts.js';
 
 export const FRAME = 320;
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { Bridge, listenForBoard } from '../../hosts/cortex-m/bridge.js';
-import type { Cloud } from '../../simulator/cloud.js';
+import type { Cloud } from '../../emulator/cloud.js';
 import { fromRoot } from './paths.js';
 
 export interface M7Board {

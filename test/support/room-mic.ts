@@ -1,12 +1,12 @@
-// A microphone in the simulated room (simulator/voice/room.ts), in real time, for barge-in tests: every frame
+// A microphone in the simulated room (emulator/voice/room.ts), in real time, for barge-in tests: every frame
 // is what the user says (say(), through their own impulse response) plus what the device's loudspeaker played
 // at that moment (through the loudspeaker's soft clip and the room's response), plus microphone noise. The
 // loudspeaker is the device's own audio-out port: the echo is of what it really played, when it played it.
 // A test double at the one boundary that cannot run here: air.
 import { WavAudioIn, type WavAudioOut } from '../../hosts/node/audio.js';
 import type { AudioIn, AudioInFactory, AudioInOptions } from '../../src/ports/audio.js';
-import { roomImpulseResponse } from '../../simulator/voice/room.js';
-import { whiteNoise } from '../../simulator/voice/pcm.js';
+import { roomImpulseResponse } from '../../emulator/voice/room.js';
+import { whiteNoise } from '../../emulator/voice/pcm.js';
 
 const FRAME = 320;
 

@@ -1,5 +1,5 @@
 // The device's protocol trace as messages (from its `trace: true` log lines), and an in-order check over it:
-// shared by the voice tests on Node (test/simulator/voice-round-trip.test.ts) and on XS (test/xs/voice.test.ts).
+// shared by the voice tests on Node (test/emulator/voice-round-trip.test.ts) and on XS (test/xs/voice.test.ts).
 import assert from 'node:assert/strict';
 import type { AisMessage } from '../../src/ais/message.js';
 

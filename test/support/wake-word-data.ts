@@ -3,9 +3,9 @@
 // heard. Shared by bench/train-wake-word.ts (training), bench/wake-word.bench.ts (measurement) and
 // test/audio/wake-word.test.ts.
 // Deterministic from its seeds.
-import { roomImpulseResponse, convolve } from '../../simulator/voice/room.js';
-import { addNoise, concat, seededRandom, silence, trimSilence, whiteNoise } from '../../simulator/voice/pcm.js';
-import type { SpeechSynthesizer, Voice } from '../../simulator/voice/tts.js';
+import { roomImpulseResponse, convolve } from '../../emulator/voice/room.js';
+import { addNoise, concat, seededRandom, silence, trimSilence, whiteNoise } from '../../emulator/voice/pcm.js';
+import type { SpeechSynthesizer, Voice } from '../../emulator/voice/tts.js';
 
 export const SAMPLE_RATE = 16000;
 export const FRAME = 320;

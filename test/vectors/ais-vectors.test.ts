@@ -1,5 +1,5 @@
 // Vectors from a third tool (test/vectors/make-ais-vectors.sh: OpenSSL CLI + a Python stdlib GHASH) that
-// both the device code (src/) and the emulator (simulator/ais/crypto.ts) must reproduce byte for byte.
+// both the device code (src/) and the emulator (emulator/ais/crypto.ts) must reproduce byte for byte.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { fromRoot } from '../support/paths.js';
 import { createPortableCrypto } from '../../src/crypto/portable.js';
 import { deriveAesKey } from '../../src/ais/keys.js';
 import { Envelope } from '../../src/ais/envelope.js';
-import { deriveServiceKey, openMessage, publicKeyOf, sealMessage, sharedSecret } from '../../simulator/ais/crypto.js';
+import { deriveServiceKey, openMessage, publicKeyOf, sealMessage, sharedSecret } from '../../emulator/ais/crypto.js';
 
 interface Vectors {
   x25519: { devicePrivateKey: string; devicePublicKey: string; servicePrivateKey: string; servicePublicKey: string; sharedSecret: string };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes test/vectors/ais-envelope.json: AIS key agreement, key derivation and encrypted envelopes
 # (ais-protocol.md §1 and §3.2) made by a THIRD tool, independent of the two implementations it checks
-# (src/: tweetnacl + noble; simulator/ais/crypto.ts: node:crypto).
+# (src/: tweetnacl + noble; emulator/ais/crypto.ts: node:crypto).
 #
 # Who makes which value:
 #   X25519 key pairs        openssl genpkey -algorithm X25519; raw bytes cut from `openssl pkey` DER output

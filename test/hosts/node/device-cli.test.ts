@@ -9,14 +9,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeWav } from '../../../hosts/node/wav.js';
-import { startCloud } from '../../../simulator/cloud.js';
-import { bestAlignment, concat, parseWav, silence } from '../../../simulator/voice/pcm.js';
-import { SpeechSynthesizer, USER_VOICES } from '../../../simulator/voice/tts.js';
-import type { AnswerEvent, TranscriptEvent } from '../../../simulator/voice/virtual-device.js';
+import { startCloud } from '../../../emulator/cloud.js';
+import { bestAlignment, concat, parseWav, silence } from '../../../emulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../../../emulator/voice/tts.js';
+import type { AnswerEvent, TranscriptEvent } from '../../../emulator/voice/virtual-device.js';
 import { until } from '../../support/ais.js';
 import { captureLogger } from '../../support/log.js';
 import { fromRoot } from '../../support/paths.js';
-import { requirePocketsphinx } from '../../simulator/voice/tools.js';
+import { requirePocketsphinx } from '../../emulator/voice/tools.js';
 
 test('npm run device --say a.wav --say b.wav --out played.wav: two spoken turns from files, the answers written out on stop', async (t) => {
   if (!requirePocketsphinx(t)) return;

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { FrontEnd } from '../../../src/audio/frontend.js';
 import { WasmEchoCanceller, WasmWakeWord, dspMissingHint } from '../../../hosts/node/dsp.js';
 import { readWav, wavBytes, writeWav } from '../../../hosts/node/wav.js';
-import { SpeechSynthesizer } from '../../../simulator/voice/tts.js';
-import { concat, silence, whiteNoise } from '../../../simulator/voice/pcm.js';
-import { ASSISTANT_VOICE } from '../../../simulator/voice/tts.js';
+import { SpeechSynthesizer } from '../../../emulator/voice/tts.js';
+import { concat, silence, whiteNoise } from '../../../emulator/voice/pcm.js';
+import { ASSISTANT_VOICE } from '../../../emulator/voice/tts.js';
 import { wakeClip } from '../../support/wake-word-data.js';
 import { fromRoot } from '../../support/paths.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { ASSISTANT_VOICE, SpeechSynthesizer, USER_VOICES } from '../../../simulator/voice/tts.js';
+import { ASSISTANT_VOICE, SpeechSynthesizer, USER_VOICES } from '../../../emulator/voice/tts.js';
 
 let tts: SpeechSynthesizer;
 before(async () => {

@@ -1,6 +1,6 @@
 // AIS registration endpoint of the emulator (ais-protocol.md §1): POST /v1/ais/registration. Checks the request,
 // makes its own X25519 key pair per registration and derives the AES key on node:crypto only
-// (simulator/ais/crypto.ts: OpenSSL, independent of the device's tweetnacl/noble code), and records the device
+// (emulator/ais/crypto.ts: OpenSSL, independent of the device's tweetnacl/noble code), and records the device
 // in a registry the AIS service reads (`registry.get(iotClientId)`), persisted as JSON (tmp + fsync + rename).
 //
 // HTTP status per failure code. The sources give only 403 for INVALID_AWS_ACCOUNT (ESP#174); the rest is our
@@ -21,7 +21,7 @@
 // | INTERNAL_SERVER_ERROR              | 500    | the registry could not be written, an unexpected exception, or a       |
 // |                                    |        | failure injected with failNextRegistrations()                          |
 //
-// A body over the server's limit never reaches us: simulator/http.ts answers 413 INVALID_REQUEST and resets.
+// A body over the server's limit never reaches us: emulator/http.ts answers 413 INVALID_REQUEST and resets.
 // 403 and not 401 for bad credentials: they travel in the body, not in an Authorization header, so there is no
 // WWW-Authenticate challenge to answer; and it matches the one status the sources show. The low-order check is
 // last among the key checks because OpenSSL finds it during the key agreement (§1, RFC 7748 §6.1).
@@ -77,7 +77,7 @@ const REGISTRY_VERSION = 1;
 
 /**
  * The devices registered so far, by AWS IoT client id; persisted to `path` when given. It is the AIS service's
- * DeviceDirectory (simulator/ais/service.ts): lookup() for Connect, updateKey() after a secret rotation.
+ * DeviceDirectory (emulator/ais/service.ts): lookup() for Connect, updateKey() after a secret rotation.
  */
 export class DeviceRegistry implements DeviceDirectory {
   private readonly devices = new Map<string, DeviceRegistration>();

@@ -3,7 +3,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { pocketsphinxMissingHint } from '../../../simulator/voice/asr.js';
+import { pocketsphinxMissingHint } from '../../../emulator/voice/asr.js';
 
 export function onPath(binary: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {

@@ -16,10 +16,10 @@ import { WasmEchoCanceller, WasmWakeWord, dspMissingHint } from '../../hosts/nod
 import { nodeOpus } from '../../hosts/node/opus.js';
 import { nodePorts } from '../../hosts/node/ports.js';
 import { Device } from '../../src/app/device.js';
-import { deviceConfigFor, startCloud } from '../../simulator/cloud.js';
-import { concat, silence } from '../../simulator/voice/pcm.js';
-import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
-import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
+import { deviceConfigFor, startCloud } from '../../emulator/cloud.js';
+import { concat, silence } from '../../emulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../../emulator/voice/tts.js';
+import type { AnswerEvent, TranscriptEvent } from '../../emulator/voice/virtual-device.js';
 import { until } from '../support/ais.js';
 import { captureLogger } from '../support/log.js';
 import { roomMic } from '../support/room-mic.js';

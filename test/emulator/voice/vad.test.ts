@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { addNoise, concat, silence, whiteNoise } from '../../../simulator/voice/pcm.js';
-import { SpeechSynthesizer, USER_VOICES } from '../../../simulator/voice/tts.js';
-import { findSpeech, VoiceActivityDetector } from '../../../simulator/voice/vad.js';
+import { addNoise, concat, silence, whiteNoise } from '../../../emulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../../../emulator/voice/tts.js';
+import { findSpeech, VoiceActivityDetector } from '../../../emulator/voice/vad.js';
 
 let tts: SpeechSynthesizer;
 before(async () => {

@@ -1,5 +1,5 @@
-// The spoken round trip in the emulator: glues each device's AIS session (simulator/ais/service.ts) to a
-// VirtualDevice (simulator/voice/virtual-device.ts), which listens, understands and answers.
+// The spoken round trip in the emulator: glues each device's AIS session (emulator/ais/service.ts) to a
+// VirtualDevice (emulator/voice/virtual-device.ts), which listens, understands and answers.
 //
 //   MicrophoneOpened {offset, initiator}   → vd.openMicrophone (format from the accepted Microphone capability)
 //   microphone topic bodies                → parseBinaryBody → vd.feed (offsets checked contiguous; a gap is logged)
@@ -48,7 +48,7 @@ export interface VoiceSessionOptions {
   onTranscript?(clientId: string, transcript: TranscriptEvent): void;
   onAnswer?(clientId: string, answer: AnswerEvent): void;
   onFalseWake?(clientId: string): void;
-  /** The device's alerts and volume for the assistant (simulator/ais/alerts.ts). */
+  /** The device's alerts and volume for the assistant (emulator/ais/alerts.ts). */
   assistantContext?(clientId: string): Pick<AssistantContext, 'alerts' | 'volume'>;
   /** An answer's actions to carry out (set an alert, a volume…). */
   onActions?(clientId: string, actions: AssistantAction[]): void;
@@ -345,7 +345,7 @@ export class VoiceSessions {
 
   /**
    * Rings an alert: `text` then a second of silence, repeated to `durationMs`, as one utterance with attention
-   * ALERTING (simulator/ais/alerts.ts). `onEnd(interrupted)` once the stream ended; returns a stop function, or
+   * ALERTING (emulator/ais/alerts.ts). `onEnd(interrupted)` once the stream ended; returns a stop function, or
    * undefined when the device has no voice (no Microphone capability, engines not loaded).
    */
   ring(clientId: string, text: string, durationMs: number, onEnd: (interrupted: boolean) => void): (() => void) | undefined {

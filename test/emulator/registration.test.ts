@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAILURE_STATUS, REGISTRY_FILE, RegistrationService } from '../../simulator/registration.js';
+import { FAILURE_STATUS, REGISTRY_FILE, RegistrationService } from '../../emulator/registration.js';
 import { deriveAesKey, generateKeyPair, ENCRYPTION_ALGORITHMS } from '../../src/ais/keys.js';
 import {
   AWS_ACCOUNT_ID, IOT_CLIENT_ID, IOT_ENDPOINT, LWA_CLIENT_ID, codePairForm, deviceCrypto, postForm, postRaw, sleep, startBench, type Bench,

@@ -60,7 +60,7 @@ export function pocketsphinxMissingHint(): string | undefined {
 
 /**
  * Common words the grammar's filler loop is made of: what the recogniser may hear instead of a command or
- * the wake word. None of them is a keyword of an intent (simulator/voice/assistant.ts `classify`), so an
+ * the wake word. None of them is a keyword of an intent (emulator/voice/assistant.ts `classify`), so an
  * utterance decoded as filler is never taken for a command.
  */
 export const FILLER_WORDS: readonly string[] = (

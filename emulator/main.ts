@@ -1,7 +1,7 @@
 // `npm run emulator`: the emulated AIS cloud as a long-running process for OEM development, with a small
 // operator console on stdin (approve user codes, list devices, rotate secrets, disconnect).
 //   npm run emulator -- [--data-dir DIR] [--http-port N] [--mqtt-port N] [--https-cert PEM --https-key PEM | --plain-http] [--trace]
-// HTTPS uses the development certificate (simulator/dev-pki) unless another is given.
+// HTTPS uses the development certificate (emulator/dev-pki) unless another is given.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';

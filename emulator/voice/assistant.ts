@@ -1,7 +1,7 @@
 // The virtual device's assistant: a pure function from what the user said (and the dialog state) to what
 // Alexa answers, and whether she expects an answer back (multi-turn, as AVS ExpectSpeech and AIS
 // OpenMicrophone do: ais-protocol.md §4.4). No clock, no randomness: the caller passes both in.
-// The phrase table below is also the recogniser's grammar (simulator/voice/asr.ts), so what the
+// The phrase table below is also the recogniser's grammar (emulator/voice/asr.ts), so what the
 // assistant understands and what the recogniser can hear stay one list.
 
 export type Intent = 'time' | 'date' | 'joke' | 'stop' | 'name' | 'quiz' | 'colour' | 'recallColour'
@@ -10,7 +10,7 @@ export type Intent = 'time' | 'date' | 'joke' | 'stop' | 'name' | 'quiz' | 'colo
 
 export type AlertKind = 'TIMER' | 'ALARM' | 'REMINDER';
 
-/** What the device has, as the cloud keeps it (simulator/ais/alerts.ts): for listing and cancelling. */
+/** What the device has, as the cloud keeps it (emulator/ais/alerts.ts): for listing and cancelling. */
 export interface KnownAlert {
   token: string;
   type: AlertKind;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LwaEmulator, LWA_STATE_FILE } from '../../simulator/lwa.js';
+import { LwaEmulator, LWA_STATE_FILE } from '../../emulator/lwa.js';
 import { LWA_CLIENT_ID, PRODUCT_ID, codePairForm, postForm, postRaw, sleep, startBench, type Bench } from '../support/account.js';
 
 async function codePair(bench: Bench): Promise<{ device_code: string; user_code: string; verification_uri: string; expires_in: number; interval: number }> {

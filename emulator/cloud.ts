@@ -19,7 +19,7 @@ export interface CloudOptions {
   /** Where the registry and LWA state persist; in memory when absent. */
   dataDir?: string;
   /**
-   * HTTPS certificate and key (PEM). Default: the development PKI (simulator/dev-pki), which devices trust
+   * HTTPS certificate and key (PEM). Default: the development PKI (emulator/dev-pki), which devices trust
    * through `Cloud.httpTrust`. 'plain' serves plain HTTP, for local development only.
    */
   httpTls?: { cert: string; key: string } | 'plain';
@@ -40,12 +40,12 @@ export interface CloudOptions {
   log?: Logger;
   service?: Partial<AisServiceOptions>;
   /**
-   * The spoken round trip (simulator/ais/voice-session.ts): a virtual device listens to each device's
+   * The spoken round trip (emulator/ais/voice-session.ts): a virtual device listens to each device's
    * microphone and answers on its speaker. Default: on when pocketsphinx is installed; otherwise off with a
    * one-line hint. Observers may be given as an object.
    */
   voice?: boolean | Partial<Omit<VoiceSessionOptions, 'log'>>;
-  /** The Clock and Alerts service (simulator/ais/alerts.ts): the cloud's clock, alert durations. */
+  /** The Clock and Alerts service (emulator/ais/alerts.ts): the cloud's clock, alert durations. */
   alerts?: Partial<Omit<AlertServiceOptions, 'log'>>;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classify, EXPECT_SPEECH_TIMEOUT_MS, JOKES, normaliseTranscript, respond, samplePhrases, type DialogState } from '../../../simulator/voice/assistant.js';
+import { classify, EXPECT_SPEECH_TIMEOUT_MS, JOKES, normaliseTranscript, respond, samplePhrases, type DialogState } from '../../../emulator/voice/assistant.js';
 
 const context = { now: new Date('2026-11-23T14:05:00Z'), timeZone: 'UTC' };
 

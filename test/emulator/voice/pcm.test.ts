@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addNoise, bestAlignment, bytesFromSamples, concat, parseWav, resample, rms, samplesFromBytes, silence, wavFile, whiteNoise } from '../../../simulator/voice/pcm.js';
+import { addNoise, bestAlignment, bytesFromSamples, concat, parseWav, resample, rms, samplesFromBytes, silence, wavFile, whiteNoise } from '../../../emulator/voice/pcm.js';
 
 function sine(frequency: number, rate: number, count: number, amplitude = 10000): Int16Array {
   return Int16Array.from({ length: count }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * frequency * i) / rate)));

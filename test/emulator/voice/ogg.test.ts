@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { HEADER_TYPE_BOS, HEADER_TYPE_EOS, oggCrc, oggOpusFile, oggPage, readOggPages } from '../../../simulator/voice/ogg.js';
-import { encodeSpeakerFrames, OpusStreamDecoder, SPEAKER_FRAME_BYTES } from '../../../simulator/voice/opus.js';
-import { bestAlignment, parseWav, resample, rms } from '../../../simulator/voice/pcm.js';
+import { HEADER_TYPE_BOS, HEADER_TYPE_EOS, oggCrc, oggOpusFile, oggPage, readOggPages } from '../../../emulator/voice/ogg.js';
+import { encodeSpeakerFrames, OpusStreamDecoder, SPEAKER_FRAME_BYTES } from '../../../emulator/voice/opus.js';
+import { bestAlignment, parseWav, resample, rms } from '../../../emulator/voice/pcm.js';
 import { requireOpusdec } from './tools.js';
 
 function chirp(count: number): Int16Array {

@@ -1,5 +1,5 @@
 // The part of @echogarden/espeak-ng-emscripten (an Emscripten WebIDL build of eSpeak NG, no typings of its
-// own) that simulator/voice/tts.ts uses; names as the package's espeak-ng.js defines them.
+// own) that emulator/voice/tts.ts uses; names as the package's espeak-ng.js defines them.
 declare module '@echogarden/espeak-ng-emscripten' {
   export interface ESpeakEvent {
     type: string;

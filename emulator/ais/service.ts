@@ -1,7 +1,7 @@
 // The emulator's AIS service: the cloud half of the control plane (ais-protocol.md §2–4.3, 4.9, §9 choices).
 // It joins the broker as a privileged MQTT client and, per device, answers Connect with Acknowledge, checks
 // and acknowledges capabilities, insists on SynchronizeState first, opens and seals envelopes with node:crypto
-// (simulator/ais/crypto.ts, independent of the device's code), sequences what the device sends, rotates
+// (emulator/ais/crypto.ts, independent of the device's code), sequences what the device sends, rotates
 // secrets, and disconnects the way the spec's clients expect. Device state outlives reconnects. A device that
 // drops without an AIS Disconnect is marked lost from the broker's presence event (embedded broker only).
 //

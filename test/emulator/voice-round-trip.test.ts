@@ -1,5 +1,5 @@
 // Spoken conversations end to end over real sockets, in three synthetic voices at once: the whole emulated
-// cloud with voice (simulator/ais/voice-session.ts) and one Node-host Device per voice with audio ports. Each
+// cloud with voice (emulator/ais/voice-session.ts) and one Node-host Device per voice with audio ports. Each
 // device holds the same conversation:
 //   1. "Alexa, what time is it?" opened by the wake word. The wake-word engine is issue 7's; here the test
 //      stands in for it at that boundary, reporting the span where it put "Alexa" into the microphone.
@@ -22,12 +22,12 @@ import { nodeOpus } from '../../hosts/node/opus.js';
 import { nodePorts } from '../../hosts/node/ports.js';
 import { parseBinaryBody } from '../../src/ais/binary.js';
 import { Device, type DeviceConfig } from '../../src/app/device.js';
-import { deviceConfigFor, startCloud, type Cloud } from '../../simulator/cloud.js';
-import { AssistantRecognizer } from '../../simulator/voice/asr.js';
-import { oggOpusFile } from '../../simulator/voice/ogg.js';
-import { bestAlignment, concat, parseWav, resample, silence, trimSilence } from '../../simulator/voice/pcm.js';
-import { SpeechSynthesizer, USER_VOICES } from '../../simulator/voice/tts.js';
-import type { AnswerEvent, TranscriptEvent } from '../../simulator/voice/virtual-device.js';
+import { deviceConfigFor, startCloud, type Cloud } from '../../emulator/cloud.js';
+import { AssistantRecognizer } from '../../emulator/voice/asr.js';
+import { oggOpusFile } from '../../emulator/voice/ogg.js';
+import { bestAlignment, concat, parseWav, resample, silence, trimSilence } from '../../emulator/voice/pcm.js';
+import { SpeechSynthesizer, USER_VOICES } from '../../emulator/voice/tts.js';
+import type { AnswerEvent, TranscriptEvent } from '../../emulator/voice/virtual-device.js';
 import { until } from '../support/ais.js';
 import { captureLogger } from '../support/log.js';
 import { inOrder, protocolTrace } from '../support/trace.js';
