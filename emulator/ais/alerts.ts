@@ -18,10 +18,8 @@
 //                                   was away, less than 30 min ago and not rung yet, rings now
 //   volume                          from SynchronizeState and VolumeChanged; "volume up" steps from it
 import { randomBytes } from 'node:crypto';
-import type { AisMessage } from '../../src/ais/message.js';
-import { ALERT_EXPIRATION_S } from '../../src/ais/alerts.js';
-import { NTP_UNIX_OFFSET_S } from '../../src/ais/clock.js';
 import type { Logger } from '../../src/ports/log.js';
+import type { AisMessage } from './service.js';
 import type { AlertKind, AssistantAction, AssistantContext } from '../voice/assistant.js';
 
 export interface CloudAlert {
@@ -63,6 +61,10 @@ export interface AlertServiceOptions {
   durationMs?: number;
 }
 
+/** Seconds from the NTP epoch (1900) to the Unix epoch (1970): SetClock and scheduledTime count from 1900 (§4.7). */
+export const NTP_UNIX_OFFSET_S = 2_208_988_800;
+/** A device deletes an alert unrung 30 min after its time (the SDK's expiry, §4.8). */
+const ALERT_EXPIRATION_S = 1800;
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const RING_WORDS: Record<AlertKind, (label: string) => string> = {
   TIMER: (label) => `Your ${label} timer is done.`,

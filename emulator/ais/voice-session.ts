@@ -18,15 +18,14 @@
 //                                            OVERRUN_WARNING → slower; UNDERRUN_WARNING → faster
 // The speaker stream offset is continuous within a connection (§3.4) and restarts at 0 with each one.
 // The interaction sequencing is the emulator's choice (ais-protocol.md §9).
-import { writeAudioEntry, writeMarkerEntry, parseBinaryBody } from '../../src/ais/binary.js';
-import type { AisMessage } from '../../src/ais/message.js';
 import type { Logger } from '../../src/ports/log.js';
+import { speakerBody, streamEntries } from './wire.js';
 import { AssistantRecognizer, WakeWordVerifier } from '../voice/asr.js';
 import { SpeechSynthesizer } from '../voice/tts.js';
 import { VirtualDevice, type AnswerEvent, type InitiatorType, type TranscriptEvent } from '../voice/virtual-device.js';
 import type { AssistantAction, AssistantContext } from '../voice/assistant.js';
 import { encodeSpeakerFrames } from '../voice/opus.js';
-import type { AisService, AisServiceOptions } from './service.js';
+import type { AisMessage, AisService, AisServiceOptions } from './service.js';
 
 export const SPEAKER_FRAME_BYTES = 160;
 /** Microphone entries kept while not listening (a few publishes: the race of MicrophoneOpened and the audio). */
@@ -319,14 +318,14 @@ export class VoiceSessions {
     if (!d?.vd) return;
     let entries;
     try {
-      entries = parseBinaryBody(body);
+      entries = streamEntries(body);
     } catch (error) {
       return this.log.warn(`${clientId}: microphone #${seq}: ${(error as Error).message}`);
     }
     for (const entry of entries) {
       if (entry.type !== 'audio') continue;
-      if (d.listening && d.micOffset !== undefined) this.feed(clientId, d, entry.offsetBytes, entry.audio, `#${seq}`);
-      else if (d.early.push({ offsetBytes: entry.offsetBytes, audio: entry.audio }) > EARLY_ENTRIES) d.early.shift();
+      if (d.listening && d.micOffset !== undefined) this.feed(clientId, d, entry.offset, entry.audio, `#${seq}`);
+      else if (d.early.push({ offsetBytes: entry.offset, audio: entry.audio.slice() }) > EARLY_ENTRIES) d.early.shift();
     }
   }
 
@@ -385,14 +384,9 @@ export class VoiceSessions {
     const perMessage = this.options.framesPerMessage ?? 5;
     const messages: Stream['messages'] = [];
     for (let first = 0; first < frames.length; first += perMessage) {
-      const chunk = frames.slice(first, first + perMessage);
       const last = first + perMessage >= frames.length;
-      const body = new Uint8Array(16 + chunk.length * SPEAKER_FRAME_BYTES + (last ? 12 : 0));
-      const audio = new Uint8Array(chunk.length * SPEAKER_FRAME_BYTES);
-      chunk.forEach((f, i) => audio.set(f, i * SPEAKER_FRAME_BYTES));
-      let at = writeAudioEntry(body, 0, start + first * SPEAKER_FRAME_BYTES, audio, chunk.length - 1);
-      if (last) at = writeMarkerEntry(body, at, [marker]);
-      messages.push({ offset: start + first * SPEAKER_FRAME_BYTES, body: body.subarray(0, at) });
+      const offset = start + first * SPEAKER_FRAME_BYTES;
+      messages.push({ offset, body: speakerBody(offset, frames.slice(first, first + perMessage), last ? marker : undefined) });
     }
     const expect = answer.expectSpeech ? (this.options.expectSpeechTimeoutMs ?? 8000) : undefined;
     d.chain = d.chain.then(() => new Promise<void>((done) => {

@@ -13,6 +13,8 @@ import { AlertService, type AlertRinger } from '../../emulator/ais/alerts.js';
 import { AisTestbed, AWS_ACCOUNT, CAPABILITIES, crypto, until } from '../support/ais.js';
 import { cuttableNetwork } from '../support/cuttable-network.js';
 import { captureLogger } from '../support/log.js';
+import { connect } from 'node:net';
+import { FakeClock } from '../support/service-clock.js';
 
 const ROOT = '$aws/alexa/ais/v1/rogue-1';
 
@@ -45,7 +47,9 @@ async function rogue(bed: AisTestbed, socket: SocketFactory = createSocket) {
     assert.ok(opened.ok, opened.error?.message);
     return (JSON.parse(new TextDecoder().decode(opened.body())) as { directives: { header: { name: string }; payload: Record<string, unknown> }[] }).directives;
   });
-  return { client, send, directives, publishCapabilities: () => send('capabilities/publish', encodeJson({ header: { name: 'Publish', messageId: 'p1' }, payload: { capabilities: CAPABILITIES } })) };
+  /** The next message on `leaf` is never sent: a gap. */
+  const skip = (leaf: 'event' | 'capabilities/publish' | 'microphone') => { counters[leaf]++; };
+  return { client, send, skip, directives, publishCapabilities: () => send('capabilities/publish', encodeJson({ header: { name: 'Publish', messageId: 'p1' }, payload: { capabilities: CAPABILITIES } })) };
 }
 
 const event = (name: string, payload: Record<string, unknown> = {}) => encodeJson({ events: [{ header: { name, messageId: `m-${name}` }, payload }] });
@@ -214,6 +218,32 @@ test('an alert due while the device is lost is not rung into the void: it rings 
     back.client.end();
   } finally {
     alerts.close();
+    await bed.stop();
+  }
+});
+
+test('the service runs on an injected clock and broker stream: a device\'s gap is waited for on the service\'s clock, not wall time', async () => {
+  const clock = new FakeClock();
+  let streams = 0;
+  const bed = new AisTestbed();
+  await bed.start({
+    clock, gapTimeoutMs: 10_000,
+    connectBroker: () => { streams++; return connect({ host: '127.0.0.1', port: bed.broker.port }); },
+  });
+  try {
+    assert.equal(streams, 1, 'the MQTT client took its socket from the factory');
+    const r = await rogue(bed);
+    await synchronize(bed, r);
+    r.skip('event');
+    r.send('event', event('VolumeChanged', { volume: 3 }));
+    await until('held', () => clock.timers.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const disconnected = () => bed.serviceLog.lines.some((l) => /rogue-1: Disconnect UNEXPECTED_SEQUENCE_NUMBER: event: #1 never came within 10000 ms/.test(l));
+    assert.equal(disconnected(), false, 'no wall-clock timer ends the wait');
+    clock.advance(10_000);
+    assert.equal(disconnected(), true, bed.serviceLog.lines.join('\n'));
+    r.client.end();
+  } finally {
     await bed.stop();
   }
 });
