@@ -28,6 +28,8 @@ import type { TlsOptions } from '../../src/ports/socket.js';
 import { API_VERSION, parseDeviceTopic, type TopicLeaf } from '../../src/ais/topics.js';
 import { PRESENCE_DISCONNECTED, type PresenceDisconnected } from '../broker.js';
 import { openMessage, sealMessage } from './crypto.js';
+import { speakerTerms } from './speaker-pacing.js';
+import { DeviceStore } from './device-store.js';
 import {
   eventEntries, InboundOrder, KeySchedule, messageProblem, OutboundNumbers, parseJson, realClock, serviceTrace,
   type ServiceClock, type WireMessage,
@@ -55,7 +57,8 @@ export interface DeviceState {
   attention?: string;
 }
 
-export const KNOWN_INTERFACES = ['System', 'Speaker', 'Microphone', 'Alerts', 'Clock'];
+/** EndpointForwarding: NXP's devices declare it (smart-home directives tunnelled; version 1.0, no configurations). */
+export const KNOWN_INTERFACES = ['System', 'Speaker', 'Microphone', 'Alerts', 'Clock', 'EndpointForwarding'];
 
 export interface AisServiceOptions {
   broker: { host: string; port: number; tls?: TlsOptions; username?: string; password?: Uint8Array };
@@ -66,6 +69,8 @@ export interface AisServiceOptions {
   connectBroker?: () => Duplex;
   /** Time and timers (the inbound gap timeout). Default: the real clock. */
   clock?: ServiceClock;
+  /** Capabilities and state kept across restarts of the service (persisted with a path). Default: in memory. */
+  store?: DeviceStore;
   directory: DeviceDirectory;
   log: Logger;
   topicRoot?: string;                 // "$aws/alexa"
@@ -146,12 +151,14 @@ export class AisService {
   private readonly clock: ServiceClock;
   private mqtt: MqttClient | undefined;
   private readonly sessions = new Map<string, DeviceSession>();
+  private readonly store: DeviceStore;
 
   constructor(options: AisServiceOptions) {
     this.options = options;
     this.log = options.log;
     this.root = options.topicRoot ?? '$aws/alexa';
     this.clock = options.clock ?? realClock;
+    this.store = options.store ?? new DeviceStore();
   }
 
   /** Connects to the broker and resolves once subscribed (again after each reconnect, by the client). */
@@ -251,7 +258,10 @@ export class AisService {
   /** Sends Disconnect to a device (§4.1). */
   disconnect(clientId: string, code: string, description: string): void {
     const session = this.sessions.get(clientId);
-    if (session) session.connected = false;
+    if (session) {
+      session.connected = false;
+      session.state.attention = undefined;
+    }
     this.publishPlain(clientId, { header: { name: 'Disconnect', messageId: randomUUID() }, payload: { code, description } });
     this.log.info(`${clientId}: Disconnect ${code}: ${description}`);
   }
@@ -283,6 +293,7 @@ export class AisService {
     // Lifecycle messages may come late (AWS IoT says so): one older than the current Connect is about the last connection.
     if (!session?.connected || (event.timestamp ?? Infinity) < session.connectedAtMs) return;
     session.connected = false;
+    session.state.attention = undefined; // what the service last said no longer holds: the device shows its own
     for (const order of session.inbound.values()) order.reset();
     this.log.warn(`${clientId}: connection lost (${event.disconnectReason ?? 'no reason given'})`);
     this.options.onDeviceLost?.(clientId);
@@ -301,7 +312,10 @@ export class AisService {
     if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('in', 'connection/fromclient', undefined, msg, payload.length)}`);
     if (msg.header.name === 'Disconnect') {
       const session = this.sessions.get(clientId);
-      if (session) session.connected = false;
+      if (session) {
+        session.connected = false;
+        session.state.attention = undefined;
+      }
       return this.log.info(`${clientId}: device disconnected: ${String(msg.payload?.code)} ${String(msg.payload?.description ?? '')}`);
     }
     if (msg.header.name !== 'Connect') return this.log.warn(`${clientId}: unknown connection message ${msg.header.name} ignored`);
@@ -329,6 +343,7 @@ export class AisService {
     session.connected = true;
     session.connectedAtMs = this.clock.now();
     session.state.connections++;
+    session.state.attention = undefined;
     acknowledge('CONNECTION_ESTABLISHED');
     this.log.info(`${clientId}: connected (connection ${session.state.connections})`);
   }
@@ -337,6 +352,9 @@ export class AisService {
     let session = this.sessions.get(clientId);
     if (!session) {
       session = new DeviceSession(key);
+      const stored = this.store.get(clientId);
+      session.state.capabilities = stored?.capabilities;
+      session.state.synchronizedState = stored?.synchronizedState;
       for (const leaf of INBOUND) {
         session.inbound.set(leaf, new InboundOrder({
           clock: this.clock, windowSlots: this.options.windowSlots ?? 4, gapTimeoutMs: this.options.gapTimeoutMs ?? 10_000,
@@ -407,6 +425,7 @@ export class AisService {
     const rejected = capabilitiesProblem(publish, this.options.microphoneFormats);
     if (rejected) return reply('CAPABILITIES_REJECTED', rejected);
     session.state.capabilities = publish.payload!.capabilities as Record<string, unknown>[];
+    this.store.update(clientId, { capabilities: session.state.capabilities });
     reply('CAPABILITIES_ACCEPTED');
   }
 
@@ -422,6 +441,7 @@ export class AisService {
     switch (name) {
       case 'SynchronizeState':
         session.state.synchronizedState = event.payload ?? {};
+        this.store.update(clientId, { synchronizedState: session.state.synchronizedState });
         this.log.info(`${clientId}: state synchronized ${JSON.stringify(event.payload ?? {})}`);
         return this.options.onDeviceReady?.(clientId);
       case 'ExceptionEncountered':
@@ -517,5 +537,6 @@ export function capabilitiesProblem(publish: AisMessage, microphoneFormats = ['A
     seen.add(cap.interface);
   }
   if (!seen.has('System')) return 'the System capability is mandatory';
-  return undefined;
+  const speaker = speakerTerms(list);
+  return typeof speaker === 'string' ? speaker : undefined;
 }

@@ -15,6 +15,8 @@ import { cuttableNetwork } from '../support/cuttable-network.js';
 import { captureLogger } from '../support/log.js';
 import { connect } from 'node:net';
 import { FakeClock } from '../support/service-clock.js';
+import { VoiceSessions } from '../../emulator/ais/voice-session.js';
+import { requirePocketsphinx } from './voice/tools.js';
 
 const ROOT = '$aws/alexa/ais/v1/rogue-1';
 
@@ -30,7 +32,7 @@ async function rogue(bed: AisTestbed, socket: SocketFactory = createSocket) {
     onConnect: () => { connected = true; },
     onMessage: (topic, payload) => inbound.push({ topic, payload: payload.slice() }),
   });
-  client.subscribe(['directive', 'capabilities/acknowledge', 'connection/fromservice'].map((leaf) => `${ROOT}/${leaf}`), 0);
+  client.subscribe(['directive', 'speaker', 'capabilities/acknowledge', 'connection/fromservice'].map((leaf) => `${ROOT}/${leaf}`), 0);
   client.connect();
   await until('MQTT', () => connected);
   const counters: Record<string, number> = { event: 0, 'capabilities/publish': 0, microphone: 0 };
@@ -47,9 +49,21 @@ async function rogue(bed: AisTestbed, socket: SocketFactory = createSocket) {
     assert.ok(opened.ok, opened.error?.message);
     return (JSON.parse(new TextDecoder().decode(opened.body())) as { directives: { header: { name: string }; payload: Record<string, unknown> }[] }).directives;
   });
+  /** Speaker messages so far: MQTT payload size and decrypted body. */
+  const speaker = () => inbound.filter((m) => m.topic.endsWith('/speaker')).map((m) => {
+    const opened = envelope.open(key, m.payload);
+    assert.ok(opened.ok, opened.error?.message);
+    return { size: m.payload.length, body: opened.body().slice() };
+  });
+  /** Decrypted capabilities acknowledgements. */
+  const acknowledgements = () => inbound.filter((m) => m.topic.endsWith('/capabilities/acknowledge')).map((m) => {
+    const opened = envelope.open(key, m.payload);
+    assert.ok(opened.ok, opened.error?.message);
+    return (JSON.parse(new TextDecoder().decode(opened.body())) as { payload: { code: string; description?: string } }).payload;
+  });
   /** The next message on `leaf` is never sent: a gap. */
   const skip = (leaf: 'event' | 'capabilities/publish' | 'microphone') => { counters[leaf]++; };
-  return { client, send, skip, directives, publishCapabilities: () => send('capabilities/publish', encodeJson({ header: { name: 'Publish', messageId: 'p1' }, payload: { capabilities: CAPABILITIES } })) };
+  return { client, send, skip, directives, speaker, acknowledgements, publishCapabilities: () => send('capabilities/publish', encodeJson({ header: { name: 'Publish', messageId: 'p1' }, payload: { capabilities: CAPABILITIES } })) };
 }
 
 const event = (name: string, payload: Record<string, unknown> = {}) => encodeJson({ events: [{ header: { name, messageId: `m-${name}` }, payload }] });
@@ -198,13 +212,13 @@ test('an alert due while the device is lost is not rung into the void: it rings 
   try {
     const r = await rogue(bed, network.socket);
     await synchronize(bed, r);
-    const token = alerts.set('rogue-1', 'TIMER', alerts.nowSeconds() + 1, '1 second');
+    const token = alerts.set('rogue-1', 'TIMER', alerts.nowSeconds() + 3, '3 second');
     await until('SetAlert', () => r.directives().some((d) => d.header.name === 'SetAlert'));
     r.send('event', event('SetAlertSucceeded', { token }));
     await until('confirmed', () => alerts.list('rogue-1')[0]?.confirmed === true);
     network.cut();
     await until('seen as lost', () => !bed.service.isConnected('rogue-1'), 1000);
-    await until('due while lost', () => lines.some((l) => l.includes(`alert ${token} due while the device is offline`)), 3000);
+    await until('due while lost', () => lines.some((l) => l.includes(`alert ${token} due while the device is offline`)), 5000);
     assert.deepEqual(rings, [], 'nothing rung into the void');
     assert.deepEqual(alerts.list('rogue-1').map((a) => [a.token, a.rung]), [[token, false]], 'still pending for the device');
     r.client.end();
@@ -213,7 +227,7 @@ test('an alert due while the device is lost is not rung into the void: it rings 
     const back = await rogue(bed);
     await synchronize(bed, back, [token]);
     await until('rung now', () => rings.length === 1);
-    assert.deepEqual(rings, ['rogue-1: Your 1 second timer is done.']);
+    assert.deepEqual(rings, ['rogue-1: Your 3 second timer is done.']);
     assert.ok(lines.some((l) => l.includes(`alert ${token} came due while the device was away; ringing now`)), lines.join('\n'));
     back.client.end();
   } finally {
@@ -244,6 +258,65 @@ test('the service runs on an injected clock and broker stream: a device\'s gap i
     assert.equal(disconnected(), true, bed.serviceLog.lines.join('\n'));
     r.client.end();
   } finally {
+    await bed.stop();
+  }
+});
+
+const system = (maxSizeInBytes: number) => ({ type: 'AisInterface', interface: 'System', version: '1.0', configurations: { mqtt: { message: { maxSizeInBytes } }, firmwareVersion: '1', locale: 'en-US' } });
+const speakerCapability = (bitrate: Record<string, unknown>) => ({
+  type: 'AisInterface', interface: 'Speaker', version: '1.0',
+  configurations: { audioBuffer: { sizeInBytes: 16000, reporting: { overrunWarningThreshold: 12800, underrunWarningThreshold: 3200 } }, audioDecoder: { format: 'OPUS', bitrate, numberOfChannels: 1 } },
+});
+const MICROPHONE = { type: 'AisInterface', interface: 'Microphone', version: '1.0', configurations: { audioEncoder: { format: 'AUDIO_L16_RATE_16000_CHANNELS_1' } } };
+const publish = (capabilities: unknown[]) => encodeJson({ header: { name: 'Publish', messageId: 'p' }, payload: { capabilities } });
+
+test('declared speaker terms: VBR, an odd bitrate and a maxSizeInBytes too small for a frame are rejected with the reason; EndpointForwarding is known', async () => {
+  const bed = await new AisTestbed().start();
+  try {
+    const r = await rogue(bed);
+    r.send('capabilities/publish', publish([system(8000), speakerCapability({ type: 'VARIABLE', bitsPerSecond: 64000 })]));
+    r.send('capabilities/publish', publish([system(8000), speakerCapability({ type: 'CONSTANT', bitsPerSecond: 64100 })]));
+    r.send('capabilities/publish', publish([system(100), speakerCapability({ type: 'CONSTANT', bitsPerSecond: 64000 })]));
+    r.send('capabilities/publish', publish([system(600), speakerCapability({ type: 'CONSTANT', bitsPerSecond: 32000 }), { type: 'AisInterface', interface: 'EndpointForwarding', version: '1.0' }]));
+    await until('four acknowledgements', () => r.acknowledgements().length === 4);
+    assert.deepEqual(r.acknowledgements().map((a) => `${a.code}${a.description ? `: ${a.description}` : ''}`), [
+      'CAPABILITIES_REJECTED: Speaker bitrate type "VARIABLE" is not supported (CONSTANT)',
+      'CAPABILITIES_REJECTED: Speaker bitsPerSecond 64100 is not a multiple of 400 within 6000..510000',
+      'CAPABILITIES_REJECTED: System mqtt.message.maxSizeInBytes 100 cannot carry one 160-byte speaker frame (224 needed)',
+      'CAPABILITIES_ACCEPTED',
+    ]);
+    r.client.end();
+  } finally {
+    await bed.stop();
+  }
+});
+
+test('a device declaring 32 kbit/s and maxSizeInBytes 600 gets 80-byte frames in messages of at most 600 bytes', { timeout: 60_000 }, async (t) => {
+  if (!requirePocketsphinx(t)) return;
+  const { log } = captureLogger('voice');
+  const voice = new VoiceSessions({ log });
+  const bed = await new AisTestbed().start(voice.serviceHooks());
+  voice.attach(bed.service);
+  try {
+    const r = await rogue(bed);
+    r.send('capabilities/publish', publish([system(600), MICROPHONE, speakerCapability({ type: 'CONSTANT', bitsPerSecond: 32000 })]));
+    r.send('event', event('SynchronizeState', { alerts: { allAlerts: [] } }));
+    await until('the virtual device', () => voice.hasVoice('rogue-1'), 30_000);
+    let ended = false;
+    voice.play('rogue-1', 'hello there', undefined, 'SPEAKING', () => { ended = true; });
+    await until('the answer sent', () => ended && r.directives().some((d) => d.header.name === 'CloseSpeaker'), 20_000);
+    const messages = r.speaker();
+    assert.ok(messages.length > 2);
+    assert.ok(messages.every((m) => m.size <= 600), `sizes ${messages.map((m) => m.size).join(' ')}`);
+    for (const { body } of messages) {
+      const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+      const length = view.getUint32(0, true);
+      assert.equal(body[4], 0, 'an audio entry first');
+      assert.equal((length - 8) / (body[5] + 1), 80, '20 ms at 32 kbit/s is 80 bytes');
+    }
+    r.client.end();
+  } finally {
+    voice.close();
     await bed.stop();
   }
 });
