@@ -17,6 +17,10 @@ import { connect } from 'node:net';
 import { FakeClock } from '../support/service-clock.js';
 import { VoiceSessions } from '../../emulator/ais/voice-session.js';
 import { requirePocketsphinx } from './voice/tools.js';
+import { DeviceStore } from '../../emulator/ais/device-store.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const ROOT = '$aws/alexa/ais/v1/rogue-1';
 
@@ -317,6 +321,94 @@ test('a device declaring 32 kbit/s and maxSizeInBytes 600 gets 80-byte frames in
     r.client.end();
   } finally {
     voice.close();
+    await bed.stop();
+  }
+});
+
+test('capabilities survive a restart of the service: a device that does not republish is served, not told they were never published', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ais-store-'));
+  const bed = await new AisTestbed().start({ store: new DeviceStore(join(dir, 'ais-devices.json')) });
+  try {
+    const r = await rogue(bed);
+    await synchronize(bed, r);
+    r.client.end();
+    bed.service.close();
+    await bed.startService({ store: new DeviceStore(join(dir, 'ais-devices.json')) });
+    assert.ok(bed.service.deviceState('rogue-1') === undefined, 'a new service knows no session yet');
+    const again = await rogue(bed);
+    again.send('event', event('SynchronizeState', { alerts: { allAlerts: [] } }));
+    await until('synchronized', () => bed.service.deviceState('rogue-1')?.synchronizedState !== undefined && bed.service.deviceState('rogue-1')!.connections === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(again.directives().filter((d) => d.header.name === 'Exception'), []);
+    assert.deepEqual(bed.service.deviceState('rogue-1')!.capabilities, CAPABILITIES);
+    again.client.end();
+  } finally {
+    await bed.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a device cut while THINKING is not shown THINKING afterwards: the attention the service set ends with the connection', async () => {
+  const bed = await new AisTestbed().start();
+  const network = cuttableNetwork(createSocket);
+  try {
+    const r = await rogue(bed, network.socket);
+    await synchronize(bed, r);
+    bed.service.sendDirectives('rogue-1', [{ name: 'SetAttentionState', payload: { state: 'THINKING' } }]);
+    assert.equal(bed.service.deviceState('rogue-1')!.attention, 'THINKING');
+    network.cut();
+    await until('seen as lost', () => !bed.service.isConnected('rogue-1'), 2000);
+    assert.equal(bed.service.deviceState('rogue-1')!.attention, undefined);
+    network.restore();
+    const back = await rogue(bed);
+    await synchronize(bed, back);
+    bed.service.sendDirectives('rogue-1', [{ name: 'SetAttentionState', payload: { state: 'THINKING' } }]);
+    // A new Connect without the loss seen (the presence event late): the new connection starts with nothing said.
+    const third = await rogue(bed);
+    assert.equal(bed.service.deviceState('rogue-1')!.attention, undefined);
+    third.client.end();
+    back.client.end();
+  } finally {
+    await bed.stop();
+  }
+});
+
+test('an alert whose cloud ring was cut by a lost connection is rung for the rest of its duration after the reconnect, or deleted if that is over', async () => {
+  const { log, lines } = captureLogger('alerts');
+  let skewMs = 0;
+  const alerts = new AlertService({ log, durationMs: 20_000, now: () => Date.now() + skewMs });
+  const rings: { text: string; ms: number; onEnd: (interrupted: boolean) => void }[] = [];
+  const ringer: AlertRinger = { ring: (_id, text, ms, onEnd) => { rings.push({ text, ms, onEnd }); return () => onEnd(true); } };
+  const bed = await new AisTestbed().start(alerts.serviceHooks());
+  alerts.attach(bed.service, ringer);
+  const network = cuttableNetwork(createSocket);
+  try {
+    const r = await rogue(bed, network.socket);
+    await synchronize(bed, r);
+    const token = alerts.set('rogue-1', 'TIMER', alerts.nowSeconds() + 1, '1 second');
+    await until('rung by the cloud', () => rings.length === 1, 3000);
+    network.cut();
+    await until('seen as lost', () => !bed.service.isConnected('rogue-1'), 2000);
+    rings[0].onEnd(true); // the voice stops the stream when the device is lost
+    network.restore();
+    const back = await rogue(bed, network.socket);
+    await synchronize(bed, back, [token]);
+    await until('rung again', () => rings.length === 2, 3000);
+    assert.ok(rings[1].ms > 15_000 && rings[1].ms <= 20_000, `the rest of the 20 s: ${rings[1].ms} ms`);
+    assert.ok(lines.some((l) => l.includes(`alert ${token} was cut while ringing; ringing its last`)), lines.join('\n'));
+
+    network.cut();
+    await until('lost again', () => !bed.service.isConnected('rogue-1'), 2000);
+    rings[1].onEnd(true);
+    skewMs = 30_000; // back after the alert's time is over
+    network.restore();
+    const late = await rogue(bed);
+    await synchronize(bed, late, [token]);
+    await until('DeleteAlert', () => late.directives().some((d) => d.header.name === 'DeleteAlert' && d.payload.token === token), 3000);
+    assert.equal(rings.length, 2);
+    late.client.end();
+  } finally {
+    alerts.close();
     await bed.stop();
   }
 });
