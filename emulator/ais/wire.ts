@@ -253,15 +253,15 @@ export function streamEntries(body: Uint8Array): StreamEntry[] {
 
 // ---- trace ----
 
-const SECRETS = new Set(['newSecret', 'token', 'refreshToken', 'privateKey', 'key']);
+const SECRETS = new Set(['newSecret', 'token', 'refreshToken', 'refresh_token', 'access_token', 'privateKey', 'key']);
 
-/** `← event #3 SynchronizeState {…}` (the service's view: ← from the device, → to it); secrets shown by length. */
+/** `← event #3 SynchronizeState {…}` (the service's view: ← from the device, → to it); secrets redacted to their length. */
 export function serviceTrace(direction: 'in' | 'out', leaf: string, sequenceNumber: number | undefined, json: unknown, bytes: number): string {
   const arrow = direction === 'in' ? '←' : '→';
   const seq = sequenceNumber === undefined ? '' : ` #${sequenceNumber}`;
   if (json === undefined) return `${arrow} ${leaf}${seq} binary ${bytes} B`;
   const list = (json as { events?: unknown[]; directives?: unknown[] }).events ?? (json as { directives?: unknown[] }).directives ?? [json];
   const names = Array.isArray(list) ? list.map((e) => (e as WireMessage)?.header?.name ?? '?').join(',') : '?';
-  const text = JSON.stringify(json, (k, v: unknown) => (SECRETS.has(k) && typeof v === 'string' ? `<${v.length} chars>` : v));
+  const text = JSON.stringify(json, (k, v: unknown) => (SECRETS.has(k) && typeof v === 'string' ? `<redacted ${v.length} chars>` : v));
   return `${arrow} ${leaf}${seq} ${names} ${text}`;
 }
