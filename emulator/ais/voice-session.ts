@@ -340,9 +340,11 @@ export class VoiceSessions {
           // The device discarded #seq and waits for it (it drops what comes after). The whole answer had been sent
           // (a burst, a slow network): its tail goes again. Otherwise a barge-in cut it: the next answer is sent
           // under that number on, different content under the same sequence numbers (§7 gotcha 5).
+          // Paced answers are often sent whole while they still play, so the named message may be one before the
+          // answer just sent: the device dropped all of that answer too, and it goes again under that number.
           const sent = d.sent;
           d.sent = undefined;
-          if (sent?.messages.some((m) => m.seq === seq)) this.resendTail(clientId, d, sent, seq);
+          if (sent && (sent.messages.some((m) => m.seq === seq) || seq < sent.messages[0].seq!)) this.resendTail(clientId, d, sent, seq);
           else d.resendFrom = seq;
           return;
         }
@@ -551,7 +553,7 @@ export class VoiceSessions {
    */
   private resendTail(clientId: string, d: DeviceVoice, sent: Stream, seq: number): void {
     const generation = d.generation;
-    this.log.info(`${clientId}: OVERRUN names speaker #${seq} of an answer sent in full: its tail goes again`);
+    this.log.info(`${clientId}: OVERRUN names speaker #${seq}${seq < sent.messages[0].seq! ? ', before' : ' of'} an answer sent in full: ${seq < sent.messages[0].seq! ? 'all of it' : 'its tail'} goes again`);
     d.chain = d.chain.then(() => new Promise<void>((done) => {
       if (generation !== d.generation || this.closed) return done();
       const stream: Stream = { messages: sent.messages, next: sent.messages.length, interrupted: false, resendFrom: seq, done: () => {
