@@ -1,9 +1,8 @@
 // The emulator's Clock and Alerts service, and what it knows of each device's volume (ais-protocol.md §4.5,
 // §4.7, §4.8). The spec leaves the service's side open (§9); the emulator's choices, one place each:
 //
-//   SetClock {currentTime: NTP s}   after each SynchronizeState and in answer to SynchronizeClock, sent on the
-//                                   cloud's whole second (within 1 s) so the device's clock is not off by the
-//                                   rounding
+//   SetClock {currentTime: NTP s}   after each SynchronizeState and in answer to SynchronizeClock, at once
+//                                   (rounded) and again on the cloud's next whole second, exact
 //   scheduledTime                   whole NTP seconds: the time the cloud rings at is the time the device was given
 //   SetAlert                        what the assistant set by voice; token 8 alphanumerics (the SDK's cap,
 //                                   §7.9); durationInMilliseconds `durationMs` (default 60 s); kept unconfirmed
@@ -324,9 +323,13 @@ export class AlertService {
 
   // ---- helpers ----
 
-  /** SetClock on the cloud's next whole second: currentTime is whole seconds, so the device's clock is then exact. */
+  /**
+   * SetClock now (whole seconds, rounded: the device has a clock at once) and again on the cloud's next whole
+   * second, when the whole currentTime is exact: the device's clock then differs from the cloud's by the delay only.
+   */
   private sendClock(clientId: string): void {
     const now = this.nowSeconds();
+    this.transport?.sendDirectives(clientId, [{ name: 'SetClock', payload: { currentTime: Math.round(now) } }]);
     const second = Math.ceil(now);
     const timer = setTimeout(() => {
       this.clockTimers.delete(timer);
