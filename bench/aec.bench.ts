@@ -15,10 +15,14 @@ import { SpeechSynthesizer } from '../emulator/voice/tts.js';
 import { SAMPLE_RATE } from '../emulator/voice/pcm.js';
 import { FRAME, cancel, convergenceS, doubleTalk, echoScenarios, erleFrom, erleSeries, type EchoScenario, type ErlePoint } from '../test/support/echo.js';
 import { fromRoot } from '../test/support/paths.js';
+import { commandLine } from '../hosts/node/command-line.js';
 
 const SPEEX_HINT = 'the anchor needs Debian libspeexdsp and gcc: apt-get install libspeexdsp-dev build-essential';
-const tapsArg = process.argv.indexOf('--taps');
-const TAPS = tapsArg > 0 ? Number(process.argv[tapsArg + 1]) : 1024;
+const TAPS = Number(commandLine({
+  command: 'npm run bench:aec --',
+  summary: 'The echo canceller against speexdsp over simulated rooms: ERLE, convergence, double talk; writes docs/figures/aec.md.',
+  options: { taps: { type: 'string', value: 'N', help: 'filter length in taps', default: '1024' } },
+}).values.taps);
 const missing = dspMissingHint();
 if (missing) {
   console.error(missing);

@@ -16,12 +16,19 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { Logger, silentSink } from '../src/ports/log.js';
 import { startCloud } from '../emulator/cloud.js';
 import { fromRoot } from '../test/support/paths.js';
+import { commandLine } from '../hosts/node/command-line.js';
 
-const { values } = parseArgs({ options: { devices: { type: 'string', default: '10,100,500,1000,2000' }, turns: { type: 'string', default: '1,2,4,8,16' } } });
+const { values } = commandLine({
+  command: 'npm run bench:emulator-load --',
+  summary: 'How many devices and concurrent voice turns the emulator holds, and at what latency; writes docs/figures/emulator-load.md and .svg.',
+  options: {
+    devices: { type: 'string', value: 'N,N,…', help: 'connected-device levels', default: '10,100,500,1000,2000' },
+    turns: { type: 'string', value: 'K,K,…', help: 'concurrent voice turns, with the crowd connected', default: '1,2,4,8,16' },
+  },
+});
 const LEVELS = values.devices.split(',').map(Number);
 const TURNS = values.turns.split(',').map(Number);
 const VOICES = ['us-male', 'us-female', 'gb-male', 'us-klatt'];

@@ -17,6 +17,7 @@ import { concat, seededRandom, silence } from '../emulator/voice/pcm.js';
 import { ASSISTANT_VOICE, SpeechSynthesizer } from '../emulator/voice/tts.js';
 import { fromRoot } from '../test/support/paths.js';
 import { FRAME, SAMPLE_RATE, otherClip, overPlayback, playbacks, wakeClip, type Clip } from '../test/support/wake-word-data.js';
+import { commandLine } from '../hosts/node/command-line.js';
 
 const CONTEXT = 50;                 // KWS_CONTEXT
 const HIDDEN = 24;                  // KWS_HIDDEN
@@ -28,15 +29,22 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  if (at < 0) return undefined;
-  const value = process.argv[at + 1];
-  if (value === undefined || value.startsWith('--')) fail(`${name} needs a value`);
-  return value;
-}
+const { values: args } = commandLine({
+  command: 'npm run train:wake-word --',
+  summary: 'Trains the "Alexa" detector of native/dsp/kws.c on synthetic speech (and a board maker\'s recordings) and writes its weights header.',
+  options: {
+    clips: { type: 'string', value: 'N', help: 'synthetic wake-word clips (twice as many others)', default: '400' },
+    epochs: { type: 'string', value: 'N', help: 'training epochs', default: '12' },
+    positives: { type: 'string', value: 'DIR', help: 'your own wake-word recordings, 16 kHz mono WAVs (with --negatives); a fifth held out' },
+    negatives: { type: 'string', value: 'DIR', help: 'your own recordings without the wake word (with --positives)' },
+    out: { type: 'string', value: 'FILE', help: 'the weights header written (native/dsp/kws_weights.h without it)' },
+    cache: { type: 'string', value: 'FILE', help: 'keep the synthetic features there and reuse them (delete it when kws.c\'s features or the data change)' },
+  },
+});
+type Option = 'clips' | 'epochs' | 'positives' | 'negatives' | 'out' | 'cache';
+const option = (name: `--${Option}`): string | undefined => args[name.slice(2) as Option];
 
-function count(name: string, fallback: number): number {
+function count(name: '--clips' | '--epochs', fallback: number): number {
   const text = option(name);
   if (text === undefined) return fallback;
   const n = Number(text);
@@ -51,7 +59,7 @@ const EPOCHS = count('--epochs', 12);
 const positivesDir = option('--positives');
 const negativesDir = option('--negatives');
 if ((positivesDir === undefined) !== (negativesDir === undefined)) fail('--positives and --negatives go together');
-const outPath = option('--out') ?? fromRoot('native', 'dsp', 'kws_weights.h');
+const outPath = args.out ?? fromRoot('native', 'dsp', 'kws_weights.h');
 
 const missing = dspMissingHint();
 if (missing) fail(missing);

@@ -11,8 +11,13 @@ import { SAMPLE_RATE, addNoise, concat, silence } from '../emulator/voice/pcm.js
 import { findSpeech } from '../emulator/voice/vad.js';
 import { SpeechSynthesizer, USER_VOICES } from '../emulator/voice/tts.js';
 import { fromRoot } from '../test/support/paths.js';
+import { commandLine } from '../hosts/node/command-line.js';
 
-const quick = process.argv.includes('--quick');
+const quick = commandLine({
+  command: 'node build/bench/voice-asr.js',
+  summary: 'The emulator\'s speech recognition over synthetic phrases in several voices and noise levels.',
+  options: { quick: { type: 'boolean', help: 'fewer phrases and voices (a quick look)' } },
+}).values.quick === true;
 const paths = findPocketsphinx();
 if (!paths) {
   console.error(pocketsphinxMissingHint());

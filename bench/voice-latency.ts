@@ -12,7 +12,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { wavAudioIn, wavAudioOut } from '../hosts/node/audio.js';
 import { nodeOpus } from '../hosts/node/opus.js';
 import { nodePorts } from '../hosts/node/ports.js';
@@ -26,8 +25,13 @@ import { deviceConfigFor, startCloud } from '../emulator/cloud.js';
 import { concat, silence } from '../emulator/voice/pcm.js';
 import { SpeechSynthesizer, USER_VOICES } from '../emulator/voice/tts.js';
 import { fromRoot } from '../test/support/paths.js';
+import { commandLine } from '../hosts/node/command-line.js';
 
-const { values } = parseArgs({ options: { turns: { type: 'string', default: '9' } } });
+const { values } = commandLine({
+  command: 'node build/bench/voice-latency.js',
+  summary: 'Voice turn latency from the end of speech to the first answer audio, over real sockets.',
+  options: { turns: { type: 'string', value: 'N', help: 'spoken turns measured', default: '9' } },
+});
 const TURNS = Number(values.turns);
 const PHRASES = ['what time is it', "what's your name", 'what day is it'];
 const VOICES = ['us-male', 'us-female', 'gb-male'] as const;

@@ -14,9 +14,13 @@ import { recordInRoom } from '../emulator/voice/room.js';
 import { ASSISTANT_VOICE, SpeechSynthesizer } from '../emulator/voice/tts.js';
 import { fromRoot } from '../test/support/paths.js';
 import { FRAME, SAMPLE_RATE, otherClip, voiceNames, wakeClip } from '../test/support/wake-word-data.js';
+import { commandLine } from '../hosts/node/command-line.js';
 
-const clipsArg = process.argv.indexOf('--clips');
-const CLIPS = clipsArg > 0 ? Number(process.argv[clipsArg + 1]) : 100;
+const CLIPS = Number(commandLine({
+  command: 'npm run bench:wake-word --',
+  summary: 'The wake-word detector\'s hit and false-alarm rates on held-out synthetic clips.',
+  options: { clips: { type: 'string', value: 'N', help: 'wake-word clips (three times as many others)', default: '100' } },
+}).values.clips);
 /** Three times as many negative clips as wake clips: about 25 minutes for a per-hour rate. */
 const OTHER_CLIPS = 3 * CLIPS;
 const missing = dspMissingHint();

@@ -7,7 +7,13 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fromRoot } from '../test/support/paths.js';
 import { build, modules } from '../test/support/xs-tools.js';
+import { commandLine } from '../hosts/node/command-line.js';
 
+const audioOnly = commandLine({
+  command: 'npm run bench:xs --',
+  summary: 'µs per operation on XS and Node, XS heap per phase, allocation per operation; writes docs/figures/xs.md.',
+  options: { audio: { type: 'boolean', help: 'only the audio path section, printed (for working on the path)' } },
+}).values.audio === true;
 const tools = build.toolchain();
 const loadBefore = loadavg()[0];
 if (tools.missing) {
@@ -58,7 +64,6 @@ const xs = (args: string[], mode: string) => run(build.xsrunPath, [...args, WORK
 // The audio path frame by frame (bench/audio-turn.ts): its setup (the connection's handshake) peaks at about 1,000
 // JS stack slots, over the MCU's 512; the frames themselves stay near 500 (printed).
 const AUDIO_STACK = ['--stack', '1536'];
-const audioOnly = process.argv.includes('--audio'); // only the audio section, printed, for working on the path
 console.log('xs-figures: the audio path on Node and XS ...');
 const audioRuns: Record<string, any>[][] = [[], []];
 for (let i = 0; i < 3; i++) {

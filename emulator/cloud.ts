@@ -13,6 +13,7 @@ import { LwaEmulator, type LwaClient } from './lwa.js';
 import { RegistrationService } from './registration.js';
 import { VoiceSessions, type VoiceSessionOptions } from './ais/voice-session.js';
 import { AlertService, type AlertServiceOptions } from './ais/alerts.js';
+import { DeviceStore } from './ais/device-store.js';
 import { pocketsphinxMissingHint, POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
 
 export interface CloudOptions {
@@ -118,7 +119,8 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   }
   const alertHooks = alerts.serviceHooks(options.service);
   const service = new AisService({
-    broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace, ...options.service,
+    broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace,
+    store: new DeviceStore(options.dataDir ? join(options.dataDir, 'ais-devices.json') : undefined), ...options.service,
     ...alertHooks, ...(voice ? voice.serviceHooks({ ...options.service, ...alertHooks }) : {}),
   });
   alerts.attach(service, voice);

@@ -22,6 +22,14 @@ import { SpeechSynthesizer, USER_VOICES } from './voice/tts.js';
 import type { AnswerEvent, TranscriptEvent } from './voice/virtual-device.js';
 import { Device, type DeviceState } from '../src/app/device.js';
 import { deviceConfigFor, startCloud } from './cloud.js';
+import { commandLine } from '../hosts/node/command-line.js';
+
+const { mic } = commandLine({
+  command: 'npm start --',
+  summary: 'The quick-start demo: the emulated cloud and one device on the Node host with both sides\' protocol trace; linking,\n'
+    + 'registration, a secret rotation, a service disconnect, then a spoken conversation (wake word, follow-up, barge-in).',
+  options: { mic: { type: 'boolean', help: 'your own voice from the system microphone (sox\'s rec, on a terminal), Enter to talk' } },
+}).values;
 
 const log = loggerFromEnv('demo');
 const dataDir = mkdtempSync(join(tmpdir(), 'ais-demo-device-'));
@@ -40,7 +48,7 @@ const cloud = await startCloud({
   service: { onEvent: (_id, event) => { if (event.header.name === 'SpeakerClosed') closedSpeakers++; } },
 });
 // `npm start -- --mic`: the user's turns from the system microphone (sox's `rec`, on a terminal), Enter to talk.
-const live = process.argv.includes('--mic') && process.stdin.isTTY ? liveAudio() : undefined;
+const live = mic && process.stdin.isTTY ? liveAudio() : undefined;
 if (live && !live.audioIn) log.warn(`--mic: ${live.hint}; the demo speaks for you`);
 const fromMic = live?.audioIn !== undefined;
 const audioIn = wavAudioIn({ realtime: true });

@@ -1,29 +1,42 @@
 // `npm run emulator`: the emulated AIS cloud as a long-running process for OEM development, with a small
 // operator console on stdin (approve user codes, list devices, rotate secrets, disconnect).
-//   npm run emulator -- [--data-dir DIR] [--http-port N] [--mqtt-port N] [--https-cert PEM --https-key PEM | --plain-http] [--trace]
+//   npm run emulator -- --help prints the options.
 // HTTPS uses the development certificate (emulator/dev-pki) unless another is given.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { commandLine, usageError } from '../hosts/node/command-line.js';
 import { loggerFromEnv } from '../hosts/node/log.js';
 import { startCloud } from './cloud.js';
 
-const { values } = parseArgs({
+const SPEC = {
+  command: 'npm run emulator --',
+  summary: 'The emulated AIS cloud for development: Login with Amazon, AIS registration, the MQTT broker and the AIS service\n'
+    + 'with a virtual device that listens and answers. An operator console on stdin (type help).',
   options: {
-    'data-dir': { type: 'string' }, 'http-port': { type: 'string' }, 'mqtt-port': { type: 'string' },
-    'https-cert': { type: 'string' }, 'https-key': { type: 'string' }, 'plain-http': { type: 'boolean' }, trace: { type: 'boolean' },
+    'data-dir': { type: 'string', value: 'DIR', help: 'keep accounts, registrations, device capabilities and state here (in memory without it)' },
+    'http-port': { type: 'string', value: 'N', help: 'port of LWA, registration and the /code page (any free one without it)' },
+    'mqtt-port': { type: 'string', value: 'N', help: 'port of the MQTT broker (any free one without it)' },
+    'https-cert': { type: 'string', value: 'PEM', help: 'serve HTTPS with this certificate (with --https-key) instead of the development one' },
+    'https-key': { type: 'string', value: 'PEM', help: 'the key of --https-cert' },
+    'plain-http': { type: 'boolean', help: 'serve plain HTTP (local development only)' },
+    trace: { type: 'boolean', help: 'log every AIS message, decrypted, secrets redacted' },
   },
-});
+} as const;
+const { values } = commandLine(SPEC);
+const port = (name: 'http-port' | 'mqtt-port'): number => {
+  const text = values[name];
+  if (text === undefined) return 0;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) usageError(SPEC, `--${name} expected a port number 0..65535, got ${text}`);
+  return n;
+};
 const log = loggerFromEnv('emulator');
 const cert = values['https-cert'];
 const key = values['https-key'];
-if ((cert === undefined) !== (key === undefined)) {
-  log.error('--https-cert and --https-key go together');
-  process.exit(2);
-}
+if ((cert === undefined) !== (key === undefined)) usageError(SPEC, '--https-cert and --https-key go together');
 const cloud = await startCloud({
   dataDir: values['data-dir'], trace: values.trace, log,
-  httpPort: values['http-port'] ? Number(values['http-port']) : 0, mqttPort: values['mqtt-port'] ? Number(values['mqtt-port']) : 0,
+  httpPort: port('http-port'), mqttPort: port('mqtt-port'),
   httpTls: values['plain-http'] ? 'plain' : cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : undefined,
 });
 

@@ -1,15 +1,22 @@
 // The emulator's Clock and Alerts service, and what it knows of each device's volume (ais-protocol.md §4.5,
 // §4.7, §4.8). The spec leaves the service's side open (§9); the emulator's choices, one place each:
 //
-//   SetClock {currentTime: NTP s}   right after each SynchronizeState and in answer to SynchronizeClock
+//   SetClock {currentTime: NTP s}   after each SynchronizeState and in answer to SynchronizeClock, at once
+//                                   (rounded) and again on the cloud's next whole second, exact
+//   scheduledTime                   whole NTP seconds: the time the cloud rings at is the time the device was given
 //   SetAlert                        what the assistant set by voice; token 8 alphanumerics (the SDK's cap,
 //                                   §7.9); durationInMilliseconds `durationMs` (default 60 s); kept unconfirmed
 //                                   until SetAlertSucceeded, sent again after a reconnect if still unconfirmed
 //   ringing                         at the alert's time, if the device is connected and the voice is on: the
 //                                   alert's words repeated through the speaker stream for its duration with
-//                                   SetAttentionState ALERTING (VoiceSessions.ring); then DeleteAlert
+//                                   SetAttentionState ALERTING (VoiceSessions.ring); then DeleteAlert. The words
+//                                   are made RING_PREPARE_MS ahead, and the stream starts RING_LEAD_MS early with
+//                                   that much silence, so the device is ALERTING with its speaker streaming when
+//                                   its own check runs at the due second (else it rings its local tone)
 //   stop                            "stop" (or any barge-in), ButtonCommandIssued STOP, or the duration:
 //                                   CloseSpeaker and IDLE if it was cut short, DeleteAlert
+//   ring cut by a lost connection   the device rings on locally; when it is back and still lists the alert,
+//                                   the cloud rings the rest of its duration, or deletes it if that is over
 //   offline at the alert's time     (AIS Disconnect, or the broker's presence event for a device that just
 //                                   vanished) nothing: the device rings it with its local tone; the alert stays
 //                                   pending here until SynchronizeState says what became of it
@@ -18,10 +25,8 @@
 //                                   was away, less than 30 min ago and not rung yet, rings now
 //   volume                          from SynchronizeState and VolumeChanged; "volume up" steps from it
 import { randomBytes } from 'node:crypto';
-import type { AisMessage } from '../../src/ais/message.js';
-import { ALERT_EXPIRATION_S } from '../../src/ais/alerts.js';
-import { NTP_UNIX_OFFSET_S } from '../../src/ais/clock.js';
 import type { Logger } from '../../src/ports/log.js';
+import type { AisMessage } from './service.js';
 import type { AlertKind, AssistantAction, AssistantContext } from '../voice/assistant.js';
 
 export interface CloudAlert {
@@ -37,15 +42,19 @@ export interface CloudAlert {
   /** Rung (or ringing) by the cloud: never again. */
   rung: boolean;
   ringing: boolean;
+  /** The ring was cut by a lost connection: after a reconnect the rest is rung, or the alert deleted. */
+  cut?: boolean;
 }
 
 /** Plays alert speech on a device's speaker stream (VoiceSessions.ring). */
 export interface AlertRinger {
   /**
-   * Rings `text` repeated for `durationMs` with attention ALERTING; `onEnd(interrupted)` when the stream
-   * ended. Returns a stop function, or undefined when the device cannot be rung through speech.
+   * Rings `text` repeated for `durationMs` with attention ALERTING, after `leadMs` of silence; `onEnd(interrupted)`
+   * when the stream ended. Returns a stop function, or undefined when the device cannot be rung through speech.
    */
-  ring(clientId: string, text: string, durationMs: number, onEnd: (interrupted: boolean) => void): (() => void) | undefined;
+  ring(clientId: string, text: string, durationMs: number, onEnd: (interrupted: boolean) => void, leadMs?: number): (() => void) | undefined;
+  /** Makes the words of a ring ahead of time (speech synthesis takes a while). */
+  prepare?(clientId: string, text: string): void;
 }
 
 /** What this needs of the AIS service. */
@@ -63,6 +72,16 @@ export interface AlertServiceOptions {
   durationMs?: number;
 }
 
+/** Seconds from the NTP epoch (1900) to the Unix epoch (1970): SetClock and scheduledTime count from 1900 (§4.7). */
+export const NTP_UNIX_OFFSET_S = 2_208_988_800;
+/** A device deletes an alert unrung 30 min after its time (the SDK's expiry, §4.8). */
+const ALERT_EXPIRATION_S = 1800;
+/** How long before its time a ring's words are made. */
+const RING_PREPARE_MS = 5000;
+/** How long before its time a ring's stream starts (with silence). */
+const RING_LEAD_MS = 1000;
+/** The rest of a cut ring shorter than this is not rung again: the alert is deleted. */
+const MIN_RING_REST_MS = 3000;
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const RING_WORDS: Record<AlertKind, (label: string) => string> = {
   TIMER: (label) => `Your ${label} timer is done.`,
@@ -82,6 +101,7 @@ export class AlertService {
   private readonly options: AlertServiceOptions;
   private readonly log: Logger;
   private readonly devices = new Map<string, DeviceAlerts>();
+  private readonly clockTimers = new Set<NodeJS.Timeout>();
   private transport: AlertServiceTransport | undefined;
   private ringer: AlertRinger | undefined;
 
@@ -147,7 +167,7 @@ export class AlertService {
   set(clientId: string, type: AlertKind, scheduledTime: number, label: string): string {
     const bytes = randomBytes(8);
     const token = [...bytes].map((b) => TOKEN_ALPHABET[b % TOKEN_ALPHABET.length]).join('');
-    const alert: CloudAlert = { token, type, scheduledTime, durationInMilliseconds: this.options.durationMs ?? 60_000, label, confirmed: false, rung: false, ringing: false };
+    const alert: CloudAlert = { token, type, scheduledTime: Math.round(scheduledTime), durationInMilliseconds: this.options.durationMs ?? 60_000, label, confirmed: false, rung: false, ringing: false };
     this.device(clientId).alerts.set(token, alert);
     this.sendSetAlert(clientId, alert);
     this.arm(clientId, alert);
@@ -174,6 +194,7 @@ export class AlertService {
 
   close(): void {
     for (const d of this.devices.values()) for (const t of d.timers.values()) clearTimeout(t);
+    for (const t of this.clockTimers) clearTimeout(t);
   }
 
   // ---- events ----
@@ -222,7 +243,23 @@ export class AlertService {
         continue;
       }
       alert.confirmed = true;
-      if (alert.ringing || alert.rung || alert.scheduledTime > now) continue;
+      if (alert.cut) {
+        alert.cut = false;
+        const restMs = (alert.scheduledTime - now) * 1000 + alert.durationInMilliseconds;
+        if (restMs < MIN_RING_REST_MS) {
+          this.log.info(`${clientId}: alert ${alert.token} was cut while ringing and its time is over; deleted`);
+          this.delete(clientId, [alert.token]);
+        } else {
+          this.log.info(`${clientId}: alert ${alert.token} was cut while ringing; ringing its last ${(restMs / 1000).toFixed(0)} s`);
+          this.ring(clientId, alert, Math.min(restMs, alert.durationInMilliseconds), Math.max(0, (alert.scheduledTime - now) * 1000));
+        }
+        continue;
+      }
+      if (alert.ringing || alert.rung) continue;
+      if (alert.scheduledTime > now) {
+        if (!d.timers.has(alert.token)) this.arm(clientId, alert); // its ring time passed while the device was away
+        continue;
+      }
       if (now - alert.scheduledTime > ALERT_EXPIRATION_S) continue; // the device deletes it unrung
       this.log.info(`${clientId}: alert ${alert.token} came due while the device was away; ringing now`);
       this.ring(clientId, alert);
@@ -231,30 +268,43 @@ export class AlertService {
 
   // ---- ringing ----
 
-  private arm(clientId: string, alert: CloudAlert): void {
+  private arm(clientId: string, alert: CloudAlert, leadMs = RING_LEAD_MS): void {
     const d = this.device(clientId);
     clearTimeout(d.timers.get(alert.token));
     // setTimeout's ceiling is 2^31-1 ms (24.8 days): re-arm in steps.
-    const delayMs = Math.min(Math.max(0, (alert.scheduledTime - this.nowSeconds()) * 1000), 2 ** 31 - 1);
+    const untilDueMs = (alert.scheduledTime - this.nowSeconds()) * 1000;
+    const prepare = untilDueMs > RING_PREPARE_MS;
+    if (!prepare) this.ringer?.prepare?.(clientId, RING_WORDS[alert.type](alert.label));
+    const delayMs = Math.min(Math.max(0, untilDueMs - (prepare ? RING_PREPARE_MS : leadMs)), 2 ** 31 - 1);
     d.timers.set(alert.token, setTimeout(() => {
       d.timers.delete(alert.token);
       if (!d.alerts.has(alert.token)) return;
-      if (alert.scheduledTime > this.nowSeconds() + 0.001) return this.arm(clientId, alert);
-      if (!this.transport?.isConnected(clientId)) return this.log.info(`${clientId}: alert ${alert.token} due while the device is offline: it rings locally; kept until it reconnects`);
-      this.ring(clientId, alert);
+      const leftMs = (alert.scheduledTime - this.nowSeconds()) * 1000;
+      if (leftMs > RING_PREPARE_MS + 1) return this.arm(clientId, alert, leadMs);
+      if (prepare) {
+        this.ringer?.prepare?.(clientId, RING_WORDS[alert.type](alert.label));
+        return this.arm(clientId, alert, leadMs);
+      }
+      if (!this.transport?.isConnected(clientId)) {
+        // Offline at the lead: it may be back by the due time; if not, the device rings it.
+        if (leftMs > 1) return this.arm(clientId, alert, 0);
+        return this.log.info(`${clientId}: alert ${alert.token} due while the device is offline: it rings locally; kept until it reconnects`);
+      }
+      this.ring(clientId, alert, alert.durationInMilliseconds, Math.max(0, leftMs));
     }, delayMs));
   }
 
-  private ring(clientId: string, alert: CloudAlert): void {
+  private ring(clientId: string, alert: CloudAlert, durationMs = alert.durationInMilliseconds, leadMs = 0): void {
     const d = this.device(clientId);
     if (d.stopRinging) return this.log.info(`${clientId}: alert ${alert.token} due while another rings; the device rings it`);
     const connection = this.transport?.deviceState(clientId)?.connections;
     alert.rung = alert.ringing = true;
-    const stop = this.ringer?.ring(clientId, RING_WORDS[alert.type](alert.label), alert.durationInMilliseconds, (interrupted) => {
+    const stop = this.ringer?.ring(clientId, RING_WORDS[alert.type](alert.label), durationMs, (interrupted) => {
       alert.ringing = false;
       d.stopRinging = undefined;
       if (this.transport?.deviceState(clientId)?.connections !== connection || !this.transport?.isConnected(clientId)) {
-        // The connection went: the device rings on locally and deletes the alert itself.
+        // The connection went: the device rings on locally; when it is back, the rest is rung or the alert deleted.
+        alert.cut = true;
         return this.log.info(`${clientId}: alert ${alert.token}: connection lost while ringing; the device takes over`);
       }
       this.log.info(`${clientId}: alert ${alert.token} ${interrupted ? 'stopped' : 'rang its duration'}`);
@@ -262,7 +312,7 @@ export class AlertService {
         this.transport.sendDirectives(clientId, [{ name: 'CloseSpeaker' }, { name: 'SetAttentionState', payload: { state: 'IDLE' } }]);
       }
       this.delete(clientId, [alert.token]);
-    });
+    }, leadMs);
     if (!stop) {
       alert.ringing = false;
       return this.log.info(`${clientId}: alert ${alert.token} due; no voice to ring it with: the device rings it locally`);
@@ -273,13 +323,24 @@ export class AlertService {
 
   // ---- helpers ----
 
-  private sendClock(clientId: string): boolean {
-    return this.transport?.sendDirectives(clientId, [{ name: 'SetClock', payload: { currentTime: Math.round(this.nowSeconds()) } }]) ?? false;
+  /**
+   * SetClock now (whole seconds, rounded: the device has a clock at once) and again on the cloud's next whole
+   * second, when the whole currentTime is exact: the device's clock then differs from the cloud's by the delay only.
+   */
+  private sendClock(clientId: string): void {
+    const now = this.nowSeconds();
+    this.transport?.sendDirectives(clientId, [{ name: 'SetClock', payload: { currentTime: Math.round(now) } }]);
+    const second = Math.ceil(now);
+    const timer = setTimeout(() => {
+      this.clockTimers.delete(timer);
+      this.transport?.sendDirectives(clientId, [{ name: 'SetClock', payload: { currentTime: second } }]);
+    }, (second - now) * 1000);
+    this.clockTimers.add(timer);
   }
 
   private sendSetAlert(clientId: string, alert: CloudAlert): void {
     const { token, type, scheduledTime, durationInMilliseconds } = alert;
-    this.transport?.sendDirectives(clientId, [{ name: 'SetAlert', payload: { token, type, scheduledTime: Math.round(scheduledTime), durationInMilliseconds } }]);
+    this.transport?.sendDirectives(clientId, [{ name: 'SetAlert', payload: { token, type, scheduledTime, durationInMilliseconds } }]);
   }
 
   private forget(clientId: string, token: string): void {

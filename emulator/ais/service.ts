@@ -1,9 +1,14 @@
 // The emulator's AIS service: the cloud half of the control plane (ais-protocol.md §2–4.3, 4.9, §9 choices).
 // It joins the broker as a privileged MQTT client and, per device, answers Connect with Acknowledge, checks
 // and acknowledges capabilities, insists on SynchronizeState first, opens and seals envelopes with node:crypto
-// (emulator/ais/crypto.ts, independent of the device's code), sequences what the device sends, rotates
-// secrets, and disconnects the way the spec's clients expect. Device state outlives reconnects. A device that
-// drops without an AIS Disconnect is marked lost from the broker's presence event (embedded broker only).
+// (emulator/ais/crypto.ts), sequences what the device sends, rotates secrets, and disconnects the way the
+// spec's clients expect. Device state outlives reconnects. A device that drops without an AIS Disconnect is
+// marked lost from the broker's presence event (embedded broker only).
+//
+// An oracle independent of the device: nothing here runs the device's code. The MQTT client is the npm `mqtt`
+// package over a stream from an injected factory (TCP by default, TLS when `broker.tls` is given, anything a
+// test plugs in); sequencing, key schedules, message checks and the trace are emulator/ais/wire.ts; time comes
+// from an injected clock. Shared with src/ is the topic table only (src/ais/topics.ts, wire constants).
 //
 // Choices where the public sources are silent (§9), each one place to change:
 //   capabilities acknowledgement header name: "Acknowledge"
@@ -14,18 +19,24 @@
 //   RotateSecret: new key for directive from next+1 (the RotateSecret message itself uses the old key), speaker from next
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createSocket } from '../../hosts/node/socket.js';
-import { NodeClock } from '../../hosts/node/clock.js';
-import { MqttClient } from '../../src/mqtt/client.js';
+import { connect as tcpConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { MqttClient } from 'mqtt';
 import type { Logger } from '../../src/ports/log.js';
 import type { TlsOptions } from '../../src/ports/socket.js';
-import { checkMessage, MalformedMessageError, parseMessageArray, type AisMessage } from '../../src/ais/message.js';
-import { TopicKeys } from '../../src/ais/rotation.js';
-import { SequenceCounter, Sequencer, type SequenceError } from '../../src/ais/sequencer.js';
 import { API_VERSION, parseDeviceTopic, type TopicLeaf } from '../../src/ais/topics.js';
-import { traceLine } from '../../src/ais/trace.js';
 import { PRESENCE_DISCONNECTED, type PresenceDisconnected } from '../broker.js';
 import { openMessage, sealMessage } from './crypto.js';
+import { speakerTerms } from './speaker-pacing.js';
+import { DeviceStore } from './device-store.js';
+import {
+  eventEntries, InboundOrder, KeySchedule, messageProblem, OutboundNumbers, parseJson, realClock, serviceTrace,
+  type ServiceClock, type WireMessage,
+} from './wire.js';
+
+/** A JSON message as the service reads and writes it. */
+export type AisMessage = WireMessage;
 
 /** What the service knows of a registered device (the registration registry). */
 export interface DeviceDirectory {
@@ -46,10 +57,20 @@ export interface DeviceState {
   attention?: string;
 }
 
-export const KNOWN_INTERFACES = ['System', 'Speaker', 'Microphone', 'Alerts', 'Clock'];
+/** EndpointForwarding: NXP's devices declare it (smart-home directives tunnelled; version 1.0, no configurations). */
+export const KNOWN_INTERFACES = ['System', 'Speaker', 'Microphone', 'Alerts', 'Clock', 'EndpointForwarding'];
 
 export interface AisServiceOptions {
   broker: { host: string; port: number; tls?: TlsOptions; username?: string; password?: Uint8Array };
+  /**
+   * Opens the byte stream to the broker (each connect and reconnect). Default: TCP to broker.host:port, or TLS
+   * with broker.tls (mutual when it has a certificate). A test or another transport plugs in here.
+   */
+  connectBroker?: () => Duplex;
+  /** Time and timers (the inbound gap timeout). Default: the real clock. */
+  clock?: ServiceClock;
+  /** Capabilities and state kept across restarts of the service (persisted with a path). Default: in memory. */
+  store?: DeviceStore;
   directory: DeviceDirectory;
   log: Logger;
   topicRoot?: string;                 // "$aws/alexa"
@@ -84,26 +105,26 @@ const OUTBOUND: readonly ServiceOutbound[] = ['directive', 'speaker', 'capabilit
 
 class DeviceSession {
   connected = false;
-  /** Date.now() at the last Connect: presence events from before it are about an older connection. */
+  /** clock.now() at the last Connect: presence events from before it are about an older connection. */
   connectedAtMs = 0;
   sawEvent = false;
   key: Uint8Array;
-  readonly keys = new Map<string, TopicKeys>();
-  readonly counters = new Map<ServiceOutbound, SequenceCounter>(OUTBOUND.map((t) => [t, new SequenceCounter()]));
-  readonly sequencers = new Map<DeviceInbound, Sequencer>();
+  readonly keys = new Map<string, KeySchedule>();
+  readonly counters = new Map<ServiceOutbound, OutboundNumbers>(OUTBOUND.map((t) => [t, new OutboundNumbers()]));
+  readonly inbound = new Map<DeviceInbound, InboundOrder>();
   readonly state: DeviceState = { exceptions: [], connections: 0 };
   pendingKey: Uint8Array | undefined;
 
   constructor(key: Uint8Array) {
     this.key = key;
-    for (const topic of [...INBOUND, ...OUTBOUND]) this.keys.set(topic, new TopicKeys(key));
+    for (const topic of [...INBOUND, ...OUTBOUND]) this.keys.set(topic, new KeySchedule(key));
   }
 
   /** A new AIS connection: counters from 0, every topic on the newest key (§3.5, §3.6). */
   reset(): void {
-    for (const counter of this.counters.values()) counter.reset();
-    for (const sequencer of this.sequencers.values()) sequencer.reset();
-    for (const keys of this.keys.values()) keys.collapse(this.key);
+    for (const counter of this.counters.values()) counter.restartAt(0);
+    for (const order of this.inbound.values()) order.reset();
+    for (const keys of this.keys.values()) keys.only(this.key);
     this.sawEvent = false;
   }
 }
@@ -127,38 +148,44 @@ export class AisService {
   private readonly options: AisServiceOptions;
   private readonly log: Logger;
   private readonly root: string;
-  private readonly clock = new NodeClock();
-  private readonly mqtt: MqttClient;
+  private readonly clock: ServiceClock;
+  private mqtt: MqttClient | undefined;
   private readonly sessions = new Map<string, DeviceSession>();
-  private readyResolve: (() => void) | undefined;
+  private readonly store: DeviceStore;
 
   constructor(options: AisServiceOptions) {
     this.options = options;
     this.log = options.log;
     this.root = options.topicRoot ?? '$aws/alexa';
-    const { host, port, tls, username, password } = options.broker;
-    this.mqtt = new MqttClient({
-      socket: createSocket, clock: this.clock, log: this.log.child('service-mqtt'), host, port, tls, username, password,
-      clientId: options.serviceClientId ?? 'ais-service', maxPacketBytes: 1 << 20, keepAliveSec: 30,
-      reconnect: { minDelayMs: 100, maxDelayMs: 5000 }, queueWhileOffline: false,
-      onConnect: () => this.readyResolve?.(),
-      onMessage: (topic, payload) => this.received(topic, payload),
-    });
-    const any = `${this.root}/ais/${API_VERSION}/+/`;
-    this.mqtt.subscribe([...['connection/fromclient', 'capabilities/publish', 'event', 'microphone'].map((leaf) => any + leaf), `${PRESENCE_DISCONNECTED}+`], 0);
+    this.clock = options.clock ?? realClock;
+    this.store = options.store ?? new DeviceStore();
   }
 
-  /** Connects to the broker and resolves once subscribed. */
+  /** Connects to the broker and resolves once subscribed (again after each reconnect, by the client). */
   start(): Promise<void> {
-    return new Promise((resolve) => {
-      this.readyResolve = resolve;
-      this.mqtt.connect();
+    const { host, port, tls, username, password } = this.options.broker;
+    const open = this.options.connectBroker ?? (() => (tls
+      ? tlsConnect({ host, port, ca: tls.ca as string | undefined, cert: tls.certificate as string | undefined, key: tls.key as string | undefined, servername: tls.serverName ?? host, ALPNProtocols: tls.protocols })
+      : tcpConnect({ host, port })));
+    const mqttLog = this.log.child('service-mqtt');
+    const mqtt = new MqttClient(() => open(), {
+      clientId: this.options.serviceClientId ?? 'ais-service', protocolVersion: 4, clean: true, keepalive: 30, reconnectPeriod: 500,
+      username, password: password && Buffer.from(password), resubscribe: true, queueQoSZero: false,
+    });
+    this.mqtt = mqtt;
+    mqtt.on('message', (topic, payload) => this.received(topic, payload));
+    mqtt.on('error', (error) => mqttLog.warn(`broker: ${error.message}`));
+    mqtt.on('offline', () => mqttLog.warn('broker connection lost; reconnecting'));
+    const any = `${this.root}/ais/${API_VERSION}/+/`;
+    const topics = [...['connection/fromclient', 'capabilities/publish', 'event', 'microphone'].map((leaf) => any + leaf), `${PRESENCE_DISCONNECTED}+`];
+    return new Promise((resolve, reject) => {
+      mqtt.once('connect', () => mqtt.subscribe(topics, { qos: 0 }, (error) => (error ? reject(error) : resolve())));
     });
   }
 
   close(): void {
-    for (const session of this.sessions.values()) for (const s of session.sequencers.values()) s.close();
-    this.mqtt.end();
+    for (const session of this.sessions.values()) for (const order of session.inbound.values()) order.reset();
+    this.mqtt?.end(true);
   }
 
   /** A device's state as the virtual device keeps it (undefined before its first Connect). */
@@ -210,7 +237,7 @@ export class AisService {
   resendSpeakerFrom(clientId: string, sequenceNumber: number): boolean {
     const session = this.sessions.get(clientId);
     if (!session?.connected) return false;
-    session.counters.set('speaker', new SequenceCounter(sequenceNumber));
+    session.counters.get('speaker')!.restartAt(sequenceNumber);
     return true;
   }
 
@@ -222,8 +249,8 @@ export class AisService {
     const directiveSequenceNumber = (session.counters.get('directive')!.peek() + 1) >>> 0;
     const speakerSequenceNumber = session.counters.get('speaker')!.peek();
     this.sendDirectives(clientId, [{ name: 'RotateSecret', payload: { newSecret: Buffer.from(key).toString('base64'), directiveSequenceNumber, speakerSequenceNumber } }]);
-    session.keys.get('directive')!.schedule(key, directiveSequenceNumber);
-    session.keys.get('speaker')!.schedule(key, speakerSequenceNumber);
+    session.keys.get('directive')!.from(directiveSequenceNumber, key);
+    session.keys.get('speaker')!.from(speakerSequenceNumber, key);
     session.pendingKey = key;
     return key;
   }
@@ -231,7 +258,10 @@ export class AisService {
   /** Sends Disconnect to a device (§4.1). */
   disconnect(clientId: string, code: string, description: string): void {
     const session = this.sessions.get(clientId);
-    if (session) session.connected = false;
+    if (session) {
+      session.connected = false;
+      session.state.attention = undefined;
+    }
     this.publishPlain(clientId, { header: { name: 'Disconnect', messageId: randomUUID() }, payload: { code, description } });
     this.log.info(`${clientId}: Disconnect ${code}: ${description}`);
   }
@@ -247,7 +277,7 @@ export class AisService {
     const session = this.sessions.get(clientId);
     if (!session?.connected) return this.log.warn(`${clientId}: ${leaf} message while not connected ignored`);
     if (payload.length < 4) return this.exception(clientId, 'INVALID_REQUEST', `${leaf} payload of ${payload.length} bytes has no sequence number`);
-    session.sequencers.get(leaf as DeviceInbound)!.push(Buffer.from(payload.buffer, payload.byteOffset, 4).readUInt32LE(0), payload);
+    session.inbound.get(leaf as DeviceInbound)!.push(Buffer.from(payload.buffer, payload.byteOffset, 4).readUInt32LE(0), payload);
   }
 
   /** A lifecycle event: a device whose AIS connection is open lost its MQTT connection without Disconnect. */
@@ -263,22 +293,29 @@ export class AisService {
     // Lifecycle messages may come late (AWS IoT says so): one older than the current Connect is about the last connection.
     if (!session?.connected || (event.timestamp ?? Infinity) < session.connectedAtMs) return;
     session.connected = false;
-    for (const sequencer of session.sequencers.values()) sequencer.reset();
+    session.state.attention = undefined; // what the service last said no longer holds: the device shows its own
+    for (const order of session.inbound.values()) order.reset();
     this.log.warn(`${clientId}: connection lost (${event.disconnectReason ?? 'no reason given'})`);
     this.options.onDeviceLost?.(clientId);
   }
 
   private connectionMessage(clientId: string, payload: Uint8Array): void {
-    let msg: AisMessage;
+    let value: unknown;
     try {
-      msg = checkMessage(JSON.parse(Buffer.from(payload).toString('utf8')));
+      value = parseJson(payload);
     } catch (error) {
       return this.log.warn(`${clientId}: connection/fromclient: ${(error as Error).message}; ignored`);
     }
-    if (this.options.trace) this.log.info(`${clientId} ${traceLine('in', 'connection/fromclient', undefined, msg, payload.length)}`);
+    const problem = messageProblem(value);
+    if (problem) return this.log.warn(`${clientId}: connection/fromclient: message ${problem}; ignored`);
+    const msg = value as AisMessage;
+    if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('in', 'connection/fromclient', undefined, msg, payload.length)}`);
     if (msg.header.name === 'Disconnect') {
       const session = this.sessions.get(clientId);
-      if (session) session.connected = false;
+      if (session) {
+        session.connected = false;
+        session.state.attention = undefined;
+      }
       return this.log.info(`${clientId}: device disconnected: ${String(msg.payload?.code)} ${String(msg.payload?.description ?? '')}`);
     }
     if (msg.header.name !== 'Connect') return this.log.warn(`${clientId}: unknown connection message ${msg.header.name} ignored`);
@@ -304,8 +341,9 @@ export class AisService {
     const session = this.session(clientId, entry.key);
     session.reset();
     session.connected = true;
-    session.connectedAtMs = Date.now();
+    session.connectedAtMs = this.clock.now();
     session.state.connections++;
+    session.state.attention = undefined;
     acknowledge('CONNECTION_ESTABLISHED');
     this.log.info(`${clientId}: connected (connection ${session.state.connections})`);
   }
@@ -314,12 +352,15 @@ export class AisService {
     let session = this.sessions.get(clientId);
     if (!session) {
       session = new DeviceSession(key);
+      const stored = this.store.get(clientId);
+      session.state.capabilities = stored?.capabilities;
+      session.state.synchronizedState = stored?.synchronizedState;
       for (const leaf of INBOUND) {
-        session.sequencers.set(leaf, new Sequencer({
-          clock: this.clock, slotBytes: 1 << 16, slotsOnDemand: true, windowSlots: this.options.windowSlots, gapTimeoutMs: this.options.gapTimeoutMs,
-          onMessage: (seq, payload) => this.openInbound(clientId, session!, leaf, seq, payload),
-          onError: (error: SequenceError) => this.disconnect(clientId, 'UNEXPECTED_SEQUENCE_NUMBER', `${leaf}: ${error.message}`),
-          onDropped: (error) => this.log.warn(`${clientId}: ${leaf}: dropped a duplicate: ${error.message}`),
+        session.inbound.set(leaf, new InboundOrder({
+          clock: this.clock, windowSlots: this.options.windowSlots ?? 4, gapTimeoutMs: this.options.gapTimeoutMs ?? 10_000,
+          deliver: (seq, payload) => this.openInbound(clientId, session!, leaf, seq, payload),
+          fail: (reason) => this.disconnect(clientId, 'UNEXPECTED_SEQUENCE_NUMBER', `${leaf}: ${reason}`),
+          duplicate: (seq) => this.log.warn(`${clientId}: ${leaf}: dropped a duplicate: #${seq} was delivered already`),
         }));
       }
       this.sessions.set(clientId, session);
@@ -340,7 +381,7 @@ export class AisService {
       if (retry.ok) {
         this.log.warn(`${clientId}: ${leaf} #${seq} opened with the rotated key whose SecretRotated never came; adopting it`);
         this.adoptKey(clientId, session, session.pendingKey);
-        for (const keys of session.keys.values()) keys.collapse(session.key);
+        for (const keys of session.keys.values()) keys.only(session.key);
         opened = retry;
       }
     }
@@ -349,47 +390,42 @@ export class AisService {
       return this.disconnect(clientId, opened.error, `${leaf} #${seq}: ${opened.message}`);
     }
     if (leaf === 'microphone') {
-      if (this.options.trace) this.log.info(`${clientId} ${traceLine('in', leaf, seq, undefined, opened.body.length)}`);
+      if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('in', leaf, seq, undefined, opened.body.length)}`);
       return this.options.onMicrophone?.(clientId, seq, opened.body);
     }
     let entries: unknown[];
     try {
-      if (leaf === 'capabilities/publish') entries = [JSON.parse(opened.body.toString('utf8'))];
-      else entries = parseMessageArray(opened.body, 0, opened.body.length, 'events');
+      entries = leaf === 'capabilities/publish' ? [parseJson(opened.body)] : eventEntries(opened.body);
     } catch (error) {
       return this.exception(clientId, 'INVALID_REQUEST', `${leaf} #${seq}: ${(error as Error).message}`);
     }
-    if (this.options.trace) this.log.info(`${clientId} ${traceLine('in', leaf, seq, leaf === 'event' ? { events: entries } : entries[0], opened.body.length)}`);
+    if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('in', leaf, seq, leaf === 'event' ? { events: entries } : entries[0], opened.body.length)}`);
     if (leaf === 'capabilities/publish') return this.capabilities(clientId, session, entries[0]);
-    for (const entry of entries) {
-      let event: AisMessage;
-      try {
-        event = checkMessage(entry);
-      } catch (error) {
-        this.exception(clientId, 'INVALID_REQUEST', `event #${seq}: ${(error as MalformedMessageError).message}`);
+    for (const [index, entry] of entries.entries()) {
+      const problem = messageProblem(entry);
+      if (problem) {
+        this.exception(clientId, 'INVALID_REQUEST', `event #${seq}: entry ${index} ${problem}`);
         continue;
       }
-      this.event(clientId, session, event);
+      this.event(clientId, session, entry as AisMessage);
       if (!session.connected) return;
     }
   }
 
   private capabilities(clientId: string, session: DeviceSession, value: unknown): void {
-    let publish: AisMessage;
-    try {
-      publish = checkMessage(value);
-    } catch (error) {
-      return this.exception(clientId, 'INVALID_REQUEST', `capabilities: ${(error as Error).message}`);
-    }
+    const problem = messageProblem(value);
+    if (problem) return this.exception(clientId, 'INVALID_REQUEST', `capabilities: message ${problem}`);
+    const publish = value as AisMessage;
     const reply = (code: string, description?: string) => {
       const body = { header: { name: 'Acknowledge', messageId: randomUUID() }, payload: { publishMessageId: publish.header.messageId, code, ...(description ? { description } : {}) } };
       this.sendEncrypted(clientId, session, 'capabilities/acknowledge', Buffer.from(JSON.stringify(body)), body);
       this.log.info(`${clientId}: capabilities ${code}${description ? `: ${description}` : ''}`);
     };
     if (session.sawEvent) return reply('CAPABILITIES_REJECTED', 'capabilities may only be published right after Acknowledge');
-    const problem = capabilitiesProblem(publish, this.options.microphoneFormats);
-    if (problem) return reply('CAPABILITIES_REJECTED', problem);
+    const rejected = capabilitiesProblem(publish, this.options.microphoneFormats);
+    if (rejected) return reply('CAPABILITIES_REJECTED', rejected);
     session.state.capabilities = publish.payload!.capabilities as Record<string, unknown>[];
+    this.store.update(clientId, { capabilities: session.state.capabilities });
     reply('CAPABILITIES_ACCEPTED');
   }
 
@@ -405,6 +441,7 @@ export class AisService {
     switch (name) {
       case 'SynchronizeState':
         session.state.synchronizedState = event.payload ?? {};
+        this.store.update(clientId, { synchronizedState: session.state.synchronizedState });
         this.log.info(`${clientId}: state synchronized ${JSON.stringify(event.payload ?? {})}`);
         return this.options.onDeviceReady?.(clientId);
       case 'ExceptionEncountered':
@@ -417,8 +454,8 @@ export class AisService {
         if (!key || typeof p.eventSequenceNumber !== 'number' || typeof p.microphoneSequenceNumber !== 'number') {
           return this.exception(clientId, 'INVALID_REQUEST', 'SecretRotated without a pending rotation or its sequence numbers');
         }
-        session.keys.get('event')!.schedule(key, p.eventSequenceNumber);
-        session.keys.get('microphone')!.schedule(key, p.microphoneSequenceNumber);
+        session.keys.get('event')!.from(p.eventSequenceNumber, key);
+        session.keys.get('microphone')!.from(p.microphoneSequenceNumber, key);
         this.adoptKey(clientId, session, key);
         return this.log.info(`${clientId}: secret rotated; device switches at event #${p.eventSequenceNumber}, microphone #${p.microphoneSequenceNumber}`);
       }
@@ -441,12 +478,12 @@ export class AisService {
   }
 
   private publishPlain(clientId: string, msg: AisMessage): void {
-    if (this.options.trace) this.log.info(`${clientId} ${traceLine('out', 'connection/fromservice', undefined, msg, 0)}`);
-    this.mqtt.publish(this.topic(clientId, 'connection/fromservice'), new Uint8Array(Buffer.from(JSON.stringify(msg))));
+    if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('out', 'connection/fromservice', undefined, msg, 0)}`);
+    this.publish(this.topic(clientId, 'connection/fromservice'), Buffer.from(JSON.stringify(msg)));
   }
 
   private sendEncrypted(clientId: string, session: DeviceSession, leaf: ServiceOutbound, body: Uint8Array, json: unknown): void {
-    const seq = session.counters.get(leaf)!.next();
+    const seq = session.counters.get(leaf)!.take();
     if (this.faults.skip.delete(leaf)) {
       this.log.warn(`${clientId}: injected gap: ${leaf} #${seq} never sent`);
       return this.sendEncrypted(clientId, session, leaf, body, json);
@@ -456,19 +493,24 @@ export class AisService {
       sealed[sealed.length - 1] ^= 0x01;
       this.log.warn(`${clientId}: injected corruption in ${leaf} #${seq}`);
     }
-    if (this.options.trace) this.log.info(`${clientId} ${traceLine('out', leaf, seq, json, body.length)}`);
+    if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('out', leaf, seq, json, body.length)}`);
     const topic = this.topic(clientId, leaf);
     if (this.faults.hold.delete(leaf)) {
       this.held.set(topic, sealed);
       this.log.warn(`${clientId}: injected reorder: ${leaf} #${seq} held back`);
       return;
     }
-    this.mqtt.publish(topic, sealed);
+    this.publish(topic, sealed);
     const held = this.held.get(topic);
     if (held) {
       this.held.delete(topic);
-      this.mqtt.publish(topic, held);
+      this.publish(topic, held);
     }
+  }
+
+  /** QoS 0 (§2); dropped while the broker is away, as a lost packet would be. */
+  private publish(topic: string, payload: Buffer): void {
+    if (this.mqtt?.connected) this.mqtt.publish(topic, payload, { qos: 0 });
   }
 
   private topic(clientId: string, leaf: TopicLeaf): string {
@@ -495,5 +537,6 @@ export function capabilitiesProblem(publish: AisMessage, microphoneFormats = ['A
     seen.add(cap.interface);
   }
   if (!seen.has('System')) return 'the System capability is mandatory';
-  return undefined;
+  const speaker = speakerTerms(list);
+  return typeof speaker === 'string' ? speaker : undefined;
 }

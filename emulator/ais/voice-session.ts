@@ -6,38 +6,52 @@
 //   end of speech (VAD)                    → SetAttentionState THINKING, CloseMicrophone
 //   MicrophoneClosed                       → vd.microphoneClosed() (the device ended the utterance itself)
 //   false wake                             → CloseMicrophone, SetAttentionState IDLE, no answer
-//   answer                                 → OpenSpeaker @o, SetAttentionState SPEAKING @o, Opus frames as binary
-//                                            entries (5 frames = 100 ms a message) paced near real time a few
-//                                            messages ahead (§7 gotcha 13), a marker after the last frame,
+//   answer                                 → OpenSpeaker @o, SetAttentionState SPEAKING @o, Opus frames at the
+//                                            declared bitrate as binary entries, as many a message as the declared
+//                                            maxSizeInBytes allows, paced at real time between the declared buffer
+//                                            thresholds (speaker-pacing.ts), a marker after the last frame,
 //                                            CloseSpeaker @end, SetAttentionState IDLE @end
+//   alert ring                             the same with ALERTING, and ALERTING again every 2 s of audio at its
+//                                            offset: the official client disconnects if ALERTING stays unchanged
+//                                            for one of its 4 s checks
 //   expectSpeech                           → OpenMicrophone {timeoutInMilliseconds} once the answer has played
 //                                            (SpeakerClosed), so the new turn is no barge-in
 //   BufferStateChanged                     OVERRUN → wait, resendSpeakerFrom(seq) (§3.5); when the answer was
 //                                            sent in full and the device still holds it, its tail from seq; when a
 //                                            barge-in cut it, the next answer from seq on (gotcha 5);
-//                                            OVERRUN_WARNING → slower; UNDERRUN_WARNING → faster
+//                                            the other states bound the pacer's model of the device's buffer
 // The speaker stream offset is continuous within a connection (§3.4) and restarts at 0 with each one.
 // The interaction sequencing is the emulator's choice (ais-protocol.md §9).
-import { writeAudioEntry, writeMarkerEntry, parseBinaryBody } from '../../src/ais/binary.js';
-import type { AisMessage } from '../../src/ais/message.js';
 import type { Logger } from '../../src/ports/log.js';
+import { speakerBody, streamEntries, realClock, type ServiceClock } from './wire.js';
+import { framesPerMessage, SpeakerPacer, speakerTerms, type SpeakerTerms } from './speaker-pacing.js';
 import { AssistantRecognizer, WakeWordVerifier } from '../voice/asr.js';
 import { SpeechSynthesizer } from '../voice/tts.js';
 import { VirtualDevice, type AnswerEvent, type InitiatorType, type TranscriptEvent } from '../voice/virtual-device.js';
 import type { AssistantAction, AssistantContext } from '../voice/assistant.js';
 import { encodeSpeakerFrames } from '../voice/opus.js';
-import type { AisService, AisServiceOptions } from './service.js';
+import type { AisMessage, AisService, AisServiceOptions } from './service.js';
 
-export const SPEAKER_FRAME_BYTES = 160;
-/** Microphone entries kept while not listening (a few publishes: the race of MicrophoneOpened and the audio). */
-const EARLY_ENTRIES = 8;
+/** What a device without a usable Speaker declaration is streamed at (our device's defaults). */
+const DEFAULT_TERMS: SpeakerTerms = { bufferBytes: 32000, overrunWarningBytes: 25600, underrunWarningBytes: 6400, bitsPerSecond: 64000, frameBytes: 160, maxMessageBytes: 8000 };
+/** ALERTING is said again every this much audio of a ring (the official client checks every 4 s). */
+const ALERTING_REFRESH_MS = 2000;
+/**
+ * Microphone audio kept by stream offset behind the newest byte heard: the turn is read from here at the offsets
+ * MicrophoneOpened and MicrophoneClosed name, whenever each piece arrived (10 s of L16).
+ */
+const MIC_KEEP_BYTES = 320_000;
+/** A hole in the microphone stream this far behind the newest byte is given up on (lost, not late). */
+const MIC_HOLE_BYTES = 32_000;
 
 export interface VoiceSessionOptions {
   log: Logger;
-  /** Opus frames per speaker message. Default 5 (100 ms). */
+  /** Most Opus frames in a speaker message (fewer when maxSizeInBytes or the thresholds say so). Default 25 (500 ms). */
   framesPerMessage?: number;
-  /** Speaker messages sent at once before pacing (a few, gotcha 13). Default 3. */
+  /** Speaker messages sent at once at the start of each answer whatever the pacing (negative tests). Default 0. */
   aheadMessages?: number;
+  /** Time for pacing. Default the real clock. */
+  clock?: ServiceClock;
   /** Wait after an OVERRUN before the resend. Default 300 ms. */
   overrunWaitMs?: number;
   /** Microphone timeout in OpenMicrophone for a follow-up question. Default 8000. */
@@ -57,10 +71,9 @@ export interface VoiceSessionOptions {
 }
 
 interface Stream {
-  messages: { offset: number; body: Uint8Array; seq?: number }[];
+  messages: { offset: number; body: Uint8Array; ms: number; seq?: number; directives?: { name: string; payload: Record<string, unknown> }[] }[];
   next: number;
-  intervalMs: number;
-  timer?: NodeJS.Timeout;
+  timer?: unknown;
   resendFrom?: number;
   interrupted: boolean;
   done: () => void;
@@ -70,13 +83,22 @@ class DeviceVoice {
   vd: Promise<VirtualDevice> | undefined;
   /** vd once resolved. */
   instance: VirtualDevice | undefined;
-  /** Uplink audio waiting for vd. */
-  queue: Uint8Array[] | undefined;
   format: 'L16' | 'OPUS' | undefined;
   opusFrameBytes = 160;
-  /** The next microphone byte offset expected while the service listens. */
+  /** The speaker terms the device declared, and the pacer holding its buffer between them. */
+  terms: SpeakerTerms = DEFAULT_TERMS;
+  pacer: SpeakerPacer | undefined;
+  /** The speaker bitrate vd speaks at. */
+  vdBitsPerSecond = 0;
+  /** Speech made ahead or said before, by text (VoiceSessions.words). */
+  readonly words = new Map<string, Uint8Array[]>();
+  /** The next microphone byte offset the turn reads while the service listens. */
   micOffset: number | undefined;
+  /** Where the device said its microphone closed (MicrophoneClosed offset): the turn ends there. */
+  micEnd: number | undefined;
   listening = false;
+  /** The turn waits for vd (the engines are loading). */
+  turnPending: { offsetBytes: number; initiator?: { type: InitiatorType; wakeWordIndices?: { beginOffset: number; endOffset: number } } } | undefined;
   speakerOffset = 0;
   marker = 0;
   chain: Promise<void> = Promise.resolve();
@@ -85,10 +107,11 @@ class DeviceVoice {
   endOfSpeechAtMs = 0;
   generation = 0;
   /**
-   * Microphone entries that came while not listening: the device streams right after MicrophoneOpened, on another
-   * topic, so its first audio can be handled before the event. Replayed from the opening offset; bounded.
+   * Microphone audio by stream offset, in offset order: the device streams on another topic than its events, so
+   * audio can come before MicrophoneOpened or after MicrophoneClosed, in any order; what the turn hears depends
+   * only on the offsets (bounded by MIC_KEEP_BYTES).
    */
-  early: { offsetBytes: number; audio: Uint8Array }[] = [];
+  heard: { offset: number; audio: Uint8Array }[] = [];
   /** An OVERRUN that came after its answer's stream ended (e.g. cut by a barge-in): the next stream resends from it. */
   resendFrom: number | undefined;
   /**
@@ -102,12 +125,14 @@ export class VoiceSessions {
   private service: AisService | undefined;
   private readonly devices = new Map<string, DeviceVoice>();
   private readonly log: Logger;
-  private silenceFrames: Uint8Array[] | undefined;
+  private readonly silenceFrames = new Map<number, Uint8Array[]>();
   private engines: Promise<{ recognizer: AssistantRecognizer; verifier: WakeWordVerifier; synthesizer: SpeechSynthesizer }> | undefined;
   private closed = false;
+  private readonly clock: ServiceClock;
 
   constructor(private readonly options: VoiceSessionOptions) {
     this.log = options.log;
+    this.clock = options.clock ?? realClock;
   }
 
   /** The service options this module handles; chains to the given ones. */
@@ -130,6 +155,11 @@ export class VoiceSessions {
         chain.onDeviceLost?.(clientId);
       },
     };
+  }
+
+  /** Whether the device's virtual device is loaded (its answers and rings can be spoken). */
+  hasVoice(clientId: string): boolean {
+    return this.devices.get(clientId)?.instance !== undefined;
   }
 
   attach(service: AisService): void {
@@ -175,22 +205,30 @@ export class VoiceSessions {
     d.speakerOffset = 0;
     d.listening = false;
     d.micOffset = undefined;
+    d.micEnd = undefined;
+    d.turnPending = undefined;
     d.expectSpeech = undefined;
     d.resendFrom = undefined;
     d.sent = undefined;
-    d.early.length = 0;
+    d.heard.length = 0;
     d.chain = Promise.resolve();
-    const mic = this.service?.deviceState(clientId)?.capabilities?.find((c) => c.interface === 'Microphone') as
+    const capabilities = this.service?.deviceState(clientId)?.capabilities ?? [];
+    const terms = speakerTerms(capabilities);
+    d.terms = typeof terms === 'object' ? terms : DEFAULT_TERMS;
+    d.pacer = new SpeakerPacer(d.terms, () => this.clock.now());
+    const mic = capabilities.find((c) => c.interface === 'Microphone') as
       { configurations?: { audioEncoder?: { format?: string; bitrate?: { bitsPerSecond?: number } } } } | undefined;
     const encoder = mic?.configurations?.audioEncoder;
     const format = encoder?.format === 'OPUS' ? 'OPUS' : 'L16';
     const opusFrameBytes = Math.round((encoder?.bitrate?.bitsPerSecond ?? 64000) / 8 / 50);
-    if (d.vd && (d.format !== format || d.opusFrameBytes !== opusFrameBytes)) {
+    if (d.vd && (d.format !== format || d.opusFrameBytes !== opusFrameBytes || d.vdBitsPerSecond !== d.terms.bitsPerSecond)) {
       void d.vd.then((vd) => vd.close(), () => undefined);
       d.vd = d.instance = undefined;
+      d.words.clear();
     }
     d.format = format;
     d.opusFrameBytes = opusFrameBytes;
+    d.vdBitsPerSecond = d.terms.bitsPerSecond;
     if (mic && !d.vd) {
       const vd = this.createVirtualDevice(clientId, d);
       d.vd = vd;
@@ -206,7 +244,7 @@ export class VoiceSessions {
     const send = (directives: { name: string; payload?: Record<string, unknown> }[]) => this.service?.sendDirectives(clientId, directives);
     const log = this.log.child(clientId);
     return this.engines.then((engines) => VirtualDevice.create({
-      ...engines, format: d.format, opusFrameBytes: d.opusFrameBytes, now: this.options.now, timeZone: this.options.timeZone,
+      ...engines, format: d.format, opusFrameBytes: d.opusFrameBytes, speakerBitsPerSecond: d.terms.bitsPerSecond, now: this.options.now, timeZone: this.options.timeZone,
       context: () => this.options.assistantContext?.(clientId) ?? {},
       onEndOfSpeech: (e) => {
         d.listening = false;
@@ -244,42 +282,43 @@ export class VoiceSessions {
       case 'MicrophoneOpened': {
         if (!d.vd) return this.log.warn(`${clientId}: MicrophoneOpened without an accepted Microphone capability; ignored`);
         const offset = Number(p.offset);
+        if (!Number.isSafeInteger(offset) || offset < 0) return this.log.warn(`${clientId}: MicrophoneOpened offset ${JSON.stringify(p.offset)} is not a byte offset; ignored`);
         const initiator = p.initiator as { type?: InitiatorType; payload?: { wakeWordIndices?: { beginOffset: number; endOffset: number } } } | undefined;
         d.micOffset = offset;
+        d.micEnd = undefined;
         d.listening = true;
         d.expectSpeech = undefined;
         d.sent = undefined;
-        // A barge-in: the answer still streaming is finished quickly (the device drops it, gotcha 6).
+        // A barge-in: the answer still streaming is finished quickly (the device drops it, gotcha 6), and
+        // nothing of it stays in the device's buffer.
         if (d.stream) d.stream.interrupted = true;
-        const opening = {
+        d.pacer?.flush();
+        d.turnPending = {
           offsetBytes: offset,
           initiator: initiator?.type ? { type: initiator.type, ...(initiator.payload?.wakeWordIndices ? { wakeWordIndices: initiator.payload.wakeWordIndices } : {}) } : undefined,
         };
-        const early = d.early.splice(0).filter((e) => e.offsetBytes >= offset);
-        if (d.instance) {
-          void d.instance.openMicrophone(opening);
-          for (const e of early) this.feed(clientId, d, e.offsetBytes, e.audio, 'early');
-        } else {
-          // The engines are still loading: audio waits in a queue until the virtual device exists.
-          const queue: Uint8Array[] = [];
-          d.queue = queue;
-          for (const e of early) this.feed(clientId, d, e.offsetBytes, e.audio, 'early');
-          const generation = d.generation;
-          void d.vd.then((vd) => {
-            if (d.queue !== queue) return;
-            d.queue = undefined;
-            if (generation !== d.generation) return;
-            void vd.openMicrophone(opening);
-            for (const bytes of queue) vd.feed(bytes);
-          });
-        }
+        if (d.instance) return this.startTurn(clientId, d);
+        // The engines are still loading: the audio waits by offset until the virtual device exists.
+        const generation = d.generation;
+        void d.vd.then(() => {
+          if (generation === d.generation && d.turnPending?.offsetBytes === offset) this.startTurn(clientId, d);
+        });
         return;
       }
-      case 'MicrophoneClosed':
-        d.listening = false;
-        if (d.queue) void d.vd?.then((vd) => vd.microphoneClosed());
-        else d.instance?.microphoneClosed();
+      case 'MicrophoneClosed': {
+        const end = Number(p.offset);
+        d.micEnd = Number.isSafeInteger(end) && end >= 0 ? end : d.micOffset;
+        if (!d.turnPending) this.drain(clientId, d);
+        // Audio up to the closing offset that never comes (lost) must not hold the turn open for ever.
+        const turn = d.micEnd;
+        this.clock.setTimeout(() => {
+          if (!d.listening || d.micEnd !== turn || d.turnPending) return;
+          this.log.warn(`${clientId}: microphone: audio up to ${turn} never came; the turn ends at ${d.micOffset}`);
+          d.listening = false;
+          d.instance?.microphoneClosed();
+        }, 2000);
         return;
+      }
       case 'OpenMicrophoneTimedOut':
         d.listening = false;
         return;
@@ -295,20 +334,28 @@ export class VoiceSessions {
         const s = d.stream;
         const state = String(p.state);
         const seq = Number((p.message as { sequenceNumber?: number } | undefined)?.sequenceNumber);
+        d.pacer?.report(state, seq);
         if (!s) {
           if (state !== 'OVERRUN') return;
           // The device discarded #seq and waits for it (it drops what comes after). The whole answer had been sent
           // (a burst, a slow network): its tail goes again. Otherwise a barge-in cut it: the next answer is sent
           // under that number on, different content under the same sequence numbers (§7 gotcha 5).
+          // Paced answers are often sent whole while they still play, so the named message may be one before the
+          // answer just sent: the device dropped all of that answer too, and it goes again under that number.
           const sent = d.sent;
           d.sent = undefined;
-          if (sent?.messages.some((m) => m.seq === seq)) this.resendTail(clientId, d, sent, seq);
+          if (sent && (sent.messages.some((m) => m.seq === seq) || seq < sent.messages[0].seq!)) this.resendTail(clientId, d, sent, seq);
           else d.resendFrom = seq;
           return;
         }
-        if (state === 'OVERRUN') s.resendFrom = seq;
-        else if (state === 'OVERRUN_WARNING') s.intervalMs = Math.min(s.intervalMs * 1.25, 400);
-        else if (state === 'UNDERRUN_WARNING' || state === 'UNDERRUN') s.intervalMs = Math.max(s.intervalMs * 0.8, 40);
+        if (state === 'OVERRUN') {
+          s.resendFrom = seq;
+          if (s.timer !== undefined) {
+            // Act on it now, not after the pacing wait.
+            this.clock.clearTimeout(s.timer);
+            this.pump(clientId, d, s);
+          }
+        }
         return;
       }
     }
@@ -319,26 +366,59 @@ export class VoiceSessions {
     if (!d?.vd) return;
     let entries;
     try {
-      entries = parseBinaryBody(body);
+      entries = streamEntries(body);
     } catch (error) {
       return this.log.warn(`${clientId}: microphone #${seq}: ${(error as Error).message}`);
     }
-    for (const entry of entries) {
-      if (entry.type !== 'audio') continue;
-      if (d.listening && d.micOffset !== undefined) this.feed(clientId, d, entry.offsetBytes, entry.audio, `#${seq}`);
-      else if (d.early.push({ offsetBytes: entry.offsetBytes, audio: entry.audio }) > EARLY_ENTRIES) d.early.shift();
-    }
+    for (const entry of entries) if (entry.type === 'audio' && entry.audio.length > 0) this.hear(d, entry.offset, entry.audio.slice());
+    if (d.listening && !d.turnPending) this.drain(clientId, d);
   }
 
-  /** Audio at `offsetBytes` to the virtual device (via its queue while it loads); offsets checked contiguous. */
-  private feed(clientId: string, d: DeviceVoice, offsetBytes: number, audio: Uint8Array, what: string): void {
-    if (offsetBytes !== d.micOffset) {
-      this.log.warn(`${clientId}: microphone ${what}: gap: offset ${offsetBytes}, expected ${d.micOffset}`);
-      if (offsetBytes < d.micOffset!) return;  // old audio
+  /** Keeps audio at its stream offset, in offset order, within MIC_KEEP_BYTES of the newest. */
+  private hear(d: DeviceVoice, offset: number, audio: Uint8Array): void {
+    const heard = d.heard;
+    let at = heard.length;
+    while (at > 0 && heard[at - 1].offset > offset) at--;
+    heard.splice(at, 0, { offset, audio });
+    const newest = heard[heard.length - 1];
+    const floor = newest.offset + newest.audio.length - MIC_KEEP_BYTES;
+    while (heard.length > 0 && heard[0].offset + heard[0].audio.length <= floor) heard.shift();
+  }
+
+  /** The device's microphone opened and the virtual device exists: the turn starts, from the audio at its offset. */
+  private startTurn(clientId: string, d: DeviceVoice): void {
+    const opening = d.turnPending!;
+    d.turnPending = undefined;
+    void d.instance!.openMicrophone(opening);
+    this.drain(clientId, d);
+  }
+
+  /**
+   * Feeds the turn the audio from micOffset on, as far as it is contiguous and before the closing offset; a
+   * hole far behind the newest audio is skipped (lost). At the closing offset the turn ends as the device said.
+   */
+  private drain(clientId: string, d: DeviceVoice): void {
+    const vd = d.instance;
+    if (!vd || d.micOffset === undefined) return;
+    const end = d.micEnd ?? Infinity;
+    for (const chunk of d.heard) {
+      if (!d.listening || d.micOffset >= end) break;
+      const chunkEnd = chunk.offset + chunk.audio.length;
+      if (chunkEnd <= d.micOffset) continue;
+      if (chunk.offset > d.micOffset) {
+        const newest = d.heard[d.heard.length - 1];
+        if (newest.offset + newest.audio.length - d.micOffset < MIC_HOLE_BYTES) break; // late audio may still fill it
+        this.log.warn(`${clientId}: microphone: bytes ${d.micOffset}..${chunk.offset} never came; skipped`);
+        d.micOffset = chunk.offset;
+      }
+      const piece = chunk.audio.subarray(d.micOffset - chunk.offset, Math.min(chunk.audio.length, end - chunk.offset));
+      d.micOffset += piece.length;
+      vd.feed(piece);
     }
-    d.micOffset = offsetBytes + audio.length;
-    if (d.queue) d.queue.push(audio);
-    else d.instance?.feed(audio);
+    if (d.listening && d.micOffset >= end) {
+      d.listening = false;
+      vd.microphoneClosed();
+    }
   }
 
   // ---- downlink ----
@@ -348,19 +428,47 @@ export class VoiceSessions {
    * ALERTING (emulator/ais/alerts.ts). `onEnd(interrupted)` once the stream ended; returns a stop function, or
    * undefined when the device has no voice (no Microphone capability, engines not loaded).
    */
-  ring(clientId: string, text: string, durationMs: number, onEnd: (interrupted: boolean) => void): (() => void) | undefined {
+  ring(clientId: string, text: string, durationMs: number, onEnd: (interrupted: boolean) => void, leadMs = 0): (() => void) | undefined {
+    return this.play(clientId, text, durationMs, 'ALERTING', onEnd, leadMs);
+  }
+
+  /** Makes `text`'s speech for this device now, so that a ring due soon starts on time. */
+  prepare(clientId: string, text: string): void {
     const d = this.devices.get(clientId);
-    const vd = d?.instance;
-    if (!d || !vd || this.closed) return undefined;
-    const words = vd.speak(text).opusFrames;
-    this.silenceFrames ??= encodeSpeakerFrames(new Int16Array(16000)).frames;
-    const frames: Uint8Array[] = [];
-    const total = Math.ceil(durationMs / 20);
-    while (frames.length < total) frames.push(...words, ...this.silenceFrames);
-    frames.length = total;
+    if (d?.instance) this.words(d, text);
+  }
+
+  /** `text` spoken at the device's bitrate; the last few kept (rings are prepared ahead and said again). */
+  private words(d: DeviceVoice, text: string): Uint8Array[] {
+    let frames = d.words.get(text);
+    if (!frames) {
+      frames = d.instance!.speak(text).opusFrames;
+      if (d.words.size >= 8) d.words.delete(d.words.keys().next().value!);
+      d.words.set(text, frames);
+    }
+    return frames;
+  }
+
+  /**
+   * Says `text` (then a second of silence, repeated to `durationMs` when given) on the device's speaker with
+   * `attention`; as ring().
+   */
+  play(clientId: string, text: string, durationMs: number | undefined, attention: 'ALERTING' | 'SPEAKING', onEnd: (interrupted: boolean) => void, leadMs = 0): (() => void) | undefined {
+    const d = this.devices.get(clientId);
+    if (!d?.instance || this.closed) return undefined;
+    const words = this.words(d, text);
+    const frames: Uint8Array[] = [...words];
+    const silence = this.silence(d);
+    if (durationMs !== undefined) {
+      const total = Math.ceil(durationMs / 20);
+      while (frames.length < total) frames.push(...words, ...silence);
+      frames.length = total;
+    }
+    // The lead: silence before the words, so the speaker streams and the attention shows before the due time.
+    for (let n = Math.round(leadMs / 20); n > 0; n -= silence.length) frames.unshift(...silence.slice(0, Math.min(n, silence.length)));
     let stream: Stream | undefined;
     let stopped = false;
-    this.answer(clientId, d, { opusFrames: frames }, 'ALERTING', (s) => {
+    this.answer(clientId, d, { opusFrames: frames }, attention, (s) => {
       stream = s;
       if (stopped) this.stopStream(d); // stopped while queued behind an answer: ends as it starts
     }, onEnd);
@@ -368,6 +476,17 @@ export class VoiceSessions {
       stopped = true;
       if (stream && d.stream === stream) this.stopStream(d);
     };
+  }
+
+  /** A second of silence at the device's speaker bitrate. */
+  private silence(d: DeviceVoice): Uint8Array[] {
+    const key = d.terms.bitsPerSecond;
+    let frames = this.silenceFrames.get(key);
+    if (!frames) {
+      frames = encodeSpeakerFrames(new Int16Array(16000), { bitrate: key }).frames;
+      this.silenceFrames.set(key, frames);
+    }
+    return frames;
   }
 
   private answer(clientId: string, d: DeviceVoice, answer: Pick<AnswerEvent, 'opusFrames' | 'expectSpeech'>, attention = 'SPEAKING',
@@ -378,21 +497,24 @@ export class VoiceSessions {
       this.service?.sendDirectives(clientId, [{ name: 'SetAttentionState', payload: { state: 'IDLE' } }]);
       return;
     }
+    const frameBytes = frames[0].length;
     const start = d.speakerOffset;
-    const end = start + frames.length * SPEAKER_FRAME_BYTES;
+    const end = start + frames.length * frameBytes;
     d.speakerOffset = end;
     const marker = ++d.marker;
-    const perMessage = this.options.framesPerMessage ?? 5;
+    const perMessage = Math.min(this.options.framesPerMessage ?? 25, framesPerMessage(d.terms, this.options.framesPerMessage ?? 25));
+    const refreshFrames = attention === 'ALERTING' ? ALERTING_REFRESH_MS / 20 : Infinity;
     const messages: Stream['messages'] = [];
     for (let first = 0; first < frames.length; first += perMessage) {
-      const chunk = frames.slice(first, first + perMessage);
       const last = first + perMessage >= frames.length;
-      const body = new Uint8Array(16 + chunk.length * SPEAKER_FRAME_BYTES + (last ? 12 : 0));
-      const audio = new Uint8Array(chunk.length * SPEAKER_FRAME_BYTES);
-      chunk.forEach((f, i) => audio.set(f, i * SPEAKER_FRAME_BYTES));
-      let at = writeAudioEntry(body, 0, start + first * SPEAKER_FRAME_BYTES, audio, chunk.length - 1);
-      if (last) at = writeMarkerEntry(body, at, [marker]);
-      messages.push({ offset: start + first * SPEAKER_FRAME_BYTES, body: body.subarray(0, at) });
+      const offset = start + first * frameBytes;
+      const count = Math.min(perMessage, frames.length - first);
+      const m: Stream['messages'][number] = { offset, ms: count * 20, body: speakerBody(offset, frames.slice(first, first + count), last ? marker : undefined) };
+      // ALERTING again at each refresh point inside this message, said as the message goes (applied at its offset).
+      for (let f = Math.ceil(Math.max(first, 1) / refreshFrames) * refreshFrames; f < first + count; f += refreshFrames) {
+        (m.directives ??= []).push({ name: 'SetAttentionState', payload: { state: 'ALERTING', offset: start + f * frameBytes } });
+      }
+      messages.push(m);
     }
     const expect = answer.expectSpeech ? (this.options.expectSpeechTimeoutMs ?? 8000) : undefined;
     d.chain = d.chain.then(() => new Promise<void>((done) => {
@@ -408,7 +530,7 @@ export class VoiceSessions {
         d.resendFrom = undefined;
       }
       service.sendDirectives(clientId, [{ name: 'OpenSpeaker', payload: { offset: start } }, { name: 'SetAttentionState', payload: { state: attention, offset: start } }]);
-      const stream: Stream = { messages, next: 0, intervalMs: perMessage * 20, interrupted: false, done: () => {
+      const stream: Stream = { messages, next: 0, interrupted: false, done: () => {
         d.stream = undefined;
         if (generation === d.generation && !stream.interrupted) {
           d.sent = stream;
@@ -420,9 +542,8 @@ export class VoiceSessions {
       } };
       d.stream = stream;
       onStart?.(stream);
-      const firstAtMs = performance.now();
-      this.options.onSpeakerStart?.(clientId, { offset: start, endOfSpeechAtMs: d.endOfSpeechAtMs, atMs: firstAtMs });
-      this.pump(clientId, d, stream, this.options.aheadMessages ?? 3);
+      this.options.onSpeakerStart?.(clientId, { offset: start, endOfSpeechAtMs: d.endOfSpeechAtMs, atMs: performance.now() });
+      this.pump(clientId, d, stream, this.options.aheadMessages ?? 0);
     }));
   }
 
@@ -432,21 +553,24 @@ export class VoiceSessions {
    */
   private resendTail(clientId: string, d: DeviceVoice, sent: Stream, seq: number): void {
     const generation = d.generation;
-    this.log.info(`${clientId}: OVERRUN names speaker #${seq} of an answer sent in full: its tail goes again`);
+    this.log.info(`${clientId}: OVERRUN names speaker #${seq}${seq < sent.messages[0].seq! ? ', before' : ' of'} an answer sent in full: ${seq < sent.messages[0].seq! ? 'all of it' : 'its tail'} goes again`);
     d.chain = d.chain.then(() => new Promise<void>((done) => {
       if (generation !== d.generation || this.closed) return done();
-      const stream: Stream = { messages: sent.messages, next: sent.messages.length, intervalMs: sent.intervalMs, interrupted: false, resendFrom: seq, done: () => {
+      const stream: Stream = { messages: sent.messages, next: sent.messages.length, interrupted: false, resendFrom: seq, done: () => {
         d.stream = undefined;
         if (generation === d.generation && !stream.interrupted) d.sent = stream;
         done();
       } };
       d.stream = stream;
-      this.pump(clientId, d, stream, 0);
+      this.pump(clientId, d, stream);
     }));
   }
 
-  /** Sends `burst` messages, then schedules the next one an interval later. */
-  private pump(clientId: string, d: DeviceVoice, s: Stream, burst: number): void {
+  /**
+   * Sends what the pacer allows (and `burst` messages whatever it says), then comes back when it will allow
+   * the next. An interrupted stream's rest goes quickly: the device drops it.
+   */
+  private pump(clientId: string, d: DeviceVoice, s: Stream, burst = 0): void {
     s.timer = undefined;
     const service = this.service;
     if (!service || this.closed || d.stream !== s) return;
@@ -461,27 +585,34 @@ export class VoiceSessions {
       if (index < 0) this.log.warn(`${clientId}: OVERRUN names speaker #${seq}, not in the current answer; ignored`);
       else {
         if (seq < first!) this.log.info(`${clientId}: speaker resumes from #${seq}, an earlier answer's message, with this answer from its start`);
-        s.timer = setTimeout(() => {
+        s.timer = this.clock.setTimeout(() => {
+          s.timer = undefined;
           service.resendSpeakerFrom(clientId, seq);
           s.next = index;
-          this.pump(clientId, d, s, 2);
+          this.pump(clientId, d, s);
         }, this.options.overrunWaitMs ?? 300);
         return;
       }
     }
-    for (let i = 0; i < burst && s.next < s.messages.length; i++) {
+    const pacer = d.pacer!;
+    while (s.next < s.messages.length && (burst > 0 || s.interrupted || pacer.ready())) {
+      burst--;
       const m = s.messages[s.next++];
       m.seq = service.peekSpeakerSequence(clientId);
+      if (m.directives && !s.interrupted) service.sendDirectives(clientId, m.directives);
       if (!service.sendSpeaker(clientId, m.body)) return s.done();
+      if (!s.interrupted) pacer.record(m.seq, m.ms);
+      if (s.interrupted) break;
     }
     if (s.next >= s.messages.length) return s.done();
-    s.timer = setTimeout(() => this.pump(clientId, d, s, 1), s.interrupted ? 20 : s.intervalMs);
+    s.timer = this.clock.setTimeout(() => this.pump(clientId, d, s), s.interrupted ? 20 : Math.min(Math.max(pacer.waitMs(), 10), 200));
   }
 
   private stopStream(d: DeviceVoice): void {
     const s = d.stream;
     if (!s) return;
-    clearTimeout(s.timer);
+    if (s.timer !== undefined) this.clock.clearTimeout(s.timer);
+    s.timer = undefined;
     s.interrupted = true;
     d.stream = undefined;
     s.done();

@@ -78,6 +78,8 @@ export interface VirtualDeviceOptions {
   format?: 'L16' | 'OPUS';
   /** Bytes per uplink Opus packet (20 ms each). Default 160 (64 kbps); 80 for 32 kbps. */
   opusFrameBytes?: number;
+  /** Speaker stream bitrate (CBR Opus), as the device declared it. Default 64,000. */
+  speakerBitsPerSecond?: number;
   vad?: VadOptions;
   /** End of speech is declared after this much audio whatever the VAD says. Default 10,000. */
   maxListenMs?: number;
@@ -205,7 +207,7 @@ export class VirtualDevice {
   /** Speech for `text` in the assistant's voice, as the speaker stream wants it (alerts, prompts). */
   speak(text: string): { pcm: Int16Array; opusFrames: Uint8Array[]; preSkip48k: number } {
     const pcm = text === '' ? new Int16Array(0) : this.synthesizer.synthesize(text, this.options.voice ?? ASSISTANT_VOICE);
-    const encoded = encodeSpeakerFrames(pcm);
+    const encoded = encodeSpeakerFrames(pcm, { bitrate: this.options.speakerBitsPerSecond });
     return { pcm, opusFrames: encoded.frames, preSkip48k: encoded.preSkip48k };
   }
 

@@ -1,7 +1,5 @@
 // `npm run device`: the firmware on the Node host, against the emulator or another AIS endpoint.
-//   npm run device -- --cloud http://127.0.0.1:PORT --mqtt-port N [--client-id ID] [--account 000000000000]
-//                     [--data-dir DIR] [--provision] [--trace] [--host node|xs|cortex-m]
-//                     [--say WAV]... [--out WAV] [--mic] [--play]
+//   npm run device -- --cloud http://127.0.0.1:PORT --mqtt-port N [options]   (--help lists them)
 // Voice: --say taps and says each WAV in turn, one turn each; --mic listens to the system microphone
 // (sox's `rec`) and Enter taps to talk; --play sends the answers to the system speaker (sox's `play`); --out
 // writes what the speaker played to a WAV file when the device stops (--mic and --play: Node host only). Without
@@ -17,21 +15,34 @@
 // --out records what its speaker plays. On --host xs, lines typed on stdin drive it too: `tap`, `say PATH`.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Device, type DeviceConfig } from '../../src/app/device.js';
 import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../../emulator/cloud.js';
 import { DEV_CA_PEM } from '../../emulator/dev-pki.js';
+import { commandLine } from './command-line.js';
 import { loggerFromEnv } from './log.js';
 import { nodePorts } from './ports.js';
 import { nodeVoice } from './voice-cli.js';
 import { showCodePair, startProvisioningServer } from './provisioning.js';
 
-const { values } = parseArgs({
+const { values } = commandLine({
+  command: 'npm run device --',
+  summary: 'The firmware on the Node host (or on xsrun, or on QEMU\'s Cortex-M7) against the emulator or another AIS endpoint.\n'
+    + 'It links by code (or --provision), registers, connects and serves voice turns; without --say, --out, --mic or --play it has no audio.',
   options: {
-    cloud: { type: 'string' }, 'mqtt-port': { type: 'string' }, 'mqtt-host': { type: 'string' }, 'client-id': { type: 'string' },
-    account: { type: 'string' }, 'data-dir': { type: 'string' }, provision: { type: 'boolean' }, trace: { type: 'boolean' },
-    ca: { type: 'string' }, host: { type: 'string', default: 'node' },
-    say: { type: 'string', multiple: true }, out: { type: 'string' }, mic: { type: 'boolean' }, play: { type: 'boolean' },
+    cloud: { type: 'string', value: 'URL', help: 'base URL of LWA and AIS registration (npm run emulator prints it); required' },
+    'mqtt-port': { type: 'string', value: 'N', help: 'the MQTT broker\'s port (npm run emulator prints it); required' },
+    'mqtt-host': { type: 'string', value: 'HOST', help: 'the MQTT broker\'s host', default: '127.0.0.1' },
+    'client-id': { type: 'string', value: 'ID', help: 'the device\'s AWS IoT client id', default: 'node-device-1' },
+    account: { type: 'string', value: 'ID', help: 'the AWS account id it registers under', default: '000000000000' },
+    'data-dir': { type: 'string', value: 'DIR', help: 'where it keeps its keys, tokens, alerts and volume (default .device-data/CLIENT_ID)' },
+    provision: { type: 'boolean', help: 'accept a refresh token from a companion app instead of code-based linking (Node host only)' },
+    trace: { type: 'boolean', help: 'log every AIS message, decrypted, secrets redacted' },
+    ca: { type: 'string', value: 'PEM', help: 'trust this CA for HTTPS instead of the emulator\'s development CA' },
+    host: { type: 'string', value: 'node|xs|cortex-m', help: 'where the firmware runs', default: 'node' },
+    say: { type: 'string', value: 'WAV', help: 'once ready, tap and say this 16 kHz mono WAV; each next one after the previous answer', multiple: true },
+    out: { type: 'string', value: 'WAV', help: 'write what the speaker played to this WAV when the device stops' },
+    mic: { type: 'boolean', help: 'listen to the system microphone (sox\'s rec); Enter taps to talk (Node host only)' },
+    play: { type: 'boolean', help: 'play the answers on the system speaker (sox\'s play) (Node host only)' },
   },
 });
 const log = loggerFromEnv('device');

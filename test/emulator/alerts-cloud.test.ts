@@ -97,3 +97,31 @@ test('a device that vanishes while the cloud rings its timer: the cloud sees it 
     await cloud.close();
   }
 });
+
+test('four cloud-rung timers in a row: the device\'s clock agrees with the cloud\'s to the network delay, and every one rings through the cloud, none with the local tone', { timeout: 90_000 }, async (t) => {
+  if (!requirePocketsphinx(t)) return;
+  const cloud = await startCloud({ pollIntervalMs: 100, alerts: { durationMs: 3000 } });
+  const { device, ringing, stop } = boot(cloud, 'study-3');
+  try {
+    await until('ready', () => device.state === 'ready' && cloud.service.deviceState('study-3')?.synchronizedState !== undefined, 15_000);
+    await until('the wall clock set by SetClock', () => device.clock!.synchronized, 5000);
+    await until('the virtual device', () => cloud.voice!.hasVoice('study-3'), 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // the exact SetClock, on the cloud's next whole second
+    const skew = device.wall.nowSeconds() - cloud.alerts.nowSeconds();
+    t.diagnostic(`device clock − cloud clock: ${(skew * 1000).toFixed(0)} ms`);
+    assert.ok(Math.abs(skew) < 0.25, `device clock off by ${(skew * 1000).toFixed(0)} ms`);
+    const tokens: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      // Fractional due times, as "in 2.3 seconds" from a console or the assistant gives them.
+      tokens.push(cloud.alerts.set('study-3', 'TIMER', cloud.alerts.nowSeconds() + 2.3 + 0.37 * i, `${i + 2} second`));
+      await until(`timer ${i} rung and over`, () => ringing.some((r) => r?.alert.token === tokens[i]) && ringing.at(-1) === undefined
+        && cloud.alerts.list('study-3').length === 0, 20_000);
+    }
+    const modes = ringing.filter((r) => r !== undefined).map((r) => `${r.alert.token}:${r.mode}`);
+    assert.deepEqual(modes.filter((m) => m.endsWith(':local')), [], modes.join(' '));
+    assert.deepEqual(tokens.map((token) => modes.includes(`${token}:cloud`)), [true, true, true, true], modes.join(' '));
+  } finally {
+    stop();
+    await cloud.close();
+  }
+});

@@ -12,7 +12,12 @@ import { runCapture } from './capture.js';
 import { AttenuationMeter, bulkDelayText, openRecordings } from './recordings.js';
 import { erlePlot } from './plot.js';
 
-const USAGE = 'aec --ref REF.wav --mic MIC.wav --out OUT.wav [--plot erle.svg]';
+const USAGE = `aec --ref REF.wav --mic MIC.wav --out OUT.wav [--plot erle.svg]
+  --ref REF.wav    what the board played (16 kHz mono)
+  --mic MIC.wav    what its microphone heard meanwhile
+  --out OUT.wav    the microphone with the echo cancelled
+  --plot erle.svg  the echo attenuation over time, as an SVG
+  --help           this text`;
 
 await runCommand('aec', USAGE, async () => {
   const args = parseArgs(process.argv.slice(2), ['ref', 'mic', 'out', 'plot']);

@@ -1,6 +1,9 @@
 // What the tuning commands share: their arguments, one-line errors (never a stack trace), progress on a terminal.
 import { WavFormatError } from '../wav.js';
 
+/** --help: the usage goes to stdout, exit 0. */
+class HelpRequested extends Error {}
+
 /** A wrong command line: the message and the usage go to stderr, exit 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -22,6 +25,7 @@ export function parseArgs(argv: string[], known: readonly string[]): Parsed {
       continue;
     }
     const name = a.slice(2);
+    if (name === 'help') throw new HelpRequested();
     if (!known.includes(name)) throw new UsageError(`unknown option ${a}`);
     const value = argv[++i];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`${a} needs a value`);
@@ -48,8 +52,12 @@ export async function runCommand(command: string, usage: string, body: () => Pro
     await body();
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
+    if (e instanceof HelpRequested) {
+      process.stdout.write(`usage: ${usage}\n`);
+      return;
+    }
     if (e instanceof UsageError) {
-      process.stderr.write(`${command}: ${e.message}\nusage: ${usage}\n`);
+      process.stderr.write(`${command}: ${e.message} (see --help)\n`);
       process.exitCode = 2;
       return;
     }

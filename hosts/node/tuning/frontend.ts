@@ -10,7 +10,12 @@ import { runCapture } from './capture.js';
 import { wakeWordPrinter } from './detections.js';
 import { bulkDelayText, openRecordings } from './recordings.js';
 
-const USAGE = 'frontend --ref REF.wav --mic MIC.wav [--out OUT.wav] [--threshold X]';
+const USAGE = `frontend --ref REF.wav --mic MIC.wav [--out OUT.wav] [--threshold X]
+  --ref REF.wav  what the board played (16 kHz mono)
+  --mic MIC.wav  what its microphone heard meanwhile
+  --out OUT.wav  the microphone after the echo canceller
+  --threshold X  the wake-word score to report, between 0 and 1 (default the device's)
+  --help         this text`;
 
 await runCommand('frontend', USAGE, async () => {
   const args = parseArgs(process.argv.slice(2), ['ref', 'mic', 'out', 'threshold']);

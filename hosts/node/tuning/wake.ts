@@ -8,7 +8,10 @@ import { UsageError, parseArgs, runCommand, thresholdOption } from './cli.js';
 import { runCapture } from './capture.js';
 import { wakeWordPrinter } from './detections.js';
 
-const USAGE = 'wake [--threshold X] FILE.wav…';
+const USAGE = `wake [--threshold X] FILE.wav…
+  --threshold X  the detector's score to report, between 0 and 1 (default the device's)
+  FILE.wav       16 kHz mono recordings, run one after the other
+  --help         this text`;
 
 await runCommand('wake', USAGE, async () => {
   const args = parseArgs(process.argv.slice(2), ['threshold']);
