@@ -20,12 +20,13 @@
 // encoded bytes; CBR keeps bytes proportional to time, so the 500 ms pre-roll is 25 frames either way.
 //
 // Per 20 ms frame nothing is allocated: ring slots and the message buffer are made in the constructor, the
-// encoders write into it by index; the publish timer repeats without a new closure.
+// encoders write into it by index; the pacer's timer repeats without a new closure.
 
 import type { Dispatcher } from './dispatcher.js';
 import { AUDIO_ENTRY_OVERHEAD, writeAudioEntryHeader } from './binary.js';
 import { ENVELOPE } from './envelope.js';
 import { MalformedMessageError, type AisMessage } from './message.js';
+import { Pacer } from './pacer.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Logger } from '../ports/log.js';
 import type { Opus } from '../ports/opus.js';
@@ -84,8 +85,6 @@ export interface MicrophoneOptions {
   onStateChange?(state: MicrophoneState): void;
 }
 
-/** A timer may run this much before its time (millisecond clocks rounding). */
-const TIMER_RESOLUTION_MS = 2;
 const DEFAULT_PROFILE: Record<MicrophoneInitiator, MicrophoneProfile> = { PRESS_AND_HOLD: 'CLOSE_TALK', TAP: 'NEAR_FIELD', WAKEWORD: 'FAR_FIELD' };
 
 export class Microphone {
@@ -95,7 +94,8 @@ export class Microphone {
   private readonly connection: MicrophoneConnection;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly spacingMs: number;
+  /** The microphone topic's regulator (§4.9): one publish per slot. */
+  private readonly pacer: Pacer;
   private readonly chunkFrames: number;
   private readonly body: Uint8Array;
   /** body cut to each possible message length of the current format, so the envelope cuts no view per publish. */
@@ -110,11 +110,10 @@ export class Microphone {
   private stopFrame = -1;
   private pendingLength = 0;
   private pendingAudio = 0;
-  private lastPublishMs = -1e9;
+  /** Barge-in: the wait between SpeakerClosed and MicrophoneOpened. */
   private timer: TimerHandle | undefined;
   private armTimer: TimerHandle | undefined;
   private armedInitiator: Record<string, unknown> | undefined;
-  private readonly tickCallback = () => this.tick();
   private framesLostValue = 0;
   private publishFailuresValue = 0;
 
@@ -127,7 +126,7 @@ export class Microphone {
     this.log = options.log;
     this.profile = options.profile ?? DEFAULT_PROFILE[options.initiator];
     if (options.initiator === 'PRESS_AND_HOLD' && this.profile !== 'CLOSE_TALK') throw new RangeError(`press-and-hold requires the CLOSE_TALK profile, got ${this.profile}`);
-    this.spacingMs = options.publishSpacingMs ?? 50;
+    this.pacer = new Pacer({ clock: this.clock, spacingMs: options.publishSpacingMs, onSlot: () => this.publishSlot() });
     const ringMs = options.ringMs ?? 2000;
     if (!(ringMs >= PREROLL_MS + 100)) throw new RangeError(`ringMs expected ≥ ${PREROLL_MS + 100} (pre-roll plus a chunk), got ${ringMs}`);
     this.ring = new FrameRing({ frameSamples: FRAME_SAMPLES, capacityFrames: Math.ceil(ringMs / FRAME_MS) });
@@ -187,7 +186,7 @@ export class Microphone {
     this.pendingLength = this.pendingAudio = 0;
     this.streamOffset = 0;
     this.stopFrame = -1;
-    this.lastPublishMs = -1e9;
+    this.pacer.reset();
     this.encoder.reset();
     this.setState('closed');
   }
@@ -335,7 +334,7 @@ export class Microphone {
     }
     this.setState('open');
     this.log.info(`microphone open at ${this.streamOffset} (${this.encoder.format}, from frame ${this.nextFrame}, ${this.ring.framesWritten - this.nextFrame} frames held)`);
-    this.startTimer();
+    this.pacer.request();
   }
 
   private closing(stopFrame: number): void {
@@ -347,7 +346,7 @@ export class Microphone {
     this.stopFrame = stopFrame;
     this.setState('closing');
     if (this.pendingLength === 0 && this.nextFrame >= stopFrame) this.finish();
-    else this.startTimer();
+    else this.pacer.request();
   }
 
   private finish(): void {
@@ -357,37 +356,33 @@ export class Microphone {
     this.log.info(`microphone closed at ${this.streamOffset}`);
   }
 
-  private startTimer(): void {
-    if (this.timer !== undefined) return;
-    const waitMs = Math.max(0, this.lastPublishMs + this.spacingMs - this.clock.monotonicMs());
-    this.timer = this.clock.setTimer(this.tickCallback, waitMs, this.spacingMs);
-  }
-
   private stopTimers(): void {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     if (this.armTimer !== undefined) this.clock.clearTimer(this.armTimer);
     this.armTimer = undefined;
+    this.pacer.stop();
   }
 
-  /** One publish slot (every spacingMs): the message that failed last time, or the next chunk. */
-  private tick(): void {
-    if (this.stateValue !== OPEN && this.stateValue !== CLOSING) return this.stopTimers();
-    // A repeating timer that ran late can run early next (Node keeps it on its schedule): the next slot then, so
-    // publishes stay spacingMs apart (§4.9), less the timers' resolution.
-    if (this.clock.monotonicMs() - this.lastPublishMs < this.spacingMs - TIMER_RESOLUTION_MS) return;
+  /** One publish slot (pacer.ts): the message that failed last time, or the next chunk; false when done. */
+  private publishSlot(): boolean {
+    if (this.stateValue !== OPEN && this.stateValue !== CLOSING) return false;
     if (this.pendingLength === 0) this.build();
     if (this.pendingLength > 0) {
       const view = this.views[(this.pendingLength - AUDIO_ENTRY_OVERHEAD) / this.encoder.frameBytes];
       if (!this.connection.publishMicrophone(view, this.pendingLength)) {
         if (this.publishFailuresValue++ === 0 || this.log.enabled('debug')) this.log.warn(`microphone publish at ${this.streamOffset} failed; retried on the next tick`);
-        return;
+        return true;
       }
-      this.lastPublishMs = this.clock.monotonicMs();
+      this.pacer.sent();
       this.streamOffset += this.pendingAudio;
       this.pendingLength = this.pendingAudio = 0;
     }
-    if (this.stateValue === CLOSING && this.nextFrame >= this.stopFrame) this.finish();
+    if (this.stateValue === CLOSING && this.nextFrame >= this.stopFrame) {
+      this.finish();
+      return false;
+    }
+    return true;
   }
 
   /** Encodes up to chunkFrames waiting frames into one audio entry in `body`. */
