@@ -217,9 +217,10 @@ export function audioTurn(opus: Opus, meter?: StageMeter): AudioTurn {
         incoming = undefined;
         return incomingLength;
       },
-      write(data: Uint8Array, length = data.length): void {
+      write(data: Uint8Array, length = data.length): number {
         sentBytes += length;
         if (scripted) written.push(data.slice(0, length)); // parsed by answer(), not down here in the device's stack
+        return Infinity; // a link that always keeps up
       },
       close(): void {},
     };

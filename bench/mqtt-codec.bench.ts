@@ -57,7 +57,7 @@ const client = new MqttClient({
   clock: { monotonicMs: () => 0, setTimer: () => 0, clearTimer: () => {} },
   socket: (options: SocketOptions) => {
     queueMicrotask(() => options.onConnect());
-    return { read: () => 0, write: (_d: Uint8Array, length?: number) => { written += length ?? 0; }, close: () => {} };
+    return { read: () => 0, write: (_d: Uint8Array, length?: number) => { written += length ?? 0; return Infinity; }, close: () => {} };
   },
   onMessage: () => {},
 });

@@ -111,7 +111,7 @@ export async function loadPublish(): Promise<Operation> {
           pendingInput = undefined;
           return n;
         },
-        write(data: Uint8Array, length?: number) { written += length ?? data.length; },
+        write(data: Uint8Array, length?: number) { written += length ?? data.length; return Infinity; },
         close() {},
       };
     },

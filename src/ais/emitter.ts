@@ -1,6 +1,7 @@
 // The outbound side of an AIS connection: seals a body under the key for its number and publishes it on its
 // topic (AIS §3.2, §3.5), and batches events, one pacer for them (§4.9). A failed publish gives its number back
-// (§7 gotcha 11). The microphone stream has its own pacer (microphone.ts) and comes through publish().
+// (§7 gotcha 11) and an event batch that was refused stays queued. The microphone stream has its own pacer
+// (microphone.ts) and comes through publish().
 //
 // Memory: one sealed-message buffer and one publish-options object, made once; nothing per audio message.
 
@@ -106,9 +107,12 @@ export class Emitter {
     if (this.events.waitMs > 0 || this.flushEvents()) this.events.request();
   }
 
-  /** Sends every queued event now, as many batches as it takes, while the session is up (the connection stops). */
+  /** Sends every queued event now, as many batches as the session takes (the connection stops). */
   flushAll(): void {
-    while (this.pendingEvents.length > 0 && this.options.publisher.connected) this.flushEvents();
+    for (let left = this.pendingEvents.length; left > 0 && this.options.publisher.connected; left = this.pendingEvents.length) {
+      this.flushEvents();
+      if (this.pendingEvents.length >= left) return; // refused (a stalled link): nothing more goes out now
+    }
   }
 
   /** Publishes as many queued events as fit in one message; true when some remain for the next slot. */
@@ -121,8 +125,11 @@ export class Emitter {
       count = Math.max(1, count >> 1);
       body = encodeJson({ events: this.pendingEvents.slice(0, count) });
     }
-    const batch = this.pendingEvents.splice(0, count);
-    if (this.publish('event', body, body.length, { events: batch })) this.events.sent();
+    if (this.publish('event', body, body.length, { events: this.pendingEvents.slice(0, count) })) {
+      this.pendingEvents.splice(0, count);
+      this.events.sent();
+    }
+    // Refused (the MQTT queue is full on a stalled link): the batch stays first and is tried at the next slot.
     return this.pendingEvents.length > 0;
   }
 }
