@@ -23,7 +23,7 @@ import { createPortableCrypto } from '../src/crypto/portable.js';
 import { generate, writePublish } from '../src/mqtt/generate.js';
 import type { Packet } from '../src/mqtt/packets.js';
 import { MqttParser } from '../src/mqtt/parser.js';
-import { encodeUtf8 } from '../src/mqtt/utf8.js';
+import { encodeUtf8 } from '../src/encoding/utf8.js';
 import type { AudioInOptions } from '../src/ports/audio.js';
 import type { Clock, TimerHandle } from '../src/ports/clock.js';
 import { Logger, silentSink } from '../src/ports/log.js';

@@ -6,7 +6,7 @@ import mqttPacket from 'mqtt-packet';
 import { MqttClient } from '../src/mqtt/client.js';
 import { generate, writePublish } from '../src/mqtt/generate.js';
 import { MqttParser } from '../src/mqtt/parser.js';
-import { encodeUtf8 } from '../src/mqtt/utf8.js';
+import { encodeUtf8 } from '../src/encoding/utf8.js';
 import { Logger, silentSink } from '../src/ports/log.js';
 import type { SocketOptions } from '../src/ports/socket.js';
 import { fromRoot } from '../test/support/paths.js';

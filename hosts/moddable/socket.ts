@@ -12,8 +12,8 @@ import TCP from 'embedded:io/socket/tcp';
 import TLSSocket from 'embedded:io/socket/tcp/tls';
 import type { SecureOptions } from 'embedded:io/socket/tcp/tls';
 import type { Socket, SocketFactory, SocketOptions, TlsOptions } from '../../src/ports/socket.js';
-import { fromBase64 } from '../../src/ais/message.js';
-import { decodeUtf8 } from '../../src/mqtt/utf8.js';
+import { fromBase64 } from '../../src/encoding/base64.js';
+import { decodeUtf8 } from '../../src/encoding/utf8.js';
 import { ViewsByLength, viewsOver } from '../../src/util/views.js';
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;

@@ -103,8 +103,7 @@ export class AisFatalError extends Error {
   }
 }
 
-// What the audio path compares against per message, as constants: XS copies a string literal into a new chunk each
-// time bytecode in RAM evaluates it (docs/xs-host.md), a constant costs nothing.
+// Constants, not literals, where every message is compared (docs/xs-host.md, string literals).
 const READY: ConnectionState = 'ready';
 const SPEAKER: InboundEncryptedTopic = 'speaker', DIRECTIVE: InboundEncryptedTopic = 'directive';
 const CONNECTION_FROM_SERVICE: TopicLeaf = 'connection/fromservice';

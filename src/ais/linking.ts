@@ -29,7 +29,7 @@ import type { TlsOptions } from '../ports/socket.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Storage } from '../ports/storage.js';
 import { Logger, redact } from '../ports/log.js';
-import { encodeForm } from '../util/form.js';
+import { encodeForm } from '../encoding/form.js';
 import { decodeJson, encodeJson } from './message.js';
 
 export const LWA_BASE_URL = 'https://api.amazon.com';

@@ -53,8 +53,7 @@ export type MicrophoneInitiator = 'TAP' | 'PRESS_AND_HOLD' | 'WAKEWORD';
 export type MicrophoneProfile = 'CLOSE_TALK' | 'NEAR_FIELD' | 'FAR_FIELD';
 /** armed: OpenMicrophone waits for the press; opening: the speaker was closed, MicrophoneOpened follows in 50 ms; closing: sending the rest. */
 export type MicrophoneState = 'closed' | 'armed' | 'opening' | 'open' | 'closing';
-// The states the 50 ms tick compares against, as constants: XS copies a string literal into a new chunk each
-// time bytecode in RAM evaluates it (docs/xs-host.md), a constant costs nothing.
+// Constants, not literals, where the 50 ms slot compares states (docs/xs-host.md, string literals).
 const OPEN: MicrophoneState = 'open';
 const CLOSING: MicrophoneState = 'closing';
 
@@ -219,7 +218,7 @@ export class Microphone {
 
   /** The device decided the user stopped speaking (or released the button): drain, then MicrophoneClosed. */
   endOfSpeech(): void {
-    if (this.stateValue === 'opening' || this.stateValue === 'open') this.closing(this.ring.framesWritten);
+    if (this.stateValue === 'opening' || this.stateValue === 'open') this.startClosing(this.ring.framesWritten);
   }
 
   /**
@@ -246,7 +245,7 @@ export class Microphone {
   /** The microphone-off switch: an open microphone closes; OpenMicrophone then times out (§4.4). */
   setMuted(muted: boolean): void {
     this.muted = muted;
-    if (muted && (this.stateValue === 'open' || this.stateValue === 'opening')) this.closing(this.nextFrame);
+    if (muted && (this.stateValue === 'open' || this.stateValue === 'opening')) this.startClosing(this.nextFrame);
     else if (!muted && this.stateValue === 'armed' && this.options.initiator !== 'PRESS_AND_HOLD') this.openArmed();
   }
 
@@ -289,7 +288,7 @@ export class Microphone {
       this.cancelArm();
       return this.setState('closed');
     }
-    if (this.stateValue === 'opening' || this.stateValue === 'open' || this.stateValue === 'closing') this.closing(this.stateValue === 'closing' ? Math.min(this.stopFrame, this.nextFrame) : this.nextFrame);
+    if (this.stateValue === 'opening' || this.stateValue === 'open' || this.stateValue === 'closing') this.startClosing(this.stateValue === 'closing' ? Math.min(this.stopFrame, this.nextFrame) : this.nextFrame);
   }
 
   // ---- streaming ----
@@ -317,14 +316,14 @@ export class Microphone {
       this.setState('opening');
       this.timer = this.clock.setTimer(() => {
         this.timer = undefined;
-        if (this.stateValue === 'opening') this.opened(initiator);
+        if (this.stateValue === 'opening') this.announceOpen(initiator);
       }, this.options.bargeInDelayMs ?? 50);
       return;
     }
-    this.opened(initiator);
+    this.announceOpen(initiator);
   }
 
-  private opened(initiator: Record<string, unknown> | undefined): void {
+  private announceOpen(initiator: Record<string, unknown> | undefined): void {
     const payload: Record<string, unknown> = { profile: this.profile, offset: this.streamOffset };
     if (initiator !== undefined) payload.initiator = initiator;
     if (!this.connection.sendEvent('MicrophoneOpened', payload)) {
@@ -337,7 +336,7 @@ export class Microphone {
     this.pacer.request();
   }
 
-  private closing(stopFrame: number): void {
+  private startClosing(stopFrame: number): void {
     if (this.stateValue === 'opening') {
       // Never announced: nothing to close.
       this.stopTimers();
@@ -345,11 +344,11 @@ export class Microphone {
     }
     this.stopFrame = stopFrame;
     this.setState('closing');
-    if (this.pendingLength === 0 && this.nextFrame >= stopFrame) this.finish();
+    if (this.pendingLength === 0 && this.nextFrame >= stopFrame) this.announceClosed();
     else this.pacer.request();
   }
 
-  private finish(): void {
+  private announceClosed(): void {
     this.stopTimers();
     this.setState('closed');
     this.connection.sendEvent('MicrophoneClosed', { offset: this.streamOffset });
@@ -379,7 +378,7 @@ export class Microphone {
       this.pendingLength = this.pendingAudio = 0;
     }
     if (this.stateValue === CLOSING && this.nextFrame >= this.stopFrame) {
-      this.finish();
+      this.announceClosed();
       return false;
     }
     return true;

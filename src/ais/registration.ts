@@ -39,7 +39,8 @@ import type { Storage } from '../ports/storage.js';
 import { Logger, redact } from '../ports/log.js';
 import { backoffDelayMs } from '../util/backoff.js';
 import { AES_KEY_BYTES, deriveAesKey, generateKeyPair, isEncryptionAlgorithm, type EncryptionAlgorithm } from './keys.js';
-import { decodeJson, encodeJson, fromBase64, toBase64 } from './message.js';
+import { fromBase64, toBase64 } from '../encoding/base64.js';
+import { decodeJson, encodeJson } from './message.js';
 import { checkBaseUrl, checkCount, deleteLinkCredentials, describe, loadLinkCredentials, type LinkCredentials } from './linking.js';
 
 export const AIS_REGISTRATION_BASE_URL = 'https://api.amazonalexa.com';

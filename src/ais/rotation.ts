@@ -12,7 +12,8 @@
 // plain integers. After a reconnect every counter restarts at 0 under the newest key (the SDK rebuilds its
 // secret manager from the stored, newest, secret): reset().
 
-import { fromBase64, MalformedMessageError } from './message.js';
+import { fromBase64 } from '../encoding/base64.js';
+import { MalformedMessageError } from './message.js';
 import { sequenceDistance } from './sequencer.js';
 import { TOPICS, TOPIC_LEAVES } from './topics.js';
 

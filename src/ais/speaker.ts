@@ -43,8 +43,7 @@ export interface SpeakerConnection {
 }
 
 export type BufferState = 'UNDERRUN' | 'UNDERRUN_WARNING' | 'NONE' | 'OVERRUN_WARNING' | 'OVERRUN';
-// The states as constants: the level is checked on every frame, and XS copies a string literal into a new chunk
-// each time bytecode in RAM evaluates it (docs/xs-host.md); a constant costs nothing.
+// Constants, not literals, where the level is checked every frame (docs/xs-host.md, string literals).
 const UNDERRUN: BufferState = 'UNDERRUN', UNDERRUN_WARNING: BufferState = 'UNDERRUN_WARNING', NONE: BufferState = 'NONE';
 const OVERRUN_WARNING: BufferState = 'OVERRUN_WARNING', OVERRUN: BufferState = 'OVERRUN';
 // Ordered as the SDK orders them: a warning is sent on crossing into it from the other side.

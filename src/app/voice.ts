@@ -65,7 +65,7 @@ export interface VoiceOptions {
   log: Logger;
   initiator: MicrophoneInitiator;
   maxMessageBytes: number;
-  /** Buffer sizing, volume and callbacks of the speaker. */
+  /** The speaker's buffer sizes, volume and callbacks. */
   speaker?: Partial<Omit<SpeakerOptions, 'connection' | 'opus' | 'output' | 'log'>>;
   onMicrophoneState?(state: MicrophoneState): void;
 }

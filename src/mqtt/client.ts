@@ -21,7 +21,7 @@ import { writePacket, writePublish } from './generate.js';
 import { MqttProtocolError, type Packet, type PublishPacket, type QoS } from './packets.js';
 import { MqttParser } from './parser.js';
 import { topicFilterProblem, topicNameProblem } from './topic.js';
-import { encodeUtf8 } from './utf8.js';
+import { encodeUtf8 } from '../encoding/utf8.js';
 import { backoffDelayMs, STABLE_CONNECTION_MS } from '../util/backoff.js';
 
 export interface MqttClientOptions {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPortableCrypto } from '../../src/crypto/portable.js';
 import { ENVELOPE, Envelope, peekSequenceNumber } from '../../src/ais/envelope.js';
-import { encodeUtf8 as utf8 } from '../../src/mqtt/utf8.js';
+import { encodeUtf8 as utf8 } from '../../src/encoding/utf8.js';
 import { hex, toHex, utf8Text as text } from '../support/bytes.js';
 import { randomSource } from '../support/random.js';
 

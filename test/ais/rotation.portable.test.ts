@@ -11,7 +11,7 @@ import { SequenceCounter } from '../../src/ais/sequencer.js';
 import {
   INBOUND_ENCRYPTED_TOPICS, OUTBOUND_ENCRYPTED_TOPICS, SECRET_ROTATION_PADDING, SecretManager, type OutboundEncryptedTopic,
 } from '../../src/ais/rotation.js';
-import { encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { encodeUtf8 } from '../../src/encoding/utf8.js';
 import { toHex, utf8Text as text } from '../support/bytes.js';
 import { randomSource } from '../support/random.js';
 

@@ -10,7 +10,7 @@ import { MqttClient, MqttConnectionRefusedError, MqttNotConnectedError, MqttQueu
 import { generate } from '../../src/mqtt/generate.js';
 import { MqttParser } from '../../src/mqtt/parser.js';
 import type { Packet } from '../../src/mqtt/packets.js';
-import { encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { encodeUtf8 } from '../../src/encoding/utf8.js';
 import { Logger } from '../../src/ports/log.js';
 import type { Socket, SocketOptions } from '../../src/ports/socket.js';
 import { toHex, utf8Text as text } from '../support/bytes.js';
