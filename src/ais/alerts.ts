@@ -1,4 +1,4 @@
-// The Alerts namespace on the device (ais-protocol.md §4.8, §4.3 SynchronizeState, §6 maxAlertCount):
+// The Alerts namespace on the device (docs/protocol.md §4.8, §4.3 SynchronizeState, §6 maxAlertCount):
 //
 //   SetAlert {token, scheduledTime, durationInMilliseconds, type}  stored (alert-store.ts), then
 //                                    SetAlertSucceeded {token}; SetAlertFailed {token} when it is invalid,

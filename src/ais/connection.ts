@@ -1,4 +1,4 @@
-// The device's AIS connection (ais-protocol.md §2–4.3, 4.9): MQTT session, the four inbound subscriptions,
+// The device's AIS connection (docs/protocol.md §2–4.3, 4.9): MQTT session, the four inbound subscriptions,
 // Connect → Acknowledge, capabilities Publish → acknowledge (first connection after boot), SynchronizeState as
 // the first event, then encrypted, sequenced traffic; Disconnect both ways; reconnect with backoff and fresh
 // counters. One instance per device, given its ports.

@@ -1,4 +1,4 @@
-// AIS JSON messages (ais-protocol.md §3.1): `{"header": {"name", "messageId"}, "payload": {...}}`, bare on
+// AIS JSON messages (docs/protocol.md §3.1): `{"header": {"name", "messageId"}, "payload": {...}}`, bare on
 // connection/* and capabilities/*, in `{"events": [...]}` / `{"directives": [...]}` arrays elsewhere.
 // Parsing is strict about what the protocol needs and tolerant of everything else (unknown fields ignored).
 

@@ -1,4 +1,4 @@
-// The Microphone namespace on the device (ais-protocol.md §3.3, §3.4, §4.4, §4.9, §5; §7 gotchas 6, 7, 11):
+// The Microphone namespace on the device (docs/protocol.md §3.3, §3.4, §4.4, §4.9, §5; §7 gotchas 6, 7, 11):
 //
 //   OpenMicrophone {timeoutInMilliseconds, initiator?}  a TAP or WAKEWORD device opens now; a PRESS_AND_HOLD
 //       device (or a muted one) waits for the press and, past the timeout, sends OpenMicrophoneTimedOut and

@@ -1,4 +1,4 @@
-// Secret rotation (ais-protocol.md §3.6): which AES key seals or opens a message, chosen per topic by its
+// Secret rotation (docs/protocol.md §3.6): which AES key seals or opens a message, chosen per topic by its
 // sequence number.
 //
 // RotateSecret {newSecret, directiveSequenceNumber, speakerSequenceNumber} names the first inbound numbers

@@ -1,4 +1,4 @@
-// The Speaker namespace on the device (ais-protocol.md §3.3–3.5, §4.5, §5, §6, §7 gotchas 4–6, 13, 17): the
+// The Speaker namespace on the device (docs/protocol.md §3.3–3.5, §4.5, §5, §6, §7 gotchas 4–6, 13, 17): the
 // speaker topic's binary entries into a jitter buffer keyed by stream offset, Opus decoding through the opus
 // port, and the decoded frames handed to a play callback (the app wires it to the audio-out port,
 // src/app/voice.ts), and the directives that act at offsets:

@@ -1,6 +1,6 @@
 // Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
 // the portable helpers of test/support/.
-// The AIS envelope (ais-protocol.md §3.2) with the portable Crypto port: exact bytes for a fixed IV as
+// The AIS envelope (docs/protocol.md §3.2) with the portable Crypto port: exact bytes for a fixed IV as
 // node:crypto made them when this file was written (envelope.test.ts checks them live), round trips,
 // every tampered byte, the legacy layout and the size checks.
 import { test } from 'node:test';

@@ -1,6 +1,6 @@
 // Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
 // the portable helpers of test/support/.
-// Secret rotation (ais-protocol.md §3.6) of src/ais/rotation.ts. The service side is a second portable
+// Secret rotation (docs/protocol.md §3.6) of src/ais/rotation.ts. The service side is a second portable
 // Envelope here (rotation.test.ts uses the emulator's crypto on Node): the point is which key each
 // sequence number gets, and that the other key cannot open it.
 import { test } from 'node:test';
