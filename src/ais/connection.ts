@@ -34,10 +34,17 @@ import { SecretManager, type InboundEncryptedTopic } from './rotation.js';
 import { DEVICE_INBOUND, deviceTopicPrefix, TOPIC_LEAVES, type TopicLeaf } from './topics.js';
 import { traceLine } from './trace.js';
 
-export const ACKNOWLEDGE_CODES = ['CONNECTION_ESTABLISHED', 'INVALID_ACCOUNT_ID', 'INVALID_CLIENT_ID', 'API_VERSION_DEPRECATED', 'UNKNOWN_FAILURE', 'ENCRYPTION_ERROR'] as const;
-export const DISCONNECT_CODES = ['UNEXPECTED_SEQUENCE_NUMBER', 'MESSAGE_TAMPERED', 'API_VERSION_DEPRECATED', 'ENCRYPTION_ERROR', 'GOING_OFFLINE'] as const;
-export type AcknowledgeCode = (typeof ACKNOWLEDGE_CODES)[number];
-export type DisconnectCode = (typeof DISCONNECT_CODES)[number];
+/** Each Acknowledge code (§4.1) and what it means here: connected, try again later, or stop for good. */
+const ACKNOWLEDGE = {
+  CONNECTION_ESTABLISHED: 'connected', UNKNOWN_FAILURE: 'retry',
+  INVALID_ACCOUNT_ID: 'fatal', INVALID_CLIENT_ID: 'fatal', API_VERSION_DEPRECATED: 'fatal', ENCRYPTION_ERROR: 'fatal',
+} as const;
+/** Each Disconnect code (§4.1) and what it means when the service sends it. */
+const DISCONNECT = {
+  UNEXPECTED_SEQUENCE_NUMBER: 'retry', MESSAGE_TAMPERED: 'retry', GOING_OFFLINE: 'retry',
+  API_VERSION_DEPRECATED: 'fatal', ENCRYPTION_ERROR: 'fatal',
+} as const;
+export type DisconnectCode = keyof typeof DISCONNECT;
 
 /** The registration facts a connection needs (see registration.ts). */
 export interface AisIdentity {
@@ -107,9 +114,8 @@ export class AisFatalError extends Error {
 const READY: ConnectionState = 'ready';
 const SPEAKER: InboundEncryptedTopic = 'speaker', DIRECTIVE: InboundEncryptedTopic = 'directive';
 const CONNECTION_FROM_SERVICE: TopicLeaf = 'connection/fromservice';
-/** Acknowledge codes no retry fixes; the rest but CONNECTION_ESTABLISHED are retried. */
-const FATAL_ACKNOWLEDGE: ReadonlySet<string> = new Set<AcknowledgeCode>(['INVALID_ACCOUNT_ID', 'INVALID_CLIENT_ID', 'API_VERSION_DEPRECATED', 'ENCRYPTION_ERROR']);
-const FATAL_DISCONNECT: ReadonlySet<string> = new Set<DisconnectCode>(['API_VERSION_DEPRECATED', 'ENCRYPTION_ERROR']);
+/** What a code from the service means per its table; undefined for a code the table does not have. */
+const meaning = (table: Readonly<Record<string, string>>, code: string): string | undefined => (typeof table[code] === 'string' ? table[code] : undefined);
 
 export class AisConnection {
   readonly dispatcher: Dispatcher;
@@ -380,14 +386,14 @@ export class AisConnection {
         return this.log.warn(`Acknowledge for ${String(msg.payload?.connectMessageId)} does not answer our Connect ${this.connectMessageId}; ignored`);
       }
       this.clearTimer();
-      if (code === 'CONNECTION_ESTABLISHED') return this.publishCapabilities();
+      if (meaning(ACKNOWLEDGE, code) === 'connected') return this.publishCapabilities();
       const text = `Acknowledge ${code}${description ? `: ${description}` : ''}`;
-      if (FATAL_ACKNOWLEDGE.has(code)) return this.fatal(new AisFatalError(code, text));
+      if (meaning(ACKNOWLEDGE, code) === 'fatal') return this.fatal(new AisFatalError(code, text));
       return this.restart(text);
     }
     if (msg.header.name === 'Disconnect') {
       const text = `service sent Disconnect ${code}${description ? `: ${description}` : ''}`;
-      if (FATAL_DISCONNECT.has(code)) return this.fatal(new AisFatalError(code, text));
+      if (meaning(DISCONNECT, code) === 'fatal') return this.fatal(new AisFatalError(code, text));
       return this.restart(text);
     }
     this.log.warn(`connection/fromservice: unknown message ${msg.header.name} ignored`);

@@ -56,11 +56,6 @@ export class Emitter {
     return this.counters[leaf].peek();
   }
 
-  /** Events still waiting for their slot. */
-  get pendingEventCount(): number {
-    return this.pendingEvents.length;
-  }
-
   /** A new connection: numbers from 0 (§3.5), spacing afresh, nothing pending. */
   reset(): void {
     for (const leaf of OUTBOUND_ENCRYPTED_TOPICS) this.counters[leaf].reset();
