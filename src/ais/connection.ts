@@ -31,7 +31,7 @@ import { Envelope } from './envelope.js';
 import { Inbound, type BrokenCode } from './inbound.js';
 import { checkMessage, decodeJson, encodeJson, message, newMessageId, type AisMessage } from './message.js';
 import { SecretManager, type InboundEncryptedTopic } from './rotation.js';
-import { DEVICE_INBOUND, deviceTopicPrefix, TOPIC_LEAVES, type TopicLeaf } from './topics.js';
+import { DEVICE_INBOUND, deviceTopicPrefix, TOPIC_LEAVES, TOPICS, type TopicLeaf } from './topics.js';
 import { traceLine } from './trace.js';
 
 /** Each Acknowledge code (§4.1) and what it means here: connected, try again later, or stop for good. */
@@ -353,10 +353,8 @@ export class AisConnection {
     const leaf = this.leafOf.get(topic);
     if (leaf === undefined) return this.log.warn(`message on unexpected topic ${topic} ignored`);
     if (leaf === CONNECTION_FROM_SERVICE) return this.handleConnectionMessage(payload);
-    if (leaf !== DIRECTIVE && leaf !== SPEAKER && leaf !== 'capabilities/acknowledge') {
-      return this.log.warn(`message on our own outbound topic ${leaf} ignored`);
-    }
-    this.inbound.receive(leaf, payload);
+    if (TOPICS[leaf].from !== 'service') return this.log.warn(`message on our own outbound topic ${leaf} ignored`);
+    this.inbound.receive(leaf as InboundEncryptedTopic, payload);
   }
 
   /** An opened inbound message, in order. */
