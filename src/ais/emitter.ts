@@ -120,11 +120,10 @@ export class Emitter {
       count = Math.max(1, count >> 1);
       body = encodeJson({ events: this.pendingEvents.slice(0, count) });
     }
-    if (this.publish('event', body, body.length, { events: this.pendingEvents.slice(0, count) })) {
-      this.pendingEvents.splice(0, count);
-      this.events.sent();
-    }
-    // Refused (the MQTT queue is full on a stalled link): the batch stays first and is tried at the next slot.
+    if (this.publish('event', body, body.length, { events: this.pendingEvents.slice(0, count) })) this.pendingEvents.splice(0, count);
+    // Refused (the MQTT queue is full on a stalled link): the batch stays first and is tried a spacing later,
+    // as a sent one would be followed.
+    this.events.sent();
     return this.pendingEvents.length > 0;
   }
 }

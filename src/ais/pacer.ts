@@ -13,7 +13,7 @@ export interface PacerOptions {
   clock: Clock;
   /** Least time between two sends (default 50 ms, §4.9). */
   spacingMs?: number;
-  /** A slot is free: send what is waiting (calling sent() if something went out); false when nothing is left. */
+  /** A slot is free: send what is waiting (calling sent() after an attempt); false when nothing is left. */
   onSlot(): boolean;
 }
 
@@ -51,7 +51,7 @@ export class Pacer {
     this.timer = this.clock.setTimer(this.slotCallback, this.waitMs, Math.max(1, this.spacingMs));
   }
 
-  /** A message went out now: the next one waits a spacing. */
+  /** A message went out now (or was refused, not to retry at once): the next one waits a spacing. */
   sent(): void {
     this.lastSentMs = this.clock.monotonicMs();
   }
