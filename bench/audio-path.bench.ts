@@ -12,7 +12,6 @@ import { Microphone } from '../src/ais/microphone.js';
 import { Speaker } from '../src/ais/speaker.js';
 import { AlertTone } from '../src/audio/tone.js';
 import { Logger, silentSink } from '../src/ports/log.js';
-import type { AudioOutOptions } from '../src/ports/audio.js';
 import type { Clock } from '../src/ports/clock.js';
 import type { Opus } from '../src/ports/opus.js';
 import { fromRoot } from '../test/support/paths.js';
@@ -76,16 +75,11 @@ async function microphonePath(opus: Opus | undefined, frames = FRAMES): Promise<
 }
 
 async function speakerPath(opus: Opus, count = FRAMES): Promise<{ bytes: number; micros: number; played: number }> {
-  let writable: AudioOutOptions | undefined;
   let played = 0;
   const dispatcher = new Dispatcher();
   const speaker = new Speaker({
     connection: { dispatcher, sendEvent: () => true, reportException: () => {}, rewindSpeaker: () => {} },
-    opus, log, volume: 80,
-    audioOut: (options) => {
-      writable = options;
-      return { write: () => { played++; }, reference: () => false, start() {}, stop() {}, close() {} };
-    },
+    opus, log, volume: 80, output: { play: () => { played++; }, silence() {} },
   });
   // A 64 kbps speaker message of five 160-byte frames (one 808-byte audio entry), re-addressed in place.
   const frames = new Uint8Array(800);
@@ -108,7 +102,7 @@ async function speakerPath(opus: Opus, count = FRAMES): Promise<{ bytes: number;
   // Per 20 ms: audio out takes one frame; every 5 frames one more message arrives.
   const perFrame = () => {
     if (++n % 5 === 0) message();
-    writable!.onWritable(1);
+    speaker.writable(1);
   };
   for (let i = 0; i < WARM_UP; i++) perFrame(); // until the JIT has optimised the path (unoptimised code boxes numbers)
   const bytes = await bytesPerCall(count, perFrame);
@@ -119,18 +113,13 @@ async function speakerPath(opus: Opus, count = FRAMES): Promise<{ bytes: number;
 
 /** The offline alert: the local tone (src/audio/tone.ts) played by the speaker when no cloud stream plays. */
 async function localTonePath(): Promise<{ bytes: number; micros: number; played: number }> {
-  let writable: AudioOutOptions | undefined;
   let played = 0;
   const speaker = new Speaker({
     connection: { dispatcher: new Dispatcher(), sendEvent: () => true, reportException: () => {}, rewindSpeaker: () => {} },
-    opus: quietOpus, log,
-    audioOut: (options) => {
-      writable = options;
-      return { write: () => { played++; }, reference: () => false, start() {}, stop() {}, close() {} };
-    },
+    opus: quietOpus, log, output: { play: () => { played++; }, silence() {} },
   });
   speaker.playLocal(new AlertTone(60));
-  const perFrame = () => writable!.onWritable(1);
+  const perFrame = () => speaker.writable(1);
   for (let i = 0; i < WARM_UP; i++) perFrame();
   const bytes = await bytesPerCall(FRAMES, perFrame);
   const micros = microsPerCall(FRAMES, perFrame);

@@ -23,8 +23,8 @@ import { createPortableCrypto } from '../src/crypto/portable.js';
 import { generate, writePublish } from '../src/mqtt/generate.js';
 import type { Packet } from '../src/mqtt/packets.js';
 import { MqttParser } from '../src/mqtt/parser.js';
-import { encodeUtf8 } from '../src/mqtt/utf8.js';
-import type { AudioInOptions, AudioOutOptions } from '../src/ports/audio.js';
+import { encodeUtf8 } from '../src/encoding/utf8.js';
+import type { AudioInOptions } from '../src/ports/audio.js';
 import type { Clock, TimerHandle } from '../src/ports/clock.js';
 import { Logger, silentSink } from '../src/ports/log.js';
 import type { Opus } from '../src/ports/opus.js';
@@ -217,9 +217,10 @@ export function audioTurn(opus: Opus, meter?: StageMeter): AudioTurn {
         incoming = undefined;
         return incomingLength;
       },
-      write(data: Uint8Array, length = data.length): void {
+      write(data: Uint8Array, length = data.length): number {
         sentBytes += length;
         if (scripted) written.push(data.slice(0, length)); // parsed by answer(), not down here in the device's stack
+        return Infinity; // a link that always keeps up
       },
       close(): void {},
     };
@@ -277,15 +278,8 @@ export function audioTurn(opus: Opus, meter?: StageMeter): AudioTurn {
     },
     onFrame: (frame, timeMs) => { capturedFrames++; microphone.pushFrame(frame, timeMs); },
   });
-  let audioOut: AudioOutOptions | undefined;
   let playedFrames = 0;
-  speaker = new Speaker({
-    connection, opus, log, volume: 80,
-    audioOut: (options) => {
-      audioOut = options;
-      return { write: () => { playedFrames++; }, reference: () => false, start() {}, stop() {}, close() {} };
-    },
-  });
+  speaker = new Speaker({ connection, opus, log, volume: 80, output: { play: () => { playedFrames++; }, silence() {} } });
 
   connection.start();
   socketOptions!.onConnect();
@@ -351,7 +345,7 @@ export function audioTurn(opus: Opus, meter?: StageMeter): AudioTurn {
       if (meter) meter.leave();
     }
     if (meter) meter.enter(PLAYOUT);
-    audioOut!.onWritable(1);
+    speaker!.writable(1);
     if (meter) meter.leave();
   };
   // Settle: the speaker starts, the events of the turn's start go out.

@@ -67,7 +67,7 @@ class SocketTimes {
             const topicLength = (data[at] << 8) | data[at + 1];
             this.add(this.out, new TextDecoder().decode(data.subarray(at + 2, at + 2 + topicLength)), performance.now());
           }
-          socket.write(data, length);
+          return socket.write(data, length);
         },
         close: () => socket.close(),
       };

@@ -70,7 +70,7 @@ export function loadBiquad(): Operation {
 export async function loadCodec(): Promise<{ codec: Operation; encode: Operation; decode: Operation }> {
   const { writePublish } = await import('../src/mqtt/generate.js');
   const { MqttParser } = await import('../src/mqtt/parser.js');
-  const { encodeUtf8 } = await import('../src/mqtt/utf8.js');
+  const { encodeUtf8 } = await import('../src/encoding/utf8.js');
   const topic = encodeUtf8(TOPIC);
   const payload = new Uint8Array(640).map((_, i) => (i * 7) & 0xff);
   const wire = new Uint8Array(1024);
@@ -111,7 +111,7 @@ export async function loadPublish(): Promise<Operation> {
           pendingInput = undefined;
           return n;
         },
-        write(data: Uint8Array, length?: number) { written += length ?? data.length; },
+        write(data: Uint8Array, length?: number) { written += length ?? data.length; return Infinity; },
         close() {},
       };
     },

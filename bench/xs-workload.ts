@@ -235,7 +235,7 @@ async function main() {
     if (!host) throw new Error('module figures need xsrun');
     // Live heap each group of modules adds once loaded and collected, in dependency order.
     const steps: [string, () => Promise<unknown>][] = [
-      ['src/mqtt/utf8', () => import('../src/mqtt/utf8.js')],
+      ['src/mqtt/utf8', () => import('../src/encoding/utf8.js')],
       ['src/mqtt/generate (+constants, topic)', () => import('../src/mqtt/generate.js')],
       ['src/mqtt/parser (+packets)', () => import('../src/mqtt/parser.js')],
       ['src/mqtt/client (+log, backoff)', () => import('../src/mqtt/client.js')],

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Logger, silentSink } from '../src/ports/log.js';
 import type { TlsOptions } from '../src/ports/socket.js';
 import type { DeviceConfig } from '../src/app/device.js';
+import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../hosts/node/demo-product.js';
 import { AisService, type AisServiceOptions } from './ais/service.js';
 import { startAisBroker, type EmbeddedBroker } from './broker.js';
 import { DEV_CA_PEM, DEV_SERVER_TLS } from './dev-pki.js';
@@ -69,8 +70,7 @@ export interface Cloud {
   close(): Promise<void>;
 }
 
-export const DEMO_LWA_CLIENT: LwaClient = { clientId: 'amzn1.application-oa2-client.ais-mcu-demo', productIds: ['ais_mcu_demo'] };
-export const DEMO_AWS_ACCOUNT = '000000000000';
+export { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT };
 
 /** What a device needs to reach this cloud (its LWA, AIS registration and broker), as the demo product. */
 export function deviceConfigFor(cloud: Cloud, clientId: string): DeviceConfig {

@@ -12,8 +12,8 @@ import TCP from 'embedded:io/socket/tcp';
 import TLSSocket from 'embedded:io/socket/tcp/tls';
 import type { SecureOptions } from 'embedded:io/socket/tcp/tls';
 import type { Socket, SocketFactory, SocketOptions, TlsOptions } from '../../src/ports/socket.js';
-import { fromBase64 } from '../../src/ais/message.js';
-import { decodeUtf8 } from '../../src/mqtt/utf8.js';
+import { fromBase64 } from '../../src/encoding/base64.js';
+import { decodeUtf8 } from '../../src/encoding/utf8.js';
 import { ViewsByLength, viewsOver } from '../../src/util/views.js';
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -63,6 +63,7 @@ class ModdableSocket implements Socket {
   private connected = false;
   private readable = 0;
   private writable = 0;
+  private full = false;      // a write() returned ≤ 0: onWritable once room comes back
   /** What waits for room, in order from byte 0: a copy, grown when a write does not fit (not per write). */
   private queue = new Uint8Array(1024);
   private queueViews = new ViewsByLength(this.queue);
@@ -98,14 +99,18 @@ class ModdableSocket implements Socket {
     return count;
   }
 
-  write(data: Uint8Array, length = data.length): void {
-    if (!this.io) return;
+  write(data: Uint8Array, length = data.length): number {
+    if (!this.io) return 0;
     // Always a copy: the caller reuses its buffer at once. ECMA-419's write takes its bytes before it returns
     // (Moddable's sockets and xsrun's copy them), so the queue's bytes are free again once written.
     if (this.queued + length > this.queue.length) this.grow(this.queued + length);
     this.queue.set(length === data.length ? data : (this.writeViews = viewsOver(this.writeViews, data)).of(length), this.queued);
     this.queued += length;
     if (this.connected) this.flush();
+    // Room left: what ECMA-419 last said it takes, less what waits here. ≤ 0: the caller waits for onWritable.
+    const room = this.writable - this.queued;
+    if (room <= 0) this.full = true;
+    return room;
   }
 
   close(): void {
@@ -147,6 +152,10 @@ class ModdableSocket implements Socket {
       this.options.onConnect();
     }
     this.flush();
+    if (this.full && this.writable > this.queued) {
+      this.full = false;
+      this.options.onWritable?.(this.writable - this.queued);
+    }
   }
 
   private onError(error?: Error): void {

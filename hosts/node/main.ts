@@ -16,9 +16,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Device, type DeviceConfig } from '../../src/app/device.js';
-import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../../emulator/cloud.js';
-import { DEV_CA_PEM } from '../../emulator/dev-pki.js';
 import { commandLine } from './command-line.js';
+import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from './demo-product.js';
 import { loggerFromEnv } from './log.js';
 import { nodePorts } from './ports.js';
 import { nodeVoice } from './voice-cli.js';
@@ -54,8 +53,10 @@ if (!values.cloud || !values['mqtt-port']) {
 }
 const clientId = values['client-id'] ?? 'node-device-1';
 const dataDir = values['data-dir'] ?? `.device-data/${clientId}`;
-// HTTPS to the emulator trusts its development CA unless another CA file is given.
-const trust = values.cloud.startsWith('https:') ? { ca: values.ca ? readFileSync(values.ca, 'utf8') : DEV_CA_PEM } : undefined;
+// HTTPS to the emulator trusts its development CA unless another CA file is given: read as a data file, so this
+// host does not import the emulator (which imports it; docs/architecture.md, layering).
+const DEV_CA_FILE = new URL('../../../emulator/dev-pki/ca.pem', import.meta.url);
+const trust = values.cloud.startsWith('https:') ? { ca: readFileSync(values.ca ?? DEV_CA_FILE, 'utf8') } : undefined;
 const config: DeviceConfig = {
   awsAccountId: values.account ?? DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: values['mqtt-host'] ?? '127.0.0.1',
   mqttPort: Number(values['mqtt-port']), trace: values.trace,

@@ -1,5 +1,6 @@
 // Socket port on Node over node:net and node:tls, in the ECMA-419 shape of src/ports/socket.ts:
-// received chunks wait in a queue until the core read()s them into its own buffer; write() copies.
+// received chunks wait in a queue until the core read()s them into its own buffer; write() copies and says how
+// much room is left below Node's high-water mark, and 'drain' becomes onWritable (back-pressure).
 import { connect as netConnect, isIP } from 'node:net';
 import type { Socket as NetSocket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
@@ -27,6 +28,7 @@ export class NodeSocket implements Socket {
   private headOffset = 0;      // bytes of chunks[0] already read
   private bufferedBytes = 0;
   private paused = false;
+  private waitingForDrain = false; // a write() returned ≤ 0: onWritable at the next 'drain'
   private finished = false;    // onError or onClose has run, or close() was called: no callback after it
   private closed = false;      // close() was called
   private options: SocketOptions | undefined;
@@ -46,6 +48,7 @@ export class NodeSocket implements Socket {
     this.socket.setNoDelay(true); // MQTT packets are small and latency matters (audio frames)
     this.socket.on('data', (chunk: Buffer) => this.received(chunk));
     this.socket.on('end', () => this.peerEnded());
+    this.socket.on('drain', () => this.drained());
     // Kept after close(): an 'error' event without a listener would throw out of the event loop.
     this.socket.on('error', (error: Error & { code?: string }) => this.fail(error));
     this.socket.on('close', () => {
@@ -74,13 +77,20 @@ export class NodeSocket implements Socket {
     return count;
   }
 
-  write(data: Uint8Array, length: number = data.length): void {
+  write(data: Uint8Array, length: number = data.length): number {
     if (!(data instanceof Uint8Array)) throw new TypeError(`write() takes a Uint8Array, got ${describe(data)}`);
     // After close() or a failure the connection is gone and onError/onClose has said so: nothing to send to.
-    if (this.finished) return;
+    if (this.finished) return 0;
     // Buffer.from(Uint8Array) copies: Node keeps what we pass until it is sent, and the core reuses its buffers.
     if (!(length >= 0 && length <= data.length)) throw new RangeError(`write() length must be 0-${data.length}, got ${length}`);
-    this.socket.write(Buffer.from(data.subarray(0, length)));
+    // Node's write() is false from its high-water mark on, and then 'drain' comes once the buffer empties.
+    if (!this.socket.write(Buffer.from(data.subarray(0, length)))) this.waitingForDrain = true;
+    return this.room();
+  }
+
+  /** Bytes Node takes before its high-water mark (what the kernel has not taken yet counts against it). */
+  private room(): number {
+    return this.socket.writableHighWaterMark - this.socket.writableLength;
   }
 
   close(): void {
@@ -112,6 +122,12 @@ export class NodeSocket implements Socket {
       this.socket.pause();
     }
     this.options!.onReadable(this.bufferedBytes);
+  }
+
+  private drained(): void {
+    if (this.finished || !this.waitingForDrain) return;
+    this.waitingForDrain = false;
+    this.options!.onWritable?.(this.room());
   }
 
   private peerEnded(): void {

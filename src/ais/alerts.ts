@@ -1,4 +1,4 @@
-// The Alerts namespace on the device (ais-protocol.md §4.8, §4.3 SynchronizeState, §6 maxAlertCount):
+// The Alerts namespace on the device (docs/protocol.md §4.8, §4.3 SynchronizeState, §6 maxAlertCount):
 //
 //   SetAlert {token, scheduledTime, durationInMilliseconds, type}  stored (alert-store.ts), then
 //                                    SetAlertSucceeded {token}; SetAlertFailed {token} when it is invalid,
@@ -144,7 +144,7 @@ export class Alerts {
     const ringing = this.current;
     if (!ringing) return undefined;
     this.log.info(`alert ${ringing.alert.token} stopped by the user`);
-    this.finish();
+    this.deleteRung();
     return ringing.alert.token;
   }
 
@@ -167,7 +167,7 @@ export class Alerts {
     }
     if (ringing?.mode === 'cloud') {
       this.log.info(`alert ${ringing.alert.token}: the cloud stopped ringing it`);
-      this.finish();
+      this.deleteRung();
     }
   }
 
@@ -253,7 +253,7 @@ export class Alerts {
     if (!next) return;
     const delayMs = (next.scheduledTime - now) * 1000;
     if (delayMs <= 0) {
-      if (this.current) return; // rings after the current one (finish() schedules again)
+      if (this.current) return; // rings after the current one (deleteRung() schedules again)
       return this.start(next, this.options.online() ? 'waiting' : 'local');
     }
     this.timer = this.clock.setTimer(() => {
@@ -269,7 +269,7 @@ export class Alerts {
     this.endTimer = this.clock.setTimer(() => {
       this.endTimer = undefined;
       this.log.info(`alert ${alert.token}: rang its ${alert.durationInMilliseconds} ms; stopped`);
-      this.finish();
+      this.deleteRung();
     }, alert.durationInMilliseconds);
     if (mode === 'waiting') {
       this.graceTimer = this.clock.setTimer(() => {
@@ -294,7 +294,7 @@ export class Alerts {
   }
 
   /** The current alert is over: deleted, then the next due one rings. */
-  private finish(): void {
+  private deleteRung(): void {
     const ringing = this.current;
     if (!ringing) return;
     this.finishRinging();

@@ -1,7 +1,13 @@
-// The device's AIS connection (ais-protocol.md §2–4.3, 4.9): MQTT session, the four inbound subscriptions,
+// The device's AIS connection (docs/protocol.md §2–4.3, 4.9): MQTT session, the four inbound subscriptions,
 // Connect → Acknowledge, capabilities Publish → acknowledge (first connection after boot), SynchronizeState as
 // the first event, then encrypted, sequenced traffic; Disconnect both ways; reconnect with backoff and fresh
-// counters. One instance per device, given its ports (the AiaConnectionManager + AiaEmitter pattern).
+// counters. One instance per device, given its ports.
+//
+// This is the connection manager; it composes the parts that each do one job (after the AIA SDK's AiaCore):
+//   emitter.ts     outbound: sealing, numbering, event batching (one pacer.ts regulator per producer)
+//   inbound.ts     inbound: sequencing, opening, the speaker resend after an OVERRUN
+//   dispatcher.ts  directives to handlers; the answers for unknown directives and failed handlers
+//   rotation.ts    the secret manager: which key for which number, RotateSecret
 //
 // Failures and what follows (each logged on one line):
 //   MQTT loss, keep-alive failure, no Acknowledge in time, Disconnect GOING_OFFLINE/UNEXPECTED_SEQUENCE_NUMBER/
@@ -9,6 +15,7 @@
 //   inbound gap timeout or message beyond the window                   → Disconnect UNEXPECTED_SEQUENCE_NUMBER, reconnect
 //   inbound tag failure / inner sequence mismatch                      → Disconnect ENCRYPTION_ERROR / MESSAGE_TAMPERED, reconnect
 //   malformed JSON, unknown directive, truncated envelope              → ExceptionEncountered MALFORMED_MESSAGE, stay connected
+//   a directive handler that throws (a bug of ours)                    → logged as a bug, ExceptionEncountered INTERNAL_ERROR
 //   Acknowledge INVALID_ACCOUNT_ID/INVALID_CLIENT_ID/API_VERSION_DEPRECATED/ENCRYPTION_ERROR,
 //   Disconnect API_VERSION_DEPRECATED/ENCRYPTION_ERROR, capabilities REJECTED → stop, onFatal (re-register or fix config)
 
@@ -18,19 +25,26 @@ import type { Logger } from '../ports/log.js';
 import type { SocketFactory, TlsOptions } from '../ports/socket.js';
 import { MqttClient, MqttNotConnectedError } from '../mqtt/client.js';
 import { backoffDelayMs, STABLE_CONNECTION_MS, type BackoffOptions } from '../util/backoff.js';
-import { Dispatcher } from './dispatcher.js';
-import { Envelope, EnvelopeError, peekSequenceNumber } from './envelope.js';
-import {
-  checkMessage, decodeJson, encodeJson, fromBase64, MalformedMessageError, message, newMessageId, parseMessageArray, type AisMessage,
-} from './message.js';
-import { SecretManager, type OutboundEncryptedTopic } from './rotation.js';
-import { SequenceCounter, sequenceDistance, Sequencer, type SequenceError } from './sequencer.js';
-import { DEVICE_INBOUND, deviceTopicPrefix, type TopicLeaf } from './topics.js';
+import { Dispatcher, type ExceptionCode } from './dispatcher.js';
+import { Emitter } from './emitter.js';
+import { Envelope } from './envelope.js';
+import { Inbound, type BrokenCode } from './inbound.js';
+import { checkMessage, decodeJson, encodeJson, message, newMessageId, type AisMessage } from './message.js';
+import { SecretManager, type InboundEncryptedTopic } from './rotation.js';
+import { DEVICE_INBOUND, deviceTopicPrefix, TOPIC_LEAVES, TOPICS, type TopicLeaf } from './topics.js';
 import { traceLine } from './trace.js';
 
-export const ACKNOWLEDGE_CODES = ['CONNECTION_ESTABLISHED', 'INVALID_ACCOUNT_ID', 'INVALID_CLIENT_ID', 'API_VERSION_DEPRECATED', 'UNKNOWN_FAILURE', 'ENCRYPTION_ERROR'] as const;
-export const DISCONNECT_CODES = ['UNEXPECTED_SEQUENCE_NUMBER', 'MESSAGE_TAMPERED', 'API_VERSION_DEPRECATED', 'ENCRYPTION_ERROR', 'GOING_OFFLINE'] as const;
-export type DisconnectCode = (typeof DISCONNECT_CODES)[number];
+/** Each Acknowledge code (§4.1) and what it means here: connected, try again later, or stop for good. */
+const ACKNOWLEDGE = {
+  CONNECTION_ESTABLISHED: 'connected', UNKNOWN_FAILURE: 'retry',
+  INVALID_ACCOUNT_ID: 'fatal', INVALID_CLIENT_ID: 'fatal', API_VERSION_DEPRECATED: 'fatal', ENCRYPTION_ERROR: 'fatal',
+} as const;
+/** Each Disconnect code (§4.1) and what it means when the service sends it. */
+const DISCONNECT = {
+  UNEXPECTED_SEQUENCE_NUMBER: 'retry', MESSAGE_TAMPERED: 'retry', GOING_OFFLINE: 'retry',
+  API_VERSION_DEPRECATED: 'fatal', ENCRYPTION_ERROR: 'fatal',
+} as const;
+export type DisconnectCode = keyof typeof DISCONNECT;
 
 /** The registration facts a connection needs (see registration.ts). */
 export interface AisIdentity {
@@ -96,41 +110,25 @@ export class AisFatalError extends Error {
   }
 }
 
-type InboundLeaf = 'directive' | 'speaker' | 'capabilities/acknowledge';
-const INBOUND_ENCRYPTED: readonly InboundLeaf[] = ['directive', 'speaker', 'capabilities/acknowledge'];
-const OUTBOUND_ENCRYPTED: readonly OutboundEncryptedTopic[] = ['event', 'microphone', 'capabilities/publish'];
-// What the audio path compares against per message, as constants: XS copies a string literal into a new chunk each
-// time bytecode in RAM evaluates it (docs/xs-host.md), a constant costs nothing.
+// Constants, not literals, where every message is compared (docs/xs-host.md, string literals).
 const READY: ConnectionState = 'ready';
-const MICROPHONE: OutboundEncryptedTopic = 'microphone';
-const SPEAKER: InboundLeaf = 'speaker', DIRECTIVE: InboundLeaf = 'directive', CAPABILITIES_ACKNOWLEDGE: InboundLeaf = 'capabilities/acknowledge';
+const SPEAKER: InboundEncryptedTopic = 'speaker', DIRECTIVE: InboundEncryptedTopic = 'directive';
 const CONNECTION_FROM_SERVICE: TopicLeaf = 'connection/fromservice';
-const FATAL_ACKNOWLEDGE = new Set(['INVALID_ACCOUNT_ID', 'INVALID_CLIENT_ID', 'API_VERSION_DEPRECATED', 'ENCRYPTION_ERROR']);
-const FATAL_DISCONNECT = new Set(['API_VERSION_DEPRECATED', 'ENCRYPTION_ERROR']);
+/** What a code from the service means per its table; undefined for a code the table does not have. */
+const meaning = (table: Readonly<Record<string, string>>, code: string): string | undefined => (typeof table[code] === 'string' ? table[code] : undefined);
 
 export class AisConnection {
-  readonly dispatcher = new Dispatcher();
+  readonly dispatcher: Dispatcher;
   private readonly options: AisConnectionOptions;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly crypto: Crypto;
   private readonly mqtt: MqttClient;
-  private readonly envelope: Envelope;
   private readonly secrets: SecretManager;
-  private readonly topic: Record<TopicLeaf, string>;
-  private readonly counters: Record<OutboundEncryptedTopic, SequenceCounter>;
-  private readonly sequencers: Record<InboundLeaf, Sequencer>;
+  private readonly emitter: Emitter;
+  private readonly inbound: Inbound;
+  private readonly topic = {} as Record<TopicLeaf, string>;
   private readonly leafOf = new Map<string, TopicLeaf>();
-  private readonly sealed: Uint8Array;
-  private readonly maxMessageBytes: number;
-  private readonly spacingMs: number;
-  private readonly lastPublishMs: Record<OutboundEncryptedTopic, number> = { event: -1e9, microphone: -1e9, 'capabilities/publish': -1e9 };
-  private readonly pendingEvents: AisMessage[] = [];
-  /** The options of every encrypted publish, one object reused (a literal would be a new object per message). */
-  private readonly publishOptions = { length: 0 };
-  /** After a speaker OVERRUN, the number the service must resend; -1 when not waiting (§3.5). */
-  private speakerResendFrom = -1;
-  private flushTimer: TimerHandle | undefined;
   private stateValue: ConnectionState = 'stopped';
   private timer: TimerHandle | undefined;
   private connectMessageId = '';
@@ -147,40 +145,41 @@ export class AisConnection {
       throw new TypeError('AisConnection needs options.capabilities() and options.synchronizeState()');
     }
     this.options = options;
-    this.log = options.log;
-    this.clock = options.clock;
+    const log = this.log = options.log;
+    const clock = this.clock = options.clock;
     this.crypto = options.crypto;
-    this.maxMessageBytes = options.maxMessageBytes ?? 8000;
-    this.spacingMs = options.publishSpacingMs ?? 50;
+    const maxMessageBytes = options.maxMessageBytes ?? 8000;
     const prefix = deviceTopicPrefix(identity.topicRoot, identity.clientId);
-    this.topic = {} as Record<TopicLeaf, string>;
-    for (const leaf of ['connection/fromclient', 'connection/fromservice', 'capabilities/publish', 'capabilities/acknowledge',
-      'directive', 'event', 'microphone', 'speaker'] as TopicLeaf[]) {
+    for (const leaf of TOPIC_LEAVES) {
       this.topic[leaf] = prefix + leaf;
       this.leafOf.set(prefix + leaf, leaf);
     }
-    this.counters = { event: new SequenceCounter(), microphone: new SequenceCounter(), 'capabilities/publish': new SequenceCounter() };
-    this.secrets = new SecretManager({ key: identity.key, nextOutboundSequenceNumber: (t) => this.counters[t].peek() });
-    this.envelope = new Envelope({ crypto: this.crypto, maxMessageBytes: this.maxMessageBytes });
-    this.sealed = new Uint8Array(this.maxMessageBytes);
-    this.sequencers = {} as Record<InboundLeaf, Sequencer>;
-    for (const leaf of INBOUND_ENCRYPTED) {
-      this.sequencers[leaf] = new Sequencer({
-        clock: this.clock, slotBytes: this.maxMessageBytes, windowSlots: options.windowSlots, gapTimeoutMs: options.gapTimeoutMs,
-        logger: this.log,
-        onMessage: (seq, payload) => this.openInbound(leaf, seq, payload),
-        onError: (error) => this.sequenceFailed(leaf, error),
-        onDropped: (error) => this.log.warn(`${leaf}: dropped a duplicate: ${error.message}`),
-      });
-    }
     const { socket, host, port, tls, keepAliveSec } = options.mqtt;
     this.mqtt = new MqttClient({
-      socket, host, port, tls, keepAliveSec, clock: this.clock, log: this.log.child('mqtt'), clientId: identity.clientId,
+      socket, host, port, tls, keepAliveSec, clock, log: log.child('mqtt'), clientId: identity.clientId,
       // Envelope + topic + MQTT header: one message of the declared maximum must fit.
-      maxPacketBytes: this.maxMessageBytes + 256, reconnect: false, queueWhileOffline: false, random: options.random,
-      onConnect: () => this.mqttConnected(),
-      onMessage: (topic, payload) => this.received(topic, payload),
-      onDisconnect: (error) => this.lost(`MQTT connection lost: ${error?.message ?? 'closed'}`),
+      maxPacketBytes: maxMessageBytes + 256, reconnect: false, queueWhileOffline: false, random: options.random,
+      onConnect: () => this.startHandshake(),
+      onMessage: (topic, payload) => this.route(topic, payload),
+      onDisconnect: (error) => this.restart(`MQTT connection lost: ${error?.message ?? 'closed'}`),
+    });
+    const envelope = new Envelope({ crypto: this.crypto, maxMessageBytes });
+    this.secrets = new SecretManager({ key: identity.key, nextOutboundSequenceNumber: (leaf) => this.emitter.nextSequenceNumber(leaf) });
+    this.emitter = new Emitter({
+      publisher: this.mqtt, envelope, topic: this.topic, clock, log, spacingMs: options.publishSpacingMs, trace: options.trace,
+      keyFor: (leaf, seq) => this.secrets.keyFor(leaf, seq),
+    });
+    this.inbound = new Inbound({
+      clock, log, envelope, windowSlots: options.windowSlots, gapTimeoutMs: options.gapTimeoutMs,
+      keyFor: (leaf, seq) => this.secrets.keyFor(leaf, seq),
+      onMessage: (leaf, seq, bytes, offset, length) => this.deliver(leaf, seq, bytes, offset, length),
+      onBroken: (why, code) => this.restart(why, code),
+      onMalformed: (description, leaf, seq) => this.reportException('MALFORMED_MESSAGE', description, leaf, seq),
+    });
+    this.dispatcher = new Dispatcher({
+      log, trace: options.trace,
+      report: (code, description, seq, index) => this.reportException(code, description, DIRECTIVE, seq, index),
+      proceed: () => this.stateValue === READY,
     });
     // A broker that refuses our own topics is a policy fault no retry fixes; a lost connection is not (resubscribed on connect).
     this.mqtt.subscribe(DEVICE_INBOUND.map((leaf) => this.topic[leaf]), 0, (error) => {
@@ -188,7 +187,7 @@ export class AisConnection {
         this.fatal(new AisFatalError('SUBSCRIBE_REFUSED', `could not subscribe to the AIS topics: ${error.message}`));
       }
     });
-    this.dispatcher.register('RotateSecret', (d, ctx) => this.rotateSecret(d, ctx.sequenceNumber));
+    this.dispatcher.register('RotateSecret', (d) => this.rotateSecret(d));
     this.dispatcher.register('Exception', (d) => {
       const code = String(d.payload?.code ?? '');
       const description = String(d.payload?.description ?? '');
@@ -217,7 +216,7 @@ export class AisConnection {
    */
   stop(code: DisconnectCode = 'GOING_OFFLINE', description = 'device going offline'): void {
     if (this.stateValue === 'stopped') return;
-    while (this.pendingEvents.length > 0 && this.stateValue === 'ready' && this.mqtt.connected) this.flushEvents();
+    if (this.stateValue === READY) this.emitter.flushAll();
     this.teardown(code, description);
     this.setState('stopped', description);
   }
@@ -226,14 +225,14 @@ export class AisConnection {
   close(): void {
     this.stop();
     this.mqtt.end();
-    for (const leaf of INBOUND_ENCRYPTED) this.sequencers[leaf].close();
+    this.inbound.close();
     this.secrets.close();
   }
 
   /** Publishes a capability change: the spec requires a reconnect and a new Publish (§4.2). */
   republishCapabilities(): void {
     this.capabilitiesAccepted = false;
-    if (this.stateValue === 'ready') this.restart('capabilities changed');
+    if (this.stateValue === READY) this.restart('capabilities changed');
   }
 
   /**
@@ -241,36 +240,27 @@ export class AisConnection {
    * Returns false (and logs) when not ready: only SynchronizeState may be the first event (§4.9, §7.1).
    */
   sendEvent(name: string, payload?: Record<string, unknown>): boolean {
-    if (this.stateValue !== 'ready') {
+    if (this.stateValue !== READY) {
       this.log.warn(`event ${name} not sent: connection ${this.stateValue}`);
       return false;
     }
-    this.queueEvent(message(name, newMessageId(this.crypto.randomBytes), payload));
+    this.emitter.queueEvent(message(name, newMessageId(this.crypto.randomBytes), payload));
     return true;
   }
 
   /** Publishes binary stream entries on the microphone topic; false when not ready or the publish failed. */
   publishMicrophone(body: Uint8Array, length: number = body.length): boolean {
     if (this.stateValue !== READY) return false;
-    return this.publishEncrypted(MICROPHONE, body, length, undefined);
+    return this.emitter.publish('microphone', body, length, undefined);
   }
 
-  /**
-   * Speaker OVERRUN recovery (§3.5, §7 gotcha 5), called from onSpeaker: the message numbered `sequenceNumber`
-   * did not fit and was discarded; the service resends from it. The speaker sequencer expects it again; until
-   * it comes, later messages inside the reorder window are held (a resent copy replaces a held one) and those
-   * beyond it are dropped instead of ending the connection, since the service keeps sending until it notices.
-   * While messages are held the sequencer's gap timeout runs: a resend that never comes ends the connection
-   * with UNEXPECTED_SEQUENCE_NUMBER like any other gap (§3.5).
-   */
+  /** Speaker OVERRUN recovery, called from onSpeaker: the service resends from `sequenceNumber` (inbound.ts). */
   rewindSpeaker(sequenceNumber: number): void {
-    this.sequencers.speaker.rewind(sequenceNumber);
-    this.speakerResendFrom = sequenceNumber;
-    this.log.info(`speaker: waiting for the service to resend from #${sequenceNumber}`);
+    this.inbound.rewindSpeaker(sequenceNumber);
   }
 
   /** Sends ExceptionEncountered about an inbound message (§4.3). */
-  reportException(code: 'MALFORMED_MESSAGE' | 'INTERNAL_ERROR', description: string, topic?: string, sequenceNumber?: number, index?: number): void {
+  reportException(code: ExceptionCode, description: string, topic?: string, sequenceNumber?: number, index?: number): void {
     const payload: Record<string, unknown> = { error: { code, description } };
     if (topic !== undefined) {
       const about: Record<string, unknown> = { topic };
@@ -279,7 +269,7 @@ export class AisConnection {
       payload.message = about;
     }
     this.log.warn(`ExceptionEncountered ${code}: ${description}${topic ? ` (${topic}${sequenceNumber !== undefined ? ` #${sequenceNumber}` : ''})` : ''}`);
-    if (this.stateValue === 'ready') this.queueEvent(message('ExceptionEncountered', newMessageId(this.crypto.randomBytes), payload));
+    if (this.stateValue === READY) this.emitter.queueEvent(message('ExceptionEncountered', newMessageId(this.crypto.randomBytes), payload));
   }
 
   // ---- lifecycle ----
@@ -296,18 +286,14 @@ export class AisConnection {
     this.mqtt.connect();
   }
 
-  private mqttConnected(): void {
-    // Fresh counters and windows for every AIS connection (§3.5); the newest key for every topic (§3.6).
-    for (const leaf of OUTBOUND_ENCRYPTED) {
-      this.counters[leaf].reset();
-      this.lastPublishMs[leaf] = -1e9; // spacing is per connection
-    }
-    for (const leaf of INBOUND_ENCRYPTED) this.sequencers[leaf].reset();
-    this.speakerResendFrom = -1;
+  /** MQTT is up: fresh counters, windows and keys for the new AIS connection (§3.5, §3.6), then Connect. */
+  private startHandshake(): void {
+    this.emitter.reset();
+    this.inbound.reset();
     this.secrets.reset();
     this.connectMessageId = newMessageId(this.crypto.randomBytes);
     const { awsAccountId, clientId } = this.options.identity;
-    this.publishPlain(message('Connect', this.connectMessageId, { awsAccountId, clientId }));
+    this.emitter.publishPlain(message('Connect', this.connectMessageId, { awsAccountId, clientId }));
     this.setState('awaiting-acknowledge');
     this.armTimer(`no Acknowledge within ${this.ackTimeoutMs()} ms`);
   }
@@ -332,16 +318,14 @@ export class AisConnection {
   /** Ends the MQTT session (sending Disconnect with `code` if given and connected). */
   private teardown(code: DisconnectCode | undefined, description: string): void {
     this.clearTimer();
-    if (this.flushTimer !== undefined) this.clock.clearTimer(this.flushTimer);
-    this.flushTimer = undefined;
-    this.pendingEvents.length = 0;
-    if (code && this.mqtt.connected) this.publishPlain(message('Disconnect', newMessageId(this.crypto.randomBytes), { code, description }));
-    if (this.stateValue === 'ready' && this.clock.monotonicMs() - this.readySinceMs >= STABLE_CONNECTION_MS) this.attempt = 0;
+    this.emitter.clear();
+    if (code && this.mqtt.connected) this.emitter.publishPlain(message('Disconnect', newMessageId(this.crypto.randomBytes), { code, description }));
+    if (this.stateValue === READY && this.clock.monotonicMs() - this.readySinceMs >= STABLE_CONNECTION_MS) this.attempt = 0;
     this.mqtt.disconnect();
   }
 
   /** Tears the connection down and reconnects after a backoff delay. */
-  private restart(why: string, code?: DisconnectCode): void {
+  private restart(why: string, code?: DisconnectCode | BrokenCode): void {
     if (this.stateValue === 'stopped' || this.stateValue === 'waiting') return;
     this.log.warn(`connection ended: ${why}`);
     this.teardown(code, why);
@@ -354,10 +338,6 @@ export class AisConnection {
     }, delayMs);
   }
 
-  private lost(why: string): void {
-    this.restart(why);
-  }
-
   private fatal(error: AisFatalError): void {
     if (this.stateValue === 'stopped') return;
     this.log.error(`stopped: ${error.message}`);
@@ -366,81 +346,30 @@ export class AisConnection {
     this.options.onFatal?.(error);
   }
 
-  // ---- outbound ----
-
-  private publishPlain(msg: AisMessage): void {
-    const body = encodeJson(msg);
-    if (this.options.trace) this.log.info(traceLine('out', 'connection/fromclient', undefined, msg, body.length));
-    this.mqtt.publish(this.topic['connection/fromclient'], body);
-  }
-
-  private publishEncrypted(leaf: OutboundEncryptedTopic, body: Uint8Array, length: number, json: unknown): boolean {
-    const counter = this.counters[leaf];
-    const seq = counter.next();
-    const sealedBytes = this.envelope.seal(this.secrets.keyFor(leaf, seq), seq, body, this.sealed, length);
-    if (this.options.trace) this.log.info(traceLine('out', leaf, seq, json, length));
-    this.publishOptions.length = sealedBytes;
-    if (!this.mqtt.publish(this.topic[leaf], this.sealed, this.publishOptions)) {
-      counter.release(seq); // §7 gotcha 11: a failed publish must not consume a number
-      return false;
-    }
-    this.lastPublishMs[leaf] = this.clock.monotonicMs();
-    return true;
-  }
-
-  private queueEvent(msg: AisMessage): void {
-    const size = encodeJson({ events: [msg] }).length;
-    if (size > this.envelope.maxBodyBytes) {
-      this.log.error(`event ${msg.header.name} of ${size} bytes exceeds the ${this.envelope.maxBodyBytes}-byte message limit; dropped`);
-      return;
-    }
-    this.pendingEvents.push(msg);
-    if (this.flushTimer !== undefined) return;
-    const waitMs = Math.max(0, this.lastPublishMs.event + this.spacingMs - this.clock.monotonicMs());
-    if (waitMs === 0) this.flushEvents();
-    else this.flushTimer = this.clock.setTimer(() => { this.flushTimer = undefined; this.flushEvents(); }, waitMs);
-  }
-
-  /** Publishes as many queued events as fit in one message; the rest wait one more spacing. */
-  private flushEvents(): void {
-    if (this.pendingEvents.length === 0 || !this.mqtt.connected) return;
-    let count = this.pendingEvents.length;
-    let body = encodeJson({ events: this.pendingEvents });
-    while (body.length > this.envelope.maxBodyBytes && count > 1) {
-      count = Math.max(1, count >> 1);
-      body = encodeJson({ events: this.pendingEvents.slice(0, count) });
-    }
-    const batch = this.pendingEvents.splice(0, count);
-    this.publishEncrypted('event', body, body.length, { events: batch });
-    if (this.pendingEvents.length > 0) {
-      this.flushTimer = this.clock.setTimer(() => { this.flushTimer = undefined; this.flushEvents(); }, this.spacingMs);
-    }
-  }
-
   // ---- inbound ----
 
-  private received(topic: string, payload: Uint8Array): void {
+  /** One MQTT message: connection/fromservice is the handshake's; the encrypted topics go through inbound.ts. */
+  private route(topic: string, payload: Uint8Array): void {
     const leaf = this.leafOf.get(topic);
     if (leaf === undefined) return this.log.warn(`message on unexpected topic ${topic} ignored`);
-    if (leaf === CONNECTION_FROM_SERVICE) return this.connectionMessage(payload);
-    if (leaf !== DIRECTIVE && leaf !== SPEAKER && leaf !== CAPABILITIES_ACKNOWLEDGE) {
-      return this.log.warn(`message on our own outbound topic ${leaf} ignored`);
-    }
-    const seq = peekSequenceNumber(payload);
-    if (seq < 0) return this.reportException('MALFORMED_MESSAGE', `${payload.length}-byte payload has no sequence number`, leaf);
-    if (leaf === SPEAKER && this.speakerResendFrom >= 0) {
-      const ahead = sequenceDistance(this.speakerResendFrom, seq);
-      if (ahead === 0) this.speakerResendFrom = -1;
-      else if (ahead <= this.sequencers.speaker.windowSlots) { /* held by the sequencer until the resend */ }
-      else {
-        if (this.log.enabled('debug')) this.log.debug(`speaker #${seq} dropped: waiting for the resend of #${this.speakerResendFrom}`);
-        return;
-      }
-    }
-    this.sequencers[leaf].push(seq, payload);
+    if (leaf === CONNECTION_FROM_SERVICE) return this.handleConnectionMessage(payload);
+    if (TOPICS[leaf].from !== 'service') return this.log.warn(`message on our own outbound topic ${leaf} ignored`);
+    this.inbound.receive(leaf as InboundEncryptedTopic, payload);
   }
 
-  private connectionMessage(payload: Uint8Array): void {
+  /** An opened inbound message, in order. */
+  private deliver(leaf: InboundEncryptedTopic, seq: number, bytes: Uint8Array, offset: number, length: number): void {
+    if (leaf === SPEAKER) {
+      if (this.options.trace) this.log.info(traceLine('in', leaf, seq, undefined, length));
+      this.options.onSpeaker?.(seq, bytes, offset, length);
+    } else if (leaf === DIRECTIVE) {
+      this.dispatcher.dispatch(seq, bytes, offset, length);
+    } else {
+      this.handleCapabilitiesAcknowledge(seq, bytes, offset, length);
+    }
+  }
+
+  private handleConnectionMessage(payload: Uint8Array): void {
     let msg: AisMessage;
     try {
       msg = checkMessage(decodeJson(payload));
@@ -455,26 +384,27 @@ export class AisConnection {
         return this.log.warn(`Acknowledge for ${String(msg.payload?.connectMessageId)} does not answer our Connect ${this.connectMessageId}; ignored`);
       }
       this.clearTimer();
-      if (code === 'CONNECTION_ESTABLISHED') return this.established();
+      if (meaning(ACKNOWLEDGE, code) === 'connected') return this.publishCapabilities();
       const text = `Acknowledge ${code}${description ? `: ${description}` : ''}`;
-      if (FATAL_ACKNOWLEDGE.has(code)) return this.fatal(new AisFatalError(code, text));
+      if (meaning(ACKNOWLEDGE, code) === 'fatal') return this.fatal(new AisFatalError(code, text));
       return this.restart(text);
     }
     if (msg.header.name === 'Disconnect') {
       const text = `service sent Disconnect ${code}${description ? `: ${description}` : ''}`;
-      if (FATAL_DISCONNECT.has(code)) return this.fatal(new AisFatalError(code, text));
+      if (meaning(DISCONNECT, code) === 'fatal') return this.fatal(new AisFatalError(code, text));
       return this.restart(text);
     }
     this.log.warn(`connection/fromservice: unknown message ${msg.header.name} ignored`);
   }
 
-  private established(): void {
+  /** Connected: capabilities first if the service has not accepted them since boot (§4.2), else straight to ready. */
+  private publishCapabilities(): void {
     if (this.capabilitiesAccepted) return this.synchronize();
     this.setState('publishing-capabilities');
     this.capabilitiesMessageId = newMessageId(this.crypto.randomBytes);
     const msg = message('Publish', this.capabilitiesMessageId, { capabilities: this.options.capabilities() });
     const body = encodeJson(msg);
-    this.publishEncrypted('capabilities/publish', body, body.length, msg);
+    this.emitter.publish('capabilities/publish', body, body.length, msg);
     this.armTimer(`no capabilities acknowledgement within ${this.ackTimeoutMs()} ms`);
   }
 
@@ -483,34 +413,12 @@ export class AisConnection {
     // SynchronizeState is queued and the components reset for the new connection before 'ready' is announced:
     // what the state callback does (an event, a tap) must neither overtake the one nor be wiped by the other.
     this.readySinceMs = this.clock.monotonicMs();
-    this.queueEvent(message('SynchronizeState', newMessageId(this.crypto.randomBytes), this.options.synchronizeState()));
+    this.emitter.queueEvent(message('SynchronizeState', newMessageId(this.crypto.randomBytes), this.options.synchronizeState()));
     this.options.onReady?.();
     this.setState('ready');
   }
 
-  private sequenceFailed(leaf: InboundLeaf, error: SequenceError): void {
-    this.restart(`${leaf}: ${error.message}`, 'UNEXPECTED_SEQUENCE_NUMBER');
-  }
-
-  private openInbound(leaf: InboundLeaf, seq: number, payload: Uint8Array): void {
-    const result = this.envelope.open(this.secrets.keyFor(leaf, seq), payload);
-    if (!result.ok) return this.envelopeFailed(leaf, seq, result.error!);
-    if (leaf === SPEAKER) {
-      if (this.options.trace) this.log.info(traceLine('in', leaf, seq, undefined, result.bodyBytes));
-      this.options.onSpeaker?.(seq, result.bytes, result.bodyOffset, result.bodyBytes);
-      return;
-    }
-    if (leaf === CAPABILITIES_ACKNOWLEDGE) return this.capabilitiesAcknowledged(seq, result.bytes, result.bodyOffset, result.bodyBytes);
-    this.directives(seq, result.bytes, result.bodyOffset, result.bodyBytes);
-  }
-
-  private envelopeFailed(leaf: InboundLeaf, seq: number, error: EnvelopeError): void {
-    // Never a byte of a message whose tag failed is used: the envelope zeroes it (envelope.ts).
-    if (error.kind === 'ENCRYPTION_ERROR' || error.kind === 'MESSAGE_TAMPERED') return this.restart(`${leaf} #${seq}: ${error.message}`, error.kind);
-    this.reportException('MALFORMED_MESSAGE', error.message, leaf, seq);
-  }
-
-  private capabilitiesAcknowledged(seq: number, bytes: Uint8Array, offset: number, length: number): void {
+  private handleCapabilitiesAcknowledge(seq: number, bytes: Uint8Array, offset: number, length: number): void {
     let msg: AisMessage;
     try {
       msg = checkMessage(decodeJson(bytes, offset, length));
@@ -534,44 +442,12 @@ export class AisConnection {
     this.fatal(new AisFatalError(code || 'CAPABILITIES_REJECTED', `capabilities ${code || 'not accepted'}${description ? `: ${description}` : ''}`));
   }
 
-  private directives(seq: number, bytes: Uint8Array, offset: number, length: number): void {
-    let entries: unknown[];
-    try {
-      entries = parseMessageArray(bytes, offset, length, 'directives');
-    } catch (error) {
-      return this.reportException('MALFORMED_MESSAGE', (error as Error).message, 'directive', seq);
-    }
-    if (this.options.trace) this.log.info(traceLine('in', 'directive', seq, { directives: entries }, length));
-    // In order; one that fails is reported with its index and the rest still run (§3.1).
-    for (let index = 0; index < entries.length; index++) {
-      try {
-        const directive = checkMessage(entries[index], index);
-        const handler = this.dispatcher.handlerFor(directive.header.name);
-        if (!handler) {
-          this.reportException('MALFORMED_MESSAGE', `unknown directive ${directive.header.name}`, 'directive', seq, index);
-          continue;
-        }
-        handler(directive, { sequenceNumber: seq, index });
-      } catch (error) {
-        if (!(error instanceof MalformedMessageError || error instanceof RangeError || error instanceof TypeError)) throw error;
-        this.reportException('MALFORMED_MESSAGE', error.message, 'directive', seq, index);
-      }
-      if (this.stateValue !== 'ready') return;
-    }
-  }
-
-  private rotateSecret(directive: AisMessage, _seq: number): void {
-    const p = directive.payload ?? {};
-    const newSecret = typeof p.newSecret === 'string' ? fromBase64(p.newSecret) : undefined;
-    if (!newSecret || newSecret.length !== this.secrets.keyBytes) {
-      throw new MalformedMessageError(`RotateSecret newSecret must be base64 of ${this.secrets.keyBytes} bytes`);
-    }
-    const rotated = this.secrets.rotate({
-      newSecret, directiveSequenceNumber: p.directiveSequenceNumber as number, speakerSequenceNumber: p.speakerSequenceNumber as number,
-    });
-    newSecret.fill(0);
+  /** RotateSecret (§3.6): the secret manager applies it; the new key is persisted before SecretRotated goes out. */
+  private rotateSecret(directive: AisMessage): void {
+    const rotated = this.secrets.rotateFromDirective(directive.payload);
     this.options.onSecretRotated?.(this.secrets.currentKey);
+    const p = directive.payload!;
     this.log.info(`secret rotated: inbound from directive #${String(p.directiveSequenceNumber)} / speaker #${String(p.speakerSequenceNumber)}, outbound from event #${rotated.eventSequenceNumber} / microphone #${rotated.microphoneSequenceNumber}`);
-    this.queueEvent(message('SecretRotated', newMessageId(this.crypto.randomBytes), { ...rotated }));
+    this.emitter.queueEvent(message('SecretRotated', newMessageId(this.crypto.randomBytes), { ...rotated }));
   }
 }

@@ -1,4 +1,4 @@
-// Login with Amazon Code-Based Linking (ais-protocol.md §8 last bullet; LWA "retrieve code" and "retrieve token,
+// Login with Amazon Code-Based Linking (docs/protocol.md §8 last bullet; LWA "retrieve code" and "retrieve token,
 // other platforms"): the device asks LWA for a code pair, shows the user code and verification URI, and polls
 // the token endpoint until the user has entered the code. What it keeps is the refresh token: AIS registration
 // sends it with the LWA client id (§1, §7 gotcha 16) and the device never calls LWA again. The access token of
@@ -29,7 +29,7 @@ import type { TlsOptions } from '../ports/socket.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Storage } from '../ports/storage.js';
 import { Logger, redact } from '../ports/log.js';
-import { encodeForm } from '../util/form.js';
+import { encodeForm } from '../encoding/form.js';
 import { decodeJson, encodeJson } from './message.js';
 
 export const LWA_BASE_URL = 'https://api.amazon.com';

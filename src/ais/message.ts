@@ -1,8 +1,8 @@
-// AIS JSON messages (ais-protocol.md §3.1): `{"header": {"name", "messageId"}, "payload": {...}}`, bare on
+// AIS JSON messages (docs/protocol.md §3.1): `{"header": {"name", "messageId"}, "payload": {...}}`, bare on
 // connection/* and capabilities/*, in `{"events": [...]}` / `{"directives": [...]}` arrays elsewhere.
 // Parsing is strict about what the protocol needs and tolerant of everything else (unknown fields ignored).
 
-import { decodeUtf8, encodeUtf8 } from '../mqtt/utf8.js';
+import { decodeUtf8, encodeUtf8 } from '../encoding/utf8.js';
 
 export interface AisMessage {
   header: { name: string; messageId: string };
@@ -69,40 +69,4 @@ export function parseMessageArray(bytes: Uint8Array, offset: number, length: num
     throw new MalformedMessageError(`body has no "${arrayName}" array`);
   }
   return value[arrayName] as unknown[];
-}
-
-/** Base64 without atob/btoa (absent on bare XS). */
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-export function toBase64(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + B64[n & 63];
-  }
-  if (i < bytes.length) {
-    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8);
-    out += B64[n >> 18] + B64[(n >> 12) & 63] + (i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=') + '=';
-  }
-  return out;
-}
-
-/** Decodes standard base64 (padding optional); undefined when it is not base64. */
-export function fromBase64(text: string): Uint8Array | undefined {
-  const clean = text.replace(/=+$/, '');
-  if (/[^A-Za-z0-9+/]/.test(clean) || clean.length % 4 === 1) return undefined;
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0;
-  let value = 0;
-  let o = 0;
-  for (let i = 0; i < clean.length; i++) {
-    value = (value << 6) | B64.indexOf(clean[i]);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (value >> bits) & 0xff;
-    }
-  }
-  return out;
 }

@@ -1,4 +1,4 @@
-// The Microphone namespace on the device (ais-protocol.md §3.3, §3.4, §4.4, §4.9, §5; §7 gotchas 6, 7, 11):
+// The Microphone namespace on the device (docs/protocol.md §3.3, §3.4, §4.4, §4.9, §5; §7 gotchas 6, 7, 11):
 //
 //   OpenMicrophone {timeoutInMilliseconds, initiator?}  a TAP or WAKEWORD device opens now; a PRESS_AND_HOLD
 //       device (or a muted one) waits for the press and, past the timeout, sends OpenMicrophoneTimedOut and
@@ -20,12 +20,13 @@
 // encoded bytes; CBR keeps bytes proportional to time, so the 500 ms pre-roll is 25 frames either way.
 //
 // Per 20 ms frame nothing is allocated: ring slots and the message buffer are made in the constructor, the
-// encoders write into it by index; the publish timer repeats without a new closure.
+// encoders write into it by index; the pacer's timer repeats without a new closure.
 
 import type { Dispatcher } from './dispatcher.js';
 import { AUDIO_ENTRY_OVERHEAD, writeAudioEntryHeader } from './binary.js';
 import { ENVELOPE } from './envelope.js';
 import { MalformedMessageError, type AisMessage } from './message.js';
+import { Pacer } from './pacer.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Logger } from '../ports/log.js';
 import type { Opus } from '../ports/opus.js';
@@ -52,8 +53,7 @@ export type MicrophoneInitiator = 'TAP' | 'PRESS_AND_HOLD' | 'WAKEWORD';
 export type MicrophoneProfile = 'CLOSE_TALK' | 'NEAR_FIELD' | 'FAR_FIELD';
 /** armed: OpenMicrophone waits for the press; opening: the speaker was closed, MicrophoneOpened follows in 50 ms; closing: sending the rest. */
 export type MicrophoneState = 'closed' | 'armed' | 'opening' | 'open' | 'closing';
-// The states the 50 ms tick compares against, as constants: XS copies a string literal into a new chunk each
-// time bytecode in RAM evaluates it (docs/xs-host.md), a constant costs nothing.
+// Constants, not literals, where the 50 ms slot compares states (docs/xs-host.md, string literals).
 const OPEN: MicrophoneState = 'open';
 const CLOSING: MicrophoneState = 'closing';
 
@@ -84,8 +84,6 @@ export interface MicrophoneOptions {
   onStateChange?(state: MicrophoneState): void;
 }
 
-/** A timer may run this much before its time (millisecond clocks rounding). */
-const TIMER_RESOLUTION_MS = 2;
 const DEFAULT_PROFILE: Record<MicrophoneInitiator, MicrophoneProfile> = { PRESS_AND_HOLD: 'CLOSE_TALK', TAP: 'NEAR_FIELD', WAKEWORD: 'FAR_FIELD' };
 
 export class Microphone {
@@ -95,7 +93,8 @@ export class Microphone {
   private readonly connection: MicrophoneConnection;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly spacingMs: number;
+  /** The microphone topic's regulator (§4.9): one publish per slot. */
+  private readonly pacer: Pacer;
   private readonly chunkFrames: number;
   private readonly body: Uint8Array;
   /** body cut to each possible message length of the current format, so the envelope cuts no view per publish. */
@@ -110,11 +109,10 @@ export class Microphone {
   private stopFrame = -1;
   private pendingLength = 0;
   private pendingAudio = 0;
-  private lastPublishMs = -1e9;
+  /** Barge-in: the wait between SpeakerClosed and MicrophoneOpened. */
   private timer: TimerHandle | undefined;
   private armTimer: TimerHandle | undefined;
   private armedInitiator: Record<string, unknown> | undefined;
-  private readonly tickCallback = () => this.tick();
   private framesLostValue = 0;
   private publishFailuresValue = 0;
 
@@ -127,7 +125,7 @@ export class Microphone {
     this.log = options.log;
     this.profile = options.profile ?? DEFAULT_PROFILE[options.initiator];
     if (options.initiator === 'PRESS_AND_HOLD' && this.profile !== 'CLOSE_TALK') throw new RangeError(`press-and-hold requires the CLOSE_TALK profile, got ${this.profile}`);
-    this.spacingMs = options.publishSpacingMs ?? 50;
+    this.pacer = new Pacer({ clock: this.clock, spacingMs: options.publishSpacingMs, onSlot: () => this.publishSlot() });
     const ringMs = options.ringMs ?? 2000;
     if (!(ringMs >= PREROLL_MS + 100)) throw new RangeError(`ringMs expected ≥ ${PREROLL_MS + 100} (pre-roll plus a chunk), got ${ringMs}`);
     this.ring = new FrameRing({ frameSamples: FRAME_SAMPLES, capacityFrames: Math.ceil(ringMs / FRAME_MS) });
@@ -187,7 +185,7 @@ export class Microphone {
     this.pendingLength = this.pendingAudio = 0;
     this.streamOffset = 0;
     this.stopFrame = -1;
-    this.lastPublishMs = -1e9;
+    this.pacer.reset();
     this.encoder.reset();
     this.setState('closed');
   }
@@ -220,7 +218,7 @@ export class Microphone {
 
   /** The device decided the user stopped speaking (or released the button): drain, then MicrophoneClosed. */
   endOfSpeech(): void {
-    if (this.stateValue === 'opening' || this.stateValue === 'open') this.closing(this.ring.framesWritten);
+    if (this.stateValue === 'opening' || this.stateValue === 'open') this.startClosing(this.ring.framesWritten);
   }
 
   /**
@@ -247,7 +245,7 @@ export class Microphone {
   /** The microphone-off switch: an open microphone closes; OpenMicrophone then times out (§4.4). */
   setMuted(muted: boolean): void {
     this.muted = muted;
-    if (muted && (this.stateValue === 'open' || this.stateValue === 'opening')) this.closing(this.nextFrame);
+    if (muted && (this.stateValue === 'open' || this.stateValue === 'opening')) this.startClosing(this.nextFrame);
     else if (!muted && this.stateValue === 'armed' && this.options.initiator !== 'PRESS_AND_HOLD') this.openArmed();
   }
 
@@ -290,7 +288,7 @@ export class Microphone {
       this.cancelArm();
       return this.setState('closed');
     }
-    if (this.stateValue === 'opening' || this.stateValue === 'open' || this.stateValue === 'closing') this.closing(this.stateValue === 'closing' ? Math.min(this.stopFrame, this.nextFrame) : this.nextFrame);
+    if (this.stateValue === 'opening' || this.stateValue === 'open' || this.stateValue === 'closing') this.startClosing(this.stateValue === 'closing' ? Math.min(this.stopFrame, this.nextFrame) : this.nextFrame);
   }
 
   // ---- streaming ----
@@ -318,14 +316,14 @@ export class Microphone {
       this.setState('opening');
       this.timer = this.clock.setTimer(() => {
         this.timer = undefined;
-        if (this.stateValue === 'opening') this.opened(initiator);
+        if (this.stateValue === 'opening') this.announceOpen(initiator);
       }, this.options.bargeInDelayMs ?? 50);
       return;
     }
-    this.opened(initiator);
+    this.announceOpen(initiator);
   }
 
-  private opened(initiator: Record<string, unknown> | undefined): void {
+  private announceOpen(initiator: Record<string, unknown> | undefined): void {
     const payload: Record<string, unknown> = { profile: this.profile, offset: this.streamOffset };
     if (initiator !== undefined) payload.initiator = initiator;
     if (!this.connection.sendEvent('MicrophoneOpened', payload)) {
@@ -335,10 +333,10 @@ export class Microphone {
     }
     this.setState('open');
     this.log.info(`microphone open at ${this.streamOffset} (${this.encoder.format}, from frame ${this.nextFrame}, ${this.ring.framesWritten - this.nextFrame} frames held)`);
-    this.startTimer();
+    this.pacer.request();
   }
 
-  private closing(stopFrame: number): void {
+  private startClosing(stopFrame: number): void {
     if (this.stateValue === 'opening') {
       // Never announced: nothing to close.
       this.stopTimers();
@@ -346,21 +344,15 @@ export class Microphone {
     }
     this.stopFrame = stopFrame;
     this.setState('closing');
-    if (this.pendingLength === 0 && this.nextFrame >= stopFrame) this.finish();
-    else this.startTimer();
+    if (this.pendingLength === 0 && this.nextFrame >= stopFrame) this.announceClosed();
+    else this.pacer.request();
   }
 
-  private finish(): void {
+  private announceClosed(): void {
     this.stopTimers();
     this.setState('closed');
     this.connection.sendEvent('MicrophoneClosed', { offset: this.streamOffset });
     this.log.info(`microphone closed at ${this.streamOffset}`);
-  }
-
-  private startTimer(): void {
-    if (this.timer !== undefined) return;
-    const waitMs = Math.max(0, this.lastPublishMs + this.spacingMs - this.clock.monotonicMs());
-    this.timer = this.clock.setTimer(this.tickCallback, waitMs, this.spacingMs);
   }
 
   private stopTimers(): void {
@@ -368,26 +360,28 @@ export class Microphone {
     this.timer = undefined;
     if (this.armTimer !== undefined) this.clock.clearTimer(this.armTimer);
     this.armTimer = undefined;
+    this.pacer.stop();
   }
 
-  /** One publish slot (every spacingMs): the message that failed last time, or the next chunk. */
-  private tick(): void {
-    if (this.stateValue !== OPEN && this.stateValue !== CLOSING) return this.stopTimers();
-    // A repeating timer that ran late can run early next (Node keeps it on its schedule): the next slot then, so
-    // publishes stay spacingMs apart (§4.9), less the timers' resolution.
-    if (this.clock.monotonicMs() - this.lastPublishMs < this.spacingMs - TIMER_RESOLUTION_MS) return;
+  /** One publish slot (pacer.ts): the message that failed last time, or the next chunk; false when done. */
+  private publishSlot(): boolean {
+    if (this.stateValue !== OPEN && this.stateValue !== CLOSING) return false;
     if (this.pendingLength === 0) this.build();
     if (this.pendingLength > 0) {
       const view = this.views[(this.pendingLength - AUDIO_ENTRY_OVERHEAD) / this.encoder.frameBytes];
       if (!this.connection.publishMicrophone(view, this.pendingLength)) {
         if (this.publishFailuresValue++ === 0 || this.log.enabled('debug')) this.log.warn(`microphone publish at ${this.streamOffset} failed; retried on the next tick`);
-        return;
+        return true;
       }
-      this.lastPublishMs = this.clock.monotonicMs();
+      this.pacer.sent();
       this.streamOffset += this.pendingAudio;
       this.pendingLength = this.pendingAudio = 0;
     }
-    if (this.stateValue === CLOSING && this.nextFrame >= this.stopFrame) this.finish();
+    if (this.stateValue === CLOSING && this.nextFrame >= this.stopFrame) {
+      this.announceClosed();
+      return false;
+    }
+    return true;
   }
 
   /** Encodes up to chunkFrames waiting frames into one audio entry in `body`. */

@@ -1,4 +1,4 @@
-// AIS registration, device side (ais-protocol.md §1): one HTTPS POST to <base>/v1/ais/registration with the LWA
+// AIS registration, device side (docs/protocol.md §1): one HTTPS POST to <base>/v1/ais/registration with the LWA
 // refresh token, our X25519 public key and the AWS IoT identity; the answer carries the service's public key and
 // the topic root. Both sides derive the AES key of every encrypted topic (keys.ts). We persist the result as a
 // Registration record under REGISTRATION_KEY and then delete the refresh token (linking.ts), which the device
@@ -39,7 +39,8 @@ import type { Storage } from '../ports/storage.js';
 import { Logger, redact } from '../ports/log.js';
 import { backoffDelayMs } from '../util/backoff.js';
 import { AES_KEY_BYTES, deriveAesKey, generateKeyPair, isEncryptionAlgorithm, type EncryptionAlgorithm } from './keys.js';
-import { decodeJson, encodeJson, fromBase64, toBase64 } from './message.js';
+import { fromBase64, toBase64 } from '../encoding/base64.js';
+import { decodeJson, encodeJson } from './message.js';
 import { checkBaseUrl, checkCount, deleteLinkCredentials, describe, loadLinkCredentials, type LinkCredentials } from './linking.js';
 
 export const AIS_REGISTRATION_BASE_URL = 'https://api.amazonalexa.com';
@@ -104,7 +105,7 @@ export class RegistrationError extends Error {
   }
 }
 
-/** What the connection layer needs after registration (ais-protocol.md §1 "The device persists..."). */
+/** What the connection layer needs after registration (docs/protocol.md §1 "The device persists..."). */
 export interface Registration {
   /** MQTT topic root, "$aws/alexa" in practice. */
   topicRoot: string;

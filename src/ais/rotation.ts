@@ -1,4 +1,4 @@
-// Secret rotation (ais-protocol.md §3.6): which AES key seals or opens a message, chosen per topic by its
+// Secret rotation (docs/protocol.md §3.6): which AES key seals or opens a message, chosen per topic by its
 // sequence number.
 //
 // RotateSecret {newSecret, directiveSequenceNumber, speakerSequenceNumber} names the first inbound numbers
@@ -12,6 +12,8 @@
 // plain integers. After a reconnect every counter restarts at 0 under the newest key (the SDK rebuilds its
 // secret manager from the stored, newest, secret): reset().
 
+import { fromBase64 } from '../encoding/base64.js';
+import { MalformedMessageError } from './message.js';
 import { sequenceDistance } from './sequencer.js';
 import { TOPICS, TOPIC_LEAVES } from './topics.js';
 
@@ -87,6 +89,10 @@ export class TopicKeys {
   }
 }
 
+function isU32(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+}
+
 export class SecretManager {
   readonly keyBytes: number;
   readonly paddingCount: number;
@@ -135,7 +141,7 @@ export class SecretManager {
     }
     for (const [name, value] of [['directiveSequenceNumber', rotation.directiveSequenceNumber],
       ['speakerSequenceNumber', rotation.speakerSequenceNumber]] as const) {
-      if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`${name} expected a u32, got ${value}`);
+      if (!isU32(value)) throw new RangeError(`${name} expected a u32, got ${value}`);
     }
     const copy = key.slice();
     const outbound = {} as Record<OutboundEncryptedTopic, number>;
@@ -148,6 +154,27 @@ export class SecretManager {
     for (const topic of OUTBOUND_ENCRYPTED_TOPICS) this.topic(topic).schedule(copy, outbound[topic]);
     this.newest = copy;
     return { eventSequenceNumber: outbound.event, microphoneSequenceNumber: outbound.microphone };
+  }
+
+  /**
+   * The RotateSecret directive's payload (§3.6): checks it (MalformedMessageError for what the service got
+   * wrong), applies it, zeroes the decoded secret and returns the SecretRotated payload to send.
+   */
+  rotateFromDirective(payload: Record<string, unknown> | undefined): SecretRotated {
+    const p = payload ?? {};
+    const newSecret = typeof p.newSecret === 'string' ? fromBase64(p.newSecret) : undefined;
+    if (!newSecret || newSecret.length !== this.keyBytes) {
+      throw new MalformedMessageError(`RotateSecret newSecret must be base64 of ${this.keyBytes} bytes`);
+    }
+    const { directiveSequenceNumber, speakerSequenceNumber } = p;
+    for (const [name, value] of [['directiveSequenceNumber', directiveSequenceNumber], ['speakerSequenceNumber', speakerSequenceNumber]] as const) {
+      if (!isU32(value)) throw new MalformedMessageError(`RotateSecret ${name} expected a u32, got ${JSON.stringify(value)}`);
+    }
+    try {
+      return this.rotate({ newSecret, directiveSequenceNumber: directiveSequenceNumber as number, speakerSequenceNumber: speakerSequenceNumber as number });
+    } finally {
+      newSecret.fill(0);
+    }
   }
 
   /** On (re)connect: every topic restarts at 0 under the newest key; older keys are zeroed. */

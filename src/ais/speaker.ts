@@ -1,6 +1,7 @@
-// The Speaker namespace on the device (ais-protocol.md §3.3–3.5, §4.5, §5, §6, §7 gotchas 4–6, 13, 17): the
+// The Speaker namespace on the device (docs/protocol.md §3.3–3.5, §4.5, §5, §6, §7 gotchas 4–6, 13, 17): the
 // speaker topic's binary entries into a jitter buffer keyed by stream offset, Opus decoding through the opus
-// port into the audio-out port, and the directives that act at offsets:
+// port, and the decoded frames handed to a play callback (the app wires it to the audio-out port,
+// src/app/voice.ts), and the directives that act at offsets:
 //
 //   OpenSpeaker {offset}        playback starts at offset; bytes before it are dropped (barge-in leftovers,
 //                               gotcha 6); SpeakerOpened {offset} once the first frame is handed to audio out
@@ -27,7 +28,6 @@
 import type { Dispatcher } from './dispatcher.js';
 import { BinaryReader, ENTRY_AUDIO } from './binary.js';
 import { MalformedMessageError, type AisMessage } from './message.js';
-import type { AudioOut, AudioOutFactory } from '../ports/audio.js';
 import type { Logger } from '../ports/log.js';
 import type { Opus, OpusDecoder } from '../ports/opus.js';
 import { FRAME_SAMPLES, opusFrameBytes, SAMPLE_RATE } from '../audio/encoder.js';
@@ -43,17 +43,24 @@ export interface SpeakerConnection {
 }
 
 export type BufferState = 'UNDERRUN' | 'UNDERRUN_WARNING' | 'NONE' | 'OVERRUN_WARNING' | 'OVERRUN';
-// The states as constants: the level is checked on every frame, and XS copies a string literal into a new chunk
-// each time bytecode in RAM evaluates it (docs/xs-host.md); a constant costs nothing.
+// Constants, not literals, where the level is checked every frame (docs/xs-host.md, string literals).
 const UNDERRUN: BufferState = 'UNDERRUN', UNDERRUN_WARNING: BufferState = 'UNDERRUN_WARNING', NONE: BufferState = 'NONE';
 const OVERRUN_WARNING: BufferState = 'OVERRUN_WARNING', OVERRUN: BufferState = 'OVERRUN';
 // Ordered as the SDK orders them: a warning is sent on crossing into it from the other side.
 const LEVEL: Record<BufferState, number> = { UNDERRUN: 0, UNDERRUN_WARNING: 1, NONE: 2, OVERRUN_WARNING: 3, OVERRUN: 4 };
 
+/** Where the speaker's frames go: the app wires it to the audio-out port (src/app/voice.ts speakerOnPort). */
+export interface SpeakerOutput {
+  /** One decoded 20 ms frame, valid only during the call; called only while there is room (Speaker.writable). */
+  play(frame: Int16Array): void;
+  /** Drop what was handed over and not yet heard (a barge-in); the room is reported again through writable(). */
+  silence(): void;
+}
+
 export interface SpeakerOptions {
   connection: SpeakerConnection;
   opus: Opus;
-  audioOut: AudioOutFactory;
+  output: SpeakerOutput;
   log: Logger;
   /** Declared buffer (§6). Default 32,000 bytes: 4 s of 64 kbps Opus. */
   bufferBytes?: number;
@@ -108,7 +115,7 @@ export class Speaker {
   private readonly buffer: JitterBuffer;
   private readonly reader = new BinaryReader();
   private readonly decoder: OpusDecoder;
-  private readonly out: AudioOut;
+  private readonly out: SpeakerOutput;
   private readonly pcm = new Int16Array(FRAME_SAMPLES);
   private readonly startFrames: number;
   private readonly queue: OffsetAction[] = [];
@@ -118,7 +125,7 @@ export class Speaker {
   private open = false;
   private openedAt = -1;          // SpeakerOpened still to send for this offset, once a frame plays
   private dropBefore = 0;         // incoming bytes below this are dropped (the open offset)
-  private credit = 0;             // frames audio out has room for
+  private credit = 0;             // frames the output has room for
   private pumping = false;
   private state: BufferState = NONE;
   private lastSequenceNumber = -1;
@@ -126,8 +133,8 @@ export class Speaker {
   private closed = false;
 
   constructor(options: SpeakerOptions) {
-    if (!options?.connection || !options.opus || typeof options.audioOut !== 'function' || !options.log) {
-      throw new TypeError('Speaker needs options.connection, opus, audioOut and log');
+    if (!options?.connection || !options.opus || typeof options.output?.play !== 'function' || !options.log) {
+      throw new TypeError('Speaker needs options.connection, opus, output and log');
     }
     this.options = options;
     this.connection = options.connection;
@@ -146,19 +153,18 @@ export class Speaker {
     this.gainQ15 = this.gainFor(this.volumeValue);
     this.buffer = new JitterBuffer({ sizeInBytes: this.bufferBytes });
     this.decoder = options.opus.createDecoder({ sampleRate: SAMPLE_RATE, channels: 1 });
-    this.out = options.audioOut({
-      sampleRate: SAMPLE_RATE, frameSamples: FRAME_SAMPLES,
-      onWritable: (frames) => {
-        this.credit = frames;
-        this.pump();
-      },
-      onError: (error) => this.log.error(`audio out: ${error.message}`),
-    });
+    this.out = options.output;
     const d = this.connection.dispatcher;
     d.register('OpenSpeaker', (m) => this.openSpeaker(m));
     d.register('CloseSpeaker', (m) => this.closeSpeaker(m));
     d.register('SetVolume', (m) => this.setVolumeDirective(m));
-    this.out.start();
+  }
+
+  /** The output has room for `frames` more frames (the audio-out port's onWritable). */
+  writable(frames: number): void {
+    if (this.closed) return;
+    this.credit = frames;
+    this.pump();
   }
 
   /** The Speaker capability to declare (§6). */
@@ -216,18 +222,12 @@ export class Speaker {
     this.pump();
   }
 
-  /** The frame audio out played at monotonic `timeMs`: the echo canceller's reference (AudioOut.reference). */
-  reference(frame: Int16Array, timeMs: number): boolean {
-    return !this.closed && this.out.reference(frame, timeMs);
-  }
-
-  /** Closes the audio-out port and drops callbacks; safe twice. */
+  /** Stops playing and frees the decoder; the output is the app's to close. Safe twice. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
     this.open = false;
-    this.out.close();
     this.decoder.close();
   }
 
@@ -414,7 +414,7 @@ export class Speaker {
         this.local = undefined;
         return;
       }
-      this.out.write(this.pcm);
+      this.out.play(this.pcm);
       this.credit--;
     }
   }
@@ -436,7 +436,7 @@ export class Speaker {
       const g = this.gainQ15;
       for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = (pcm[i] * g) >> 15;
     }
-    this.out.write(pcm);
+    this.out.play(pcm);
     this.credit--;
     if (this.openedAt >= 0) {
       const offset = this.openedAt;
@@ -471,9 +471,8 @@ export class Speaker {
    */
   private silenceNow(): void {
     if (this.closed) return;
-    this.out.stop();
-    this.credit = 0; // the port reports its room again once started
-    this.out.start();
+    this.credit = 0; // the output reports its room again
+    this.out.silence();
   }
 
   /** Drops held bytes before `offset`, applying volume changes that were due in them. */

@@ -2,8 +2,8 @@
 //   a stored registration   → connect to AIS
 //   stored LWA credentials  → register (then connect)          (credentials from linking or a companion app)
 //   neither                 → code-based linking (then register, then connect)
-// With audio ports, the connection carries the Microphone and Speaker components: capture → microphone →
-// `microphone` topic, `speaker` topic → jitter buffer → Opus → audio out; barge-in closes the speaker first.
+// With audio ports, the connection carries the Microphone and Speaker components and the frame paths between
+// them and the ports (src/app/voice.ts); barge-in closes the speaker first.
 // A fatal connection error that means the registration is no longer valid (ENCRYPTION_ERROR, INVALID_CLIENT_ID)
 // drops the record and goes back to linking; a rotated key replaces the stored one before SecretRotated is sent.
 // Per connection the namespaces of src/ais/ are wired here: Clock (wall time kept across connections), Alerts
@@ -27,11 +27,9 @@ import { synchronizeStatePayload, systemCapability } from '../ais/system.js';
 import { AlertTone } from '../audio/tone.js';
 import { Controls } from './controls.js';
 import { Microphone, type MicrophoneInitiator } from '../ais/microphone.js';
-import { Speaker, type SpeakerOptions } from '../ais/speaker.js';
-import { Capture } from '../audio/capture.js';
-import { FrontEnd } from '../audio/frontend.js';
+import type { Speaker, SpeakerOptions } from '../ais/speaker.js';
 import type { EchoCanceller, WakeWordDetector } from '../audio/hooks.js';
-import { FRAME_SAMPLES } from '../audio/encoder.js';
+import { Voice } from './voice.js';
 import { AisConnection, type AisConnectionOptions, type AisFatalError, type ConnectionState } from '../ais/connection.js';
 import type { EncryptionAlgorithm } from '../ais/keys.js';
 import { CodeBasedLinking, loadLinkCredentials, type CodePair } from '../ais/linking.js';
@@ -105,7 +103,7 @@ export class Device {
   /** The voice components while connected with audio ports: the app's buttons call microphone.tap() and friends. */
   microphone: Microphone | undefined;
   speaker: Speaker | undefined;
-  private capture: Capture | undefined;
+  private voice: Voice | undefined;
   private linking: CodeBasedLinking | undefined;
   private registrar: Registrar | undefined;
   private stateValue: DeviceState = 'stopped';
@@ -323,33 +321,21 @@ export class Device {
   private openVoice(audio: NonNullable<DevicePorts['audio']>, connection: AisConnection, maxMessageBytes: number): void {
     const { ports } = this;
     const stored = ports.storage.get(VOLUME_KEY);
-    const speaker = new Speaker({
-      ...this.config.speakerBuffer, connection, opus: audio.opus, audioOut: audio.audioOut, log: ports.log.child('speaker'),
-      volume: stored && stored.length === 1 ? stored[0] : undefined,
-      onVolumeChanged: (volume) => ports.storage.set(VOLUME_KEY, Uint8Array.of(volume)),
+    this.voice = new Voice({
+      ports: audio, connection, clock: ports.clock, log: ports.log, initiator: this.config.initiator ?? 'TAP', maxMessageBytes,
+      speaker: {
+        ...this.config.speakerBuffer, volume: stored && stored.length === 1 ? stored[0] : undefined,
+        onVolumeChanged: (volume) => ports.storage.set(VOLUME_KEY, Uint8Array.of(volume)),
+      },
+      onMicrophoneState: (state) => this.attention?.setListening(state === 'open'),
     });
-    const microphone = new Microphone({
-      connection, clock: ports.clock, log: ports.log.child('microphone'), initiator: this.config.initiator ?? 'TAP',
-      opus: audio.opus, maxMessageBytes, bargeIn: speaker,
-      onStateChange: (state) => this.attention?.setListening(state === 'open'),
-    });
-    this.speaker = speaker;
-    this.microphone = microphone;
-    const frontEnd = new FrontEnd({
-      frameSamples: FRAME_SAMPLES, echoCanceller: audio.echoCanceller, wakeWord: audio.wakeWord, outputDelayMs: audio.outputDelayMs,
-      reference: (frame, timeMs) => speaker.reference(frame, timeMs),
-      onFrame: (frame, timeMs) => microphone.pushFrame(frame, timeMs),
-      onWakeWord: (begin, end) => microphone.wakeWordDetected(begin, end),
-    });
-    this.capture = new Capture({ audioIn: audio.audioIn, log: ports.log.child('capture'), onFrame: (frame, timeMs) => frontEnd.push(frame, timeMs) });
-    this.capture.start();
+    this.speaker = this.voice.speaker;
+    this.microphone = this.voice.microphone;
   }
 
   private closeVoice(): void {
-    this.capture?.close();
-    this.microphone?.close();
-    this.speaker?.close();
-    this.capture = this.microphone = this.speaker = undefined;
+    this.voice?.close();
+    this.voice = this.microphone = this.speaker = undefined;
   }
 
   private stopped(reason: string): void {

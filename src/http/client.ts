@@ -7,7 +7,7 @@
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../ports/http.js';
 import type { Socket, SocketFactory } from '../ports/socket.js';
-import { encodeUtf8 } from '../mqtt/utf8.js';
+import { encodeUtf8 } from '../encoding/utf8.js';
 
 /** Deadline of a whole request (connect, send, receive) when the caller gives none. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -95,10 +95,10 @@ class Exchange {
       onError: (error) => this.ended(error),
       onClose: () => this.ended(undefined),
     });
-    this.deadline = clock.setTimer(() => this.finish(new HttpError(`${this.what} timed out after ${timeoutMs} ms`, 'ETIMEDOUT')), timeoutMs);
+    this.deadline = clock.setTimer(() => this.settle(new HttpError(`${this.what} timed out after ${timeoutMs} ms`, 'ETIMEDOUT')), timeoutMs);
   }
 
-  private finish(error: Error | undefined, response?: HttpResponse): void {
+  private settle(error: Error | undefined, response?: HttpResponse): void {
     if (this.done) return;
     this.done = true;
     this.clock.clearTimer(this.deadline);
@@ -108,7 +108,7 @@ class Exchange {
   }
 
   private fail(message: string, code: string): void {
-    this.finish(new HttpError(`${this.what}: ${message}`, code));
+    this.settle(new HttpError(`${this.what}: ${message}`, code));
   }
 
   /** The connection ended: a response delimited by the close is complete; anything else failed. */
@@ -242,7 +242,7 @@ class Exchange {
   }
 
   private respond(): void {
-    this.finish(undefined, { status: this.status, headers: this.headers, body: this.body.slice(0, this.bodyLength) });
+    this.settle(undefined, { status: this.status, headers: this.headers, body: this.body.slice(0, this.bodyLength) });
   }
 }
 

@@ -2,6 +2,12 @@
 // QoS 0 and 1 (AIS uses 0; AWS IoT supports 1), keep-alive with a dead-connection timeout, DISCONNECT,
 // reconnect with exponential backoff and jitter, and a bounded outgoing queue whose overflow is reported.
 //
+// Back-pressure: when the socket says its outgoing buffer is full (write() ≤ 0, a stalled link), publishes
+// wait in the same bounded queue, QoS 0 included, and go out in order when onWritable says it drained. Once the
+// queue is full, publish() refuses (returns false, MqttQueueOverflowError): the AIS microphone keeps its chunk
+// and retries it at its next slot while its ring absorbs capture, so audio is delayed, then lost oldest-first,
+// never reordered. The stall and its end are logged once each, not once per refused frame.
+//
 // Memory: one receive and one transmit buffer, made at construction. A QoS 0 PUBLISH while connected is
 // written straight into the transmit buffer (no allocation once its topic has been seen); only messages
 // that must outlive the call (queued while offline, QoS 1 awaiting PUBACK) are copied.
@@ -15,7 +21,7 @@ import { writePacket, writePublish } from './generate.js';
 import { MqttProtocolError, type Packet, type PublishPacket, type QoS } from './packets.js';
 import { MqttParser } from './parser.js';
 import { topicFilterProblem, topicNameProblem } from './topic.js';
-import { encodeUtf8 } from './utf8.js';
+import { encodeUtf8 } from '../encoding/utf8.js';
 import { backoffDelayMs, STABLE_CONNECTION_MS } from '../util/backoff.js';
 
 export interface MqttClientOptions {
@@ -41,7 +47,7 @@ export interface MqttClientOptions {
   random?: () => number;
   /** Keep publishes made while offline and send them after reconnecting. Default true. */
   queueWhileOffline?: boolean;
-  /** Bounds of the outgoing queue (offline messages + QoS 1 awaiting PUBACK). Defaults 32 messages, 64 KiB. */
+  /** Bounds of the outgoing queue (offline or stalled-link messages + QoS 1 awaiting PUBACK). Defaults 32 messages, 64 KiB. */
   maxQueuedMessages?: number;
   maxQueuedBytes?: number;
   /** Connected, and every subscription made so far is active again. */
@@ -118,6 +124,7 @@ export class MqttClient {
   private readonly pendingAcks = new Map<number, PendingAck>();
   /** QoS 1 publishes awaiting PUBACK, by message id; resent with DUP after a reconnect. */
   private readonly inflight = new Map<number, Outgoing>();
+  /** Publishes waiting for the connection, or for a stalled link to drain. */
   private readonly offline: Outgoing[] = [];
   /** QoS 2 message ids received and not yet released (PUBREL). */
   private readonly qos2Received = new Set<number>();
@@ -126,6 +133,10 @@ export class MqttClient {
   /** SUBACK code per filter from the latest restore. */
   private readonly restoredGrants = new Map<string, number>();
   private queuedBytes = 0;
+  /** Room the socket reported at the last write (or onWritable): ≤ 0 while the link is stalled. */
+  private writable = Infinity;
+  private stalledSinceMs = -1;
+  private refusedWhileStalled = 0;
   private state: State = IDLE;
   private socket: Socket | undefined;
   private timer: TimerHandle | undefined;
@@ -165,6 +176,11 @@ export class MqttClient {
     return this.state === CONNECTED || this.state === SUBSCRIBING;
   }
 
+  /** Whether the socket's outgoing buffer is full: publishes queue until it drains. */
+  get stalled(): boolean {
+    return this.writable <= 0;
+  }
+
   /** Messages and bytes waiting in the outgoing queue (offline + unacknowledged QoS 1). */
   get queued(): { messages: number; bytes: number } {
     return { messages: this.offline.length + this.inflight.size, bytes: this.queuedBytes };
@@ -198,7 +214,7 @@ export class MqttClient {
     if (size > this.maxPacketBytes) {
       return this.refuse(new RangeError(`PUBLISH to ${topic} of about ${size} bytes exceeds maxPacketBytes ${this.maxPacketBytes}`), callback);
     }
-    if (this.state === CONNECTED && qos === 0) {
+    if (this.state === CONNECTED && qos === 0 && this.writable > 0 && this.offline.length === 0) {
       this.send(writePublish(this.tx, topicBytes, payload, length, 0, 0, false, retain));
       if (callback) callback();
       return true;
@@ -209,12 +225,13 @@ export class MqttClient {
     const queuedMessages = this.offline.length + this.inflight.size;
     if (queuedMessages >= this.maxQueuedMessages || this.queuedBytes + length > this.maxQueuedBytes) {
       const error = new MqttQueueOverflowError(topic, queuedMessages, this.queuedBytes);
-      this.log.warn(error.message);
+      // A stalled link refuses a publish per audio frame: said once, counted, summed up when it drains.
+      if (this.stalledSinceMs < 0 || this.refusedWhileStalled++ === 0) this.log.warn(error.message);
       return this.refuse(error, callback);
     }
     const message: Outgoing = { topic, payload: payload.slice(0, length), qos, retain, messageId: 0, callback };
     this.queuedBytes += length;
-    if (this.state === CONNECTED) this.sendQueued(message, false);
+    if (this.state === CONNECTED && this.writable > 0 && this.offline.length === 0) this.sendQueued(message, false);
     else this.offline.push(message);
     return true;
   }
@@ -304,8 +321,13 @@ export class MqttClient {
       onClose: () => {
         if (socket === this.socket) this.drop(new Error('broker closed the connection'), 'connection closed');
       },
+      onWritable: (count) => {
+        if (socket === this.socket) this.drained(count);
+      },
     });
     this.socket = socket;
+    this.writable = Infinity;
+    this.stalledSinceMs = -1;
   }
 
   private connectTimeoutMs(): number {
@@ -361,8 +383,31 @@ export class MqttClient {
   }
 
   private send(length: number): void {
-    this.socket!.write(this.tx, length);
+    this.writable = this.socket!.write(this.tx, length);
     this.lastSentMs = this.clock.monotonicMs();
+    if (this.writable <= 0 && this.stalledSinceMs < 0) {
+      this.stalledSinceMs = this.lastSentMs;
+      this.refusedWhileStalled = 0;
+      this.log.warn(`link stalled (the socket's outgoing buffer is full): publishes wait in the queue of ${this.maxQueuedMessages} messages / ${this.maxQueuedBytes} bytes, then are refused`);
+    }
+  }
+
+  /** The socket drained: send what waited, in order, while it has room. */
+  private drained(count: number): void {
+    this.writable = count;
+    if (this.stalledSinceMs >= 0) {
+      const waited = this.offline.length;
+      this.log.info(`link drained after ${Math.round(this.clock.monotonicMs() - this.stalledSinceMs)} ms: ${waited} queued publishes go out, ${this.refusedWhileStalled} were refused`);
+      this.stalledSinceMs = -1;
+    }
+    if (this.state === CONNECTED) this.sendWaiting();
+  }
+
+  private sendWaiting(): void {
+    while (this.offline.length > 0 && this.state === CONNECTED && this.writable > 0) {
+      const message = this.offline.shift()!;
+      this.sendQueued(message, message.messageId !== 0);
+    }
   }
 
   private sendPacket(packet: Packet): void {
@@ -460,10 +505,7 @@ export class MqttClient {
       const refused = filters.filter((_, i) => granted[i] === 0x80);
       callback(refused.length ? new Error(`broker refused the subscription to ${refused.join(', ')}`) : undefined, granted);
     }
-    for (const message of this.offline.splice(0)) {
-      if (this.state !== CONNECTED) break;
-      this.sendQueued(message, message.messageId !== 0);
-    }
+    this.sendWaiting();
     this.options.onConnect?.(this.sessionPresent);
   }
 

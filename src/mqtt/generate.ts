@@ -8,7 +8,7 @@ import {
 } from './constants.js';
 import type { Packet, QoS } from './packets.js';
 import { topicFilterProblem, topicNameProblem } from './topic.js';
-import { utf8Length, writeUtf8 } from './utf8.js';
+import { utf8Length, writeUtf8 } from '../encoding/utf8.js';
 
 /** Bytes taken by the remaining-length field for `length`. */
 export function varintSize(length: number): number {

@@ -11,7 +11,7 @@ import {
 } from './constants.js';
 import { MqttProtocolError, type Packet, type PublishPacket, type QoS } from './packets.js';
 import { topicFilterProblem, topicNameProblem } from './topic.js';
-import { decodeUtf8 } from './utf8.js';
+import { decodeUtf8 } from '../encoding/utf8.js';
 
 export interface ParserOptions {
   /** Largest whole packet (fixed header included) accepted, in bytes. */

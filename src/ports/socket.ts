@@ -1,5 +1,6 @@
 // TCP stream socket port, optionally with TLS, in the ECMA-419 (TC53) shape: one options object with
-// callbacks inside it, `read()` into the caller's buffer, `close()` safe to call twice.
+// callbacks inside it, `read()` into the caller's buffer, `close()` safe to call twice, and back-pressure:
+// write() says how much room is left and onWritable says when room came back (ECMA-419's onWritable count).
 // All callbacks run on the host's event loop and must not block.
 
 export interface TlsOptions {
@@ -26,6 +27,11 @@ export interface SocketOptions {
   onError(error: Error): void;
   /** The connection ended cleanly from the peer side; no callback follows. */
   onClose?(): void;
+  /**
+   * After a write() that returned ≤ 0: the outgoing buffer drained and `count` bytes may be written again.
+   * Called once per such write; a caller that keeps writing meanwhile is not refused, it only grows the buffer.
+   */
+  onWritable?(count: number): void;
 }
 
 export interface Socket {
@@ -34,8 +40,10 @@ export interface Socket {
   /**
    * Queues the first `length` bytes of `data` (default: all) for sending. The socket copies what it
    * keeps, so the caller may reuse `data` at once; `length` spares the caller a view per write.
+   * Returns the bytes the socket still takes before its outgoing buffer is full: ≤ 0 means the link is not
+   * keeping up, wait for onWritable before writing more.
    */
-  write(data: Uint8Array, length?: number): void;
+  write(data: Uint8Array, length?: number): number;
   /** Closes the connection; no callback runs after it. Safe to call twice. */
   close(): void;
 }

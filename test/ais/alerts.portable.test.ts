@@ -8,7 +8,7 @@ import { ALERTS_KEY, AlertStore, AlertStoreError, decodeAlerts, encodeAlerts, ty
 import { ALERT_EXPIRATION_S, Alerts, type Ringing } from '../../src/ais/alerts.js';
 import { AisClock, NTP_UNIX_OFFSET_S, WallClock } from '../../src/ais/clock.js';
 import { Logger, silentSink } from '../../src/ports/log.js';
-import { encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { encodeUtf8 } from '../../src/encoding/utf8.js';
 import { FakeConnection } from '../support/fake-connection.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { MemoryStorage } from '../support/memory-storage.js';

@@ -83,6 +83,26 @@ test('directives are dispatched in order; an unknown one and a malformed body ar
   }
 });
 
+test('a handler that throws is our bug: logged as one and answered INTERNAL_ERROR, never MALFORMED_MESSAGE; the rest still run', async () => {
+  const bed = await new AisTestbed().start();
+  try {
+    const d = bed.device('thing-1');
+    const seen: number[] = [];
+    d.connection.dispatcher.register('Ping', (x) => seen.push(x.payload?.n as number));
+    d.connection.dispatcher.register('Buggy', (x) => (x.payload as unknown as { missing: { field: number } }).missing.field);
+    await bed.connectReady(d);
+    bed.service.sendDirectives('thing-1', [{ name: 'Buggy', payload: {} }, { name: 'Ping', payload: { n: 1 } }]);
+    const exceptions = () => bed.service.deviceState('thing-1')!.exceptions;
+    await until('one exception', () => exceptions().length === 1);
+    assert.deepEqual(exceptions()[0], { error: { code: 'INTERNAL_ERROR', description: 'Buggy could not be handled' }, message: { topic: 'directive', sequenceNumber: 0, index: 0 } });
+    assert.deepEqual(seen, [1], 'the directive after the failed one still runs');
+    assert.ok(d.lines.some((l) => /^ERROR .*bug: the Buggy handler threw TypeError: /.test(l)), 'the log names it a bug');
+    assert.ok(ready(d), 'our bug does not end the connection');
+  } finally {
+    await bed.stop();
+  }
+});
+
 test('Acknowledge INVALID_ACCOUNT_ID and INVALID_CLIENT_ID stop the device with a fatal error, no retries', async () => {
   const bed = await new AisTestbed().start();
   try {

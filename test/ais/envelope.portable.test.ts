@@ -1,13 +1,13 @@
 // Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
 // the portable helpers of test/support/.
-// The AIS envelope (ais-protocol.md §3.2) with the portable Crypto port: exact bytes for a fixed IV as
+// The AIS envelope (docs/protocol.md §3.2) with the portable Crypto port: exact bytes for a fixed IV as
 // node:crypto made them when this file was written (envelope.test.ts checks them live), round trips,
 // every tampered byte, the legacy layout and the size checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPortableCrypto } from '../../src/crypto/portable.js';
 import { ENVELOPE, Envelope, peekSequenceNumber } from '../../src/ais/envelope.js';
-import { encodeUtf8 as utf8 } from '../../src/mqtt/utf8.js';
+import { encodeUtf8 as utf8 } from '../../src/encoding/utf8.js';
 import { hex, toHex, utf8Text as text } from '../support/bytes.js';
 import { randomSource } from '../support/random.js';
 

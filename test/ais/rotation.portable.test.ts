@@ -1,6 +1,6 @@
 // Portable (runs on Node and on XS: npm run test:xs): imports only node:test, node:assert/strict, src/ and
 // the portable helpers of test/support/.
-// Secret rotation (ais-protocol.md §3.6) of src/ais/rotation.ts. The service side is a second portable
+// Secret rotation (docs/protocol.md §3.6) of src/ais/rotation.ts. The service side is a second portable
 // Envelope here (rotation.test.ts uses the emulator's crypto on Node): the point is which key each
 // sequence number gets, and that the other key cannot open it.
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { SequenceCounter } from '../../src/ais/sequencer.js';
 import {
   INBOUND_ENCRYPTED_TOPICS, OUTBOUND_ENCRYPTED_TOPICS, SECRET_ROTATION_PADDING, SecretManager, type OutboundEncryptedTopic,
 } from '../../src/ais/rotation.js';
-import { encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { encodeUtf8 } from '../../src/encoding/utf8.js';
 import { toHex, utf8Text as text } from '../support/bytes.js';
 import { randomSource } from '../support/random.js';
 

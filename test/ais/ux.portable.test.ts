@@ -10,6 +10,7 @@ import { WallClock } from '../../src/ais/clock.js';
 import { Dispatcher } from '../../src/ais/dispatcher.js';
 import { Microphone } from '../../src/ais/microphone.js';
 import { Speaker } from '../../src/ais/speaker.js';
+import { speakerOnPort } from '../../src/app/voice.js';
 import { Controls, MICROPHONE_OFF_KEY } from '../../src/app/controls.js';
 import { AlertTone, TONE_HIGH_HZ, TONE_LOW_HZ } from '../../src/audio/tone.js';
 import type { AudioOutOptions } from '../../src/ports/audio.js';
@@ -97,13 +98,10 @@ const opus: Opus = {
 function speakerWithOut(connection = new FakeConnection()) {
   const written: Int16Array[] = [];
   let options!: AudioOutOptions;
-  const speaker = new Speaker({
-    connection, opus, log,
-    audioOut: (o) => {
-      options = o;
-      return { write: (f) => { written.push(f.slice()); }, reference: () => false, start() {}, stop() {}, close() {} };
-    },
-  });
+  const { speaker } = speakerOnPort((o) => {
+    options = o;
+    return { write: (f) => { written.push(f.slice()); }, reference: () => false, start() {}, stop() {}, close() {} };
+  }, log, (output) => new Speaker({ connection, opus, log, output }));
   return { connection, speaker, written, writable: (frames: number) => options.onWritable(frames) };
 }
 

@@ -9,6 +9,7 @@ import { Dispatcher } from '../../src/ais/dispatcher.js';
 import type { AisMessage } from '../../src/ais/message.js';
 import { Microphone, type MicrophoneInitiator } from '../../src/ais/microphone.js';
 import { Speaker } from '../../src/ais/speaker.js';
+import { speakerOnPort } from '../../src/app/voice.js';
 import type { AudioOutOptions } from '../../src/ports/audio.js';
 import { Logger, silentSink } from '../../src/ports/log.js';
 import type { Opus } from '../../src/ports/opus.js';
@@ -146,13 +147,10 @@ function speaker(bufferBytes = 4000) {
     createEncoder: () => { throw new Error('unused'); },
     createDecoder: () => ({ decode: (packet, pcm) => { pcm.fill(0); for (let i = 0; i < packet.length; i++) pcm[i] = packet[i]; return 320; }, close() {} }),
   };
-  const s = new Speaker({
-    connection, opus, log, bufferBytes, volume: 100,
-    audioOut: (options) => {
-      out = options;
-      return { write: (f) => { played.push(f[0]); }, reference: () => false, start() { port.push('start'); }, stop() { port.push('stop'); }, close() {} };
-    },
-  });
+  const { speaker: s } = speakerOnPort((options) => {
+    out = options;
+    return { write: (f) => { played.push(f[0]); }, reference: () => false, start() { port.push('start'); }, stop() { port.push('stop'); }, close() {} };
+  }, log, (output) => new Speaker({ connection, opus, log, bufferBytes, volume: 100, output }));
   port.length = 0;
   const message = (seq: number, offset: number, frames: number, markers: number[] = []) => {
     const audio = new Uint8Array(frames * 160);

@@ -10,7 +10,7 @@ import { MqttClient, MqttConnectionRefusedError, MqttNotConnectedError, MqttQueu
 import { generate } from '../../src/mqtt/generate.js';
 import { MqttParser } from '../../src/mqtt/parser.js';
 import type { Packet } from '../../src/mqtt/packets.js';
-import { encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { encodeUtf8 } from '../../src/encoding/utf8.js';
 import { Logger } from '../../src/ports/log.js';
 import type { Socket, SocketOptions } from '../../src/ports/socket.js';
 import { toHex, utf8Text as text } from '../support/bytes.js';
@@ -21,6 +21,8 @@ class ScriptedSocket implements Socket {
   readonly received: Packet[] = [];
   readonly raw: Uint8Array[] = [];
   closed = false;
+  /** What write() reports as room left: ≤ 0 plays a stalled link until the test calls drain(). */
+  room = Infinity;
   private inbox: Uint8Array[] = [];
   private readonly parser = new MqttParser({
     maxPacketBytes: 1 << 20,
@@ -41,15 +43,21 @@ class ScriptedSocket implements Socket {
     }
     return n;
   }
-  write(data: Uint8Array, length = data.length): void {
+  write(data: Uint8Array, length = data.length): number {
     assert.equal(this.closed, false, 'write after close');
     const copy = data.slice(0, length);
     this.raw.push(copy);
     this.parser.push(copy);
+    this.room -= copy.length;
+    return this.room;
   }
   close(): void { this.closed = true; }
   // The broker's side, driven by the test.
   accept(): void { this.options.onConnect(); }
+  drain(room = Infinity): void {
+    this.room = room;
+    this.options.onWritable?.(room);
+  }
   send(...packets: (Packet | Uint8Array)[]): void {
     let total = 0;
     for (const p of packets) {
@@ -180,6 +188,39 @@ test('publishes made offline are queued and sent in order after CONNACK; a full 
   assert.deepEqual(results, ['c MqttQueueOverflowError', 'a undefined']);
   s.last().send({ cmd: 'puback', messageId: 1 });
   assert.deepEqual(results, ['c MqttQueueOverflowError', 'a undefined', 'b undefined']);
+});
+
+test('a stalled link: QoS 0 publishes wait in the bounded queue, the overflow is refused and logged once, the drain sends them in order', () => {
+  const s = session({ maxQueuedMessages: 3 });
+  s.connect();
+  s.last().room = 0; // the next write fills the socket
+  assert.equal(s.client.publish('a/1', encodeUtf8('1')), true, 'written: the socket takes it, then says it is full');
+  assert.equal(s.client.stalled, true);
+  const results: string[] = [];
+  for (let i = 2; i <= 7; i++) results.push(`${i}:${s.client.publish(`a/${i}`, encodeUtf8(String(i)))}`);
+  assert.deepEqual(results, ['2:true', '3:true', '4:true', '5:false', '6:false', '7:false'], 'three wait, the rest are refused');
+  assert.deepEqual(s.last().received.slice(1).map((p) => p.cmd === 'publish' && p.topic), ['a/1'], 'nothing written while stalled');
+  assert.equal(s.lines.filter((l) => l.startsWith('WARN [mqtt] outgoing queue full')).length, 1, 'one line for the refusals, not one per frame');
+  assert.ok(s.lines.some((l) => l.startsWith('WARN [mqtt] link stalled')), s.lines.join('\n'));
+  s.last().drain();
+  assert.equal(s.client.stalled, false);
+  assert.deepEqual(s.last().received.slice(1).map((p) => p.cmd === 'publish' && p.topic), ['a/1', 'a/2', 'a/3', 'a/4'], 'in order after the drain');
+  assert.ok(s.lines.includes('INFO [mqtt] link drained after 0 ms: 3 queued publishes go out, 3 were refused'), s.lines.join('\n'));
+  assert.deepEqual(s.client.queued, { messages: 0, bytes: 0 });
+  assert.equal(s.client.publish('a/8', encodeUtf8('8')), true);
+  assert.equal(s.last().received.length, 6, 'written at once again');
+});
+
+test('a drain with room for part of the queue sends that part and waits for the next', () => {
+  const s = session();
+  s.connect();
+  s.last().room = 0;
+  for (let i = 1; i <= 4; i++) s.client.publish(`b/${i}`, encodeUtf8(String(i)));
+  assert.deepEqual(s.last().received.slice(1).map((p) => p.cmd === 'publish' && p.topic), ['b/1'], 'b/1 filled the socket');
+  s.last().drain(10); // room for one 8-byte PUBLISH and a bit: the second overfills it again
+  assert.deepEqual(s.last().received.slice(1).map((p) => p.cmd === 'publish' && p.topic), ['b/1', 'b/2', 'b/3']);
+  s.last().drain();
+  assert.deepEqual(s.last().received.slice(1).map((p) => p.cmd === 'publish' && p.topic), ['b/1', 'b/2', 'b/3', 'b/4']);
 });
 
 test('a QoS 1 publish unacknowledged when the connection drops is resent with DUP and the same id after the backoff', () => {

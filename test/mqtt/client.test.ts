@@ -176,7 +176,7 @@ test('backoff jitter keeps each delay between half and all of its ceiling', () =
     const clock = recordingClock();
     const { c } = client(1, { clock, random: () => random, reconnect: { minDelayMs: 100, maxDelayMs: 1000 }, socket: (o) => {
       queueMicrotask(() => o.onError(new Error('refused')));
-      return { read: () => 0, write: () => {}, close: () => {} };
+      return { read: () => 0, write: () => 0, close: () => {} };
     } });
     c.connect();
     // The first retry is scheduled synchronously after the error.
@@ -266,5 +266,50 @@ test('a subscription the broker refuses (SUBACK 0x80) reaches the callback as an
   } finally {
     c.end();
     await broker.stop();
+  }
+});
+
+test('a stalled link over a real socket: publishes wait in the bounded queue, then are refused; when the peer reads again they arrive whole and in order', async () => {
+  let peer: NetSocket | undefined;
+  const arrived: number[] = [];
+  const broker = await rawBroker((packet, socket) => {
+    if (packet.cmd === 'connect') {
+      send(socket, { cmd: 'connack', sessionPresent: false, returnCode: 0 });
+      socket.pause(); // the peer stops reading: the kernel's buffers fill, then Node's
+      peer = socket;
+    } else if (packet.cmd === 'publish') {
+      assert.equal(packet.payload.length, 8000, 'every message arrives whole');
+      arrived.push(new DataView(packet.payload.buffer, packet.payload.byteOffset).getUint32(0));
+    }
+  });
+  const { c, events, lines } = client(broker.port, { maxQueuedMessages: 32, maxQueuedBytes: 64 * 1024, keepAliveSec: 0 });
+  try {
+    c.connect();
+    await until('connect', () => events.includes('connect'));
+    const payload = new Uint8Array(8000);
+    const accepted: number[] = [];
+    let refused = 0;
+    // Audio-sized QoS 0 publishes as fast as the client takes them, until it refuses a few (bounded loop).
+    for (let i = 0; i < 20_000 && refused < 5; i++) {
+      new DataView(payload.buffer).setUint32(0, i);
+      if (c.publish('audio/mic', payload)) accepted.push(i);
+      else refused++;
+    }
+    assert.equal(refused, 5, 'the client refuses once its queue is full');
+    assert.equal(c.stalled, true);
+    assert.ok(c.queued.bytes <= 64 * 1024 && c.queued.messages > 0, `the queue stays within its bound: ${JSON.stringify(c.queued)}`);
+    assert.equal(lines.filter((l) => l.includes('outgoing queue full')).length, 1, 'the refusals are logged once');
+    assert.ok(lines.some((l) => l.includes('link stalled')), lines.join('\n'));
+    peer!.resume();
+    await until('every accepted message', () => arrived.length === accepted.length, 20_000);
+    assert.deepEqual(arrived, accepted, 'in order, none lost, none refused one sent');
+    await until('drained', () => !c.stalled && c.queued.messages === 0);
+    assert.ok(lines.some((l) => /link drained after \d+ ms: \d+ queued publishes go out, 5 were refused/.test(l)), lines.join('\n'));
+    new DataView(payload.buffer).setUint32(0, 999_999);
+    assert.equal(c.publish('audio/mic', payload), true, 'publishes go straight out again');
+    await until('the next one', () => arrived[arrived.length - 1] === 999_999);
+  } finally {
+    c.end();
+    await broker.close();
   }
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { generate, packetSize, writePublish } from '../../src/mqtt/generate.js';
 import { MqttParser } from '../../src/mqtt/parser.js';
 import { MqttProtocolError, type Packet } from '../../src/mqtt/packets.js';
-import { encodeUtf8 } from '../../src/mqtt/utf8.js';
+import { encodeUtf8 } from '../../src/encoding/utf8.js';
 import { ascii, hex, toHex } from '../support/bytes.js';
 import { ALL_COMMANDS, EDGE_REMAINING, MAX_PACKET_BYTES, copyPacket, parseAll, randomPacket } from '../support/mqtt-packets.js';
 import { mutationFuzz } from '../support/mutate.js';

@@ -1,7 +1,7 @@
 // Bytes for tests without host text APIs: hex both ways, ASCII both ways, UTF-8 through src/mqtt/utf8.
 // Portable (XS loads it beside the *.portable.test.ts files): imports nothing but src/ (no node:*, no
 // Buffer, no TextEncoder; bare XS has none of them).
-import { decodeUtf8 } from '../../src/mqtt/utf8.js';
+import { decodeUtf8 } from '../../src/encoding/utf8.js';
 
 /** Hex digits (two a byte, no separators) to bytes. */
 export const hex = (text: string): Uint8Array => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));

@@ -16,7 +16,7 @@ export function cuttableNetwork(socket: SocketFactory): CuttableNetwork {
     if (down) {
       let closed = false;
       setTimeout(() => { if (!closed) options.onError(new Error('network unreachable (cut by the test)')); }, 20);
-      return { read: () => 0, write() {}, close() { closed = true; } };
+      return { read: () => 0, write: () => 0, close() { closed = true; } };
     }
     const entry = { options } as { socket: Socket; options: SocketOptions };
     entry.socket = socket({

@@ -3,7 +3,7 @@
 // Portable (XS loads it beside the *.portable.test.ts files): imports nothing but src/ and test/support/.
 import { MqttParser } from '../../src/mqtt/parser.js';
 import type { MqttProtocolError, Packet, QoS } from '../../src/mqtt/packets.js';
-import { utf8Length } from '../../src/mqtt/utf8.js';
+import { utf8Length } from '../../src/encoding/utf8.js';
 import type { Random } from './random.js';
 
 export const ALL_COMMANDS: Packet['cmd'][] = ['connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',

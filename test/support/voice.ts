@@ -9,6 +9,7 @@ import type { AisConnectionOptions } from '../../src/ais/connection.js';
 import type { AisMessage } from '../../src/ais/message.js';
 import { Microphone, type MicrophoneInitiator, type MicrophoneOptions } from '../../src/ais/microphone.js';
 import { Speaker, type SpeakerOptions } from '../../src/ais/speaker.js';
+import { speakerOnPort } from '../../src/app/voice.js';
 import { parseBinaryBody } from '../../src/ais/binary.js';
 import { Capture } from '../../src/audio/capture.js';
 import { AisTestbed, CAPABILITIES, type TestDevice } from './ais.js';
@@ -108,7 +109,8 @@ export function voiceDevice(bed: AisTestbed, clientId: string, o: VoiceDeviceOpt
   const micPublishMs: number[] = [];
   const inFactory = wavAudioIn({ samples: o.speech, paths: o.speechPaths, realtime: true });
   const outFactory = wavAudioOut({ realtime: o.realtimeOut ?? true });
-  speaker = new Speaker({ connection, opus: nodeOpus, audioOut: outFactory, log: log.child('speaker'), volume: 100, ...o.speaker });
+  const out = speakerOnPort(outFactory, log.child('speaker'), (output) => new Speaker({ connection, opus: nodeOpus, output, log: log.child('speaker'), volume: 100, ...o.speaker }));
+  speaker = out.speaker;
   microphone = new Microphone({
     connection: {
       dispatcher: connection.dispatcher,
@@ -141,6 +143,7 @@ export function voiceDevice(bed: AisTestbed, clientId: string, o: VoiceDeviceOpt
       capture.close();
       microphone.close();
       speaker.close();
+      out.port.close();
     },
   });
 }

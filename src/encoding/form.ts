@@ -1,7 +1,7 @@
 // application/x-www-form-urlencoded bodies (WHATWG URL §5) without URLSearchParams, which bare XS lacks.
-// Login with Amazon takes its code-pair and token requests in this form (ais-protocol.md §8, Code-Based Linking).
+// Login with Amazon takes its code-pair and token requests in this form (docs/protocol.md §8, Code-Based Linking).
 
-import { encodeUtf8 } from '../mqtt/utf8.js';
+import { encodeUtf8 } from './utf8.js';
 
 /**
  * Encodes `fields` in order as `name=value&...`: UTF-8 percent-encoding, space as `+`.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeForm } from '../../src/util/form.js';
+import { encodeForm } from '../../src/encoding/form.js';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
 
