@@ -18,8 +18,8 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
   'hosts/cortex-m': ['src', 'hosts/moddable', 'hosts/xs', 'hosts/script-tools.mjs'],
   // The Node host, and the device CLI that launches the image on QEMU (hosts/node/cortex-m-cli.ts).
   'hosts/node': ['src', 'hosts/cortex-m'],
-  // The emulator runs on the Node host and speaks the wire formats of src/ (for now also the device's AIS
-  // modules in emulator/ais/, which the emulator-fidelity work replaces with its own).
+  // The emulator's harness (console, demo) runs on the Node host; its AIS service (emulator/ais/) is held to
+  // the wire constants of src/ais/topics.ts by test/emulator/oracle-independence.test.ts.
   emulator: ['src', 'hosts/node'],
   bench: ['src', 'hosts/node', 'hosts/moddable', 'hosts/xs', 'hosts/cortex-m', 'emulator', 'test'],
   test: ['src', 'hosts/node', 'hosts/moddable', 'hosts/xs', 'hosts/cortex-m', 'hosts/script-tools.mjs', 'emulator'],
