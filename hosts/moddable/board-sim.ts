@@ -1,13 +1,12 @@
 // The board of the Moddable simulator (mcconfig -p sim on Linux and macOS): the microphone loops a WAV resource
 // (config.audioInWave, 16 kHz mono 16-bit) for runs that hear the same thing every time, since mcsim has no
 // simulated microphone; the speaker is the host's, through ECMA-419 audio out; random bytes from the host OS.
-import type { AudioInOptions } from 'embedded:io/audio/in';
 import AudioOut from 'embedded:io/audio/out';
 import Resource from 'Resource';
 import config from 'mc/config';
 import type { Board } from './board.js';
 import type { Clock } from '../../src/ports/clock.js';
-import { moddableAudioIn, moddableAudioOut } from './audio.js';
+import { moddableAudioIn, moddableAudioOut, type AudioInOptions } from './audio.js';
 import { nativeDsp } from './dsp.js';
 import { nativeGcm } from './gcm.js';
 import { consoleSink } from './log.js';
