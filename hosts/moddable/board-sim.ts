@@ -1,5 +1,5 @@
-// The board of the Moddable simulator (mcconfig -p sim on Linux and macOS): the microphone loops a WAV resource
-// (config.audioInWave, 16 kHz mono 16-bit) for runs that hear the same thing every time, since mcsim has no
+// The board of the Moddable simulator (mcconfig -p sim on Linux and macOS): the microphone plays a WAV resource
+// (config.audioInWave, 16 kHz mono 16-bit, from hosts/moddable/data; looped unless config.audioInLoop is false) for runs that hear the same thing every time, since mcsim has no
 // simulated microphone; the speaker is the host's, through ECMA-419 audio out; random bytes from the host OS.
 import AudioOut from 'embedded:io/audio/out';
 import Resource from 'Resource';
@@ -17,6 +17,8 @@ import WavAudioIn from './wav-in.js';
 export function openBoard(clock: Clock): Board {
   const wave = typeof config.audioInWave === 'string' ? config.audioInWave : 'tone-440.wav';
   const wav = new Resource(wave);
+  // mcconfig passes command-line config values as strings: audioInLoop=false plays the WAV once, then silence.
+  const loop = config.audioInLoop !== false && config.audioInLoop !== 'false';
   return {
     name: 'simulator',
     random: trngFill,
@@ -26,7 +28,7 @@ export function openBoard(clock: Clock): Board {
     opus: nativeOpusCodec,
     dsp: nativeDsp,
     audio: {
-      audioIn: moddableAudioIn(class extends WavAudioIn { constructor(options: AudioInOptions) { super({ ...options, wav }); } }, { clock }),
+      audioIn: moddableAudioIn(class extends WavAudioIn { constructor(options: AudioInOptions) { super({ ...options, wav, loop }); } }, { clock }),
       audioOut: moddableAudioOut(AudioOut, { clock }),
     },
   };

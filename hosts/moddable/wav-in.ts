@@ -32,13 +32,15 @@ export default class WavAudioIn {
   private readonly frameBytes: number;
   private readonly onReadable: AudioInOptions['onReadable'];
   private position = 0;
+  /** Whether the WAV plays again from its start; else silence follows it. */
+  private readonly loop: boolean;
   private available = 0;
   private timer: Timer | undefined;
   readonly sampleRate: number;
   readonly bitsPerSample = 16;
   readonly channels = 1;
 
-  constructor(options: AudioInOptions & { wav: ArrayBufferLike | HostBuffer }) {
+  constructor(options: AudioInOptions & { wav: ArrayBufferLike | HostBuffer; loop?: boolean }) {
     if ((options.bitsPerSample ?? 16) !== 16 || (options.channels ?? 1) !== 1) throw new RangeError('audio in: 16-bit mono only');
     const { sampleRate } = options;
     if (sampleRate === undefined) throw new TypeError('audio in: sampleRate is required');
@@ -47,6 +49,7 @@ export default class WavAudioIn {
     this.frameBytes = (sampleRate * FRAME_MS / 1000) * 2;
     if (this.pcm.length < this.frameBytes) throw new RangeError('audio in: the WAV is shorter than one frame');
     this.onReadable = options.onReadable;
+    this.loop = options.loop ?? true;
   }
 
   start(): void {
@@ -67,10 +70,15 @@ export default class WavAudioIn {
       : !ArrayBuffer.isView(what) ? new Uint8Array(what as ArrayBufferLike) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
     if (into.length === 0 || into.length > this.available) throw new RangeError('invalid size');
     for (let done = 0; done < into.length;) {
+      if (this.position === this.pcm.length) { // played once, not looping: silence from here
+        into.fill(0, done);
+        break;
+      }
       const take = Math.min(into.length - done, this.pcm.length - this.position);
       into.set(this.pcm.subarray(this.position, this.position + take), done);
       done += take;
-      this.position = (this.position + take) % this.pcm.length; // loops
+      this.position += take;
+      if (this.position === this.pcm.length && this.loop) this.position = 0;
     }
     this.available -= into.length;
     return what === undefined || typeof what === 'number' ? into.buffer as ArrayBuffer : into.length;
