@@ -63,10 +63,13 @@ function secureOptions(tls: TlsOptions, host: string): SecureOptions {
  * XS machine on Moddable (the TLS handshake throws from ssl/*.js inside the transport's callbacks, and so may the
  * core inside ours), so every callback runs under this guard and a failure ends only its socket, through onError.
  */
-function guarded<A extends unknown[]>(callback: ((...args: A) => void) | undefined, fail: (error: unknown) => void): (...args: A) => void {
-  return (...args) => {
+function guarded(callback: () => void, fail: (error: unknown) => void): () => void;
+function guarded(callback: (count: number) => void, fail: (error: unknown) => void): (count: number) => void;
+function guarded(callback: (count: number) => void, fail: (error: unknown) => void): (count: number) => void {
+  // One argument, not rest parameters: this runs for every read and write, and a rest array is an allocation.
+  return (count) => {
     try {
-      callback?.(...args);
+      callback(count);
     } catch (error) {
       fail(error);
     }
