@@ -152,7 +152,10 @@ class FramedAudioOut implements AudioOutPort {
     const self = this;
     this.io = new Output({
       sampleRate: port.sampleRate, bitsPerSample: 16, channels: 1, audioType: 'LPCM', format: 'buffer',
-      onWritable(byteLength: number) { self.writable = byteLength; self.drain(); },
+      // The room lasts only as long as the callback: Linux's driver takes writes into the period it is filling and
+      // then sets its size to 0 (xs_audioout_callback, modules/io/audioout/lin/audioout_.c, SDK 8.2.3), so a later
+      // write() throws "invalid size". Frames the core writes in between wait in `pending` for the next call.
+      onWritable(byteLength: number) { self.writable = byteLength; self.drain(); self.writable = 0; },
     });
   }
 
