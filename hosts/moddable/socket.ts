@@ -107,7 +107,14 @@ class ModdableSocket implements Socket {
     const callbacks = {
       onReadable: guarded((count: number) => this.onReadable(count), fail),
       onWritable: guarded((count: number) => this.onWritable(count), fail),
-      onError: guarded(() => this.onError(), fail),
+      // Moddable calls it without an argument; xsrun passes an Error saying what failed (a certificate refused...).
+      onError: (error?: Error) => {
+        try {
+          this.onError(error);
+        } catch (thrown) {
+          fail(thrown);
+        }
+      },
     };
     // Failures are reported like any connection failure: asynchronously, through onError.
     const failLater = (error: Error) => { Promise.resolve().then(() => this.onError(error)); };
