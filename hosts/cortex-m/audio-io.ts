@@ -1,8 +1,7 @@
 // `embedded:io/audio/in` and `embedded:io/audio/out` on the firmware image: ECMA-419 audio over the co-processor
 // link (netlink.c: 20 ms frames of 16-bit PCM cross the UART), in the shape hosts/moddable/audio.ts adapts.
 // onReadable/onWritable(byteLength) as Moddable's; read/write stay within the reported count.
-import type { AudioInOptions } from 'embedded:io/audio/in';
-import type { AudioOutOptions } from 'embedded:io/audio/out';
+import type { AudioInOptions, AudioOutOptions } from '../moddable/audio.js';
 
 type Handle = object;
 interface AudioNatives {

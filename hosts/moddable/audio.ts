@@ -15,9 +15,7 @@ const STAGING_LENGTHS = 16;
 import type { AudioIn as AudioInPort, AudioInFactory, AudioOut as AudioOutPort, AudioOutFactory } from '../../src/ports/audio.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type AudioIn from 'embedded:io/audio/in';
-import type { AudioInOptions } from 'embedded:io/audio/in';
 import type AudioOut from 'embedded:io/audio/out';
-import type { AudioOutOptions } from 'embedded:io/audio/out';
 import { ViewsByLength } from '../../src/util/views.js';
 
 export interface AudioIoOptions {
@@ -28,8 +26,18 @@ export interface AudioIoOptions {
   referenceFrames?: number;
 }
 
-type AudioInClass = new (options: AudioInOptions) => AudioIn;
-type AudioOutClass = new (options: AudioOutOptions) => AudioOut;
+// The SDK's typings give the callbacks in the constructor's argument, not in AudioInOptions/AudioOutOptions.
+export type AudioInOptions = ConstructorParameters<typeof AudioIn>[0];
+export type AudioOutOptions = NonNullable<ConstructorParameters<typeof AudioOut>[0]>;
+/** What the adapter calls of a driver: the SDK's, a board's own, or wav-in.ts. */
+export type AudioInDriver = Pick<AudioIn, 'read' | 'start' | 'stop' | 'close'>;
+/**
+ * close() is missing from the SDK's typing of audio out (typings/embedded_io/audio/out.d.ts at 8.2.3, class
+ * AudioOut), though every implementation has one (modules/io/audioout/lin/audioout_.js): optional here.
+ */
+export type AudioOutDriver = Pick<AudioOut, 'write' | 'start' | 'stop'> & { close?(): void };
+type AudioInClass = new (options: AudioInOptions) => AudioInDriver;
+type AudioOutClass = new (options: AudioOutOptions) => AudioOutDriver;
 
 export function moddableAudioIn(Input: AudioInClass, options: AudioIoOptions): AudioInFactory {
   return (port) => new FramedAudioIn(Input, port, options);
@@ -40,7 +48,7 @@ export function moddableAudioOut(Output: AudioOutClass, options: AudioIoOptions)
 }
 
 class FramedAudioIn implements AudioInPort {
-  private readonly io: AudioIn;
+  private readonly io: AudioInDriver;
   private readonly frames: Int16Array;
   private readonly frameViews: Int16Array[]; // a view of each frame of the ring, made once
   private readonly times: Float64Array;
@@ -111,7 +119,7 @@ class FramedAudioIn implements AudioInPort {
 }
 
 class FramedAudioOut implements AudioOutPort {
-  private readonly io: AudioOut;
+  private readonly io: AudioOutDriver;
   private readonly pending: Int16Array; // frames written, not yet handed to the driver
   private readonly pendingBytes: Uint8Array;
   private readonly pendingFrames: Uint8Array[]; // a view of each frame of `pending`, made once: the usual write
@@ -144,7 +152,10 @@ class FramedAudioOut implements AudioOutPort {
     const self = this;
     this.io = new Output({
       sampleRate: port.sampleRate, bitsPerSample: 16, channels: 1, audioType: 'LPCM', format: 'buffer',
-      onWritable(byteLength: number) { self.writable = byteLength; self.drain(); },
+      // The room lasts only as long as the callback: Linux's driver takes writes into the period it is filling and
+      // then sets its size to 0 (xs_audioout_callback, modules/io/audioout/lin/audioout_.c, SDK 8.2.3), so a later
+      // write() throws "invalid size". Frames the core writes in between wait in `pending` for the next call.
+      onWritable(byteLength: number) { self.writable = byteLength; self.drain(); self.writable = 0; },
     });
   }
 
@@ -183,7 +194,7 @@ class FramedAudioOut implements AudioOutPort {
     this.playsAt = now;
   }
 
-  close(): void { this.io.close(); }
+  close(): void { this.io.close?.(); }
 
   private remember(frame: Int16Array): void {
     const now = this.options.clock.monotonicMs();

@@ -3,7 +3,7 @@ import Timer from 'timer';
 import Time from 'time';
 import type { Clock, TimerHandle } from '../../src/ports/clock.js';
 
-interface Handle { id: object | undefined }
+interface Handle { id: Timer | undefined }
 
 export const moddableClock: Clock = {
   monotonicMs: () => Time.ticks,

@@ -53,6 +53,53 @@ export const SDK_PROVIDES = {
   '$(MODDABLE)/modules/io/audioin/manifest.json': { lin: ['embedded:io/audio/in'], mac: ['embedded:io/audio/in'], win: ['embedded:io/audio/in'], esp32: ['embedded:io/audio/in'], '...': { error: 'Experimental TC53 IO modules' }, c: ['audioin.c'] },
   '$(MODDABLE)/modules/io/audioout/manifest.json': { all: ['embedded:io/audio/out'], c: ['_audioout.c', 'audioout-esp32.c', 'audioout.c', 'audioout_.c', 'dvi_adpcm_decode.c', 'sbc_decoder.c'] },
 };
+/**
+ * Names the SDK's own typings declare for the SDK modules a build of ours includes (typings/ at 8.2.3: mcconfig
+ * puts them in every file's tsc program). A project declaration file that declares one of these names again
+ * fails there with TS2300 "Duplicate identifier" (mcconfig's first error on this project: `default` of `timer`).
+ * With a checkout (--moddable), the names are read from the SDK's typings instead.
+ */
+export const SDK_TYPINGS = {
+  timer: { file: 'typings/timer.d.ts', names: ['TimerCallback', 'default'] },
+  time: { file: 'typings/time.d.ts', names: ['default'] },
+  Resource: { file: 'typings/Resource.d.ts', names: ['ResourceConstructor', 'default'] },
+  'mc/config': { file: 'typings/mc/config.d.ts', names: ['default'] },
+  'embedded:io/socket/tcp': { file: 'typings/embedded_io/socket/tcp.d.ts', names: ['Options', 'default'] },
+  'embedded:io/socket/udp': { file: 'typings/embedded_io/socket/udp.d.ts', names: ['default'] },
+  'embedded:io/socket/listener': { file: 'typings/embedded_io/socket/listener.d.ts', names: ['default'] },
+  'embedded:io/audio/in': { file: 'typings/embedded_io/audio/in.d.ts', names: ['default'] },
+  'embedded:io/audio/out': { file: 'typings/embedded_io/audio/out.d.ts', names: ['default'] },
+  // No default export: the SDK's typing lacks the files root (hosts/moddable/files-default.d.ts adds it).
+  'embedded:storage/files': { file: 'typings/embedded/storage/files.d.ts', names: ['Status', 'File', 'DirectoryOpenFileOptions', 'DirectoryOpenDirectoryOptions', 'DirectoryStatusOptions', 'Directory'] },
+};
+
+/** `declare module "x" { ... }` blocks of a declaration file: specifier -> the names each exports. */
+export function declaredModules(text) {
+  const found = new Map();
+  for (const match of text.matchAll(/^\s*declare\s+module\s+['"]([^'"]+)['"]\s*\{/gm)) {
+    let depth = 1;
+    let at = match.index + match[0].length;
+    while (depth > 0 && at < text.length) depth += text[at] === '{' ? 1 : text[at] === '}' ? -1 : 0, at++;
+    const body = text.slice(match.index + match[0].length, at - 1);
+    const names = found.get(match[1]) ?? new Set();
+    for (const [, name] of body.matchAll(/^\s*export\s+(?:declare\s+)?(?:abstract\s+)?(?:class|interface|type|const|let|var|function|enum|namespace)\s+([A-Za-z_$][\w$]*)/gm)) names.add(name);
+    if (/^\s*export\s+default\b/m.test(body)) names.add('default');
+    for (const [, list] of body.matchAll(/^\s*export\s+(?:type\s+)?\{([^}]*)\}/gm)) {
+      for (const part of list.split(',')) {
+        const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop();
+        if (name) names.add(name);
+      }
+    }
+    found.set(match[1], names);
+  }
+  return found;
+}
+
+/** Whether a JavaScript file is an ES module with exports (a CommonJS file gives XS none). */
+function hasEsExports(text) {
+  return /^\s*export\b/m.test(text);
+}
+
 /** Headers of the SDK and of the build's generated folder that C files of a project include by name. */
 export const SDK_HEADERS = ['xs.h', 'xsmc.h', 'xsHost.h', 'xsPlatform.h', 'mc.xs.h', 'mc.defines.h', 'mc.format.h', 'mc.rotation.h'];
 
@@ -160,7 +207,7 @@ export function checkManifest(manifestPath, platform, { moddable = process.env.M
   parse(resolve(manifestPath));
 
   // Merge: each manifest's common part, then its platform block (mcmanifest.js mergeManifest).
-  const merged = { modules: [], preload: [], data: [], creation: sdkCreation, commonjs: [], defines: {} };
+  const merged = { modules: [], preload: [], data: [], creation: sdkCreation, commonjs: [], defines: {}, types: [] };
   for (const { file, manifest, matched } of manifests) {
     for (const [label, part] of [[where(file), manifest], ...(matched ? [[`${where(file)} platforms["${matched.name}"]`, matched.block]] : [])]) {
       for (const [target, sources] of Object.entries(part.modules ?? {})) {
@@ -172,6 +219,7 @@ export function checkManifest(manifestPath, platform, { moddable = process.env.M
       }
       if (part.creation) merged.creation = true;
       merged.commonjs.push(...asArray(part.commonjs));
+      for (const type of asArray(part.typescript?.tsconfig?.compilerOptions?.types)) merged.types.push({ type, file });
       mergeDefines(merged.defines, part.defines ?? {});
       if (part.error) errors.push(`${label}: the manifest refuses platform ${platform}: "${part.error}"`);
       if (part.warning) warnings.push(`${label}: ${part.warning}`);
@@ -289,7 +337,7 @@ export function checkManifest(manifestPath, platform, { moddable = process.env.M
         const bare = imported.replace(/^moddable:/, '').replace(/\.m?js$/, '');
         if (imported.startsWith('./') || imported.startsWith('../')) {
           const xs = posix.normalize(posix.join(posix.dirname(specifier), imported)).replace(/\.m?js$/, '');
-          if (file.endsWith('.ts')) {
+          if (file.endsWith('.ts') && !typeOnly) {
             const tsc = relative(root, resolve(dirname(file), imported)).split(sep).join('/').replace(/\.m?js$/, '');
             if (tsc !== xs) errors.push(`${where(file)} (module "${specifier}") imports "${imported}": tsc resolves it next to the file (${tsc}), XS next to the specifier (${xs}); map the module to a specifier that mirrors its path`);
           }
@@ -297,6 +345,51 @@ export function checkManifest(manifestPath, platform, { moddable = process.env.M
         } else if (!typeOnly && !available(bare)) {
           errors.push(`${where(file)} (module "${specifier}", ${label}) imports "${imported}", which is not in the ${platform} build`);
         }
+      }
+    }
+  }
+
+  // Declaration files mcconfig's tsc reads (the manifest's `types`, and files our modules reference with
+  // /// <reference path>) must not declare again what the SDK's typings declare for a module of the build.
+  const declarationFiles = new Map(); // file -> why tsc reads it
+  for (const { type, file } of merged.types) {
+    const path = resolve(dirname(file), expand(type));
+    if (!path.includes('$(') && ours(path)) declarationFiles.set(path.endsWith('.d.ts') ? path : `${path}.d.ts`, 'typescript.tsconfig.compilerOptions.types');
+  }
+  for (const [specifier, { file }] of modules) {
+    if (!file.startsWith(root) || !file.endsWith('.ts')) continue;
+    for (const [, reference] of readFileSync(file, 'utf8').matchAll(/^\/\/\/\s*<reference\s+path=["']([^"']+)["']/gm)) {
+      declarationFiles.set(resolve(dirname(file), reference), `referenced by ${where(file)} (module "${specifier}")`);
+    }
+  }
+  const sdkTypings = (name) => {
+    const known = SDK_TYPINGS[name];
+    if (!moddable || !known) return known && { file: known.file, names: new Set(known.names) };
+    const path = join(moddable, known.file);
+    return existsSync(path) ? { file: known.file, names: declaredModules(readFileSync(path, 'utf8')).get(name) ?? new Set() } : undefined;
+  };
+  for (const [path, why] of declarationFiles) {
+    if (!existsSync(path)) { errors.push(`${where(path)} (${why}): not found`); continue; }
+    for (const [name, names] of declaredModules(readFileSync(path, 'utf8'))) {
+      if (!sdkModules.has(name)) continue;
+      const sdk = sdkTypings(name);
+      const again = sdk ? [...names].filter((n) => sdk.names.has(n)) : [];
+      if (again.length) errors.push(`${where(path)} (${why}) declares ${again.map((n) => `"${n}"`).join(', ')} of SDK module "${name}" again: the SDK's ${sdk.file} declares it, and mcconfig's tsc fails with TS2300 "Duplicate identifier"; declare only what the SDK lacks`);
+    }
+  }
+
+  // A CommonJS file gives XS no exports: the "commonjs" list compiles it as a plain script (xsc -p), and mapped as
+  // a module it is an ES module without exports. Importing a binding from one fails at link time.
+  for (const [specifier, { file }] of modules) {
+    if (!file.startsWith(root) || file.includes(`${sep}node_modules${sep}`) || !/\.(m?js|ts)$/.test(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    for (const [, , clause, imported] of text.matchAll(IMPORT_PATTERNS[0])) {
+      if (/^\s*type\b/.test(clause) || imported.startsWith('.')) continue;
+      const target = modules.get(imported.replace(/\.m?js$/, ''));
+      if (!target || !/\.c?js$/.test(target.file)) continue;
+      const script = merged.commonjs.includes(imported);
+      if (script || !hasEsExports(readFileSync(target.file, 'utf8'))) {
+        errors.push(`${where(file)} (module "${specifier}") imports bindings from "${imported}" (${where(target.file)}), which is CommonJS${script ? ' in the "commonjs" list (a plain script)' : ''} with no ES exports: map a module that exports it (see hosts/moddable/tweetnacl.ts)`);
       }
     }
   }

@@ -10,7 +10,7 @@
 // as an error, so this adapter reports every end through onError; onClose is never called.
 import TCP from 'embedded:io/socket/tcp';
 import TLSSocket from 'embedded:io/socket/tcp/tls';
-import type { SecureOptions } from 'embedded:io/socket/tcp/tls';
+import type { SecureOptions, Transport, TransportOptions } from 'embedded:io/socket/tcp/tls';
 import type { Socket, SocketFactory, SocketOptions, TlsOptions } from '../../src/ports/socket.js';
 import { fromBase64 } from '../../src/encoding/base64.js';
 import { decodeUtf8 } from '../../src/encoding/utf8.js';
@@ -58,8 +58,37 @@ function secureOptions(tls: TlsOptions, host: string): SecureOptions {
   return secure;
 }
 
+/**
+ * TCP whose callbacks hand what they throw to `fail`. An exception out of an ECMA-419 callback aborts the whole
+ * XS machine on Moddable (the TLS handshake throws from ssl/*.js inside the transport's callbacks, and so may the
+ * core inside ours), so every callback runs under this guard and a failure ends only its socket, through onError.
+ */
+function guarded(callback: () => void, fail: (error: unknown) => void): () => void;
+function guarded(callback: (count: number) => void, fail: (error: unknown) => void): (count: number) => void;
+function guarded(callback: (count: number) => void, fail: (error: unknown) => void): (count: number) => void {
+  // One argument, not rest parameters: this runs for every read and write, and a rest array is an allocation.
+  return (count) => {
+    try {
+      callback(count);
+    } catch (error) {
+      fail(error);
+    }
+  };
+}
+
+function guardedTcp(fail: (error: unknown) => void): new (options: TransportOptions) => Transport {
+  return class extends TCP {
+    constructor(options: TransportOptions) {
+      super({ ...options, nodelay: true, onReadable: guarded(options.onReadable, fail), onWritable: guarded(options.onWritable, fail), onError: guarded(options.onError, fail) });
+    }
+  };
+}
+
+/** What the adapter calls of a socket: embedded:io/socket/tcp, or the TLS socket over it. */
+type Stream = Pick<Transport, 'read' | 'write' | 'close'>;
+
 class ModdableSocket implements Socket {
-  private io: TCP | undefined;
+  private io: Stream | undefined;
   private connected = false;
   private readable = 0;
   private writable = 0;
@@ -75,20 +104,33 @@ class ModdableSocket implements Socket {
   constructor(private readonly options: SocketOptions) {
     const { host, port, tls } = options;
     const address = addressOf(host);
-    const self = this;
+    const fail = (error: unknown) => this.onError(error instanceof Error ? error : new Error(String(error)));
     const callbacks = {
-      onReadable(count: number) { self.onReadable(count); },
-      onWritable(count: number) { self.onWritable(count); },
-      onError(error?: Error) { self.onError(error); },
+      onReadable: guarded((count: number) => this.onReadable(count), fail),
+      onWritable: guarded((count: number) => this.onWritable(count), fail),
+      // Moddable calls it without an argument; xsrun passes an Error saying what failed (a certificate refused...).
+      onError: (error?: Error) => {
+        try {
+          this.onError(error);
+        } catch (thrown) {
+          fail(thrown);
+        }
+      },
     };
+    // Failures are reported like any connection failure: asynchronously, through onError.
+    const failLater = (error: Error) => { Promise.resolve().then(() => this.onError(error)); };
     if (address === undefined) {
-      // Reported like any connection failure: asynchronously, through onError.
-      Promise.resolve().then(() => this.onError(new Error(`cannot connect to ${host}:${port}: ECMA-419 TCP needs an IPv4 address (no DNS resolver here)`)));
+      failLater(new Error(`cannot connect to ${host}:${port}: ECMA-419 TCP needs an IPv4 address (no DNS resolver here)`));
       return;
     }
-    this.io = tls
-      ? new TLSSocket({ address, port, host, secure: secureOptions(tls, host), ...callbacks })
-      : new TCP({ address, port, nodelay: true, ...callbacks });
+    try {
+      // The SDK's TLSSocket (examples/io/tcp/tlssocket) opens its transport with `TCP.io`; it has no default.
+      this.io = tls
+        ? new TLSSocket({ address, port, host, secure: secureOptions(tls, host), TCP: { io: guardedTcp(fail) }, ...callbacks })
+        : new TCP({ address, port, nodelay: true, ...callbacks });
+    } catch (error) {
+      failLater(new Error(`cannot connect to ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`));
+    }
   }
 
   read(buffer: Uint8Array): number {

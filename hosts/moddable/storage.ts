@@ -3,19 +3,22 @@
 // Paths are relative to the files root (Moddable's config.files; "/" on xsrun). File.flush() is fsync;
 // the folder's flush is xsrun's Directory.flush() where it exists: Moddable's littlefs (ESP32) makes a
 // finished rename durable by itself and has no such call.
+/// <reference path="./files-default.d.ts" />
 import root from 'embedded:storage/files';
 import type { Directory, File } from 'embedded:storage/files';
 import { FolderStorage, type StorageStep } from '../../src/storage/folder.js';
 import type { StorageFiles } from '../../src/storage/folder.js';
 
+/**
+ * Whether something is at `path`. The SDK's status() of a missing path returns a Status of mode 0 rather than
+ * throwing (xs_directoryposix_status in modules/io/files/posix/files-posix.c, 8.2.3); xsrun's does the same.
+ */
 function exists(directory: Directory, path: string): boolean {
-  try {
-    directory.status(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return directory.status(path).mode !== 0;
 }
+
+/** xsrun's Directory also has flush() (fsync of the directory); the SDK's has not. */
+type FlushableDirectory = Directory & { flush?(): void };
 
 /** StorageFiles over a files Directory (the root by default). */
 export function filesOf(base: Directory = root): StorageFiles {
@@ -31,7 +34,7 @@ export function filesOf(base: Directory = root): StorageFiles {
       let prefix = '';
       for (const part of path.split('/').filter((p) => p !== '')) {
         prefix = prefix ? `${prefix}/${part}` : part;
-        if (!exists(base, prefix)) base.createDirectory({ path: prefix });
+        if (!exists(base, prefix)) base.createDirectory(prefix);
       }
     },
     list(path) {
@@ -77,7 +80,7 @@ export function filesOf(base: Directory = root): StorageFiles {
       base.delete(path);
     },
     syncDirectory(path) {
-      const directory = base.openDirectory({ path });
+      const directory: FlushableDirectory = base.openDirectory({ path });
       try {
         directory.flush?.();
       } finally {

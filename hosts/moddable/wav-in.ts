@@ -3,12 +3,13 @@
 // no simulated microphone (its audio in is the host's real one), so the simulator board loops a WAV resource
 // here for runs that give the same input every time. 16-bit mono PCM at the rate asked for, nothing else.
 import Timer from 'timer';
-import type { AudioInOptions } from 'embedded:io/audio/in';
+import type { AudioInOptions } from './audio.js';
 
 const FRAME_MS = 20;
 
 /** The PCM data of a 16-bit mono WAV at `sampleRate`, or a TypeError saying what is wrong. */
-export function wavSamples(wav: ArrayBuffer, sampleRate: number): Uint8Array {
+export function wavSamples(bytes: ArrayBufferLike | HostBuffer, sampleRate: number): Uint8Array {
+  const wav = bytes as ArrayBufferLike; // XS takes a host buffer (a resource) wherever an ArrayBuffer goes
   const view = new DataView(wav);
   const tag = (at: number) => String.fromCharCode(view.getUint8(at), view.getUint8(at + 1), view.getUint8(at + 2), view.getUint8(at + 3));
   if (wav.byteLength < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new TypeError('audio in: not a RIFF/WAVE file');
@@ -31,19 +32,24 @@ export default class WavAudioIn {
   private readonly frameBytes: number;
   private readonly onReadable: AudioInOptions['onReadable'];
   private position = 0;
+  /** Whether the WAV plays again from its start; else silence follows it. */
+  private readonly loop: boolean;
   private available = 0;
-  private timer: object | undefined;
+  private timer: Timer | undefined;
   readonly sampleRate: number;
   readonly bitsPerSample = 16;
   readonly channels = 1;
 
-  constructor(options: AudioInOptions & { wav: ArrayBuffer }) {
+  constructor(options: AudioInOptions & { wav: ArrayBufferLike | HostBuffer; loop?: boolean }) {
     if ((options.bitsPerSample ?? 16) !== 16 || (options.channels ?? 1) !== 1) throw new RangeError('audio in: 16-bit mono only');
-    this.sampleRate = options.sampleRate;
-    this.pcm = wavSamples(options.wav, options.sampleRate);
-    this.frameBytes = (options.sampleRate * FRAME_MS / 1000) * 2;
+    const { sampleRate } = options;
+    if (sampleRate === undefined) throw new TypeError('audio in: sampleRate is required');
+    this.sampleRate = sampleRate;
+    this.pcm = wavSamples(options.wav, sampleRate);
+    this.frameBytes = (sampleRate * FRAME_MS / 1000) * 2;
     if (this.pcm.length < this.frameBytes) throw new RangeError('audio in: the WAV is shorter than one frame');
     this.onReadable = options.onReadable;
+    this.loop = options.loop ?? true;
   }
 
   start(): void {
@@ -57,17 +63,22 @@ export default class WavAudioIn {
 
   close(): void { this.stop(); }
 
-  read(buffer: ArrayBuffer | ArrayBufferView): number;
+  read(buffer: ByteBuffer): number;
   read(byteLength?: number): ArrayBuffer;
-  read(what?: number | ArrayBuffer | ArrayBufferView): number | ArrayBuffer {
+  read(what?: number | ByteBuffer): number | ArrayBuffer {
     const into = what === undefined || typeof what === 'number' ? new Uint8Array(what ?? this.available)
-      : what instanceof ArrayBuffer ? new Uint8Array(what) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
+      : !ArrayBuffer.isView(what) ? new Uint8Array(what as ArrayBufferLike) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
     if (into.length === 0 || into.length > this.available) throw new RangeError('invalid size');
     for (let done = 0; done < into.length;) {
+      if (this.position === this.pcm.length) { // played once, not looping: silence from here
+        into.fill(0, done);
+        break;
+      }
       const take = Math.min(into.length - done, this.pcm.length - this.position);
       into.set(this.pcm.subarray(this.position, this.position + take), done);
       done += take;
-      this.position = (this.position + take) % this.pcm.length; // loops
+      this.position += take;
+      if (this.position === this.pcm.length && this.loop) this.position = 0;
     }
     this.available -= into.length;
     return what === undefined || typeof what === 'number' ? into.buffer as ArrayBuffer : into.length;

@@ -156,7 +156,7 @@ static void xr_files_move(xsMachine* the)
 		xsUnknownError("move %s to %s: %s", from, to, strerror(errno));
 }
 
-/* status(dir, path): {size, mode} or undefined when there is nothing there (the JS side throws as Moddable). */
+/* status(dir, path): {size, mode} or undefined when there is nothing there (files.js makes that a Status of mode 0, as Moddable). */
 static void xr_files_status(xsMachine* the)
 {
 	char path[256];

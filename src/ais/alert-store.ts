@@ -46,7 +46,8 @@ export function alertProblem(value: unknown): string | undefined {
 export class AlertStoreError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'AlertStoreError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'AlertStoreError', configurable: true, writable: true });
   }
 }
 

@@ -36,7 +36,8 @@ export type BinaryErrorKind =
 export class BinaryStreamError extends Error {
   constructor(readonly kind: BinaryErrorKind, readonly index: number, readonly position: number, detail: string) {
     super(`binary entry ${index} at byte ${position}: ${detail}`);
-    this.name = 'BinaryStreamError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'BinaryStreamError', configurable: true, writable: true });
   }
 }
 

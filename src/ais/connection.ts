@@ -106,7 +106,8 @@ export interface AisConnectionOptions {
 export class AisFatalError extends Error {
   constructor(readonly code: string, message: string) {
     super(message);
-    this.name = 'AisFatalError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'AisFatalError', configurable: true, writable: true });
   }
 }
 

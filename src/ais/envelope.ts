@@ -39,7 +39,8 @@ export type EnvelopeErrorKind = 'TRUNCATED' | 'TOO_LARGE' | 'ENCRYPTION_ERROR' |
 export class EnvelopeError extends Error {
   constructor(readonly kind: EnvelopeErrorKind, message: string) {
     super(`${kind}: ${message}`);
-    this.name = 'EnvelopeError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'EnvelopeError', configurable: true, writable: true });
   }
 }
 

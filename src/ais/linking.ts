@@ -69,7 +69,8 @@ export interface CodePair {
 export class LinkingError extends Error {
   constructor(readonly code: string, message: string, readonly status?: number) {
     super(message);
-    this.name = 'LinkingError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'LinkingError', configurable: true, writable: true });
   }
 }
 

@@ -13,7 +13,8 @@ export interface AisMessage {
 export class MalformedMessageError extends Error {
   constructor(message: string, readonly index?: number) {
     super(message);
-    this.name = 'MalformedMessageError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'MalformedMessageError', configurable: true, writable: true });
   }
 }
 

@@ -100,7 +100,8 @@ export class RegistrationError extends Error {
   constructor(readonly code: RegistrationErrorCode, detail: string, readonly status?: number) {
     const action = actionOf(code, status);
     super(`AIS registration failed: ${code}${status === undefined ? '' : ` (HTTP ${status})`}: ${detail}; ${WHAT_TO_DO[action]}`);
-    this.name = 'RegistrationError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'RegistrationError', configurable: true, writable: true });
     this.action = action;
   }
 }
@@ -336,7 +337,8 @@ function attempt(o: CheckedOptions, callback: (error: RegistrationError | undefi
 class RedirectError extends Error {
   constructor(message: string, readonly status: number) {
     super(message);
-    this.name = 'RedirectError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'RedirectError', configurable: true, writable: true });
   }
 }
 

@@ -41,7 +41,8 @@ export class SequenceError extends Error {
   readonly disconnectCode: 'UNEXPECTED_SEQUENCE_NUMBER' | null;
   constructor(readonly expected: number, readonly received: number, readonly kind: SequenceErrorKind = 'GAP_TIMEOUT', detail = '') {
     super(`sequence ${expected} expected, got ${received}${detail ? `: ${detail}` : ''}`);
-    this.name = 'SequenceError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'SequenceError', configurable: true, writable: true });
     this.disconnectCode = kind === 'DUPLICATE' ? null : 'UNEXPECTED_SEQUENCE_NUMBER';
   }
 }

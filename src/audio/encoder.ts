@@ -54,7 +54,8 @@ export class L16Encoder implements FrameEncoder {
 export class OpusFrameSizeError extends Error {
   constructor(readonly expected: number, readonly received: number) {
     super(`Opus CBR frame of ${expected} bytes expected, the encoder produced ${received}`);
-    this.name = 'OpusFrameSizeError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'OpusFrameSizeError', configurable: true, writable: true });
   }
 }
 

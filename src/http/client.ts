@@ -19,7 +19,8 @@ const MAX_HEAD_BYTES = 16 * 1024;
 export class HttpError extends Error {
   constructor(message: string, readonly code: string | undefined) {
     super(message);
-    this.name = 'HttpError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'HttpError', configurable: true, writable: true });
   }
 }
 

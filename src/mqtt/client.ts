@@ -63,21 +63,24 @@ export type PublishCallback = (error?: Error) => void;
 export class MqttConnectionRefusedError extends Error {
   constructor(readonly returnCode: number) {
     super(`broker refused the connection: ${CONNACK_REASONS[returnCode] ?? 'unknown'} (CONNACK code ${returnCode})`);
-    this.name = 'MqttConnectionRefusedError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'MqttConnectionRefusedError', configurable: true, writable: true });
   }
 }
 
 export class MqttQueueOverflowError extends Error {
   constructor(topic: string, queuedMessages: number, queuedBytes: number) {
     super(`outgoing queue full (${queuedMessages} messages, ${queuedBytes} bytes): dropped a publish to ${topic}`);
-    this.name = 'MqttQueueOverflowError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'MqttQueueOverflowError', configurable: true, writable: true });
   }
 }
 
 export class MqttNotConnectedError extends Error {
   constructor(what: string) {
     super(`not connected: ${what} not sent`);
-    this.name = 'MqttNotConnectedError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'MqttNotConnectedError', configurable: true, writable: true });
   }
 }
 

@@ -36,6 +36,7 @@ export type Packet =
 export class MqttProtocolError extends Error {
   constructor(message: string, readonly clause?: string) {
     super(clause ? `${message} [${clause}]` : message);
-    this.name = 'MqttProtocolError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'MqttProtocolError', configurable: true, writable: true });
   }
 }

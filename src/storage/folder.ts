@@ -63,7 +63,8 @@ export const RECORD_HEADER_BYTES = 16;
 export class StorageCorruptionError extends Error {
   constructor(readonly key: string, readonly reason: string) {
     super(`storage key ${JSON.stringify(key)} is corrupt: ${reason}`);
-    this.name = 'StorageCorruptionError';
+    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
+    Object.defineProperty(this, 'name', { value: 'StorageCorruptionError', configurable: true, writable: true });
   }
 }
 

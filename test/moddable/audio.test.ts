@@ -3,8 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { moddableAudioIn, moddableAudioOut } from '../../hosts/moddable/audio.js';
-import type { AudioInOptions } from 'embedded:io/audio/in';
-import type { AudioOutOptions } from 'embedded:io/audio/out';
+import type { AudioInOptions, AudioOutOptions } from '../../hosts/moddable/audio.js';
 
 let now = 0;
 const clock = { monotonicMs: () => now, setTimer: () => ({}), clearTimer: () => {} };

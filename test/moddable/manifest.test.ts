@@ -173,3 +173,39 @@ test('refuses an include folder that does not exist', () => {
   assert.equal(errors.length, 1, errors.join('\n'));
   assert.match(errors[0], /\.\/lib\/opus\/include\/: directory not found/);
 });
+
+// What the real mcconfig (SDK 8.2.3) rejected and the checker let through before: a declaration file of ours that
+// declares an SDK module's names again, and bindings imported from a CommonJS file.
+const sdkBase = { ...base, include: ['$(MODDABLE)/examples/manifest_base.json'] };
+
+test('refuses a declaration file that declares again what the SDK\'s typings declare (mcconfig: TS2300)', () => {
+  const timer = "declare module 'timer' {\n  const Timer: { set(callback: () => void, ms?: number): object };\n  export default Timer;\n}\n";
+  const errors = errorsOf({ ...files, 'decl.d.ts': timer }, { ...sdkBase, modules: { '*': './main' }, typescript: { tsconfig: { compilerOptions: { types: ['./decl'] } } } });
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0], /^decl\.d\.ts \(typescript\.tsconfig\.compilerOptions\.types\) declares "default" of SDK module "timer" again: the SDK's typings\/timer\.d\.ts declares it/);
+  // The same file referenced by a module of the build is read by mcconfig's tsc as well.
+  const referenced = errorsOf({ ...files, 'decl.d.ts': timer, 'main.ts': '/// <reference path="./decl.d.ts" />\nexport default 1;\n' }, { ...sdkBase, modules: { '*': './main' } });
+  assert.equal(referenced.length, 1, referenced.join('\n'));
+  assert.match(referenced[0], /^decl\.d\.ts \(referenced by main\.ts \(module "main"\)\) declares "default" of SDK module "timer" again/);
+});
+
+test('accepts a declaration file that adds only what the SDK lacks, or declares modules the build has not', () => {
+  const lacks = "declare module 'embedded:storage/files' {\n  const root: Directory;\n  export default root;\n}\n"
+    + "declare module 'embedded:io/socket/tcp/tls' {\n  export default class TLSSocket {}\n}\n";
+  const manifest = { ...sdkBase, include: [...sdkBase.include, '$(MODDABLE)/modules/io/files/manifest.json'], modules: { '*': './main' }, typescript: { tsconfig: { compilerOptions: { types: ['./decl'] } } } };
+  assert.deepEqual(errorsOf({ ...files, 'decl.d.ts': lacks }, manifest), []);
+});
+
+test('refuses bindings imported from a CommonJS file, mapped as a module or listed in "commonjs"', () => {
+  const cjs = { ...files, 'node_modules/cjs/index.js': 'module.exports = { a: 1 };\n', 'main.ts': "import cjs from 'cjs';\nexport default cjs;\n" };
+  const modules = { '*': './main', cjs: './node_modules/cjs/index' };
+  const mapped = errorsOf(cjs, { ...base, modules });
+  assert.equal(mapped.length, 1, mapped.join('\n'));
+  assert.match(mapped[0], /^main\.ts \(module "main"\) imports bindings from "cjs" \(node_modules\/cjs\/index\.js\), which is CommonJS with no ES exports/);
+  const listed = errorsOf(cjs, { ...base, modules, commonjs: ['cjs'] });
+  assert.equal(listed.length, 1, listed.join('\n'));
+  assert.match(listed[0], /which is CommonJS in the "commonjs" list \(a plain script\) with no ES exports/);
+  // A side-effect import of it (what hosts/moddable/tweetnacl.ts does) and an ES module are fine.
+  assert.deepEqual(errorsOf({ ...cjs, 'main.ts': "import 'cjs';\nexport default 1;\n" }, { ...base, modules }), []);
+  assert.deepEqual(errorsOf({ ...cjs, 'node_modules/cjs/index.js': 'export default { a: 1 };\n' }, { ...base, modules }), []);
+});

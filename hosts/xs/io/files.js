@@ -2,9 +2,10 @@
 // The default export is the root Directory; on xsrun the root is the file system's "/" (Moddable's posix
 // build roots it at config.files), so a path below it is an absolute path without its leading "/".
 //   directory.openFile({path, mode: "r" | "r+" | "w" | "w+"}) -> File
-//   directory.openDirectory({path}) -> Directory; directory.createDirectory({path})
+//   directory.openDirectory({path}) -> Directory
+//   directory.createDirectory(path) -> true, or false when that directory is there already; a path string only
 //   directory.delete(path) -> false when nothing was there; directory.move(from, to) (an atomic rename)
-//   directory.status(path) -> {size, isFile(), isDirectory()}, throws when nothing is there
+//   directory.status(path) -> {size, mode, isFile(), isDirectory()}; {mode: 0} when nothing is there (no throw)
 //   directory.scan() -> an iterator of names; directory.flush(): fsync of the directory (ours, see io_files.c)
 //   file.read(buffer | count, position), file.write(buffer, position), file.flush() (fsync), file.status(),
 //   file.setSize(length), file.close()
@@ -32,8 +33,8 @@ const S_IFMT = 0o170000, S_IFREG = 0o100000, S_IFDIR = 0o040000;
 class Status {
   #mode;
   constructor(status) {
-    this.size = status.size;
-    this.#mode = status.mode;
+    if (status.size !== undefined) this.size = status.size;
+    this.mode = this.#mode = status.mode;
   }
   isFile() { return (this.#mode & S_IFMT) === S_IFREG; }
   isDirectory() { return (this.#mode & S_IFMT) === S_IFDIR; }
@@ -77,14 +78,19 @@ class File extends Handle {
 class Directory extends Handle {
   openFile(options) { return new File(native.openFile(this.handle, pathOf(options), options.mode)); }
   openDirectory(options) { return new Directory(native.openDirectory(this.handle, pathOf(options))); }
-  createDirectory(options) { native.createDirectory(this.handle, typeof options === 'string' ? options : pathOf(options)); }
+  createDirectory(path) {
+    // Moddable's takes the string itself (an options object became a folder named "[object Object]" there).
+    if (typeof path !== 'string') throw new TypeError(`createDirectory takes a path string, got ${path === null ? 'null' : typeof path}`);
+    if (this.status(path).isDirectory()) return false;
+    native.createDirectory(this.handle, path);
+    return true;
+  }
   delete(path) { return native.delete(this.handle, path); }
   move(from, to) { native.move(this.handle, from, to); }
   status(path) {
     if (path === undefined) throw new Error('path required');
-    const status = native.status(this.handle, path);
-    if (status === undefined) throw new Error(`status ${path}: No such file or directory`);
-    return new Status(status);
+    // Nothing there: a Status of mode 0, as Moddable's (it throws only for other failures).
+    return new Status(native.status(this.handle, path) ?? { mode: 0 });
   }
   scan() { return native.names(this.handle)[Symbol.iterator](); }
   [Symbol.iterator]() { return this.scan(); }
