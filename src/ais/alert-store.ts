@@ -12,6 +12,7 @@
 
 import type { Storage } from '../ports/storage.js';
 import { decodeJson, encodeJson } from './message.js';
+import { nameError } from '../util/error-name.js';
 
 export const ALERT_TYPES = ['TIMER', 'ALARM', 'REMINDER'] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
@@ -46,8 +47,7 @@ export function alertProblem(value: unknown): string | undefined {
 export class AlertStoreError extends Error {
   constructor(message: string) {
     super(message);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'AlertStoreError', configurable: true, writable: true });
+    nameError(this, 'AlertStoreError');
   }
 }
 

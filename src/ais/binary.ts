@@ -9,6 +9,8 @@
 // Writing goes into the caller's buffer and parsing walks the caller's bytes with one reusable reader: no
 // allocation per entry (a 20 ms frame path). Bad input never throws: the reader stops with a named error.
 
+import { nameError } from '../util/error-name.js';
+
 export const ENTRY_HEADER_BYTES = 8;
 /** The u64 stream offset that opens every audio-content entry's data. */
 export const AUDIO_OFFSET_BYTES = 8;
@@ -36,8 +38,7 @@ export type BinaryErrorKind =
 export class BinaryStreamError extends Error {
   constructor(readonly kind: BinaryErrorKind, readonly index: number, readonly position: number, detail: string) {
     super(`binary entry ${index} at byte ${position}: ${detail}`);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'BinaryStreamError', configurable: true, writable: true });
+    nameError(this, 'BinaryStreamError');
   }
 }
 

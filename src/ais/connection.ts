@@ -33,6 +33,7 @@ import { checkMessage, decodeJson, encodeJson, message, newMessageId, type AisMe
 import { SecretManager, type InboundEncryptedTopic } from './rotation.js';
 import { DEVICE_INBOUND, deviceTopicPrefix, TOPIC_LEAVES, TOPICS, type TopicLeaf } from './topics.js';
 import { traceLine } from './trace.js';
+import { nameError } from '../util/error-name.js';
 
 /** Each Acknowledge code (§4.1) and what it means here: connected, try again later, or stop for good. */
 const ACKNOWLEDGE = {
@@ -106,8 +107,7 @@ export interface AisConnectionOptions {
 export class AisFatalError extends Error {
   constructor(readonly code: string, message: string) {
     super(message);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'AisFatalError', configurable: true, writable: true });
+    nameError(this, 'AisFatalError');
   }
 }
 

@@ -14,6 +14,7 @@
 
 import type { Crypto } from '../ports/crypto.js';
 import { ViewsByLength } from '../util/views.js';
+import { nameError } from '../util/error-name.js';
 
 /** Byte layout of the envelope (ais-protocol.md §3.2; SDK aia_message_constants.h). */
 export const ENVELOPE = {
@@ -39,8 +40,7 @@ export type EnvelopeErrorKind = 'TRUNCATED' | 'TOO_LARGE' | 'ENCRYPTION_ERROR' |
 export class EnvelopeError extends Error {
   constructor(readonly kind: EnvelopeErrorKind, message: string) {
     super(`${kind}: ${message}`);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'EnvelopeError', configurable: true, writable: true });
+    nameError(this, 'EnvelopeError');
   }
 }
 

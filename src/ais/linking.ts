@@ -31,6 +31,7 @@ import type { Storage } from '../ports/storage.js';
 import { Logger, redact } from '../ports/log.js';
 import { encodeForm } from '../encoding/form.js';
 import { decodeJson, encodeJson } from './message.js';
+import { nameError } from '../util/error-name.js';
 
 export const LWA_BASE_URL = 'https://api.amazon.com';
 export const LWA_CODE_PAIR_PATH = '/auth/o2/create/codepair';
@@ -69,8 +70,7 @@ export interface CodePair {
 export class LinkingError extends Error {
   constructor(readonly code: string, message: string, readonly status?: number) {
     super(message);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'LinkingError', configurable: true, writable: true });
+    nameError(this, 'LinkingError');
   }
 }
 

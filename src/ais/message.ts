@@ -3,6 +3,7 @@
 // Parsing is strict about what the protocol needs and tolerant of everything else (unknown fields ignored).
 
 import { decodeUtf8, encodeUtf8 } from '../encoding/utf8.js';
+import { nameError } from '../util/error-name.js';
 
 export interface AisMessage {
   header: { name: string; messageId: string };
@@ -13,8 +14,7 @@ export interface AisMessage {
 export class MalformedMessageError extends Error {
   constructor(message: string, readonly index?: number) {
     super(message);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'MalformedMessageError', configurable: true, writable: true });
+    nameError(this, 'MalformedMessageError');
   }
 }
 

@@ -42,6 +42,7 @@ import { AES_KEY_BYTES, deriveAesKey, generateKeyPair, isEncryptionAlgorithm, ty
 import { fromBase64, toBase64 } from '../encoding/base64.js';
 import { decodeJson, encodeJson } from './message.js';
 import { checkBaseUrl, checkCount, deleteLinkCredentials, describe, loadLinkCredentials, type LinkCredentials } from './linking.js';
+import { nameError } from '../util/error-name.js';
 
 export const AIS_REGISTRATION_BASE_URL = 'https://api.amazonalexa.com';
 export const REGISTRATION_PATH = '/v1/ais/registration';
@@ -100,8 +101,7 @@ export class RegistrationError extends Error {
   constructor(readonly code: RegistrationErrorCode, detail: string, readonly status?: number) {
     const action = actionOf(code, status);
     super(`AIS registration failed: ${code}${status === undefined ? '' : ` (HTTP ${status})`}: ${detail}; ${WHAT_TO_DO[action]}`);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'RegistrationError', configurable: true, writable: true });
+    nameError(this, 'RegistrationError');
     this.action = action;
   }
 }
@@ -337,8 +337,7 @@ function attempt(o: CheckedOptions, callback: (error: RegistrationError | undefi
 class RedirectError extends Error {
   constructor(message: string, readonly status: number) {
     super(message);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'RedirectError', configurable: true, writable: true });
+    nameError(this, 'RedirectError');
   }
 }
 

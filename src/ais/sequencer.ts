@@ -13,6 +13,7 @@
 
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Logger } from '../ports/log.js';
+import { nameError } from '../util/error-name.js';
 
 const U32_SPAN = 0x100000000;
 const HALF_SPAN = 0x80000000;
@@ -41,8 +42,7 @@ export class SequenceError extends Error {
   readonly disconnectCode: 'UNEXPECTED_SEQUENCE_NUMBER' | null;
   constructor(readonly expected: number, readonly received: number, readonly kind: SequenceErrorKind = 'GAP_TIMEOUT', detail = '') {
     super(`sequence ${expected} expected, got ${received}${detail ? `: ${detail}` : ''}`);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'SequenceError', configurable: true, writable: true });
+    nameError(this, 'SequenceError');
     this.disconnectCode = kind === 'DUPLICATE' ? null : 'UNEXPECTED_SEQUENCE_NUMBER';
   }
 }

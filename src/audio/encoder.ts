@@ -5,6 +5,7 @@
 // encode() writes into the caller's buffer at a position; nothing is allocated per frame.
 
 import type { Opus, OpusEncoder } from '../ports/opus.js';
+import { nameError } from '../util/error-name.js';
 
 export const L16_FORMAT = 'AUDIO_L16_RATE_16000_CHANNELS_1';
 export const OPUS_FORMAT = 'OPUS';
@@ -54,8 +55,7 @@ export class L16Encoder implements FrameEncoder {
 export class OpusFrameSizeError extends Error {
   constructor(readonly expected: number, readonly received: number) {
     super(`Opus CBR frame of ${expected} bytes expected, the encoder produced ${received}`);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'OpusFrameSizeError', configurable: true, writable: true });
+    nameError(this, 'OpusFrameSizeError');
   }
 }
 

@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../ports/http.js';
 import type { Socket, SocketFactory } from '../ports/socket.js';
 import { encodeUtf8 } from '../encoding/utf8.js';
+import { nameError } from '../util/error-name.js';
 
 /** Deadline of a whole request (connect, send, receive) when the caller gives none. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -19,8 +20,7 @@ const MAX_HEAD_BYTES = 16 * 1024;
 export class HttpError extends Error {
   constructor(message: string, readonly code: string | undefined) {
     super(message);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'HttpError', configurable: true, writable: true });
+    nameError(this, 'HttpError');
   }
 }
 

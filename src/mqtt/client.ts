@@ -23,6 +23,7 @@ import { MqttParser } from './parser.js';
 import { topicFilterProblem, topicNameProblem } from './topic.js';
 import { encodeUtf8 } from '../encoding/utf8.js';
 import { backoffDelayMs, STABLE_CONNECTION_MS } from '../util/backoff.js';
+import { nameError } from '../util/error-name.js';
 
 export interface MqttClientOptions {
   socket: SocketFactory;
@@ -63,24 +64,21 @@ export type PublishCallback = (error?: Error) => void;
 export class MqttConnectionRefusedError extends Error {
   constructor(readonly returnCode: number) {
     super(`broker refused the connection: ${CONNACK_REASONS[returnCode] ?? 'unknown'} (CONNACK code ${returnCode})`);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'MqttConnectionRefusedError', configurable: true, writable: true });
+    nameError(this, 'MqttConnectionRefusedError');
   }
 }
 
 export class MqttQueueOverflowError extends Error {
   constructor(topic: string, queuedMessages: number, queuedBytes: number) {
     super(`outgoing queue full (${queuedMessages} messages, ${queuedBytes} bytes): dropped a publish to ${topic}`);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'MqttQueueOverflowError', configurable: true, writable: true });
+    nameError(this, 'MqttQueueOverflowError');
   }
 }
 
 export class MqttNotConnectedError extends Error {
   constructor(what: string) {
     super(`not connected: ${what} not sent`);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'MqttNotConnectedError', configurable: true, writable: true });
+    nameError(this, 'MqttNotConnectedError');
   }
 }
 

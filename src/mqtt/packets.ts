@@ -1,5 +1,7 @@
 // MQTT 3.1.1 packet objects. Field names follow mqtt-packet's so the two codecs compare directly.
 
+import { nameError } from '../util/error-name.js';
+
 export type QoS = 0 | 1 | 2;
 
 export interface ConnectPacket {
@@ -36,7 +38,6 @@ export type Packet =
 export class MqttProtocolError extends Error {
   constructor(message: string, readonly clause?: string) {
     super(clause ? `${message} [${clause}]` : message);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'MqttProtocolError', configurable: true, writable: true });
+    nameError(this, 'MqttProtocolError');
   }
 }

@@ -16,6 +16,7 @@
 // One process owns a folder at a time; nothing here locks it.
 import { checkStorageKey } from '../ports/storage.js';
 import type { Storage } from '../ports/storage.js';
+import { nameError } from '../util/error-name.js';
 
 /** The file-system calls the store makes, injectable so a test can fail or stop the process between any two. */
 export interface StorageFiles {
@@ -63,8 +64,7 @@ export const RECORD_HEADER_BYTES = 16;
 export class StorageCorruptionError extends Error {
   constructor(readonly key: string, readonly reason: string) {
     super(`storage key ${JSON.stringify(key)} is corrupt: ${reason}`);
-    // Defined, not assigned: a Moddable build freezes Error.prototype, whose `name` an assignment cannot shadow.
-    Object.defineProperty(this, 'name', { value: 'StorageCorruptionError', configurable: true, writable: true });
+    nameError(this, 'StorageCorruptionError');
   }
 }
 

@@ -7,8 +7,8 @@ import root from 'embedded:storage/files';
 import TLSSocket from 'embedded:io/socket/tcp/tls';
 import { filesOf } from '../../hosts/moddable/storage.js';
 import { moddableSocket } from '../../hosts/moddable/socket.js';
-import { fromBase64 } from '../../src/ais/message.js';
-import { decodeUtf8 } from '../../src/mqtt/utf8.js';
+import { fromBase64 } from '../../src/encoding/base64.js';
+import { decodeUtf8 } from '../../src/encoding/utf8.js';
 
 declare const xsrun: { args: string[] };
 declare const print: (...values: unknown[]) => void;
