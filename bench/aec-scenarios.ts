@@ -333,7 +333,7 @@ export function scenarios(tts: SpeechSynthesizer, half: Half): Scenario[] {
   const long = { ...roomB, bulkMs: 40, lengthMs: 250 };
   add('250 ms tail', `${h.voices[1].espeak} in the ${long.name}, 250 ms response behind 40 ms of bulk delay`, { room: long, nl: { kind: 'none' }, played: talk(12, 1, 1), seed: 2 });
   add('soft-clipped music', `synthesized music (seed ${h.musicSeeds[0]}) near full scale, tanh soft clip, ${roomC.name}`, { room: roomC, nl: { kind: 'tanh', drive: 1.5 }, played: concat(silence(S(0.5)), music(h.musicSeeds[0], 11.5, 0.9)), seed: 3 });
-  add('path change', `speech then music, at 8 s the device moved and its output path 6 ms longer, ${roomA.name}`, { room: roomA, nl: { kind: 'poly', a2: 0.1, a3: -0.1 }, played: concat(talk(8), music(h.musicSeeds[1], 8)), change: S(8), seed: 4 });
+  add('path change', `speech; at 8 s the device moved and its output path 6 ms longer, ${roomA.name}`, { room: roomA, nl: { kind: 'poly', a2: 0.1, a3: -0.1 }, played: concat(talk(8), speech(tts, h.voices[0], h.texts[1], 8)), change: S(8), seed: 4 });
   add('log sweep', `${h.sweep[0]}–${h.sweep[1]} Hz in ${h.sweep[2]} s, repeated, ${roomD.name}`, { room: roomD, nl: { kind: 'tanh', drive: 1 }, played: concat(silence(S(0.5)), sweep(h.sweep[0], h.sweep[1], h.sweep[2], 11.5, 0.5)), seed: 5 });
   add('fan noise', `${h.voices[0].espeak} with a fan in the room (−47 dBFS at the microphone), ${roomC.name}`, { room: roomC, nl: { kind: 'tanh', drive: 1 }, played: talk(12, 0, 1), fanRms: 150, seed: 6 });
   const nearVoice = speech(tts, h.nearVoices[0], 'what time is it in London right now, and will it rain tomorrow', 3.5, 0.5);

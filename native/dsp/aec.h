@@ -52,6 +52,10 @@ typedef struct {
   float fg_err, bg_err, fg_bg_diff, mic_err;  /* smoothed energies deciding the foreground copy and output */
   float adapt_sum;                        /* learning done before the first convergence */
   int adapted;
+  float far_err, erl;                     /* smoothed reference energy; microphone over reference while converged */
+  float fg_slow, mic_slow;                /* the output's and the microphone's energies over ~0.4 s of far-end blocks */
+  int diverged, lost;                     /* blocks in a row that looked diverged, or lost (the path changed) */
+  long resets, path_changes;              /* how often the filters restarted (diverged) and relearnt fast (path change) */
 } aec_state;
 
 /* taps: the echo tail to model, a multiple of AEC_BLOCK up to 2,048. Returns 0, or -1 on a bad argument. */
@@ -62,6 +66,10 @@ void aec_process(aec_state *st, const int16_t *mic, const int16_t *ref, int16_t 
 /* The bulk delay found between the reference and the microphone, in samples (a multiple of AEC_BLOCK), or -1
  * while none is found yet; the filter's reference is delayed by it less AEC_DELAY_MARGIN blocks. */
 int aec_bulk_delay(const aec_state *st);
+/* Since init: restarts after a divergence (the output would have been louder than the microphone), and echo-path
+ * changes detected (fast learning again). */
+long aec_resets(const aec_state *st);
+long aec_path_changes(const aec_state *st);
 
 #define AEC_DELAY_MARGIN 2                /* blocks: the estimate may be one late, the filter must never lag */
 
