@@ -53,7 +53,7 @@ async function bareC(opt: string, taps: number, signal: string, name: string): P
   const elf = join(out, `${name}${opt}-${taps}.elf`);
   const tapsC = join(out, `taps-${taps}.c`);
   writeFileSync(tapsC, `const int bench_taps = ${taps};\n`);
-  const dspObjects = ['aec', 'delay', 'fft', 'kws'].map((file) => {
+  const dspObjects = ['aec', 'delay', 'fft', 'kws', 'suppress'].map((file) => {
     const o = join(out, `${file}${opt}.o`);
     execFileSync('arm-none-eabi-gcc', [...CPU, opt, ...FLOAT, '-Wall', '-ffunction-sections', '-fdata-sections', '-c', `native/dsp/${file}.c`, '-o', o], { cwd: fromRoot() });
     return o;

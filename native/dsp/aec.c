@@ -27,6 +27,7 @@ int aec_init(aec_state *st, int frame_samples, int taps) {
   if (fft_init(&st->fft, AEC_FFT)) return -1;
   st->frame_samples = frame_samples;
   st->partitions = taps / AEC_BLOCK;
+  st->suppress = 1;
   aec_reset(st);
   return 0;
 }
@@ -51,7 +52,10 @@ void aec_reset(aec_state *st) {
   st->resets = st->path_changes = 0;
   st->diverged = st->lost = 0;
   st->erl = st->far_err = st->fg_slow = st->mic_slow = 0;
+  suppress_reset(&st->post);
 }
+
+void aec_set_suppress(aec_state *st, int on) { st->suppress = on != 0; }
 
 /* The filters start again (the delay estimate and the reference history stay): after a divergence. */
 static void restart(aec_state *st) {
@@ -309,6 +313,7 @@ void aec_process(aec_state *st, const int16_t *mic, const int16_t *ref, int16_t 
     line_block(st, shift, x);
     line_block(st, shift + 1, prev);
     block(st, prev, x, d, e);
+    if (st->suppress) suppress_block(&st->post, &st->fft, e, st->y.re, st->y.im, st->leak, e);
     for (int i = 0; i < AEC_BLOCK; i++) {
       float v = e[i] + (e[i] >= 0 ? 0.5f : -0.5f);
       out[at + i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "fft.h"
 #include "delay.h"
+#include "suppress.h"
 /* A build that cannot pass -D to this code (the Moddable SDK's: a manifest's C_FLAGS would replace ESP32's) sizes it
  * in a header of its include folders (hosts/moddable/dsp/ais_dsp_config.h). */
 #if defined(__has_include)
@@ -56,6 +57,8 @@ typedef struct {
   float fg_slow, mic_slow;                /* the output's and the microphone's energies over ~0.4 s of far-end blocks */
   int diverged, lost;                     /* blocks in a row that looked diverged, or lost (the path changed) */
   long resets, path_changes;              /* how often the filters restarted (diverged) and relearnt fast (path change) */
+  suppress_state post;                    /* the residual echo suppressor after the filter */
+  int suppress;                           /* on (the default) or off */
 } aec_state;
 
 /* taps: the echo tail to model, a multiple of AEC_BLOCK up to 2,048. Returns 0, or -1 on a bad argument. */
@@ -70,6 +73,9 @@ int aec_bulk_delay(const aec_state *st);
  * changes detected (fast learning again). */
 long aec_resets(const aec_state *st);
 long aec_path_changes(const aec_state *st);
+/* The residual echo suppressor (suppress.h) after the linear filter: on (1, aec_init's default) or off (0, the
+ * filter's output as is). */
+void aec_set_suppress(aec_state *st, int on);
 
 #define AEC_DELAY_MARGIN 2                /* blocks: the estimate may be one late, the filter must never lag */
 
