@@ -79,8 +79,8 @@ function speex(s: Scenario, preprocess: boolean): Int16Array {
 
 interface Canceller { name: string; short: string; run(s: Scenario): Int16Array }
 const ours = (suppress: boolean): Canceller => ({
-  name: `ours (native/dsp/aec.c, ${TAPS} taps, WebAssembly${suppress ? ', its residual echo suppressor on: the default' : ', suppressor off'})`,
-  short: suppress ? 'ours' : 'ours, no suppressor',
+  name: `ours (native/dsp/aec.c, ${TAPS} taps, WebAssembly${suppress ? ', its residual echo suppressor on' : ', suppressor off: the default'})`,
+  short: suppress ? 'ours + suppressor' : 'ours',
   run: (s) => {
     const aec = new WasmEchoCanceller({ taps: TAPS });
     aec.suppress = suppress;

@@ -148,7 +148,7 @@ export class WasmEchoCanceller extends NativeEchoCanceller {
     return this.exports.dsp_aec_resets();
   }
 
-  /** The residual echo suppressor after the filter: on by default; off leaves the linear filter's output. */
+  /** The residual echo suppressor after the filter: off by default (the linear filter's output), on takes out more echo. */
   set suppress(on: boolean) {
     this.exports.dsp_aec_set_suppress(on ? 1 : 0);
   }

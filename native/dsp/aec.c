@@ -15,7 +15,7 @@
 #define LOST_RATE 0.01f           /* over the last ~0.4 s of far-end blocks, ... */
 #define LOST_RATIO 0.1f           /* the output within 10 dB of the microphone (converged once) ... */
 #define LOST_BLOCKS 50            /* ... for 200 ms more than not while the far end plays ... */
-#define LOST_LOUDER 2.0f          /* ... and the microphone not 3 dB louder against the reference than when converged
+#define LOST_LOUDER 1.4f          /* ... and the microphone not 1.5 dB louder against the reference than when converged
                                    * (a talker would make it so): the echo path changed, learn fast again */
 
 static void clear(float *p, int n) { for (int i = 0; i < n; i++) p[i] = 0; }
@@ -27,7 +27,7 @@ int aec_init(aec_state *st, int frame_samples, int taps) {
   if (fft_init(&st->fft, AEC_FFT)) return -1;
   st->frame_samples = frame_samples;
   st->partitions = taps / AEC_BLOCK;
-  st->suppress = 1;
+  st->suppress = 0;
   aec_reset(st);
   return 0;
 }
@@ -51,7 +51,7 @@ void aec_reset(aec_state *st) {
   st->adapted = 0;
   st->resets = st->path_changes = 0;
   st->diverged = st->lost = 0;
-  st->erl = st->far_err = st->fg_slow = st->mic_slow = 0;
+  st->erl = st->fg_slow = st->mic_slow = st->far_slow = 0;
   suppress_reset(&st->post);
 }
 
@@ -218,7 +218,6 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   st->bg_err += 0.2f * (sbb - st->bg_err);
   st->fg_bg_diff += 0.2f * ((sff - sbb) - st->fg_bg_diff);
   st->mic_err += 0.2f * (sdd - st->mic_err);
-  st->far_err += 0.2f * (sxx - st->far_err);
   float quiet = AEC_BLOCK * SIGMA_MIN * SIGMA_MIN;
 
   /* Diverged: the foreground makes the microphone louder for a while (the output guard already hid it). */
@@ -232,13 +231,14 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   /* The echo path changed: the output lost the echo while the far end plays, and the microphone is not louder
    * against the reference than when they had it (else someone talks: keep the filters). Learning starts fast again
    * from where the filters are. erl: the microphone over the reference while the output is calm (converged). */
-  if (calm && far_active) st->erl += 0.01f * (st->mic_err / (st->far_err + quiet) - st->erl);
+  if (far_active) st->far_slow += LOST_RATE * (sxx - st->far_slow);
+  if (calm && far_active) st->erl += LOST_RATE * (st->mic_slow / (st->far_slow + quiet) - st->erl);
   if (far_active) {
     st->fg_slow += LOST_RATE * (sff - st->fg_slow);
     st->mic_slow += LOST_RATE * (sdd - st->mic_slow);
   }
   int lost = st->adapted && far_active && st->fg_slow > LOST_RATIO * st->mic_slow
-    && st->mic_err < LOST_LOUDER * st->erl * (st->far_err + quiet);
+    && st->mic_slow < LOST_LOUDER * st->erl * (st->far_slow + quiet);
   st->lost = lost ? st->lost + 1 : 0;
   if (st->lost > LOST_BLOCKS) {
     st->adapted = 0;

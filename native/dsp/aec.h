@@ -53,12 +53,12 @@ typedef struct {
   float fg_err, bg_err, fg_bg_diff, mic_err;  /* smoothed energies deciding the foreground copy and output */
   float adapt_sum;                        /* learning done before the first convergence */
   int adapted;
-  float far_err, erl;                     /* smoothed reference energy; microphone over reference while converged */
-  float fg_slow, mic_slow;                /* the output's and the microphone's energies over ~0.4 s of far-end blocks */
+  float erl;                              /* microphone over reference (slow energies) while converged */
+  float fg_slow, mic_slow, far_slow;      /* the output's, microphone's and reference's energies over ~0.4 s of far end */
   int diverged, lost;                     /* blocks in a row that looked diverged, or lost (the path changed) */
   long resets, path_changes;              /* how often the filters restarted (diverged) and relearnt fast (path change) */
   suppress_state post;                    /* the residual echo suppressor after the filter */
-  int suppress;                           /* on (the default) or off */
+  int suppress;                           /* on, or off (the default) */
 } aec_state;
 
 /* taps: the echo tail to model, a multiple of AEC_BLOCK up to 2,048. Returns 0, or -1 on a bad argument. */
@@ -73,8 +73,8 @@ int aec_bulk_delay(const aec_state *st);
  * changes detected (fast learning again). */
 long aec_resets(const aec_state *st);
 long aec_path_changes(const aec_state *st);
-/* The residual echo suppressor (suppress.h) after the linear filter: on (1, aec_init's default) or off (0, the
- * filter's output as is). */
+/* The residual echo suppressor (suppress.h) after the linear filter: on (1) or off (0, aec_init's default: the
+ * filter's output as is; on, it costs the user ~3 dB of SDR in double talk, docs/figures/aec.md). */
 void aec_set_suppress(aec_state *st, int on);
 
 #define AEC_DELAY_MARGIN 2                /* blocks: the estimate may be one late, the filter must never lag */
