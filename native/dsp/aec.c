@@ -16,7 +16,10 @@
 #define LOST_RATIO 0.1f           /* the output within 10 dB of the microphone (converged once) ... */
 #define LOST_BLOCKS 50            /* ... for 200 ms more than not while the far end plays ... */
 #define LOST_LOUDER 1.4f          /* ... and the microphone not 1.5 dB louder against the reference than when converged
-                                   * (a talker would make it so): the echo path changed, learn fast again */
+                                   * (a talker would make it so) ... */
+#define LOST_COHERENT 0.9f        /* ... and the microphone still follows the reference as closely as when converged (the
+                                   * delay estimator's correlation: a talker lowers it, a moved path does not): the echo
+                                   * path changed, learn fast again */
 
 static void clear(float *p, int n) { for (int i = 0; i < n; i++) p[i] = 0; }
 static void clear_spectra(aec_spectrum *s, int n) { for (int i = 0; i < n; i++) { clear(s[i].re, AEC_BINS); clear(s[i].im, AEC_BINS); } }
@@ -51,7 +54,7 @@ void aec_reset(aec_state *st) {
   st->adapted = 0;
   st->resets = st->path_changes = 0;
   st->diverged = st->lost = 0;
-  st->erl = st->fg_slow = st->mic_slow = st->far_slow = 0;
+  st->erl = st->coherence = st->fg_slow = st->mic_slow = st->far_slow = 0;
   suppress_reset(&st->post);
 }
 
@@ -230,15 +233,19 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   }
   /* The echo path changed: the output lost the echo while the far end plays, and the microphone is not louder
    * against the reference than when they had it (else someone talks: keep the filters). Learning starts fast again
-   * from where the filters are. erl: the microphone over the reference while the output is calm (converged). */
+   * from where the filters are. erl, coherence: the microphone over the reference and the delay estimator's
+   * correlation while the output is calm (converged). */
   if (far_active) st->far_slow += LOST_RATE * (sxx - st->far_slow);
-  if (calm && far_active) st->erl += LOST_RATE * (st->mic_slow / (st->far_slow + quiet) - st->erl);
+  if (calm && far_active) {
+    st->erl += LOST_RATE * (st->mic_slow / (st->far_slow + quiet) - st->erl);
+    st->coherence += LOST_RATE * (st->delay.confidence - st->coherence);
+  }
   if (far_active) {
     st->fg_slow += LOST_RATE * (sff - st->fg_slow);
     st->mic_slow += LOST_RATE * (sdd - st->mic_slow);
   }
   int lost = st->adapted && far_active && st->fg_slow > LOST_RATIO * st->mic_slow
-    && st->mic_slow < LOST_LOUDER * st->erl * (st->far_slow + quiet);
+    && st->mic_slow < LOST_LOUDER * st->erl * (st->far_slow + quiet) && st->delay.confidence >= LOST_COHERENT * st->coherence;
   st->lost = lost ? st->lost + 1 : 0;
   if (st->lost > LOST_BLOCKS) {
     st->adapted = 0;

@@ -53,7 +53,7 @@ typedef struct {
   float fg_err, bg_err, fg_bg_diff, mic_err;  /* smoothed energies deciding the foreground copy and output */
   float adapt_sum;                        /* learning done before the first convergence */
   int adapted;
-  float erl;                              /* microphone over reference (slow energies) while converged */
+  float erl, coherence;                   /* microphone over reference (slow energies), delay correlation, while converged */
   float fg_slow, mic_slow, far_slow;      /* the output's, microphone's and reference's energies over ~0.4 s of far end */
   int diverged, lost;                     /* blocks in a row that looked diverged, or lost (the path changed) */
   long resets, path_changes;              /* how often the filters restarted (diverged) and relearnt fast (path change) */
