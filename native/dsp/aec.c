@@ -3,6 +3,7 @@
 /* Tuning, in the units of 16-bit samples; chosen on bench/aec.bench.ts's signals (docs/figures/aec.md). */
 #define SIGMA_MIN 30.0f           /* reference level below which nothing adapts (~ -60 dBFS) */
 #define MU_START 0.4f             /* learning rate until the filter has converged once */
+#define MU_RELEARN 0.7f           /* ... and after an echo-path change (the background starts from zero, quicker) */
 #define ADAPT_FACTOR 16.0f        /* ... which is after this many partitions' worth of full-rate blocks */
 #define MU_MAX 0.75f
 #define LEAK_MIN 0.02f            /* the residual echo is never assumed below 2 % of the estimate */
@@ -51,7 +52,7 @@ void aec_reset(aec_state *st) {
   st->leak = 1;
   st->fg_err = st->bg_err = st->fg_bg_diff = st->mic_err = 0;
   st->adapt_sum = 0;
-  st->adapted = 0;
+  st->adapted = st->relearn = 0;
   st->resets = st->path_changes = 0;
   st->diverged = st->lost = 0;
   st->erl = st->coherence = st->fg_slow = st->mic_slow = st->far_slow = 0;
@@ -69,7 +70,7 @@ static void restart(aec_state *st) {
   st->leak = 1;
   st->fg_err = st->bg_err = st->fg_bg_diff = 0;
   st->adapt_sum = 0;
-  st->adapted = 0;
+  st->adapted = st->relearn = 0;
   st->diverged = st->lost = 0;
 }
 
@@ -179,7 +180,7 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   for (int k = 0; k < AEC_BINS; k++) {
     float mu;
     if (!far_active) mu = 0;
-    else if (!st->adapted) mu = MU_START;
+    else if (!st->adapted) mu = st->relearn ? MU_RELEARN : MU_START;
     else {
       float ep = st->e.re[k] * st->e.re[k] + st->e.im[k] * st->e.im[k];
       float yp = st->y.re[k] * st->y.re[k] + st->y.im[k] * st->y.im[k];
@@ -194,7 +195,7 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   }
   if (far_active && !st->adapted) {
     st->adapt_sum += MU_START;
-    if (st->adapt_sum > ADAPT_FACTOR * parts) st->adapted = 1;
+    if (st->adapt_sum > ADAPT_FACTOR * parts) st->adapted = 1, st->relearn = 0;
   }
 
   /* W_p += G conj(X_p); one partition per block also gets its taps' second half cut (the gradient
@@ -248,7 +249,9 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
     && st->mic_slow < LOST_LOUDER * st->erl * (st->far_slow + quiet) && st->delay.confidence >= LOST_COHERENT * st->coherence;
   st->lost = lost ? st->lost + 1 : 0;
   if (st->lost > LOST_BLOCKS) {
+    clear_spectra(st->w, AEC_MAX_PARTITIONS);
     st->adapted = 0;
+    st->relearn = 1;
     st->adapt_sum = 0;
     st->lost = 0;
     st->path_changes++;

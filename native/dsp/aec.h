@@ -52,7 +52,7 @@ typedef struct {
   float pey, pyy, leak;                   /* residual echo = leak * |Y|^2 */
   float fg_err, bg_err, fg_bg_diff, mic_err;  /* smoothed energies deciding the foreground copy and output */
   float adapt_sum;                        /* learning done before the first convergence */
-  int adapted;
+  int adapted, relearn;                   /* converged once; learning again after an echo-path change */
   float erl, coherence;                   /* microphone over reference (slow energies), delay correlation, while converged */
   float fg_slow, mic_slow, far_slow;      /* the output's, microphone's and reference's energies over ~0.4 s of far end */
   int diverged, lost;                     /* blocks in a row that looked diverged, or lost (the path changed) */
