@@ -1,6 +1,6 @@
 #include "aec.h"
 
-/* Tuning, in the units of 16-bit samples; chosen on bench/aec.bench.ts's signals (docs/figures/aec.md). */
+/* Tuning, in the units of 16-bit samples; chosen on bench/aec.bench.ts's tuning half (docs/figures/aec.md has the other). */
 #define SIGMA_MIN 30.0f           /* reference level below which nothing adapts (~ -60 dBFS) */
 #define MU_START 0.4f             /* learning rate until the filter has converged once */
 #define MU_RELEARN 0.7f           /* ... and after an echo-path change (the background starts from zero, quicker) */
@@ -20,7 +20,7 @@
                                    * (a talker would make it so) ... */
 #define LOST_COHERENT 0.9f        /* ... and the microphone still follows the reference as closely as when converged (the
                                    * delay estimator's correlation: a talker lowers it, a moved path does not): the echo
-                                   * path changed, learn fast again */
+                                   * path changed, learn again */
 
 static void clear(float *p, int n) { for (int i = 0; i < n; i++) p[i] = 0; }
 static void clear_spectra(aec_spectrum *s, int n) { for (int i = 0; i < n; i++) { clear(s[i].re, AEC_BINS); clear(s[i].im, AEC_BINS); } }
@@ -233,8 +233,9 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
     return;
   }
   /* The echo path changed: the output lost the echo while the far end plays, and the microphone is not louder
-   * against the reference than when they had it (else someone talks: keep the filters). Learning starts fast again
-   * from where the filters are. erl, coherence: the microphone over the reference and the delay estimator's
+   * against the reference than when they had it (else someone talks: keep the filters). The background starts
+   * again from zero at a faster fixed rate; the foreground keeps the output until the background beats it, so a
+   * talker taken for a path change costs nothing heard. erl, coherence: the microphone over the reference and the delay estimator's
    * correlation while the output is calm (converged). */
   if (far_active) st->far_slow += LOST_RATE * (sxx - st->far_slow);
   if (calm && far_active) {

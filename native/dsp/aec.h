@@ -2,7 +2,10 @@
  * into partitions of one block each, filtered and adapted in the frequency domain), with a per-bin learning
  * rate set from an estimate of the residual echo against the error (near-end talk then slows adaptation by
  * itself, no hard double-talk switch), and two filters: a background one that adapts and a foreground one
- * that makes the output, copied from the background only while the background cancels better.
+ * that makes the output, copied from the background only while the background cancels better. The output is never
+ * louder than the microphone (such a block passes through; filters that stay so restart); an echo-path change
+ * (the echo lost, not for a talker) starts the background again at a fast rate; a residual echo suppressor
+ * (suppress.h) may follow, off by default.
  * The reference is delayed by the bulk delay the estimator in delay.c finds (less a margin), so the filter's
  * taps model the echo from its direct path on; when the estimate moves, the filters move with it.
  * Float throughout (the Cortex-M7's FPU); state in one struct the caller provides; nothing allocated. */
@@ -69,7 +72,7 @@ void aec_process(aec_state *st, const int16_t *mic, const int16_t *ref, int16_t 
 /* The bulk delay found between the reference and the microphone, in samples (a multiple of AEC_BLOCK), or -1
  * while none is found yet; the filter's reference is delayed by it less AEC_DELAY_MARGIN blocks. */
 int aec_bulk_delay(const aec_state *st);
-/* Since init: restarts after a divergence (the output would have been louder than the microphone), and echo-path
+/* Since init or aec_reset: restarts after a divergence (the output would have been louder than the microphone), and echo-path
  * changes detected (fast learning again). */
 long aec_resets(const aec_state *st);
 long aec_path_changes(const aec_state *st);
