@@ -80,6 +80,7 @@ long aec_path_changes(const aec_state *st);
  * filter's output as is; on, it costs the user ~3 dB of SDR in double talk, docs/figures/aec.md). */
 void aec_set_suppress(aec_state *st, int on);
 
-#define AEC_DELAY_MARGIN 2                /* blocks: the estimate may be one late, the filter must never lag */
+#define AEC_DELAY_MARGIN 4                /* blocks: the estimate may be a few late (a strong reflection can outweigh the direct
+                                           * path; after a path change one locked 2 blocks late), the filter must never lag */
 
 #endif
