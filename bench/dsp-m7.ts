@@ -45,15 +45,15 @@ const CPU = ['-mcpu=cortex-m7', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv5-d16']
 // As native/native.mk builds native/dsp into the firmware image: no fused multiply-add (bit-identical hosts).
 const FLOAT = ['-ffp-contract=off'];
 
-interface Result { opt: string; taps: number; init: number; mean: number; max: number; stateBytes: number; codeBytes: number; erleDb: number }
+interface Result { opt: string; taps: number; suppress: boolean; init: number; mean: number; max: number; stateBytes: number; codeBytes: number; erleDb: number }
 interface Wake { opt: string; init: number; mean: number; max: number; stateBytes: number }
 
 /** The bare-C bench image (bench/native/dsp-m7.c) over the frames in `signal` (a C file), booted under -icount. */
-async function bareC(opt: string, taps: number, signal: string, name: string): Promise<{ aec: Result; kws: Wake }> {
-  const elf = join(out, `${name}${opt}-${taps}.elf`);
-  const tapsC = join(out, `taps-${taps}.c`);
-  writeFileSync(tapsC, `const int bench_taps = ${taps};\n`);
-  const dspObjects = ['aec', 'delay', 'fft', 'kws'].map((file) => {
+async function bareC(opt: string, taps: number, signal: string, name: string, suppress = false): Promise<{ aec: Result; kws: Wake }> {
+  const elf = join(out, `${name}${opt}-${taps}${suppress ? '-suppress' : ''}.elf`);
+  const tapsC = join(out, `taps-${taps}${suppress ? '-suppress' : ''}.c`);
+  writeFileSync(tapsC, `const int bench_taps = ${taps};\nconst int bench_suppress = ${suppress ? 1 : 0};\n`);
+  const dspObjects = ['aec', 'delay', 'fft', 'kws', 'suppress'].map((file) => {
     const o = join(out, `${file}${opt}.o`);
     execFileSync('arm-none-eabi-gcc', [...CPU, opt, ...FLOAT, '-Wall', '-ffunction-sections', '-fdata-sections', '-c', `native/dsp/${file}.c`, '-o', o], { cwd: fromRoot() });
     return o;
@@ -70,7 +70,7 @@ async function bareC(opt: string, taps: number, signal: string, name: string): P
   const f = fields('aec-m7 ');
   const k = fields('kws-m7 ');
   return {
-    aec: { opt, taps, init: f.init, mean: f.mean, max: f.max, stateBytes: f.state_bytes, codeBytes, erleDb: 10 * Math.log10(f.in_energy / f.out_energy) },
+    aec: { opt, taps, suppress, init: f.init, mean: f.mean, max: f.max, stateBytes: f.state_bytes, codeBytes, erleDb: 10 * Math.log10(f.in_energy / f.out_energy) },
     kws: { opt, init: k.init, mean: k.mean, max: k.max, stateBytes: k.state_bytes },
   };
 }
@@ -87,6 +87,10 @@ for (const opt of ['-O2', '-Os']) {
     }
     console.log(`${opt} ${taps} taps (canceller): ${r.mean.toLocaleString('en')} instructions per frame (max ${r.max.toLocaleString('en')}), init ${r.init.toLocaleString('en')}, state ${r.stateBytes} B, code ${r.codeBytes} B`);
   }
+  // The residual echo suppressor after it (off on the device by default).
+  const { aec: s } = await bareC(opt, TAPS[0], signalC, 'aec', true);
+  results.push(s);
+  console.log(`${opt} ${TAPS[0]} taps with the suppressor: ${n(s.mean)} instructions per frame (max ${n(s.max)})`);
 }
 
 // Through the XS binding (hosts/xs/xr_dsp.c, src/audio/native-dsp.ts): test/native/dsp-program.ts times each hook's
@@ -129,19 +133,19 @@ const md = [
   '',
   '## Echo canceller',
   '',
-  `Measured by bench/dsp-m7.ts on ${new Date().toISOString().slice(0, 10)}: native/dsp/aec.c, delay.c and fft.c built by Debian arm-none-eabi-gcc `
+  `Measured by bench/dsp-m7.ts on ${new Date().toISOString().slice(0, 10)}: native/dsp/aec.c, delay.c, fft.c and suppress.c built by Debian arm-none-eabi-gcc `
   + `(${[...CPU, ...FLOAT].join(' ')}), run on QEMU mps2-an500 with \`-icount shift=0\` (one virtual ns per guest instruction, read through the `
   + `board's SysTick clock to 40 instructions) over ${frames} frames (${SECONDS} s) of the simulated room's far-end signal `
   + '(still converging: about 3 s to 20 dB, aec.md). State is the C struct (static, nothing allocated), sized for the largest filter (2,048 taps; '
-  + 'build with -DAEC_MAX_PARTITIONS=16 to halve it for 1,024); code is .text of aec.o, delay.o, fft.o and kws.o. The last column checks that the image '
+  + 'build with -DAEC_MAX_PARTITIONS=16 to halve it for 1,024); code is .text of aec.o, delay.o, fft.o, suppress.o and kws.o. The last column checks that the image '
   + 'cancels: microphone over output power in the last 2 s (ERLE including the silent gaps; aec.md has the windowed figures).',
   '',
-  '| build | taps | instructions per 20 ms frame, mean | max | share of a 600 MHz M7\'s 12 M cycles (1 instruction per cycle) | init | state | code | ERLE, last 2 s |',
-  '|---|---|---|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.opt} | ${r.taps} | ${n(r.mean)} | ${n(r.max)} | ${((100 * r.mean) / 12e6).toFixed(1)} % | ${n(r.init)} | ${(r.stateBytes / 1024).toFixed(1)} KB | ${(r.codeBytes / 1024).toFixed(1)} KB | ${r.erleDb.toFixed(1)} dB |`),
+  '| build | taps | suppressor | instructions per 20 ms frame, mean | max | share of a 600 MHz M7\'s 12 M cycles (1 instruction per cycle) | init | state | code | ERLE, last 2 s |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.opt} | ${r.taps} | ${r.suppress ? 'on' : 'off'} | ${n(r.mean)} | ${n(r.max)} | ${((100 * r.mean) / 12e6).toFixed(1)} % | ${n(r.init)} | ${(r.stateBytes / 1024).toFixed(1)} KB | ${(r.codeBytes / 1024).toFixed(1)} KB | ${r.erleDb.toFixed(1)} dB |`),
   '',
   'Anchors: speexdsp\'s canceller, fixed point, on the same emulation: 0.94 M (1,024 taps) and 1.04 M (2,048 taps) instructions per '
-  + 'frame with 56 and 71 KB of state (../shared/spec/xs-facts.md §7). A Q14 biquad in JavaScript on XS on this emulation costs '
+  + 'frame with 56 and 71 KB of state; with its preprocessor (residual echo suppression) 1.47 M. A Q14 biquad in JavaScript on XS on this emulation costs '
   + '970,180 instructions per 320-sample frame (docs/figures/firmware.md, npm run bench:firmware): one biquad stage in JavaScript '
   + 'costs more than this whole canceller in C.',
   '',
@@ -170,7 +174,7 @@ const md = [
   `| both (the front end's DSP) | ${n(bare.aec.mean + bare.kws.mean)} | ${n(bound.aec + bound.kws)} | | ${n(bound.aec + bound.kws - bare.aec.mean - bare.kws.mean)} | ${((100 * (bound.aec + bound.kws)) / 12e6).toFixed(1)} % |`,
   '',
   `State, c_malloc'd once per hook outside the XS heap: the canceller ${(bare.aec.stateBytes / 1024).toFixed(1)} KB as bench/native/dsp-m7.c `
-  + 'builds it (32 partitions), 33.0 KB in the firmware image (AEC_MAX_PARTITIONS=16); the detector 23.1 KB.',
+  + 'builds it (32 partitions), 40.1 KB in the firmware image (AEC_MAX_PARTITIONS=16, test/native/dsp.test.ts prints it); the detector 23.1 KB.',
   '',
   `On xsrun (this machine, wall clock, one run; the same program): canceller ${us(onXsrun.aecMean)} µs, wake word ${us(onXsrun.kwsMean)} µs per frame; `
   + `on Node through the WebAssembly build and the same wrapper: ${us(onNode.aecMean)} µs and ${us(onNode.kwsMean)} µs.`,

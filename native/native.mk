@@ -6,7 +6,7 @@
 #     Scratch arrays on the C stack (VAR_ARRAYS); no float API, no SIMD or assembly: portable C.
 #   The XS bindings (hosts/xs/xr_*.c) join the platform layer both hosts already compile.
 
-NATIVE_SRC := native/aes_gcm.c native/aes_gcm_check.c native/ais_opus.c native/dsp_check.c native/dsp/aec.c native/dsp/delay.c native/dsp/fft.c native/dsp/kws.c
+NATIVE_SRC := native/aes_gcm.c native/aes_gcm_check.c native/ais_opus.c native/dsp_check.c native/dsp/aec.c native/dsp/delay.c native/dsp/fft.c native/dsp/kws.c native/dsp/suppress.c
 # Per-frame code at -O2 on both hosts (after the host's own -Os, so it wins): instructions matter more than flash.
 # No fused multiply-add (the M7's VFMA; x86 with FMA): each float operation rounds on its own, as in the
 # WebAssembly build (hosts/node/dsp.ts passes the same flag), so the DSP's output is bit for bit the same on

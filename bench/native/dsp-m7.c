@@ -14,7 +14,7 @@ xrRunner xrRun;                      /* the board layer sets its C stack field; 
 void UART1_RX_Handler(void) {}       /* the vector table names the link's handler (netlink.c); no link here, never enabled */
 
 extern const int16_t bench_mic[], bench_ref[];
-extern const int bench_frames, bench_taps;
+extern const int bench_frames, bench_taps, bench_suppress;
 
 static aec_state state;
 static kws_state kws;
@@ -27,6 +27,7 @@ int main(int argc, char **argv) {
   (void)argv;
   double t0 = xrClockMs();
   if (aec_init(&state, 320, bench_taps)) return 1;
+  aec_set_suppress(&state, bench_suppress);
   unsigned long init = instructions(t0, xrClockMs());
   /* The clock read itself, to subtract. */
   t0 = xrClockMs();

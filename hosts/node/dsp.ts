@@ -18,6 +18,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sourceDir = join(root, 'native', 'dsp');
 const wasmPath = join(root, 'build', 'native', 'dsp.wasm');
 const EXPORTS = ['dsp_aec_mic', 'dsp_aec_ref', 'dsp_aec_out', 'dsp_aec_state_bytes', 'dsp_aec_init', 'dsp_aec_reset', 'dsp_aec_process', 'dsp_aec_bulk_delay', 'dsp_aec_delay_confidence',
+  'dsp_aec_resets', 'dsp_aec_path_changes', 'dsp_aec_set_suppress',
   'dsp_kws_frame', 'dsp_kws_vector', 'dsp_kws_init', 'dsp_kws_reset', 'dsp_kws_features', 'dsp_kws_process'];
 
 function hasTool(name: string): boolean {
@@ -69,6 +70,7 @@ interface DspExports {
   memory: WebAssembly.Memory;
   dsp_aec_mic(): number; dsp_aec_ref(): number; dsp_aec_out(): number; dsp_aec_state_bytes(): number;
   dsp_aec_init(frameSamples: number, taps: number): number; dsp_aec_reset(): void; dsp_aec_process(): void; dsp_aec_bulk_delay(): number; dsp_aec_delay_confidence(): number;
+  dsp_aec_resets(): number; dsp_aec_path_changes(): number; dsp_aec_set_suppress(on: number): void;
   dsp_kws_frame(): number; dsp_kws_vector(): number; dsp_kws_init(): number; dsp_kws_reset(): void;
   dsp_kws_features(): void; dsp_kws_process(): number;
 }
@@ -139,6 +141,21 @@ export class WasmEchoCanceller extends NativeEchoCanceller {
   /** How clearly the echo follows the reference at that delay: the squared correlation coefficient of their band onsets, 0..1. */
   get bulkDelayConfidence(): number {
     return this.exports.dsp_aec_delay_confidence();
+  }
+
+  /** Restarts of the filters after a divergence (their output would have been louder than the microphone). */
+  get resets(): number {
+    return this.exports.dsp_aec_resets();
+  }
+
+  /** The residual echo suppressor after the filter: off by default (the linear filter's output), on takes out more echo. */
+  set suppress(on: boolean) {
+    this.exports.dsp_aec_set_suppress(on ? 1 : 0);
+  }
+
+  /** Echo-path changes detected (the filters learn fast again). */
+  get pathChanges(): number {
+    return this.exports.dsp_aec_path_changes();
   }
 }
 

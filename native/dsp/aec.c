@@ -1,8 +1,9 @@
 #include "aec.h"
 
-/* Tuning, in the units of 16-bit samples; chosen on bench/aec.bench.ts's signals (docs/figures/aec.md). */
+/* Tuning, in the units of 16-bit samples; chosen on bench/aec.bench.ts's tuning half (docs/figures/aec.md has the other). */
 #define SIGMA_MIN 30.0f           /* reference level below which nothing adapts (~ -60 dBFS) */
 #define MU_START 0.4f             /* learning rate until the filter has converged once */
+#define MU_RELEARN 0.7f           /* ... and after an echo-path change (the background starts from zero, quicker) */
 #define ADAPT_FACTOR 16.0f        /* ... which is after this many partitions' worth of full-rate blocks */
 #define MU_MAX 0.75f
 #define LEAK_MIN 0.02f            /* the residual echo is never assumed below 2 % of the estimate */
@@ -10,6 +11,16 @@
 #define COPY_MARGIN 0.1f          /* the background must cancel 10 % better to become the foreground */
 #define CALM_RATIO 30.0f          /* output 15 dB under the microphone: no one talks near the device, ... */
 #define CALM_MARGIN 0.02f         /* ... so a 2 % lead suffices for the copy */
+#define DIVERGED_RATIO 2.0f       /* the foreground's error 3 dB over the microphone ... */
+#define DIVERGED_BLOCKS 25        /* ... for 100 ms: the filters are wrong, start again */
+#define LOST_RATE 0.01f           /* over the last ~0.4 s of far-end blocks, ... */
+#define LOST_RATIO 0.1f           /* the output within 10 dB of the microphone (converged once) ... */
+#define LOST_BLOCKS 50            /* ... for 200 ms more than not while the far end plays ... */
+#define LOST_LOUDER 1.4f          /* ... and the microphone not 1.5 dB louder against the reference than when converged
+                                   * (a talker would make it so) ... */
+#define LOST_COHERENT 0.9f        /* ... and the microphone still follows the reference as closely as when converged (the
+                                   * delay estimator's correlation: a talker lowers it, a moved path does not): the echo
+                                   * path changed, learn again */
 
 static void clear(float *p, int n) { for (int i = 0; i < n; i++) p[i] = 0; }
 static void clear_spectra(aec_spectrum *s, int n) { for (int i = 0; i < n; i++) { clear(s[i].re, AEC_BINS); clear(s[i].im, AEC_BINS); } }
@@ -20,6 +31,7 @@ int aec_init(aec_state *st, int frame_samples, int taps) {
   if (fft_init(&st->fft, AEC_FFT)) return -1;
   st->frame_samples = frame_samples;
   st->partitions = taps / AEC_BLOCK;
+  st->suppress = 0;
   aec_reset(st);
   return 0;
 }
@@ -40,7 +52,26 @@ void aec_reset(aec_state *st) {
   st->leak = 1;
   st->fg_err = st->bg_err = st->fg_bg_diff = st->mic_err = 0;
   st->adapt_sum = 0;
-  st->adapted = 0;
+  st->adapted = st->relearn = 0;
+  st->resets = st->path_changes = 0;
+  st->diverged = st->lost = 0;
+  st->erl = st->coherence = st->fg_slow = st->mic_slow = st->far_slow = 0;
+  suppress_reset(&st->post);
+}
+
+void aec_set_suppress(aec_state *st, int on) { st->suppress = on != 0; }
+
+/* The filters start again (the delay estimate and the reference history stay): after a divergence. */
+static void restart(aec_state *st) {
+  clear_spectra(st->w, AEC_MAX_PARTITIONS);
+  clear_spectra(st->wf, AEC_MAX_PARTITIONS);
+  for (int k = 0; k < AEC_BINS; k++) st->em[k] = st->ym[k] = 0;
+  st->pey = st->pyy = 0;
+  st->leak = 1;
+  st->fg_err = st->bg_err = st->fg_bg_diff = 0;
+  st->adapt_sum = 0;
+  st->adapted = st->relearn = 0;
+  st->diverged = st->lost = 0;
 }
 
 /* Y = sum over partitions of W_p X_p. */
@@ -99,7 +130,9 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
    * keeps tracking (its output was 1 dB of ERLE better on bench/aec.bench.ts's room). */
   int calm = st->fg_err * CALM_RATIO < st->mic_err;
   int use_bg = calm && st->bg_err < st->fg_err;
-  for (int i = 0; i < AEC_BLOCK; i++) out[i] = use_bg ? eb[i] : ef[i];
+  /* Never louder than the microphone: a block the filter would make louder leaves as it came in. */
+  const float *chosen = (use_bg ? sbb : sff) > sdd ? d : use_bg ? eb : ef;
+  for (int i = 0; i < AEC_BLOCK; i++) out[i] = chosen[i];
 
   /* Error spectrum of the background filter. */
   for (int i = 0; i < AEC_BLOCK; i++) {
@@ -130,11 +163,14 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
     st->leak = leak < LEAK_MIN ? LEAK_MIN : leak > 1 ? 1 : leak;
   }
 
-  /* Reference power per bin, for the NLMS normalisation over all partitions. */
+  /* Reference power per bin over all partitions, exactly (the NLMS normalisation of the whole filter). A smoothed
+   * estimate lags a moving tone: a swept sine then found bins whose power had decayed while their partitions
+   * still held the tone, and their step outgrew 2, and the filter diverged. */
   float floor_power = (float)parts * AEC_FFT * SIGMA_MIN * SIGMA_MIN;
-  for (int k = 0; k < AEC_BINS; k++) {
-    float xp = x0->re[k] * x0->re[k] + x0->im[k] * x0->im[k];
-    st->pxx[k] += (1.0f / parts) * ((float)parts * xp - st->pxx[k]);
+  for (int k = 0; k < AEC_BINS; k++) st->pxx[k] = 0;
+  for (int p = 0; p < parts; p++) {
+    const aec_spectrum *xp = &st->x[p];
+    for (int k = 0; k < AEC_BINS; k++) st->pxx[k] += xp->re[k] * xp->re[k] + xp->im[k] * xp->im[k];
   }
 
   /* Per-bin learning rate. Before the first convergence there is no echo estimate to trust: a fixed rate
@@ -144,7 +180,7 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   for (int k = 0; k < AEC_BINS; k++) {
     float mu;
     if (!far_active) mu = 0;
-    else if (!st->adapted) mu = MU_START;
+    else if (!st->adapted) mu = st->relearn ? MU_RELEARN : MU_START;
     else {
       float ep = st->e.re[k] * st->e.re[k] + st->e.im[k] * st->e.im[k];
       float yp = st->y.re[k] * st->y.re[k] + st->y.im[k] * st->y.im[k];
@@ -159,7 +195,7 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   }
   if (far_active && !st->adapted) {
     st->adapt_sum += MU_START;
-    if (st->adapt_sum > ADAPT_FACTOR * parts) st->adapted = 1;
+    if (st->adapt_sum > ADAPT_FACTOR * parts) st->adapted = 1, st->relearn = 0;
   }
 
   /* W_p += G conj(X_p); one partition per block also gets its taps' second half cut (the gradient
@@ -187,6 +223,40 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   st->fg_bg_diff += 0.2f * ((sff - sbb) - st->fg_bg_diff);
   st->mic_err += 0.2f * (sdd - st->mic_err);
   float quiet = AEC_BLOCK * SIGMA_MIN * SIGMA_MIN;
+
+  /* Diverged: the foreground makes the microphone louder for a while (the output guard already hid it). */
+  st->diverged = st->mic_err > quiet && st->fg_err > DIVERGED_RATIO * st->mic_err ? st->diverged + 1 : 0;
+  if (st->diverged > DIVERGED_BLOCKS) {
+    restart(st);
+    st->resets++;
+    st->blocks++;
+    return;
+  }
+  /* The echo path changed: the output lost the echo while the far end plays, and the microphone is not louder
+   * against the reference than when they had it (else someone talks: keep the filters). The background starts
+   * again from zero at a faster fixed rate; the foreground keeps the output until the background beats it, so a
+   * talker taken for a path change costs nothing heard. erl, coherence: the microphone over the reference and the delay estimator's
+   * correlation while the output is calm (converged). */
+  if (far_active) st->far_slow += LOST_RATE * (sxx - st->far_slow);
+  if (calm && far_active) {
+    st->erl += LOST_RATE * (st->mic_slow / (st->far_slow + quiet) - st->erl);
+    st->coherence += LOST_RATE * (st->delay.confidence - st->coherence);
+  }
+  if (far_active) {
+    st->fg_slow += LOST_RATE * (sff - st->fg_slow);
+    st->mic_slow += LOST_RATE * (sdd - st->mic_slow);
+  }
+  int lost = st->adapted && far_active && st->fg_slow > LOST_RATIO * st->mic_slow
+    && st->mic_slow < LOST_LOUDER * st->erl * (st->far_slow + quiet) && st->delay.confidence >= LOST_COHERENT * st->coherence;
+  st->lost = lost ? st->lost + 1 : 0;
+  if (st->lost > LOST_BLOCKS) {
+    clear_spectra(st->w, AEC_MAX_PARTITIONS);
+    st->adapted = 0;
+    st->relearn = 1;
+    st->adapt_sum = 0;
+    st->lost = 0;
+    st->path_changes++;
+  }
   float margin = calm ? CALM_MARGIN : COPY_MARGIN;
   if (far_active && st->fg_bg_diff > margin * st->fg_err + quiet * 0.01f) {
     copy_filter(st, st->wf, st->w);
@@ -254,12 +324,16 @@ void aec_process(aec_state *st, const int16_t *mic, const int16_t *ref, int16_t 
     line_block(st, shift, x);
     line_block(st, shift + 1, prev);
     block(st, prev, x, d, e);
+    if (st->suppress) suppress_block(&st->post, &st->fft, e, st->y.re, st->y.im, st->leak, e);
     for (int i = 0; i < AEC_BLOCK; i++) {
       float v = e[i] + (e[i] >= 0 ? 0.5f : -0.5f);
       out[at + i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
     }
   }
 }
+
+long aec_resets(const aec_state *st) { return st->resets; }
+long aec_path_changes(const aec_state *st) { return st->path_changes; }
 
 int aec_bulk_delay(const aec_state *st) {
   return st->delay.estimate < 0 ? -1 : st->delay.estimate * AEC_BLOCK;

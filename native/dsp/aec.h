@@ -2,7 +2,10 @@
  * into partitions of one block each, filtered and adapted in the frequency domain), with a per-bin learning
  * rate set from an estimate of the residual echo against the error (near-end talk then slows adaptation by
  * itself, no hard double-talk switch), and two filters: a background one that adapts and a foreground one
- * that makes the output, copied from the background only while the background cancels better.
+ * that makes the output, copied from the background only while the background cancels better. The output is never
+ * louder than the microphone (such a block passes through; filters that stay so restart); an echo-path change
+ * (the echo lost, not for a talker) starts the background again at a fast rate; a residual echo suppressor
+ * (suppress.h) may follow, off by default.
  * The reference is delayed by the bulk delay the estimator in delay.c finds (less a margin), so the filter's
  * taps model the echo from its direct path on; when the estimate moves, the filters move with it.
  * Float throughout (the Cortex-M7's FPU); state in one struct the caller provides; nothing allocated. */
@@ -12,6 +15,7 @@
 #include <stdint.h>
 #include "fft.h"
 #include "delay.h"
+#include "suppress.h"
 /* A build that cannot pass -D to this code (the Moddable SDK's: a manifest's C_FLAGS would replace ESP32's) sizes it
  * in a header of its include folders (hosts/moddable/dsp/ais_dsp_config.h). */
 #if defined(__has_include)
@@ -51,7 +55,13 @@ typedef struct {
   float pey, pyy, leak;                   /* residual echo = leak * |Y|^2 */
   float fg_err, bg_err, fg_bg_diff, mic_err;  /* smoothed energies deciding the foreground copy and output */
   float adapt_sum;                        /* learning done before the first convergence */
-  int adapted;
+  int adapted, relearn;                   /* converged once; learning again after an echo-path change */
+  float erl, coherence;                   /* microphone over reference (slow energies), delay correlation, while converged */
+  float fg_slow, mic_slow, far_slow;      /* the output's, microphone's and reference's energies over ~0.4 s of far end */
+  int diverged, lost;                     /* blocks in a row that looked diverged, or lost (the path changed) */
+  long resets, path_changes;              /* how often the filters restarted (diverged) and relearnt fast (path change) */
+  suppress_state post;                    /* the residual echo suppressor after the filter */
+  int suppress;                           /* on, or off (the default) */
 } aec_state;
 
 /* taps: the echo tail to model, a multiple of AEC_BLOCK up to 2,048. Returns 0, or -1 on a bad argument. */
@@ -62,7 +72,15 @@ void aec_process(aec_state *st, const int16_t *mic, const int16_t *ref, int16_t 
 /* The bulk delay found between the reference and the microphone, in samples (a multiple of AEC_BLOCK), or -1
  * while none is found yet; the filter's reference is delayed by it less AEC_DELAY_MARGIN blocks. */
 int aec_bulk_delay(const aec_state *st);
+/* Since init or aec_reset: restarts after a divergence (the output would have been louder than the microphone), and echo-path
+ * changes detected (fast learning again). */
+long aec_resets(const aec_state *st);
+long aec_path_changes(const aec_state *st);
+/* The residual echo suppressor (suppress.h) after the linear filter: on (1) or off (0, aec_init's default: the
+ * filter's output as is; on, it costs the user ~3 dB of SDR in double talk, docs/figures/aec.md). */
+void aec_set_suppress(aec_state *st, int on);
 
-#define AEC_DELAY_MARGIN 2                /* blocks: the estimate may be one late, the filter must never lag */
+#define AEC_DELAY_MARGIN 4                /* blocks: the estimate may be a few late (a strong reflection can outweigh the direct
+                                           * path; after a path change one locked 2 blocks late), the filter must never lag */
 
 #endif

@@ -20,6 +20,9 @@ void dsp_aec_reset(void) { aec_reset(&aec); }
 void dsp_aec_process(void) { aec_process(&aec, mic, ref, out); }
 int dsp_aec_bulk_delay(void) { return aec_bulk_delay(&aec); }
 float dsp_aec_delay_confidence(void) { return aec.delay.confidence; }
+int dsp_aec_resets(void) { return (int)aec_resets(&aec); }
+int dsp_aec_path_changes(void) { return (int)aec_path_changes(&aec); }
+void dsp_aec_set_suppress(int on) { aec_set_suppress(&aec, on); }
 
 static kws_state kws;
 static int16_t kws_frame[KWS_FRAME];

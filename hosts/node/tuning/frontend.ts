@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // frontend --ref REF.wav --mic MIC.wav [--out OUT.wav] [--threshold X]: the device's whole capture chain over a
 // recording of a board while it plays (the barge-in case): the echo canceller, then the wake word, through the
-// device's FrontEnd. Detections as `wake` prints them; a summary line on stderr.
+// device's FrontEnd. Detections as `wake` prints them; on stderr the echo attenuation per 5 s segment, a warning if
+// the canceller diverged, a summary line.
 import { WasmEchoCanceller } from '../dsp.js';
 import { WAV_SAMPLE_RATE } from '../wav.js';
 import { WavWriter } from '../wav-stream.js';
 import { UsageError, parseArgs, runCommand, thresholdOption } from './cli.js';
 import { runCapture } from './capture.js';
 import { wakeWordPrinter } from './detections.js';
-import { bulkDelayText, openRecordings } from './recordings.js';
+import { AttenuationMeter, attenuationReport, bulkDelayText, openRecordings } from './recordings.js';
 
 const USAGE = `frontend --ref REF.wav --mic MIC.wav [--out OUT.wav] [--threshold X]
   --ref REF.wav  what the board played (16 kHz mono)
@@ -29,10 +30,12 @@ await runCommand('frontend', USAGE, async () => {
   const out = outPath ? new WavWriter(outPath) : undefined;
   const aec = new WasmEchoCanceller();
   const printer = wakeWordPrinter(micPath, threshold);
-  const speed = await runCapture({ mic, ref, out, echoCanceller: aec, wakeWord: printer.wakeWord, onWakeWord: printer.onWakeWord, label: 'frontend' });
+  const meter = new AttenuationMeter(mic.samples);
+  const speed = await runCapture({ mic, ref, out, echoCanceller: aec, wakeWord: printer.wakeWord, onWakeWord: printer.onWakeWord, onFrame: (m, r, o, n) => meter.add(m, r, o, n), label: 'frontend' });
   out?.close();
   mic.close();
   ref.close();
+  for (const line of attenuationReport('frontend', meter, aec)) process.stderr.write(`${line}\n`);
   process.stderr.write(`frontend: ${micPath}: ${(mic.samples / WAV_SAMPLE_RATE).toFixed(1)} s; bulk delay found ${bulkDelayText(aec)}; `
     + `${printer.count()} detection${printer.count() === 1 ? '' : 's'}; ${speed.toFixed(0)}× real time\n`);
 });

@@ -72,6 +72,33 @@ export class AttenuationMeter {
   }
 }
 
+const SEGMENT_S = 5;
+
+/**
+ * Lines for stderr: the attenuation per 5 s segment where the reference plays, and a warning when the canceller
+ * diverged (restarted its filters: its output would have been louder than the microphone) or any window of the
+ * output came out more than 1 dB louder than the microphone's.
+ */
+export function attenuationReport(label: string, meter: AttenuationMeter, aec: WasmEchoCanceller): string[] {
+  meter.attenuationFrom(0);
+  const lines: string[] = [];
+  const last = meter.points.length ? meter.points[meter.points.length - 1].tS : 0;
+  for (let from = 0; from < last; from += SEGMENT_S) {
+    const inside = meter.points.filter((p) => p.tS >= from && p.tS < from + SEGMENT_S);
+    const mic = inside.reduce((s, p) => s + p.mic, 0);
+    const out = inside.reduce((s, p) => s + p.out, 0);
+    const seconds = inside.reduce((s, p) => s + p.seconds, 0);
+    lines.push(`${label}: ${from}–${from + SEGMENT_S} s: ${seconds > 0 ? `echo attenuation ${(10 * Math.log10(mic / Math.max(out, 1))).toFixed(1)} dB over ${seconds.toFixed(1)} s where the reference plays` : 'the reference hardly plays'}`);
+  }
+  const louder = meter.points.filter((p) => p.out > p.mic * 10 ** 0.1);
+  if (aec.resets > 0 || louder.length > 0) {
+    lines.push(`${label}: warning: the canceller diverged: ${aec.resets} restart${aec.resets === 1 ? '' : 's'} of its filters (its output would have been louder than the microphone)`
+      + `${louder.length ? `; the output was louder than the microphone in ${louder.length} window${louder.length === 1 ? '' : 's'}, first at ${louder[0].tS.toFixed(1)} s` : ''}`);
+  }
+  if (aec.pathChanges > 0) lines.push(`${label}: the echo path changed ${aec.pathChanges} time${aec.pathChanges === 1 ? '' : 's'} (the canceller relearnt fast)`);
+  return lines;
+}
+
 /** The bulk delay the canceller found and how clearly, for a summary line: "40 ms (r² 0.71)" or "none yet (r² 0.05)". */
 export function bulkDelayText(aec: WasmEchoCanceller): string {
   const samples = aec.bulkDelaySamples;

@@ -63,10 +63,14 @@ test('aec finds a 50 ms bulk delay it is not told, cancels ≥ 20 dB, keeps MIC\
   writeWav(join(dir, 'mic.wav'), mic);
   const r = run('aec', ['--ref', join(dir, 'ref.wav'), '--mic', join(dir, 'mic.wav'), '--out', join(dir, 'out.wav'), '--plot', join(dir, 'erle.svg')]);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
-  const found = Number(/bulk delay found (\d+) ms/.exec(r.stderr)?.[1]);
+  // A line per 5 s segment (8.5 s: two), no divergence warning, then the summary.
+  const lines = r.stderr.split('\n').filter(Boolean);
+  assert.equal(lines.length, 3, r.stderr);
+  assert.match(lines[0], /^aec: 0–5 s: echo attenuation [\d.]+ dB over [\d.]+ s where the reference plays$/);
+  assert.match(lines[1], /^aec: 5–10 s: echo attenuation [\d.]+ dB over [\d.]+ s where the reference plays$/);
+  const found = Number(/bulk delay found (\d+) ms/.exec(lines[2])?.[1]);
   assert.ok(Math.abs(found - 50) <= 4, r.stderr);
-  const attenuation = Number(/echo attenuation ([\d.]+) dB/.exec(r.stderr)?.[1]);
+  const attenuation = Number(/echo attenuation ([\d.]+) dB over the second half/.exec(lines[2])?.[1]);
   assert.ok(attenuation >= 20, r.stderr);
   const out = readWav(join(dir, 'out.wav'));
   assert.equal(out.length, mic.length);
