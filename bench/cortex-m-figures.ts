@@ -256,12 +256,12 @@ out();
 out('QEMU `-icount shift=0`: one guest instruction is one virtual nanosecond, and SysTick counts virtual time at 25 MHz, so '
   + '`performance.now()` around a batch of calls reads instructions to 40. Median of five batches after three warm-up calls; '
   + 'collections inside a batch are counted, as on the device. Instructions are not cycles: a real M7 dual-issues but waits on '
-  + 'memory; assume code and hot data in TCM (xs-facts §7).');
+  + 'memory; assume code and hot data in TCM (docs/anchors.md §7).');
 out();
 const FRAME_CYCLES = 12e6; // 600 MHz x 20 ms
-const FRAME_BUDGET = 3e6;  // xs-facts §7: think ~3 M instructions per frame for everything
+const FRAME_BUDGET = 3e6;  // docs/anchors.md §7: think ~3 M instructions per frame for everything
 const per = counted.perCall as Record<string, number>;
-out(`The 20 ms frame of a 600 MHz Cortex-M7 is ${n(FRAME_CYCLES)} cycles; xs-facts §7 plans about ${n(FRAME_BUDGET)} instructions `
+out(`The 20 ms frame of a 600 MHz Cortex-M7 is ${n(FRAME_CYCLES)} cycles; docs/anchors.md §7 plans about ${n(FRAME_BUDGET)} instructions `
   + 'per frame for everything (native audio paths included) and about 1 M for all JavaScript.');
 out();
 out('| operation | instructions | share of 3 M | share of 12 M cycles | µs at 600 MHz, 1 per cycle |');
@@ -288,10 +288,10 @@ out('### Native stages per 20 ms frame');
 out();
 out('Through the ports as the device calls them (JavaScript wrapper and XS call included): libopus 1.3.1 fixed point at -O2 from '
   + '@discordjs/opus\'s sources, `native/aes_gcm.c` at -O2; a second of a voice-band test signal, 50 frames; median per call of five '
-  + 'batches, and the worst single frame. Anchors: xs-facts §7 (others\' libraries on this emulated M7, -O2).');
+  + 'batches, and the worst single frame. Anchors: docs/anchors.md §7 (others\' libraries on this emulated M7, -O2).');
 out();
 const worstCall = counted.worstCall as Record<string, number>;
-out('| stage | instructions (median) | worst frame | share of 12 M cycles | xs-facts §7 anchor |');
+out('| stage | instructions (median) | worst frame | share of 12 M cycles | docs/anchors.md §7 anchor |');
 out('|---|---:|---:|---:|---|');
 const nativeRows: [string, number, number | undefined, string][] = [
   ['Opus encode, the device\'s uplink encoder (64 kbps CBR, `voip`: SILK, complexity 9 by default)', per.opusEncode, worstCall.opusEncode, 'SILK c10 5.9 M (max 10.4 M), c3 2.5 M, c0 1.2 M'],
@@ -310,7 +310,7 @@ const both = opusUplink + speakerFrame;
 out();
 out(`An Opus uplink frame (encode, seal, publish) is **${n(opusUplink)} instructions** (${pct(opusUplink, FRAME_CYCLES)} of 12 M cycles); a speaker frame `
   + `(MQTT decode, open, Opus decode) **${n(speakerFrame)}** (${pct(speakerFrame, FRAME_CYCLES)}); both at once (barge-in) ${n(both)} (${pct(both, FRAME_CYCLES)}), `
-  + `before the echo canceller and the wake word (xs-facts §7: about 1.5 M more). ${both > FRAME_BUDGET
+  + `before the echo canceller and the wake word (docs/anchors.md §7: about 1.5 M more). ${both > FRAME_BUDGET
     ? `That is over the 3 M-instruction plan: the SILK encoder alone is ${pct(per.opusEncode, FRAME_BUDGET)} of it. Move it first: force CELT `
       + `(\`restricted-lowdelay\`, ${n(per.opusEncodeCelt)}) for an Opus uplink, or send L16 (AIS's documented format, no encoder at all).`
     : 'That fits the 3 M-instruction plan.'}`);

@@ -25,7 +25,7 @@ await build.buildXsrun({ quiet: true });
 const WORKLOAD = 'build/bench/xs-workload.js';
 const MAP = 'build/xs/bench.map';
 const BUNDLE = 'build/xs/bench.xsb';
-// MCU creation settings are xsrun's defaults (xs-facts §3). ROOMY: a heap where no collection runs while
+// MCU creation settings are xsrun's defaults (docs/anchors.md §3). ROOMY: a heap where no collection runs while
 // allocations are counted; the stack the workload needs under the test runner's margin.
 const ROOMY = ['--slots', '400000,4096', '--chunks', '16777216,65536', '--stack', '1024'];
 
@@ -185,7 +185,7 @@ for (const [key, label] of operations) {
 }
 out();
 out('Median of five batches after a warm-up (Node\'s JIT needs it; XS interprets); the fastest of three such runs per engine, '
-  + 'interleaved. For comparison, xs-facts §3 measured its own '
+  + 'interleaved. For comparison, docs/anchors.md §3 measured its own '
   + 'Q14 biquad at 90 to 130 µs (112 typical) on XS and 2.5 µs on Node on this kind of machine.');
 out();
 out('## XS heap after each phase');

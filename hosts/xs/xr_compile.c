@@ -63,7 +63,7 @@ static void xrReportError(void* console, txString path, txInteger line, txString
 		state->line = (int)line;
 		vsnprintf(state->message, sizeof(state->message), format, arguments);
 	}
-	/* Parser-OOM guard (xs-facts §1b): after this report fxReportMemoryError allocates the message with
+	/* Parser-OOM guard (docs/anchors.md §1b): after this report fxReportMemoryError allocates the message with
 	   fxNewParserString, which fails again and reports again, until the C stack overflows (a HardFault on
 	   an MCU). Leave the whole parse now instead; the caller turns it into an error. */
 #ifndef XR_NO_OOM_GUARD
