@@ -170,7 +170,9 @@ export class AisConnection {
         logger: this.log,
         onMessage: (seq, payload) => this.openInbound(leaf, seq, payload),
         onError: (error) => this.sequenceFailed(leaf, error),
-        onDropped: (error) => this.log.warn(`${leaf}: dropped a duplicate: ${error.message}`),
+        onDropped: (error) => error.kind === 'TOO_LARGE'
+          ? this.reportException('MALFORMED_MESSAGE', error.message, leaf, error.received)
+          : this.log.warn(`${leaf}: dropped a duplicate: ${error.message}`),
       });
     }
     const { socket, host, port, tls, keepAliveSec } = options.mqtt;
