@@ -6,14 +6,17 @@
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { parseDeviceTopic, TOPICS } from '../src/ais/topics.js';
+import { checkLimits, GuardedConnection, type ClientLimits } from './connection-guard.js';
 
 export interface AisAccessOptions {
   topicRoot: string;                  // "$aws/alexa"
   /** The service's MQTT identity: may read and write every device's topics. */
   serviceClientId: string;
   servicePassword: string;
-  /** Refusals are reported here (one line each). */
+  /** Refusals, and clients dropped for breaking a limit, are reported here (one line each). */
   onDenied?(line: string): void;
+  /** Per-client packet size and rate limits (connection-guard.ts); the service's connection is exempt. */
+  limits?: ClientLimits;
 }
 
 export interface EmbeddedBroker {
@@ -71,8 +74,11 @@ export function aisAccessRules(rules: AisAccessOptions): Pick<AedesOptions, 'aut
 
 /** The embedded broker with the AIS access rules and the presence events the service listens to. */
 export async function startAisBroker(port: number, rules: AisAccessOptions): Promise<EmbeddedBroker> {
-  const broker = await startEmbeddedBroker(port, aisAccessRules(rules));
+  const broker = await startEmbeddedBroker(port, aisAccessRules(rules), { limits: rules.limits, onDenied: rules.onDenied });
   publishPresenceEvents(broker.aedes, rules.serviceClientId);
+  broker.aedes.on('client', (client) => {
+    if (client.id === rules.serviceClientId && client.conn instanceof GuardedConnection) client.conn.exempt();
+  });
   return broker;
 }
 
@@ -97,11 +103,21 @@ export function publishPresenceEvents(aedes: Aedes, serviceClientId: string): vo
   });
 }
 
-/** Starts aedes on 127.0.0.1:`port` (0 = a free port). */
-export async function startEmbeddedBroker(port = 0, options: AedesOptions = {}): Promise<EmbeddedBroker> {
+/**
+ * Starts aedes on 127.0.0.1:`port` (0 = a free port), each client behind a GuardedConnection with `limits`
+ * (AWS IoT's by default): the one that breaks them is dropped and named on `onDenied`.
+ */
+export async function startEmbeddedBroker(port = 0, options: AedesOptions = {}, guard: { limits?: ClientLimits; onDenied?(line: string): void } = {}): Promise<EmbeddedBroker> {
   const aedes = await Aedes.createBroker(options);
+  const limits = checkLimits(guard.limits);
   // No Nagle: small MQTT packets (speaker frames) would otherwise wait for the peer's delayed ACK (~40 ms).
-  const server: Server = createServer({ noDelay: true }, aedes.handle);
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    let client: Client | undefined;
+    const connection = new GuardedConnection(socket, limits, (why) => {
+      guard.onDenied?.(`client ${client?.id ?? `from ${socket.remoteAddress}:${socket.remotePort} before CONNECT`} dropped: ${why}`);
+    });
+    client = aedes.handle(connection as unknown as Parameters<Aedes['handle']>[0]) as Client | undefined;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
