@@ -5,6 +5,7 @@
 // its body is never buffered (a 1.2 MB publish used to reach, and drop, the service's 1 MiB client).
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { TokenBucket } from './rate-limit.js';
 
 export interface ClientLimits {
   /** Largest MQTT packet a client may send, fixed header included. Default 131,072 (AWS IoT's message limit). */
@@ -20,22 +21,6 @@ export interface ClientLimits {
 export const DEFAULT_LIMITS: Required<ClientLimits> = { maxPacketBytes: 131_072, publishesPerSecond: 100, bytesPerSecond: 524_288, burstSeconds: 2 };
 const PUBLISH_TYPE = 3;
 
-/** A token bucket: `rate` a second, holding at most `rate × burstSeconds`. */
-class Bucket {
-  private tokens: number;
-  private last = performance.now();
-  constructor(private readonly rate: number, private readonly capacity: number) {
-    this.tokens = capacity;
-  }
-  take(amount: number): boolean {
-    const now = performance.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.rate);
-    this.last = now;
-    this.tokens -= amount;
-    return this.tokens >= 0;
-  }
-}
-
 /**
  * The incremental MQTT framing of one byte stream: the type and whole length of each packet as its fixed header
  * completes. Returns null, or why the stream breaks a limit.
@@ -47,12 +32,12 @@ export class FrameMeter {
   private multiplier = 1;
   /** Body bytes still to skip of the current packet. */
   private body = 0;
-  private readonly publishes: Bucket;
-  private readonly bytes: Bucket;
+  private readonly publishes: TokenBucket;
+  private readonly bytes: TokenBucket;
 
   constructor(private readonly limits: Required<ClientLimits>) {
-    this.publishes = new Bucket(limits.publishesPerSecond, limits.publishesPerSecond * limits.burstSeconds);
-    this.bytes = new Bucket(limits.bytesPerSecond, limits.bytesPerSecond * limits.burstSeconds);
+    this.publishes = new TokenBucket(limits.publishesPerSecond, limits.publishesPerSecond * limits.burstSeconds);
+    this.bytes = new TokenBucket(limits.bytesPerSecond, limits.bytesPerSecond * limits.burstSeconds);
   }
 
   check(chunk: Uint8Array): string | null {
