@@ -108,7 +108,11 @@ export function publishPresenceEvents(aedes: Aedes, serviceClientId: string): vo
  * (AWS IoT's by default): the one that breaks them is dropped and named on `onDenied`.
  */
 export async function startEmbeddedBroker(port = 0, options: AedesOptions = {}, guard: { limits?: ClientLimits; onDenied?(line: string): void } = {}): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker(options);
+  // concurrency 0: aedes's default of 100 makes its emitter (mqemitter) queue what a burst publishes past 100 in
+  // flight, and drain that queue by recursion whenever deliveries complete synchronously: a fleet's burst ended
+  // the process with "Maximum call stack size exceeded" (mcollina/mqemitter#204). Unqueued, each publish is
+  // delivered as it comes; the per-client guard below is what bounds how much a client can send.
+  const aedes = await Aedes.createBroker({ concurrency: 0, ...options });
   const limits = checkLimits(guard.limits);
   // No Nagle: small MQTT packets (speaker frames) would otherwise wait for the peer's delayed ACK (~40 ms).
   const server: Server = createServer({ noDelay: true }, (socket) => {

@@ -71,3 +71,30 @@ test('the frame meter reads packet lengths across any split and refuses from the
   const meter = new FrameMeter(limits);
   assert.equal(meter.check(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff])), 'a remaining length of more than 4 bytes');
 });
+
+// Issue 24 item 9: with aedes's default concurrency (100) a burst queued in its emitter and drained by recursion
+// once deliveries completed synchronously, and the broker died with "Maximum call stack size exceeded" during
+// npm run bench:emulator-load. The same shape here: 100 deliveries held, 50,000 more published, then released.
+test('a burst of 50,000 publishes behind 100 slow deliveries is delivered without exhausting the stack', async () => {
+  const { startEmbeddedBroker } = await import('../../emulator/broker.js');
+  const broker = await startEmbeddedBroker(0);
+  try {
+    // aedes's emitter is not in its typings.
+    const mq = (broker.aedes as unknown as { mq: { on(topic: string, f: (m: unknown, done: () => void) => void): void; emit(m: object, done: () => void): void } }).mq;
+    const held: (() => void)[] = [];
+    let delivered = 0;
+    mq.on('load/#', (_message, done) => {
+      delivered++;
+      if (held.length < 100) held.push(done);
+      else done();
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    let completed = 0;
+    for (let i = 0; i < 50_100; i++) mq.emit({ topic: 'load/x', payload: 'x' }, () => { completed++; });
+    for (const done of held) done();
+    assert.equal(delivered, 50_100);
+    assert.equal(completed, 50_100);
+  } finally {
+    await broker.close();
+  }
+});
