@@ -5,6 +5,7 @@
 // its body is never buffered (a 1.2 MB publish used to reach, and drop, the service's 1 MiB client).
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { TokenBucket } from './rate-limit.js';
 
 export interface ClientLimits {
@@ -101,6 +102,14 @@ export class GuardedConnection extends Duplex {
 
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
+  }
+
+  /** The CN of the client certificate, on a TLS connection that presented one the CA signed. */
+  get peerCommonName(): string | undefined {
+    const tls = this.socket as TLSSocket;
+    if (typeof tls.getPeerCertificate !== 'function' || !tls.authorized) return undefined;
+    const cn = tls.getPeerCertificate().subject?.CN;
+    return typeof cn === 'string' ? cn : undefined;
   }
 
   exempt(): void {
