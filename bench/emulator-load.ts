@@ -52,7 +52,7 @@ const closed = new Map<string, number>();
 const answers = new Map<string, string[]>();
 const push = <T>(map: Map<string, T[]>, id: string, v: T) => map.set(id, [...(map.get(id) ?? []), v]);
 const cloud = await startCloud({
-  pollIntervalMs: 100, log: new Logger(silentSink, 'cloud'),
+  pollIntervalMs: 100, log: new Logger(silentSink, 'cloud'), lwaLimits: { codePairsPerMinute: 1_000_000, maxLiveCodePairs: 1_000_000 },
   voice: {
     onSpeakerStart: (id, s) => push(speaker, id, { endOfSpeechAtMs: s.endOfSpeechAtMs, atMs: s.atMs }),
     onAnswer: (id, a) => push(answers, id, a.intent),

@@ -4,16 +4,32 @@
 // Like AWS IoT it publishes a lifecycle event when a client's connection ends, so the service learns of devices
 // that vanish without an AIS Disconnect (mosquitto has no such events).
 import { Aedes, type AedesOptions, type Client } from 'aedes';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { parseDeviceTopic, TOPICS } from '../src/ais/topics.js';
+import { checkLimits, GuardedConnection, type ClientLimits } from './connection-guard.js';
 
 export interface AisAccessOptions {
   topicRoot: string;                  // "$aws/alexa"
   /** The service's MQTT identity: may read and write every device's topics. */
   serviceClientId: string;
   servicePassword: string;
-  /** Refusals are reported here (one line each). */
+  /** Refusals, and clients dropped for breaking a limit, are reported here (one line each). */
   onDenied?(line: string): void;
+  /** Per-client packet size and rate limits (connection-guard.ts); the service's connection is exempt. */
+  limits?: ClientLimits;
+  /**
+   * MQTT over mutual TLS, AWS IoT's way: a client needs a certificate from `ca`, and a device may connect only as
+   * the client id its certificate names (CN), so nobody takes another's id. The service may use its password.
+   */
+  tls?: BrokerTls;
+}
+
+/** PEM texts: the CA client certificates must chain to, and the broker's own certificate and key. */
+export interface BrokerTls {
+  ca: string;
+  cert: string;
+  key: string;
 }
 
 export interface EmbeddedBroker {
@@ -42,12 +58,18 @@ export function aisAccessRules(rules: AisAccessOptions): Pick<AedesOptions, 'aut
   const isService = (id: string | undefined) => id === rules.serviceClientId;
   return {
     authenticate: (client, username, password, done) => {
+      const certified = rules.tls && client.conn instanceof GuardedConnection ? client.conn.peerCommonName : undefined;
       if (isService(client.id)) {
-        const ok = username === rules.serviceClientId && password !== undefined && password.toString() === rules.servicePassword;
+        const ok = certified === rules.serviceClientId
+          || (username === rules.serviceClientId && password !== undefined && password.toString() === rules.servicePassword);
         if (!ok) denied(`CONNECT as the service refused: bad credentials`);
         return done(ok ? null : Object.assign(new Error('bad service credentials'), { returnCode: 4 }), ok);
       }
-      // Like AWS IoT, the broker lets any device identity in; the AIS service answers Connect from unregistered ones.
+      if (rules.tls && certified !== client.id) {
+        denied(`CONNECT as ${client.id} refused: the client certificate names ${certified === undefined ? 'nobody' : JSON.stringify(certified)}`);
+        return done(Object.assign(new Error('client id not the certificate\'s'), { returnCode: 5 }), false);
+      }
+      // A proven identity, or (plain MQTT) any: the AIS service answers Connect from unregistered ones.
       done(null, true);
     },
     authorizePublish: (client, packet, done) => {
@@ -71,8 +93,11 @@ export function aisAccessRules(rules: AisAccessOptions): Pick<AedesOptions, 'aut
 
 /** The embedded broker with the AIS access rules and the presence events the service listens to. */
 export async function startAisBroker(port: number, rules: AisAccessOptions): Promise<EmbeddedBroker> {
-  const broker = await startEmbeddedBroker(port, aisAccessRules(rules));
+  const broker = await startEmbeddedBroker(port, aisAccessRules(rules), { limits: rules.limits, onDenied: rules.onDenied, tls: rules.tls });
   publishPresenceEvents(broker.aedes, rules.serviceClientId);
+  broker.aedes.on('client', (client) => {
+    if (client.id === rules.serviceClientId && client.conn instanceof GuardedConnection) client.conn.exempt();
+  });
   return broker;
 }
 
@@ -97,11 +122,29 @@ export function publishPresenceEvents(aedes: Aedes, serviceClientId: string): vo
   });
 }
 
-/** Starts aedes on 127.0.0.1:`port` (0 = a free port). */
-export async function startEmbeddedBroker(port = 0, options: AedesOptions = {}): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker(options);
+/**
+ * Starts aedes on 127.0.0.1:`port` (0 = a free port), each client behind a GuardedConnection with `limits`
+ * (AWS IoT's by default): the one that breaks them is dropped and named on `onDenied`.
+ */
+export async function startEmbeddedBroker(port = 0, options: AedesOptions = {}, guard: { limits?: ClientLimits; onDenied?(line: string): void; tls?: BrokerTls } = {}): Promise<EmbeddedBroker> {
+  // concurrency 0: aedes's default of 100 makes its emitter (mqemitter) queue what a burst publishes past 100 in
+  // flight, and drain that queue by recursion whenever deliveries complete synchronously: a fleet's burst ended
+  // the process with "Maximum call stack size exceeded" (mcollina/mqemitter#204). Unqueued, each publish is
+  // delivered as it comes; the per-client guard below is what bounds how much a client can send.
+  const aedes = await Aedes.createBroker({ concurrency: 0, ...options });
+  const limits = checkLimits(guard.limits);
   // No Nagle: small MQTT packets (speaker frames) would otherwise wait for the peer's delayed ACK (~40 ms).
-  const server: Server = createServer({ noDelay: true }, aedes.handle);
+  const accept = (socket: Socket) => {
+    let client: Client | undefined;
+    const connection = new GuardedConnection(socket, limits, (why) => {
+      guard.onDenied?.(`client ${client?.id ?? `from ${socket.remoteAddress}:${socket.remotePort} before CONNECT`} dropped: ${why}`);
+    });
+    client = aedes.handle(connection as unknown as Parameters<Aedes['handle']>[0]) as Client | undefined;
+  };
+  // With TLS, a client without a certificate from the CA fails the handshake and never reaches aedes.
+  const server: Server = guard.tls
+    ? createTlsServer({ ca: guard.tls.ca, cert: guard.tls.cert, key: guard.tls.key, requestCert: true, rejectUnauthorized: true, noDelay: true }, accept)
+    : createServer({ noDelay: true }, accept);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());

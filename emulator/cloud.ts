@@ -10,7 +10,7 @@ import { AisService, type AisServiceOptions } from './ais/service.js';
 import { startAisBroker, type EmbeddedBroker } from './broker.js';
 import { DEV_CA_PEM, DEV_SERVER_TLS } from './dev-pki.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
-import { LwaEmulator, type LwaClient } from './lwa.js';
+import { LwaEmulator, type LwaClient, type LwaEmulatorOptions } from './lwa.js';
 import { RegistrationService } from './registration.js';
 import { VoiceSessions, type VoiceSessionOptions } from './ais/voice-session.js';
 import { AlertService, type AlertServiceOptions } from './ais/alerts.js';
@@ -36,6 +36,8 @@ export interface CloudOptions {
   iotEndpoint?: string;
   awsAccountIds?: string[];
   lwaClients?: LwaClient[];
+  /** LWA's per-address limits (a load test links thousands of devices from one address). */
+  lwaLimits?: Pick<LwaEmulatorOptions, 'codePairsPerMinute' | 'maxLiveCodePairs' | 'codeAttemptsPerMinute'>;
   codeLifetimeMs?: number;
   pollIntervalMs?: number;
   trace?: boolean;
@@ -86,7 +88,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const iotEndpoint = options.iotEndpoint ?? '127.0.0.1';
   const lwa = new LwaEmulator({
     clients: options.lwaClients ?? [DEMO_LWA_CLIENT], dataDir: options.dataDir,
-    codeLifetimeMs: options.codeLifetimeMs, pollIntervalMs: options.pollIntervalMs, log: log.child('lwa'),
+    codeLifetimeMs: options.codeLifetimeMs, pollIntervalMs: options.pollIntervalMs, log: log.child('lwa'), ...options.lwaLimits,
   });
   const registration = new RegistrationService({
     lwa, awsAccountIds: options.awsAccountIds ?? [DEMO_AWS_ACCOUNT], iotEndpoint, dataDir: options.dataDir, log: log.child('registration'),

@@ -19,6 +19,15 @@
 //             or one issued to another client)
 //   any: unsupported_grant_type, invalid_request
 //
+// Limits (issue 24): a field longer than FIELD_LIMITS is invalid_request; code pairs are created at most
+// `codePairsPerMinute` per remote address and `maxLiveCodePairs` at once (HTTP 429 `rate_limited` past either),
+// and expire after their lifetime; the /code page takes `codeAttemptsPerMinute` posts per address (429 past it),
+// so 6 characters of 32 cannot be guessed in bulk.
+//
+// Accounts: whoever approves a code on the /code page (or the console) names the Amazon account the device is
+// linked to (DEFAULT_ACCOUNT when not given); the refresh token carries it, and AIS registration binds a client
+// id to it (registration.ts).
+//
 // Time: expiry uses the wall clock (the state may be persisted and reloaded); poll spacing the monotonic clock,
 // with POLL_TOLERANCE_MS for timer granularity. Lifetimes are options in ms; the answers carry seconds, which
 // are fractional when a test asks for sub-second lifetimes (real LWA: integers, 600 s and 5 s).
@@ -30,6 +39,7 @@ import type { TLSSocket } from 'node:tls';
 import { Logger, redact, silentSink } from '../src/ports/log.js';
 import { sendJson, type RouteHandler } from './http.js';
 import { readJsonFile, writeJsonFileAtomic } from './json-file.js';
+import { KeyedRateLimiter } from './rate-limit.js';
 
 export interface LwaClient {
   /** LWA client id of a security profile. */
@@ -50,8 +60,21 @@ export interface LwaEmulatorOptions {
   accessTokenLifetimeMs?: number;
   /** verification_uri of the code pair; default this server's `/code` page as the request reached it. */
   verificationUri?: string;
+  /** Code pairs per minute per remote address (default 30), at most this many live at once (default 1000). */
+  codePairsPerMinute?: number;
+  maxLiveCodePairs?: number;
+  /** Posts of the /code page per minute per remote address (default 20). */
+  codeAttemptsPerMinute?: number;
   log?: Logger;
 }
+
+/** The account of approvals that name none (the operator console, tests). */
+export const DEFAULT_ACCOUNT = 'default';
+/** Longest accepted value of each request field, in characters. */
+export const FIELD_LIMITS: Readonly<Record<string, number>> = {
+  response_type: 32, client_id: 256, scope: 64, scope_data: 2048, productID: 128, deviceSerialNumber: 128,
+  grant_type: 32, device_code: 64, user_code: 32, refresh_token: 512, decision: 16, account: 128,
+};
 
 /** Polls this much early still count as on time: Node timers may fire up to a millisecond or so early. */
 export const POLL_TOLERANCE_MS = 25;
@@ -72,6 +95,8 @@ interface CodePairRecord {
   expiresAtMs: number;
   intervalMs: number;
   state: CodeState;
+  /** Who approved it. */
+  account?: string;
 }
 
 interface RefreshRecord {
@@ -81,6 +106,8 @@ interface RefreshRecord {
   deviceSerialNumber: string;
   issuedAtMs: number;
   revoked: boolean;
+  /** The account the user linked the device to (absent in state files from before accounts: DEFAULT_ACCOUNT). */
+  account?: string;
 }
 
 interface AccessRecord {
@@ -96,10 +123,23 @@ interface LwaState {
   accessTokens: AccessRecord[];
 }
 
+const RATE_LIMITED = 'rate_limited';
+
 class LwaFault extends Error {
   constructor(readonly error: string, description: string) {
     super(description);
   }
+}
+
+function checkCount(value: number | undefined, fallback: number, name: string): number {
+  const count = value ?? fallback;
+  if (!Number.isInteger(count) || count <= 0) throw new RangeError(`${name} expected an integer > 0, got ${String(value)}`);
+  return count;
+}
+
+function checkLength(name: string, value: string): void {
+  const limit = FIELD_LIMITS[name];
+  if (value.length > limit) throw new LwaFault('invalid_request', `${name} expected at most ${limit} characters, got ${value.length}`);
 }
 
 function checkMs(value: number | undefined, fallback: number, name: string): number {
@@ -122,6 +162,9 @@ export class LwaEmulator {
   private readonly accessTokens = new Map<string, AccessRecord>();
   /** Monotonic time of the code pair's creation or last poll, by device code (not persisted). */
   private readonly lastPollMs = new Map<string, number>();
+  private readonly codePairRate: KeyedRateLimiter;
+  private readonly codePageRate: KeyedRateLimiter;
+  private readonly maxLiveCodePairs: number;
 
   constructor(options: LwaEmulatorOptions) {
     if (options === null || typeof options !== 'object' || !Array.isArray(options.clients)) {
@@ -138,15 +181,24 @@ export class LwaEmulator {
     this.pollIntervalMs = checkMs(options.pollIntervalMs, 5000, 'pollIntervalMs');
     this.accessTokenLifetimeMs = checkMs(options.accessTokenLifetimeMs, 3_600_000, 'accessTokenLifetimeMs');
     this.verificationUri = options.verificationUri;
+    this.codePairRate = new KeyedRateLimiter(checkCount(options.codePairsPerMinute, 30, 'codePairsPerMinute'));
+    this.codePageRate = new KeyedRateLimiter(checkCount(options.codeAttemptsPerMinute, 20, 'codeAttemptsPerMinute'));
+    this.maxLiveCodePairs = checkCount(options.maxLiveCodePairs, 1000, 'maxLiveCodePairs');
     this.log = options.log ?? new Logger(silentSink, 'lwa');
     this.statePath = options.dataDir === undefined ? undefined : join(options.dataDir, LWA_STATE_FILE);
     if (this.statePath !== undefined) this.load(this.statePath);
     this.handle = (request, response, body) => this.route(request, response, body);
   }
 
-  /** The user allows the device: true when `userCode` was a live pending code, false otherwise. */
-  approve(userCode: string): boolean {
-    return this.decide(userCode, 'approved');
+  /**
+   * The user allows the device, linking it to `account`: true when `userCode` was a live pending code, false
+   * otherwise.
+   */
+  approve(userCode: string, account: string = DEFAULT_ACCOUNT): boolean {
+    if (typeof account !== 'string' || account === '' || account.length > FIELD_LIMITS.account) {
+      throw new RangeError(`account expected 1-${FIELD_LIMITS.account} characters, got ${JSON.stringify(String(account).slice(0, 20))}`);
+    }
+    return this.decide(userCode, 'approved', account);
   }
 
   /** The user refuses: the device's next poll gets access_denied. */
@@ -162,8 +214,14 @@ export class LwaEmulator {
 
   /** Whether `refreshToken` is live and was issued to `clientId` (the AIS registration check, §1). */
   validateRefreshToken(clientId: string, refreshToken: string): boolean {
+    return this.accountOf(clientId, refreshToken) !== undefined;
+  }
+
+  /** The account of a live refresh token issued to `clientId`, or undefined (registration binds client ids to it). */
+  accountOf(clientId: string, refreshToken: string): string | undefined {
     const record = typeof refreshToken === 'string' ? this.refreshTokens.get(refreshToken) : undefined;
-    return record !== undefined && !record.revoked && record.clientId === clientId;
+    if (record === undefined || record.revoked || record.clientId !== clientId) return undefined;
+    return record.account ?? DEFAULT_ACCOUNT;
   }
 
   /**
@@ -185,15 +243,16 @@ export class LwaEmulator {
     return true;
   }
 
-  private decide(userCode: string, state: 'approved' | 'denied'): boolean {
+  private decide(userCode: string, state: 'approved' | 'denied', account?: string): boolean {
     if (typeof userCode !== 'string') throw new TypeError(`userCode expected a string, got ${typeof userCode}`);
     const wanted = normalizeUserCode(userCode);
     const now = Date.now();
     for (const record of this.codesByDevice.values()) {
       if (record.userCode === wanted && record.state === 'pending' && record.expiresAtMs > now) {
         record.state = state;
+        record.account = account;
         this.save();
-        this.log.info(`user code ${wanted} ${state} (client ${record.clientId}, serial ${record.deviceSerialNumber})`);
+        this.log.info(`user code ${wanted} ${state}${account ? ` for account ${account}` : ''} (client ${record.clientId}, serial ${record.deviceSerialNumber})`);
         return true;
       }
     }
@@ -217,7 +276,7 @@ export class LwaEmulator {
       } catch (error) {
         if (!(error instanceof LwaFault)) throw error;
         this.log.info(`${path}: ${error.error}: ${error.message}`);
-        sendJson(response, 400, { error: error.error, error_description: error.message });
+        sendJson(response, error.error === RATE_LIMITED ? 429 : 400, { error: error.error, error_description: error.message });
       }
       return true;
     }
@@ -226,7 +285,11 @@ export class LwaEmulator {
         const prefill = new URLSearchParams(query < 0 ? '' : url.slice(query + 1)).get('user_code') ?? '';
         sendHtml(response, 200, codePage(prefill));
       } else if (request.method === 'POST') {
-        this.codeForm(request, response, body);
+        if (this.codePageRate.take(request.socket.remoteAddress ?? '')) this.codeForm(request, response, body);
+        else {
+          this.log.warn(`/code: too many attempts from ${request.socket.remoteAddress}; refused`);
+          sendHtml(response, 429, page('Too many attempts', '<p>Too many codes were tried from here. Wait a minute and try again.</p>'));
+        }
       } else {
         sendHtml(response, 405, page('Method not allowed', `<p>GET or POST expected, got ${escapeHtml(request.method ?? '')}.</p>`));
       }
@@ -258,8 +321,14 @@ export class LwaEmulator {
       throw new LwaFault('invalid_request', 'scope_data["alexa:all"].productInstanceAttributes.deviceSerialNumber expected a non-empty string');
     }
     if (!products.has(productId)) throw new LwaFault('invalid_scope', `productID ${JSON.stringify(productId)} is not a product of client ${clientId}`);
+    checkLength('productID', productId);
+    checkLength('deviceSerialNumber', serial);
 
     this.pruneExpired();
+    if (!this.codePairRate.take(request.socket.remoteAddress ?? '')) {
+      throw new LwaFault(RATE_LIMITED, `more than the code pairs allowed per minute from ${request.socket.remoteAddress}`);
+    }
+    if (this.codesByDevice.size >= this.maxLiveCodePairs) throw new LwaFault(RATE_LIMITED, `${this.maxLiveCodePairs} code pairs are live; try again later`);
     const record: CodePairRecord = {
       deviceCode: randomUUID(),
       userCode: this.newUserCode(),
@@ -310,7 +379,7 @@ export class LwaEmulator {
     const refreshToken = `Atzr|${randomBytes(48).toString('base64url')}`;
     this.refreshTokens.set(refreshToken, {
       token: refreshToken, clientId: record.clientId, productId: record.productId,
-      deviceSerialNumber: record.deviceSerialNumber, issuedAtMs: Date.now(), revoked: false,
+      deviceSerialNumber: record.deviceSerialNumber, issuedAtMs: Date.now(), revoked: false, account: record.account ?? DEFAULT_ACCOUNT,
     });
     const accessToken = this.issueAccessToken(record.clientId);
     this.log.info(`code pair ${record.userCode} exchanged: refresh token ${redact(refreshToken)}, access token ${redact(accessToken)}`);
@@ -357,14 +426,15 @@ export class LwaEmulator {
       sendHtml(response, 400, page('Bad request', `<p>decision approve or deny expected, got ${escapeHtml(JSON.stringify(decision ?? null))}.</p>`));
       return;
     }
-    const done = decision === 'approve' ? this.approve(userCode) : this.deny(userCode);
+    const account = form.get('account') || DEFAULT_ACCOUNT;
+    const done = decision === 'approve' ? this.approve(userCode, account) : this.deny(userCode);
     if (!done) {
       sendHtml(response, 400, page('Unknown code', `<p>The code ${escapeHtml(userCode)} is unknown, expired or already used.</p>${codeForm('')}`));
       return;
     }
     const shown = escapeHtml(normalizeUserCode(userCode));
     sendHtml(response, 200, decision === 'approve'
-      ? page('Device linked', `<p>Code ${shown} approved: the device is linked to your account.</p>`)
+      ? page('Device linked', `<p>Code ${shown} approved: the device is linked to your account${form.get('account') ? ` ${escapeHtml(account)}` : ''}.</p>`)
       : page('Link denied', `<p>Code ${shown} denied: the device is not linked.</p>`));
   }
 
@@ -433,6 +503,9 @@ function parseForm(request: IncomingMessage, body: Buffer): Map<string, string> 
   const form = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
     if (form.has(name)) throw new LwaFault('invalid_request', `parameter ${name} given more than once`);
+    // Unknown names are ignored (RFC 6749 §3.1) but still bounded, like the known ones.
+    const limit = FIELD_LIMITS[name] ?? 256;
+    if (value.length > limit) throw new LwaFault('invalid_request', `${name.slice(0, 32)} expected at most ${limit} characters, got ${value.length}`);
     form.set(name, value);
   }
   return form;
@@ -455,6 +528,7 @@ function page(title: string, content: string): string {
 function codeForm(prefill: string): string {
   return '<form method="post" action="/code">\n'
     + `<label>Code <input name="user_code" value="${escapeHtml(prefill)}" autocomplete="off" required></label>\n`
+    + `<label>Amazon account <input name="account" placeholder="${DEFAULT_ACCOUNT}" maxlength="${FIELD_LIMITS.account}"></label>\n`
     + '<button type="submit" name="decision" value="approve">Allow</button>\n'
     + '<button type="submit" name="decision" value="deny">Deny</button>\n'
     + '</form>';

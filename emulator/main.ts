@@ -40,7 +40,7 @@ const cloud = await startCloud({
   httpTls: values['plain-http'] ? 'plain' : cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : undefined,
 });
 
-const HELP = 'commands: codes | approve CODE | deny CODE | devices | alerts CLIENT_ID | timer CLIENT_ID SECONDS | cancel CLIENT_ID TOKEN\n'
+const HELP = 'commands: codes | approve CODE [ACCOUNT] | deny CODE | devices | alerts CLIENT_ID | timer CLIENT_ID SECONDS | cancel CLIENT_ID TOKEN\n'
   + '          | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | quit';
 process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}\n${HELP}\n`);
 const console = createInterface({ input: process.stdin });
@@ -49,7 +49,7 @@ console.on('line', (line) => {
   const say = (text: string) => process.stdout.write(`${text}\n`);
   switch (command) {
     case 'codes': return say(cloud.lwa.pendingUserCodes().join(' ') || '(no code waiting)');
-    case 'approve': return say(cloud.lwa.approve(arg ?? '') ? `approved ${arg}` : `no pending code ${arg}`);
+    case 'approve': return say(cloud.lwa.approve(arg ?? '', extra) ? `approved ${arg}` : `no pending code ${arg}`);
     case 'deny': return say(cloud.lwa.deny(arg ?? '') ? `denied ${arg}` : `no pending code ${arg}`);
     case 'devices':
       if (cloud.registration.registry.clientIds().length === 0) return say('(no device registered)');

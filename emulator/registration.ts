@@ -17,7 +17,8 @@
 // | INVALID_ENCRYPTION_DATA            | 400    | publicKey not canonical base64 of 32 bytes, or a low-order point       |
 // | INVALID_AWS_ACCOUNT                | 403    | awsAccountId not 12 digits or not on the allow-list (ESP#174 text)     |
 // | INVALID_IOT_ENDPOINT               | 400    | endpoint not the emulator's AWS IoT endpoint (case-insensitive)        |
-// | INVALID_AUTHENTICATION_CREDENTIALS | 403    | refresh token unknown, revoked or issued to another LWA client         |
+// | INVALID_AUTHENTICATION_CREDENTIALS | 403    | refresh token unknown, revoked or issued to another LWA client, or     |
+// |                                    |        | iot.clientId registered by another account (logged as a warning)       |
 // | INTERNAL_SERVER_ERROR              | 500    | the registry could not be written, an unexpected exception, or a       |
 // |                                    |        | failure injected with failNextRegistrations()                          |
 //
@@ -26,12 +27,15 @@
 // WWW-Authenticate challenge to answer; and it matches the one status the sources show. The low-order check is
 // last among the key checks because OpenSSL finds it during the key agreement (§1, RFC 7748 §6.1).
 //
-// Re-registering an iot clientId replaces its entry: a new service key pair, a new AES key.
+// Re-registering an iot clientId replaces its entry (a new service key pair, a new AES key), for the account that
+// registered it first only, as AWS IoT binds a thing to its owner: another account's token, whatever device it
+// links, gets 403 (issue 24: a second account re-registered dev-b and read its traffic).
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger, redact, silentSink } from '../src/ports/log.js';
 import { sendJson, type RouteHandler } from './http.js';
 import { readJsonFile, writeJsonFileAtomic } from './json-file.js';
+import { DEFAULT_ACCOUNT } from './lwa.js';
 import { deriveServiceKey, generateServiceKeyPair, type ServiceAlgorithm } from './ais/crypto.js';
 import type { DeviceDirectory } from './ais/service.js';
 
@@ -67,10 +71,13 @@ export interface DeviceRegistration {
   lwaClientId: string;
   /** Kept as the real service keeps it: the virtual device refreshes its AVS access tokens with it (§1). */
   lwaRefreshToken: string;
+  /** The account the refresh token was issued for: the client id's owner. */
+  account: string;
 }
 
-interface StoredRegistration extends Omit<DeviceRegistration, 'aesKey'> {
+interface StoredRegistration extends Omit<DeviceRegistration, 'aesKey' | 'account'> {
   aesKey: string; // base64
+  account?: string; // absent in files from before accounts
 }
 
 const REGISTRY_VERSION = 1;
@@ -93,7 +100,7 @@ export class DeviceRegistry implements DeviceDirectory {
       const aesKey = Buffer.from(entry.aesKey, 'base64');
       const expected = entry.algorithm === 'ECDH_CURVE_25519_32_BYTE' ? 32 : 16;
       if (aesKey.length !== expected) throw new Error(`${path}: device ${clientId}: ${expected}-byte AES key expected for ${entry.algorithm}, got ${aesKey.length}`);
-      this.devices.set(clientId, { ...entry, iotClientId: clientId, aesKey });
+      this.devices.set(clientId, { ...entry, iotClientId: clientId, aesKey, account: entry.account ?? DEFAULT_ACCOUNT });
     }
   }
 
@@ -151,8 +158,11 @@ export class DeviceRegistry implements DeviceDirectory {
 }
 
 export interface RegistrationServiceOptions {
-  /** Validates the refresh token of the request: the LwaEmulator, or a stand-in. */
-  lwa: { validateRefreshToken(clientId: string, refreshToken: string): boolean };
+  /**
+   * Validates the refresh token of the request: the LwaEmulator, or a stand-in. accountOf() names the account it
+   * was issued for (undefined: not live); without it every token is of DEFAULT_ACCOUNT.
+   */
+  lwa: { validateRefreshToken(clientId: string, refreshToken: string): boolean; accountOf?(clientId: string, refreshToken: string): string | undefined };
   /** AWS accounts associated with the AVS product (§7 gotcha 8). */
   awsAccountIds: string[];
   /** The emulator's AWS IoT endpoint host, the one `iot.endpoint` must name. */
@@ -261,6 +271,12 @@ export class RegistrationService {
     if (!this.options.lwa.validateRefreshToken(lwaClientId, token)) {
       throw new Refusal('INVALID_AUTHENTICATION_CREDENTIALS', `authentication.token is not a live LWA refresh token of client ${JSON.stringify(lwaClientId.slice(0, 128))}`);
     }
+    const account = this.options.lwa.accountOf?.(lwaClientId, token) ?? DEFAULT_ACCOUNT;
+    const owner = this.registry.get(iotClientId)?.account;
+    if (owner !== undefined && owner !== account) {
+      this.log.warn(`registration of ${iotClientId} by account ${account} refused: the client id belongs to account ${owner}`);
+      throw new Refusal('INVALID_AUTHENTICATION_CREDENTIALS', `iot.clientId ${iotClientId} is registered to another account`);
+    }
 
     const serviceKeys = generateServiceKeyPair();
     let aesKey: Buffer;
@@ -277,12 +293,12 @@ export class RegistrationService {
     }
     const entry: DeviceRegistration = {
       iotClientId, awsAccountId, iotEndpoint: endpoint, algorithm: algorithm as ServiceAlgorithm,
-      aesKey: Buffer.from(aesKey), registeredAt: new Date().toISOString(), lwaClientId, lwaRefreshToken: token,
+      aesKey: Buffer.from(aesKey), registeredAt: new Date().toISOString(), lwaClientId, lwaRefreshToken: token, account,
     };
     aesKey.fill(0);
     const replaced = this.registry.get(iotClientId) !== undefined;
     this.registry.put(entry);
-    this.log.info(`${replaced ? 're-registered' : 'registered'} ${iotClientId} (account ${awsAccountId}, ${algorithm}, LWA client ${lwaClientId}, `
+    this.log.info(`${replaced ? 're-registered' : 'registered'} ${iotClientId} (user account ${account}, AWS account ${awsAccountId}, ${algorithm}, LWA client ${lwaClientId}, `
       + `refresh token ${redact(token)}); AES key ${redact(entry.aesKey)}`);
     this.options.onRegistered?.(entry);
     return { servicePublicKey: serviceKeys.publicKey };

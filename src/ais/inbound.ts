@@ -45,7 +45,10 @@ export class Inbound {
         clock, slotBytes: envelope.maxMessageBytes, windowSlots, gapTimeoutMs, logger: log,
         onMessage: (seq, payload) => this.open(leaf, seq, payload),
         onError: (error) => options.onBroken(`${leaf}: ${error.message}`, 'UNEXPECTED_SEQUENCE_NUMBER'),
-        onDropped: (error) => log.warn(`${leaf}: dropped a duplicate: ${error.message}`),
+        // An oversized message used its number (so the stream goes on) and is answered as malformed input.
+        onDropped: (error) => error.kind === 'TOO_LARGE'
+          ? options.onMalformed(error.message, leaf, error.received)
+          : log.warn(`${leaf}: dropped a duplicate: ${error.message}`),
       });
     }
   }

@@ -37,6 +37,8 @@ export function encodeJson(value: unknown): Uint8Array {
   return encodeUtf8(JSON.stringify(value));
 }
 
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
 /** Decodes UTF-8 JSON; throws MalformedMessageError saying what was wrong. */
 export function decodeJson(bytes: Uint8Array, offset = 0, length = bytes.length - offset): unknown {
   const text = decodeUtf8(bytes, offset, offset + length);
@@ -44,7 +46,8 @@ export function decodeJson(bytes: Uint8Array, offset = 0, length = bytes.length 
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new MalformedMessageError(`body is not JSON: ${(error as Error).message}`);
+    // The engine's message may quote the body, control characters included: one log line must stay one line.
+    throw new MalformedMessageError(`body is not JSON: ${(error as Error).message.replace(CONTROL_CHARACTERS, ' ')}`);
   }
 }
 

@@ -31,11 +31,13 @@ function checkU32(value: number, name: string): void {
 
 /**
  * DUPLICATE: the number was already delivered (or is older): dropped, harmless (MQTT QoS 1 may redeliver).
+ * TOO_LARGE: the payload is over `slotBytes`: its number is taken in order but the payload never delivered
+ *   (the peer broke the declared message size; the caller answers as for any malformed message).
  * BEYOND_WINDOW: more than `windowSlots` ahead of the expected number: dropped.
  * GAP_TIMEOUT: a buffered message waited `gapTimeoutMs` for the expected number.
  * The last two are fatal for the connection: `disconnectCode` names the spec's reason.
  */
-export type SequenceErrorKind = 'DUPLICATE' | 'BEYOND_WINDOW' | 'GAP_TIMEOUT';
+export type SequenceErrorKind = 'DUPLICATE' | 'TOO_LARGE' | 'BEYOND_WINDOW' | 'GAP_TIMEOUT';
 
 export class SequenceError extends Error {
   /** The AIS Disconnect code to send, or null when the error is not fatal. */
@@ -43,14 +45,17 @@ export class SequenceError extends Error {
   constructor(readonly expected: number, readonly received: number, readonly kind: SequenceErrorKind = 'GAP_TIMEOUT', detail = '') {
     super(`sequence ${expected} expected, got ${received}${detail ? `: ${detail}` : ''}`);
     nameError(this, 'SequenceError');
-    this.disconnectCode = kind === 'DUPLICATE' ? null : 'UNEXPECTED_SEQUENCE_NUMBER';
+    this.disconnectCode = kind === 'BEYOND_WINDOW' || kind === 'GAP_TIMEOUT' ? 'UNEXPECTED_SEQUENCE_NUMBER' : null;
   }
 }
 
 export interface SequencerOptions {
   /** Timers for the gap timeout. */
   clock: Clock;
-  /** Largest payload that may be buffered out of order (the MQTT maxMessageBytes); slots are made once. */
+  /**
+   * Largest payload delivered (the AIS maxMessageBytes); slots are made once. A larger one, in order or not, takes
+   * its number and is reported as TOO_LARGE through onDropped: wire input never throws.
+   */
   slotBytes: number;
   /**
    * Make each slot at its first out-of-order message rather than up front. For a service holding thousands of
@@ -69,7 +74,7 @@ export interface SequencerOptions {
   onMessage(sequenceNumber: number, payload: Uint8Array): void;
   /** BEYOND_WINDOW and GAP_TIMEOUT: the caller disconnects (§3.5) and calls reset() on reconnect. */
   onError(error: SequenceError): void;
-  /** DUPLICATE reports; optional. */
+  /** DUPLICATE and TOO_LARGE reports; optional. */
   onDropped?(error: SequenceError): void;
   logger?: Logger;
 }
@@ -138,7 +143,7 @@ export class Sequencer {
     const distance = sequenceDistance(this.expectedNumber, sequenceNumber);
     if (distance === 0) {
       this.expectedNumber = (sequenceNumber + 1) >>> 0;
-      this.onMessage(sequenceNumber, payload);
+      this.deliver(sequenceNumber, payload, payload.length);
       if (this.buffered > 0) this.drain(); // in order with nothing held: no slot scan, no timer work
       return;
     }
@@ -190,18 +195,25 @@ export class Sequencer {
     this.onDropped = null;
   }
 
+  /** onMessage, or the TOO_LARGE report for a payload over slotBytes (`length` is the payload's own). */
+  private deliver(sequenceNumber: number, payload: Uint8Array, length: number): void {
+    if (length <= this.slotBytes) return this.onMessage!(sequenceNumber, payload);
+    this.onDropped?.(new SequenceError(sequenceNumber, sequenceNumber, 'TOO_LARGE',
+      `${length}-byte payload exceeds the ${this.slotBytes}-byte limit`));
+  }
+
   private store(sequenceNumber: number, payload: Uint8Array): void {
     let slot = -1;
     for (let i = 0; i < this.windowSlots; i++) {
       if (this.slotUsed[i] && this.slotNumber[i] === sequenceNumber) { slot = i; break; } // resent copy replaces
       if (!this.slotUsed[i] && slot < 0) slot = i;
     }
-    if (payload.length > this.slotBytes) {
-      throw new RangeError(`payload expected at most ${this.slotBytes} bytes (slotBytes), got ${payload.length}`);
+    // An oversized payload holds its number with its length only: it is reported when its turn comes.
+    if (payload.length <= this.slotBytes) {
+      let data = this.slotData[slot];
+      if (data.length === 0) data = this.slotData[slot] = new Uint8Array(this.slotBytes);
+      data.set(payload, 0);
     }
-    let data = this.slotData[slot];
-    if (data.length === 0) data = this.slotData[slot] = new Uint8Array(this.slotBytes);
-    data.set(payload, 0);
     if (!this.slotUsed[slot]) this.buffered++;
     this.slotUsed[slot] = true;
     this.slotNumber[slot] = sequenceNumber;
@@ -222,7 +234,8 @@ export class Sequencer {
       this.buffered--;
       // Rare path (a message came early): one view per buffered delivery. The slot is free again, but
       // nothing can overwrite it before onMessage returns except a push() from inside onMessage.
-      this.onMessage(expected, this.slotData[slot].subarray(0, this.slotLength[slot]));
+      const length = this.slotLength[slot];
+      this.deliver(expected, length <= this.slotBytes ? this.slotData[slot].subarray(0, length) : this.slotData[slot], length);
     }
     // The gap that was filled had its own timer; a remaining buffered message means a new gap.
     this.stopTimer();

@@ -58,6 +58,9 @@ export function encodeUtf8(text: string): Uint8Array {
   return out;
 }
 
+/** Longest ASCII run decoded by one fromCharCode call. */
+const ASCII_RUN = 128;
+
 /** Decodes bytes[start, end) or returns undefined when they are not well-formed MQTT UTF-8. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
   let text = '';
@@ -68,8 +71,9 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
       if (b === 0) return undefined; // [MQTT-1.5.3-2]
       // Runs of ASCII are the common case: collect them in one call.
       let j = i + 1;
-      // Bounded so the argument list of fromCharCode stays small on every engine.
-      while (j < end && j - i < 1024 && bytes[j] < 0x80 && bytes[j] !== 0) j++;
+      // Bounded so the argument list of fromCharCode stays small on every engine: XS puts each argument in a
+      // stack slot, and 1,024 of them overflowed xsrun's 1,024-slot stack (an MCU build starts with 512).
+      while (j < end && j - i < ASCII_RUN && bytes[j] < 0x80 && bytes[j] !== 0) j++;
       text += String.fromCharCode.apply(null, bytes.subarray(i, j) as unknown as number[]);
       i = j;
       continue;

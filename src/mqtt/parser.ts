@@ -2,10 +2,11 @@
 // several reads, several packets in one read). Wire input never throws out of `push()`: the first
 // malformed packet is reported once through `onError`, after which the parser ignores input until
 // `reset()` (the caller disconnects, [MQTT-4.8.0-1]). A packet announcing more than `maxPacketBytes` is
-// refused from its header, before anything is buffered.
+// refused from its header, before anything is buffered; the buffer grows with the bytes received, not with
+// the length a header announces (5 bytes must not make a peer allocate 256 MB).
 
 import {
-  COMMAND_OF_TYPE, CONNACK_REASONS, CONNECT_CLEAN, CONNECT_PASSWORD, CONNECT_RESERVED, CONNECT_USERNAME,
+  COMMAND_OF_TYPE, CONNACK_REASONS, MAX_REMAINING_LENGTH, CONNECT_CLEAN, CONNECT_PASSWORD, CONNECT_RESERVED, CONNECT_USERNAME,
   CONNECT_WILL, CONNECT_WILL_QOS_MASK, CONNECT_WILL_QOS_SHIFT, CONNECT_WILL_RETAIN, PROTOCOL_LEVEL, PROTOCOL_NAME,
   PUBLISH, PUBLISH_DUP, PUBLISH_QOS_MASK, PUBLISH_QOS_SHIFT, PUBLISH_RETAIN, REQUIRED_FLAGS, SUBACK_FAILURE,
 } from './constants.js';
@@ -26,6 +27,9 @@ export interface ParserOptions {
 }
 
 const NEED_MORE = -1;
+/** A fixed header is at most 5 bytes; the largest packet MQTT 3.1.1 can frame is that plus the largest remaining length. */
+const HEADER_MAX_BYTES = 5;
+const MQTT_MAX_PACKET_BYTES = HEADER_MAX_BYTES + MAX_REMAINING_LENGTH;
 /** Topics up to this many bytes are remembered, so a PUBLISH on the same topic as the previous one makes no string. */
 const TOPIC_MEMORY_BYTES = 256;
 // Field names as constants (error messages only): XS copies a string literal each time RAM bytecode evaluates it.
@@ -50,7 +54,10 @@ export class MqttParser {
   private topic = '';
 
   constructor(options: ParserOptions) {
-    if (!(options.maxPacketBytes >= 2)) throw new RangeError(`maxPacketBytes must be at least 2, got ${options.maxPacketBytes}`);
+    const max = options.maxPacketBytes;
+    if (!Number.isInteger(max) || max < 2 || max > MQTT_MAX_PACKET_BYTES) {
+      throw new RangeError(`maxPacketBytes expected an integer 2..${MQTT_MAX_PACKET_BYTES}, got ${max}`);
+    }
     this.maxPacketBytes = options.maxPacketBytes;
     this.onPacket = options.onPacket;
     this.onError = options.onError;
@@ -76,7 +83,7 @@ export class MqttParser {
           pos += total;
           continue;
         }
-        this.ensure(total === NEED_MORE ? 5 : total);
+        this.ensure(total === NEED_MORE ? HEADER_MAX_BYTES : length - pos);
         this.pending.set(chunk.subarray(pos, length), 0);
         this.pendingLength = length - pos;
         return;
@@ -90,8 +97,8 @@ export class MqttParser {
         if (total === NEED_MORE) continue;
       }
       if (total === 0) return;
-      this.ensure(total);
       const take = Math.min(total - this.pendingLength, length - pos);
+      this.ensure(this.pendingLength + take);
       for (let i = 0; i < take; i++) this.pending[this.pendingLength + i] = chunk[pos + i];
       this.pendingLength += take;
       pos += take;
@@ -109,9 +116,10 @@ export class MqttParser {
     this.onError(error);
   }
 
+  /** Room for `size` bytes, doubling (up to the limit) so a packet arriving in many reads is copied a few times. */
   private ensure(size: number): void {
     if (this.pending.length >= size) return;
-    const grown = new Uint8Array(Math.min(this.maxPacketBytes, Math.max(size, this.pending.length * 2, 64)));
+    const grown = new Uint8Array(Math.max(size, Math.min(this.maxPacketBytes, Math.max(this.pending.length * 2, 64))));
     grown.set(this.pending.subarray(0, this.pendingLength));
     this.pending = grown;
   }

@@ -189,17 +189,39 @@ test('close clears the timer and ignores later messages; closing twice is fine',
   assert.equal(h.errors.length, 0);
 });
 
-test('bad options and oversized buffered payloads are refused at once', () => {
+test('bad options and bad sequence numbers are refused at once', () => {
   const clock = new ManualClock();
   const base = { clock, slotBytes: 4, onMessage() {}, onError() {} };
   assert.throws(() => new Sequencer({ ...base, windowSlots: 0 }), { name: 'RangeError', message: 'windowSlots expected 1..64, got 0' });
   assert.throws(() => new Sequencer({ ...base, slotBytes: 0 }), { name: 'RangeError', message: 'slotBytes expected a positive integer, got 0' });
   const s = new Sequencer(base);
-  assert.throws(() => s.push(1, new Uint8Array(5)), { name: 'RangeError', message: 'payload expected at most 4 bytes (slotBytes), got 5' });
   assert.throws(() => s.push(1.5, new Uint8Array(1)), { name: 'RangeError', message: 'sequence number expected a u32, got 1.5' });
-  s.push(0, new Uint8Array(5)); // in order: delivered from the caller's array, no slot needed
-  const lazy = new Sequencer({ ...base, slotsOnDemand: true });
-  assert.throws(() => lazy.push(1, new Uint8Array(5)), { name: 'RangeError', message: 'payload expected at most 4 bytes (slotBytes), got 5' });
+});
+
+// Issue 24 item 1: an out-of-order payload over slotBytes threw out of push() (through the MQTT client's
+// onMessage and the parser), ending the device. Wire input never throws: such a payload takes its number and
+// is reported TOO_LARGE in order, in either order of arrival, and its neighbours are delivered.
+test('an oversized payload, early or in order, takes its number, is reported TOO_LARGE and never delivered', () => {
+  for (const slotsOnDemand of [false, true]) {
+    const h = harness({ slotsOnDemand });
+    const big = ascii('x'.repeat(17)); // slotBytes is 16
+    h.push(0);
+    h.sequencer.push(2, big); // early and oversized
+    h.push(3);
+    assert.deepEqual(h.delivered, ['0:m0']);
+    assert.equal(h.dropped.length, 0, 'reported when its turn comes, not on arrival');
+    h.push(1);
+    assert.deepEqual(h.delivered, ['0:m0', '1:m1', '3:m3']);
+    h.sequencer.push(4, big); // in order and oversized
+    h.push(5);
+    assert.deepEqual(h.delivered, ['0:m0', '1:m1', '3:m3', '5:m5']);
+    assert.deepEqual(h.dropped.map((e) => [e.kind, e.received, e.disconnectCode, e.message]), [
+      ['TOO_LARGE', 2, null, 'sequence 2 expected, got 2: 17-byte payload exceeds the 16-byte limit'],
+      ['TOO_LARGE', 4, null, 'sequence 4 expected, got 4: 17-byte payload exceeds the 16-byte limit']]);
+    assert.equal(h.errors.length, 0);
+    assert.equal(h.sequencer.bufferedCount, 0);
+    assert.equal(h.clock.pending, 0, 'no gap timer left');
+  }
 });
 
 test('the send counter counts from 0, peeks without taking, and wraps at 2^32', () => {

@@ -234,3 +234,40 @@ test('a packet with no body split across two reads is delivered when its last by
     assert.deepEqual(seen, [cmd]);
   }
 });
+
+// Issue 24 item 7: a limit of 2 or 3 bytes threw `RangeError: offset is out of bounds` out of push() on a split
+// header (the header buffer was cut to the limit), and a limit near MQTT's maximum allocated the announced
+// length (268 MB) on the 5 bytes of a header.
+test('tiny limits parse what fits and refuse the rest without throwing', () => {
+  const ping = generate({ cmd: 'pingresp' });
+  for (const maxPacketBytes of [2, 3]) {
+    const seen: string[] = [];
+    const errors: string[] = [];
+    const parser = new MqttParser({ maxPacketBytes, onPacket: (p) => seen.push(p.cmd), onError: (e) => errors.push(e.message) });
+    parser.push(ping.subarray(0, 1));
+    parser.push(ping.subarray(1));
+    assert.deepEqual(seen, ['pingresp']);
+    const publish = generate({ cmd: 'publish', topic: 't', payload: new Uint8Array(200), qos: 0, dup: false, retain: false });
+    for (let i = 0; i < publish.length; i++) parser.push(publish.subarray(i, i + 1)); // a two-byte length, split
+    assert.deepEqual(errors, [`PUBLISH of ${publish.length} bytes exceeds the maximum of ${maxPacketBytes}`]);
+  }
+});
+
+test('the buffer grows with the bytes received, not with the length a header announces', () => {
+  const max = 5 + 268_435_455;
+  const packets: Packet[] = [];
+  const parser = new MqttParser({ maxPacketBytes: max, onPacket: (p) => packets.push(copyPacket(p)), onError: (e) => assert.fail(e) });
+  const pending = () => (parser as unknown as { pending: Uint8Array }).pending.length;
+  parser.push(new Uint8Array([0x30, 0xff, 0xff, 0xff, 0x7f])); // a PUBLISH announcing the largest remaining length
+  assert.ok(pending() <= 64, `${pending()} bytes held for a 5-byte header`);
+  parser.push(new Uint8Array(1000));
+  assert.ok(pending() <= 2048, `${pending()} bytes held after 1,005 received`);
+  parser.reset();
+  const packet = generate({ cmd: 'publish', topic: 'a/b', payload: new Uint8Array(70_000).fill(7), qos: 0, dup: false, retain: false });
+  for (let i = 0; i < packet.length; i += 1460) parser.push(packet.subarray(i, i + 1460));
+  assert.equal(packets.length, 1);
+  assert.equal((packets[0] as { payload: Uint8Array }).payload.length, 70_000);
+  assert.ok(pending() < 2 * packet.length, `${pending()} bytes held for a ${packet.length}-byte packet`);
+  assert.throws(() => new MqttParser({ maxPacketBytes: 300_000_000, onPacket() {}, onError() {} }),
+    { name: 'RangeError', message: `maxPacketBytes expected an integer 2..${max}, got 300000000` });
+});
