@@ -1,4 +1,4 @@
-// Login with Amazon emulator: the Code-Based Linking endpoints the device calls (ais-protocol.md §8 last
+// Login with Amazon emulator: the Code-Based Linking endpoints the device calls (docs/protocol.md §8 last
 // bullet), the refresh grant the AIS service uses, and the page where a user enters the code.
 //
 //   POST /auth/o2/create/codepair  form: response_type=device_code, client_id, scope=alexa:all, scope_data

@@ -1,4 +1,4 @@
-// AIS registration endpoint of the emulator (ais-protocol.md §1): POST /v1/ais/registration. Checks the request,
+// AIS registration endpoint of the emulator (docs/protocol.md §1): POST /v1/ais/registration. Checks the request,
 // makes its own X25519 key pair per registration and derives the AES key on node:crypto only
 // (emulator/ais/crypto.ts: OpenSSL, independent of the device's tweetnacl/noble code), and records the device
 // in a registry the AIS service reads (`registry.get(iotClientId)`), persisted as JSON (tmp + fsync + rename).

@@ -1,4 +1,4 @@
-// The emulator's Clock and Alerts service, and what it knows of each device's volume (ais-protocol.md §4.5,
+// The emulator's Clock and Alerts service, and what it knows of each device's volume (docs/protocol.md §4.5,
 // §4.7, §4.8). The spec leaves the service's side open (§9); the emulator's choices, one place each:
 //
 //   SetClock {currentTime: NTP s}   after each SynchronizeState and in answer to SynchronizeClock, at once

@@ -1,5 +1,5 @@
 // The emulator's side of AIS key agreement and the encrypted envelope, on node:crypto ONLY
-// (ais-protocol.md §1 key exchange, §3.2 envelope). It deliberately shares no code with src/ais/ and
+// (docs/protocol.md §1 key exchange, §3.2 envelope). It deliberately shares no code with src/ais/ and
 // src/crypto/ (tweetnacl and noble there, OpenSSL here) so that each side checks the other in the tests.
 // Node-only and allocation-happy: it runs in the cloud emulator, not on the device.
 

@@ -1,4 +1,4 @@
-// The emulator's AIS service: the cloud half of the control plane (ais-protocol.md §2–4.3, 4.9, §9 choices).
+// The emulator's AIS service: the cloud half of the control plane (docs/protocol.md §2–4.3, 4.9, §9 choices).
 // It joins the broker as a privileged MQTT client and, per device, answers Connect with Acknowledge, checks
 // and acknowledges capabilities, insists on SynchronizeState first, opens and seals envelopes with node:crypto
 // (emulator/ais/crypto.ts), sequences what the device sends, rotates secrets, and disconnects the way the

@@ -1,4 +1,4 @@
-// How fast the service streams speaker audio to one device (ais-protocol.md §3.5, §4.5, §6): at real time,
+// How fast the service streams speaker audio to one device (docs/protocol.md §3.5, §4.5, §6): at real time,
 // holding the device's buffer between the thresholds it declared, in messages no larger than it declared.
 //
 // The official client reads its buffer level after each message and as it plays: below

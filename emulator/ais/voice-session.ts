@@ -21,7 +21,7 @@
 //                                            barge-in cut it, the next answer from seq on (gotcha 5);
 //                                            the other states bound the pacer's model of the device's buffer
 // The speaker stream offset is continuous within a connection (§3.4) and restarts at 0 with each one.
-// The interaction sequencing is the emulator's choice (ais-protocol.md §9).
+// The interaction sequencing is the emulator's choice (docs/protocol.md §9).
 import type { Logger } from '../../src/ports/log.js';
 import { speakerBody, streamEntries, realClock, type ServiceClock } from './wire.js';
 import { framesPerMessage, SpeakerPacer, speakerTerms, type SpeakerTerms } from './speaker-pacing.js';

@@ -1,6 +1,6 @@
 // The virtual device's assistant: a pure function from what the user said (and the dialog state) to what
 // Alexa answers, and whether she expects an answer back (multi-turn, as AVS ExpectSpeech and AIS
-// OpenMicrophone do: ais-protocol.md §4.4). No clock, no randomness: the caller passes both in.
+// OpenMicrophone do: docs/protocol.md §4.4). No clock, no randomness: the caller passes both in.
 // The phrase table below is also the recogniser's grammar (emulator/voice/asr.ts), so what the
 // assistant understands and what the recogniser can hear stay one list.
 

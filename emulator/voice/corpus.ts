@@ -47,7 +47,7 @@ export interface RenderedUtterance extends ScriptedUtterance {
   speechEnd: number;
 }
 
-/** 500 ms before (the wake-word pre-roll, ais-protocol.md §5), 1 s after: a VAD needs silence to end on. */
+/** 500 ms before (the wake-word pre-roll, docs/protocol.md §5), 1 s after: a VAD needs silence to end on. */
 export const LEAD_SAMPLES = SAMPLE_RATE / 2;
 export const TAIL_SAMPLES = SAMPLE_RATE;
 

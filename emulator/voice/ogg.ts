@@ -1,5 +1,5 @@
 // Ogg Opus files (RFC 3533 pages, RFC 7845 OpusHead/OpusTags) from raw Opus packets, so an AIS Opus
-// stream (raw packets, no container: ais-protocol.md §5) can be checked with Debian `opusdec` and played
+// stream (raw packets, no container: docs/protocol.md §5) can be checked with Debian `opusdec` and played
 // by people. A minimal writer and a reader for tests; one logical stream, one packet a page at most 255
 // segments, no packet spanning pages.
 

@@ -1,6 +1,6 @@
 // Opus for the virtual device through @evan/opus (libopus 1.3 with a prebuilt addon for linux-x64 and
 // others inside the package, a WASM build otherwise; no install script). The AIS speaker stream is raw
-// Opus packets, constant bitrate 64 kbps, mono, 20 ms frames → 160 bytes each (ais-protocol.md §5,
+// Opus packets, constant bitrate 64 kbps, mono, 20 ms frames → 160 bytes each (docs/protocol.md §5,
 // §7 item 17); the SDK rejects a frame of another size, so the encoder runs hard CBR.
 import { Decoder, Encoder } from '@evan/opus';
 import { FRAME_SAMPLES, SAMPLE_RATE } from './pcm.js';
@@ -32,7 +32,7 @@ export function encodeSpeakerFrames(samples: Int16Array, options: { bitrate?: nu
   if (!Number.isInteger(frameBytes)) throw new RangeError(`a bitrate giving whole bytes per 20 ms expected, got ${bitrate}`);
   const encoder = new Encoder({ channels: 1, sample_rate: sampleRate, application: 'audio' });
   encoder.bitrate = bitrate;
-  encoder.vbr = false;  // hard CBR: every packet frameBytes (ais-protocol.md §5: SDK rejects VBR)
+  encoder.vbr = false;  // hard CBR: every packet frameBytes (docs/protocol.md §5: SDK rejects VBR)
   encoder.signal = 'voice';
   const frame = new Int16Array(frameSamples);
   const frames: Uint8Array[] = [];

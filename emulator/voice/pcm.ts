@@ -1,7 +1,7 @@
 // 16-bit PCM helpers for the virtual device: the AIS microphone stream is L16, 16 kHz, mono, little-endian
-// (ais-protocol.md §5); espeak-ng speaks at 22,050 Hz; WAV files for tools (pocketsphinx, sox) and people.
+// (docs/protocol.md §5); espeak-ng speaks at 22,050 Hz; WAV files for tools (pocketsphinx, sox) and people.
 
-/** The AIS microphone format: 16 kHz (ais-protocol.md §5). */
+/** The AIS microphone format: 16 kHz (docs/protocol.md §5). */
 export const SAMPLE_RATE = 16000;
 /** 20 ms at 16 kHz: one Opus frame, one VAD frame. */
 export const FRAME_SAMPLES = 320;

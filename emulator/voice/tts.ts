@@ -1,6 +1,6 @@
 // Speech synthesis for the virtual device: eSpeak NG compiled to WebAssembly
 // (@echogarden/espeak-ng-emscripten, voices inside the npm package, no system library), resampled from its
-// 22,050 Hz to the 16 kHz of the AIS audio path (ais-protocol.md §5). See docs/voice.md for the choice and
+// 22,050 Hz to the 16 kHz of the AIS audio path (docs/protocol.md §5). See docs/voice.md for the choice and
 // the measured speed.
 import createESpeak, { type ESpeakNGWorker } from '@echogarden/espeak-ng-emscripten';
 import { SAMPLE_RATE, resample } from './pcm.js';

@@ -2,7 +2,7 @@
 // adaptive noise floor, zero-crossing rate for the quiet fricatives that energy alone misses, a start
 // confirmation (several speech frames in a row) and a hangover (so the pause after "Alexa," or between
 // words does not end the utterance). The emulator sends CloseMicrophone when it fires
-// (ais-protocol.md §4.4). No allocation per frame.
+// (docs/protocol.md §4.4). No allocation per frame.
 import { FRAME_SAMPLES } from './pcm.js';
 
 export interface VadOptions {
@@ -88,7 +88,7 @@ export class VoiceActivityDetector {
     const zcr = crossings / n;
     const index = this.frames++;
 
-    // The floor starts at the first frame (the 500 ms pre-roll is usually room noise, ais-protocol.md §5),
+    // The floor starts at the first frame (the 500 ms pre-roll is usually room noise, docs/protocol.md §5),
     // falls at once to a quieter frame, and rises slowly (≈ 1 dB a second at 20 ms frames) while no speech,
     // so steady noise joins the floor and speech does not.
     if (!this.floorKnown) {

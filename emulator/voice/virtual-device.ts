@@ -3,7 +3,7 @@
 // options: end of speech (→ CloseMicrophone), a false wake (→ CloseMicrophone, no answer), the transcript,
 // the answer as text, 16 kHz PCM and 160-byte Opus frames for the speaker stream, and whether to open the
 // microphone again (→ OpenMicrophone, multi-turn). No MQTT, no AIS messages, no timers: the caller owns
-// the protocol and the pacing (ais-protocol.md §9).
+// the protocol and the pacing (docs/protocol.md §9).
 import { respond, type AssistantAction, type AssistantContext, type DialogState, type Intent } from './assistant.js';
 import { AssistantRecognizer, WakeWordVerifier, type WakeWordVerification } from './asr.js';
 import { encodeSpeakerFrames, OpusStreamDecoder } from './opus.js';
@@ -14,7 +14,7 @@ import { VoiceActivityDetector, type VadOptions } from './vad.js';
 export type InitiatorType = 'WAKEWORD' | 'TAP' | 'PRESS_AND_HOLD';
 
 export interface MicrophoneOpening {
-  /** Stream offset of the first byte that will be fed (MicrophoneOpened.offset, ais-protocol.md §4.4). */
+  /** Stream offset of the first byte that will be fed (MicrophoneOpened.offset, docs/protocol.md §4.4). */
   offsetBytes: number;
   initiator?: {
     type: InitiatorType;
@@ -74,7 +74,7 @@ export interface VirtualDeviceOptions {
   /** The device's alerts and volume as the service knows them, asked at each answer. */
   context?(): Pick<AssistantContext, 'alerts' | 'volume'>;
   voice?: Voice;
-  /** Uplink encoding: AIS sends L16 (ais-protocol.md §5); 'OPUS' for raw Opus packets of opusFrameBytes. */
+  /** Uplink encoding: AIS sends L16 (docs/protocol.md §5); 'OPUS' for raw Opus packets of opusFrameBytes. */
   format?: 'L16' | 'OPUS';
   /** Bytes per uplink Opus packet (20 ms each). Default 160 (64 kbps); 80 for 32 kbps. */
   opusFrameBytes?: number;

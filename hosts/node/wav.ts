@@ -1,5 +1,5 @@
 // WAV files for the Node host's audio ports: the device speaks AIS's one audio format, 16 kHz mono 16-bit
-// little-endian PCM (ais-protocol.md §5), and anything else is refused with one line saying what came.
+// little-endian PCM (docs/protocol.md §5), and anything else is refused with one line saying what came.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 export const WAV_SAMPLE_RATE = 16000;

@@ -1,4 +1,4 @@
-// The device's alerts in the storage port, crash-safe (ais-protocol.md §4.8: "stores it persistently").
+// The device's alerts in the storage port, crash-safe (docs/protocol.md §4.8: "stores it persistently").
 //
 // Record design: the whole set lives under ONE key, `alerts`, as JSON `{"v":1,"alerts":[{token, type,
 // scheduledTime, durationInMilliseconds}, …]}`, rewritten whole on every change. The storage port promises

@@ -1,4 +1,4 @@
-// UX attention on the device (ais-protocol.md §4.6): what the attention LEDs show, from the cloud's
+// UX attention on the device (docs/protocol.md §4.6): what the attention LEDs show, from the cloud's
 // SetAttentionState {state, offset?} (applied when speaker playback reaches the offset) and the device's own
 // states: LISTENING while the microphone is open, ALERTING while an alert rings locally, MICROPHONE_OFF while
 // the microphone is switched off.

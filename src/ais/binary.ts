@@ -1,4 +1,4 @@
-// Binary stream entries, the bodies of the microphone and speaker topics (ais-protocol.md §3.3):
+// Binary stream entries, the bodies of the microphone and speaker topics (docs/protocol.md §3.3):
 //
 //   0  4  length    u32 LE: bytes of data after this 8-byte header
 //   4  1  type      u8: 0 audio content; 1 marker (speaker) / wake-word metadata (microphone, never produced)

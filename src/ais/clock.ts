@@ -1,4 +1,4 @@
-// The Clock namespace on the device (ais-protocol.md §4.7): wall time set by the cloud, kept between updates
+// The Clock namespace on the device (docs/protocol.md §4.7): wall time set by the cloud, kept between updates
 // from the monotonic clock port.
 //
 //   SetClock {currentTime}   UTC seconds since the NTP epoch (1900-01-01); the wall clock is set to it

@@ -1,4 +1,4 @@
-// The encrypted MQTT payload of every AIS topic except connection/* (ais-protocol.md §3.2):
+// The encrypted MQTT payload of every AIS topic except connection/* (docs/protocol.md §3.2):
 //
 //   [u32 LE sequence][12 IV][16 AES-GCM tag][ciphertext of ([u32 LE sequence copy] + body)]
 //
@@ -16,7 +16,7 @@ import type { Crypto } from '../ports/crypto.js';
 import { ViewsByLength } from '../util/views.js';
 import { nameError } from '../util/error-name.js';
 
-/** Byte layout of the envelope (ais-protocol.md §3.2; SDK aia_message_constants.h). */
+/** Byte layout of the envelope (docs/protocol.md §3.2; SDK aia_message_constants.h). */
 export const ENVELOPE = {
   sequenceOffset: 0,
   sequenceBytes: 4,
@@ -111,7 +111,7 @@ export class Envelope {
   /** Plaintext scratch: [inner sequence] + body, for both directions. */
   private readonly plain: Uint8Array;
   private readonly result: OpenResult;
-  // Views cut once and kept while the sizes and the output buffer repeat (STYLE.md: views made once).
+  // Views cut once and kept while the sizes and the output buffer repeat.
   private readonly plainViews: ViewsByLength;
   private outCiphertext: ViewsByLength | null = null;
   private outTag: Uint8Array;

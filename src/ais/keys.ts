@@ -1,10 +1,10 @@
-// AIS registration key agreement and AES key derivation (ais-protocol.md §1, "Key exchange").
+// AIS registration key agreement and AES key derivation (docs/protocol.md §1, "Key exchange").
 // The device sends its X25519 public key and an algorithm name; the service answers with its public key; both
 // sides derive the AES-GCM key of every encrypted topic from the X25519 shared secret.
 
 import type { Crypto } from '../ports/crypto.js';
 
-/** Algorithm names of the registration request's `encryption.algorithm` (ais-protocol.md §1). */
+/** Algorithm names of the registration request's `encryption.algorithm` (docs/protocol.md §1). */
 export const ENCRYPTION_ALGORITHMS = ['ECDH_CURVE_25519_32_BYTE', 'ECDH_CURVE_25519_16_BYTE_SHA256'] as const;
 export type EncryptionAlgorithm = (typeof ENCRYPTION_ALGORITHMS)[number];
 
@@ -46,7 +46,7 @@ export function generateKeyPair(crypto: Pick<Crypto, 'randomBytes' | 'x25519Publ
 }
 
 /**
- * The AES-GCM key from an X25519 shared secret (ais-protocol.md §1 step 4):
+ * The AES-GCM key from an X25519 shared secret (docs/protocol.md §1 step 4):
  * - ECDH_CURVE_25519_32_BYTE: the raw 32-byte secret (AES-256-GCM);
  * - ECDH_CURVE_25519_16_BYTE_SHA256: HKDF-SHA256 with no salt and no info, first 16 bytes (AES-128-GCM).
  * Returns a new array; the 16-byte path zeroes its intermediate HKDF output.

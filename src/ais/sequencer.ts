@@ -1,4 +1,4 @@
-// Sequence numbers of the encrypted AIS topics (ais-protocol.md §3.5): an independent u32 counter per topic
+// Sequence numbers of the encrypted AIS topics (docs/protocol.md §3.5): an independent u32 counter per topic
 // and direction, 0 after each Connect, +1 per MQTT message, wrapping at 2^32.
 //
 // Sequencer: the receive side of one topic (directive, speaker, capabilities/acknowledge). It delivers in

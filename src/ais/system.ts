@@ -1,4 +1,4 @@
-// The System namespace's device-side pieces that are not the connection's (ais-protocol.md §4.3, §6): the
+// The System namespace's device-side pieces that are not the connection's (docs/protocol.md §4.3, §6): the
 // System capability with the firmware version, and the SynchronizeState payload gathered from the components.
 // The connection itself handles RotateSecret/SecretRotated, Exception, ExceptionEncountered and sends
 // SynchronizeState first on every connection (src/ais/connection.ts).

@@ -1,4 +1,4 @@
-// AIS topics (ais-protocol.md §2): `<topicRoot>/ais/v1/<clientId>/<leaf>`, one table for both sides.
+// AIS topics (docs/protocol.md §2): `<topicRoot>/ais/v1/<clientId>/<leaf>`, one table for both sides.
 
 export type TopicLeaf =
   | 'connection/fromclient' | 'connection/fromservice'

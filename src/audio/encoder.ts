@@ -1,5 +1,5 @@
 // The microphone encoder: L16 (16-bit little-endian PCM, 16 kHz mono, the only format the service documents,
-// ais-protocol.md §5) or Opus through the opus port when the device declares it and the capabilities exchange
+// docs/protocol.md §5) or Opus through the opus port when the device declares it and the capabilities exchange
 // accepts it (§4.2; otherwise the device falls back to L16 and republishes). Either way the stream is made of
 // fixed-size frames, so a byte offset maps linearly to time: Opus CBR 20 ms frames are bitsPerSecond/400 bytes.
 // encode() writes into the caller's buffer at a position; nothing is allocated per frame.

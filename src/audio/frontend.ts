@@ -1,4 +1,4 @@
-// The microphone path's front end, per captured frame (DESIGN.md data flow):
+// The microphone path's front end, per captured frame (docs/architecture.md, frame path 1):
 //   capture → echo canceller (with the speaker reference aligned for the output path's delay) → ring
 //   (the Microphone's, ≥ 500 ms pre-roll) → wake-word hook → Microphone.wakeWordDetected(begin, end).
 // Both hooks are optional: without a canceller the frame goes on as captured; without a detector only the

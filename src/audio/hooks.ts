@@ -1,4 +1,4 @@
-// The two DSP hooks of the microphone path (DESIGN.md, data flow): an OEM plugs in a vendor DSP block or a
+// The two DSP hooks of the microphone path (docs/architecture.md, frame path 1): an OEM plugs in a vendor DSP block or a
 // native library; the project's defaults are native/dsp (C, behind a host binding). Both are called once per
 // 20 ms frame on the capture path, so an implementation must not allocate or block per call.
 

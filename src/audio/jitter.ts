@@ -1,5 +1,5 @@
 // The speaker jitter buffer: encoded (Opus CBR) speaker bytes addressed by their byte offset in the speaker
-// stream (ais-protocol.md §3.4), with the markers that sit between them (§3.3), decoded one 20 ms frame at a
+// stream (docs/protocol.md §3.4), with the markers that sit between them (§3.3), decoded one 20 ms frame at a
 // time through the opus port into PCM for the audio-out port. The byte ring, the marker ring and the packet
 // view are made once; per frame only index arithmetic and a 160-byte copy (a frame may wrap the ring's end).
 //

@@ -1,5 +1,5 @@
 // The opus port over a native libopus binding: the XS hosts' (hosts/xs/xr_opus.c, on the global `natives`) or a
-// board's. Mono, hard CBR (every 20 ms frame the same size, ais-protocol.md §3.3, §5), the frames in the
+// board's. Mono, hard CBR (every 20 ms frame the same size, docs/protocol.md §3.3, §5), the frames in the
 // caller's typed arrays: a frame allocates nothing here or in the binding.
 import type { Opus, OpusDecoder, OpusEncoder, OpusEncoderOptions } from '../ports/opus.js';
 import { checkOpusDecoderOptions, checkOpusEncoderOptions } from './opus-options.js';

@@ -1,5 +1,5 @@
 // The capture ring: the last `capacityFrames` microphone frames, addressed by their absolute frame number
-// since the ring started, so the microphone can stream from 500 ms before a wake word (ais-protocol.md §4.4,
+// since the ring started, so the microphone can stream from 500 ms before a wake word (docs/protocol.md §4.4,
 // §5) and a reader that fell behind learns exactly what it lost. Storage and one view per slot are made in
 // the constructor; push() and frame() allocate nothing (a 20 ms path).
 

@@ -1,4 +1,4 @@
-// The local alert tone (ais-protocol.md §4.8: offline, the device rings with a stored or synthesised tone),
+// The local alert tone (docs/protocol.md §4.8: offline, the device rings with a stored or synthesised tone),
 // made without allocation per frame: two one-frame tables, 800 Hz and 1000 Hz, hold whole periods in a 20 ms
 // frame at 16 kHz (16 and 20 periods), so a frame is a table copy scaled by the gain, continuous in phase.
 // Pattern (one cycle of 1.2 s): 800 Hz, 1000 Hz, 800 Hz, 1000 Hz beeps of 100 ms, 800 ms of silence.

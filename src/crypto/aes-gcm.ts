@@ -15,7 +15,7 @@ export type { AesGcm } from './aes-gcm-contract.js';
  */
 export function nobleAesGcm(): AesGcm {
   // noble's gcm wants ciphertext||tag in one array; the envelope carries the tag before the ciphertext
-  // (ais-protocol.md §3.2), so open() joins them here, in a scratch reused across calls.
+  // (docs/protocol.md §3.2), so open() joins them here, in a scratch reused across calls.
   let joined = new Uint8Array(0);
   let joinedView = joined;
 

@@ -1,4 +1,4 @@
-// Key agreement for AIS registration and rotation (ais-protocol.md §1): X25519 from tweetnacl and HKDF-SHA256
+// Key agreement for AIS registration and rotation (docs/protocol.md §1): X25519 from tweetnacl and HKDF-SHA256
 // from @noble/hashes. Runs once per registration, so JavaScript is fast enough even on XS (docs/anchors.md §6), and
 // it loads without the AES tables of aes-gcm.ts: an MCU build pairs it with a native AES-GCM (compose.ts).
 

@@ -1,5 +1,5 @@
 // Views of a typed array cut once and kept: XS allocates a view per subarray() call, and the hot paths (envelope,
-// socket and audio adapters) cut the same few lengths again and again (STYLE.md: views made once).
+// socket and audio adapters) cut the same few lengths again and again.
 
 /** Views of `array` from `start`, one per length, kept for the next call of that length (at most `lengths` of them). */
 export class ViewsByLength<T extends Uint8Array | Int16Array = Uint8Array> {

@@ -1,4 +1,4 @@
-// Binary stream entries (ais-protocol.md §3.3) with exact bytes: the spec's worked sizes, every malformed
+// Binary stream entries (docs/protocol.md §3.3) with exact bytes: the spec's worked sizes, every malformed
 // shape with its named error and message, and random bodies that must never throw.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

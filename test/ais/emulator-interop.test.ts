@@ -1,5 +1,5 @@
 // The device side (src/: tweetnacl + noble) against the emulator side (emulator/ais/crypto.ts: node:crypto):
-// two independent implementations of ais-protocol.md §1 and §3.2 checking each other.
+// two independent implementations of docs/protocol.md §1 and §3.2 checking each other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomFillSync } from 'node:crypto';

@@ -1,6 +1,6 @@
 // The Microphone namespace end to end over real sockets: the device (src/ais/microphone.ts on the Node host's
 // WAV audio in) streams to the emulator's AIS service through its broker, which checks the exact PCM, the
-// offsets, the pace and the events (ais-protocol.md §3.3, §3.4, §4.4, §4.9, §5).
+// offsets, the pace and the events (docs/protocol.md §3.3, §3.4, §4.4, §4.9, §5).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // The Speaker namespace end to end over real sockets: the emulator's AIS service streams Opus frames encoded by
 // the Node opus port, with markers and offset directives, to the device (src/ais/speaker.ts on the Node host's
-// recording audio out), which plays them and reports (ais-protocol.md §3.3–3.5, §4.5, §5, §7 gotchas 5, 6, 13).
+// recording audio out), which plays them and reports (docs/protocol.md §3.3–3.5, §4.5, §5, §7 gotchas 5, 6, 13).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeAudioEntry, writeMarkerEntry } from '../../src/ais/binary.js';

@@ -1,4 +1,4 @@
-// SetVolume and SetAttentionState at speaker-stream offsets (ais-protocol.md §4.5, §4.6), end to end over real
+// SetVolume and SetAttentionState at speaker-stream offsets (docs/protocol.md §4.5, §4.6), end to end over real
 // sockets: the emulated cloud streams three seconds of a steady tone as Opus with a volume change at 1 s and
 // attention changes at 0.6 s and 2 s; the Node device plays it into a recording audio-out port. The gain must
 // change exactly at the frame of its offset, and each light must show when the frame at its offset is played.

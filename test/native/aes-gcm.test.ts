@@ -87,7 +87,7 @@ test('the OpenSSL-made AIS envelopes of test/vectors: the C seals each to the sa
   const requests: string[] = [];
   const expected: string[] = [];
   for (const m of vectors.messages) {
-    // [u32 LE seq][IV 12][tag 16][AES-GCM of (u32 LE seq, when inner) + body] (ais-protocol.md §3.2)
+    // [u32 LE seq][IV 12][tag 16][AES-GCM of (u32 LE seq, when inner) + body] (docs/protocol.md §3.2)
     const envelope = bytes(m.envelope);
     const seq = envelope.subarray(0, 4);
     const plaintext = m.innerSequence ? new Uint8Array([...seq, ...bytes(m.body)]) : bytes(m.body);

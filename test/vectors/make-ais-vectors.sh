@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes test/vectors/ais-envelope.json: AIS key agreement, key derivation and encrypted envelopes
-# (ais-protocol.md §1 and §3.2) made by a THIRD tool, independent of the two implementations it checks
+# (docs/protocol.md §1 and §3.2) made by a THIRD tool, independent of the two implementations it checks
 # (src/: tweetnacl + noble; emulator/ais/crypto.ts: node:crypto).
 #
 # Who makes which value:
@@ -174,7 +174,7 @@ for line in open(messages_file):
     messages.append(entry)
 
 doc = {
-    'about': 'AIS key agreement, key derivation and envelopes (ais-protocol.md §1, §3.2) made by '
+    'about': 'AIS key agreement, key derivation and envelopes (docs/protocol.md §1, §3.2) made by '
              'test/vectors/make-ais-vectors.sh: OpenSSL CLI (X25519, HKDF, AES-CTR/ECB) and a Python '
              'stdlib GHASH for the GCM tag. Hex strings; keys are raw RFC 7748 little-endian bytes.',
     'tool': os.environ['OPENSSL_VERSION'] + '; Python ' + sys.version.split()[0],

@@ -1,5 +1,5 @@
 // The virtual device end to end, without MQTT: synthesized user turns in three voices are fed as the
-// AIS microphone stream (L16 bytes in 3,200-byte chunks, the SDK's size, ais-protocol.md §3.3) and the
+// AIS microphone stream (L16 bytes in 3,200-byte chunks, the SDK's size, docs/protocol.md §3.3) and the
 // transcript, the answer, its speech and its Opus frames are checked.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -66,7 +66,7 @@ for (const voice of TEST_VOICES) {
     let ends: number[] = [];
     let answers: AnswerEvent[] = [];
     const vd = await device({ onEndOfSpeech: (e) => ends.push(e.offsetBytes), onAnswer: (a) => answers.push(a) });
-    let offset = 12_345 * 2;  // offsets continue across turns (ais-protocol.md §3.4)
+    let offset = 12_345 * 2;  // offsets continue across turns (docs/protocol.md §3.4)
     for (const c of cases) {
       const turn = wakeTurn(c.words, voice, offset);
       ends = [];
