@@ -24,6 +24,14 @@ export interface AudioIoOptions {
   inputFrames?: number;
   /** Frames of played audio kept for the echo canceller's reference. */
   referenceFrames?: number;
+  /**
+   * The driver's room lasts only through its onWritable call: Linux's audio out takes writes into the period it is
+   * filling and then sets its size to 0 (xs_audioout_callback, modules/io/audioout/lin/audioout_.c, SDK 8.2.3), so a
+   * later write() throws "invalid size"; frames written in between wait for its next call. Other drivers (the
+   * co-processor link, xsrun's, ESP32's) keep the room they reported until it is written, as ECMA-419 has it, and
+   * call onWritable again only once it ran out: there, forgetting it would stall the speaker. Default false.
+   */
+  roomOnlyInCallback?: boolean;
 }
 
 // The SDK's typings give the callbacks in the constructor's argument, not in AudioInOptions/AudioOutOptions.
@@ -152,10 +160,11 @@ class FramedAudioOut implements AudioOutPort {
     const self = this;
     this.io = new Output({
       sampleRate: port.sampleRate, bitsPerSample: 16, channels: 1, audioType: 'LPCM', format: 'buffer',
-      // The room lasts only as long as the callback: Linux's driver takes writes into the period it is filling and
-      // then sets its size to 0 (xs_audioout_callback, modules/io/audioout/lin/audioout_.c, SDK 8.2.3), so a later
-      // write() throws "invalid size". Frames the core writes in between wait in `pending` for the next call.
-      onWritable(byteLength: number) { self.writable = byteLength; self.drain(); self.writable = 0; },
+      onWritable(byteLength: number) {
+        self.writable = byteLength;
+        self.drain();
+        if (options.roomOnlyInCallback) self.writable = 0;
+      },
     });
   }
 

@@ -32,7 +32,7 @@ export function openBoard(clock: Clock): Board {
     dsp: nativeDsp,
     audio: {
       audioIn: moddableAudioIn(class extends WavAudioIn { constructor(options: AudioInOptions) { super({ ...options, wav, loop }); } }, { clock }),
-      audioOut: moddableAudioOut(outFile ? class extends WavAudioOut { constructor(options: AudioOutOptions) { super({ ...options, path: outFile! }); } } : AudioOut, { clock }),
+      audioOut: moddableAudioOut(outFile ? class extends WavAudioOut { constructor(options: AudioOutOptions) { super({ ...options, path: outFile! }); } } : AudioOut, { clock, roomOnlyInCallback: true }),
     },
   };
 }
