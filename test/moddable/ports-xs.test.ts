@@ -7,12 +7,11 @@
 // timer makes a chunk of ~24 bytes.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { DEVICE_MACHINE } from '../../hosts/node/xs-launch.js';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fromRoot } from '../support/paths.js';
-import { build, modules } from '../support/xs-tools.js';
+import { build, modules, runOnDeviceMachine } from '../support/xs-tools.js';
 
 const missing = build.toolchain().missing;
 const skip = missing ? `no XS runner: ${missing}` : false;
@@ -35,10 +34,9 @@ before(async () => {
   const server: Server = createServer((peer) => peer.pipe(peer));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    const child = spawn(build.xsrunPath, [...DEVICE_MACHINE, '--bundle', BUNDLE, PROGRAM, String((server.address() as AddressInfo).port)], { cwd: fromRoot() });
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { output += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { output += text; });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const run = await runOnDeviceMachine(['--bundle', BUNDLE, PROGRAM, String((server.address() as AddressInfo).port)]);
+    output = run.output;
+    const code = run.code;
     assert.equal(code, 0, output);
   } finally {
     server.close();

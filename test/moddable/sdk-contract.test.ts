@@ -4,7 +4,6 @@
 // own simulator that found them.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:tls';
@@ -12,8 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_CA_PEM, DEV_SERVER_TLS } from '../../emulator/dev-pki.js';
-import { DEVICE_MACHINE } from '../../hosts/node/xs-launch.js';
-import { build, modules } from '../support/xs-tools.js';
+import { build, modules, runOnDeviceMachine } from '../support/xs-tools.js';
 import { fromRoot } from '../support/paths.js';
 
 const PROGRAM = 'build/test/moddable/sdk-contract-program.js';
@@ -41,11 +39,10 @@ before(async () => {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   const leaf = DEV_SERVER_TLS.cert.slice(0, DEV_SERVER_TLS.cert.indexOf('-----END CERTIFICATE-----') + 25);
   try {
-    const child = spawn(build.xsrunPath, [...DEVICE_MACHINE, '--map', MAP, PROGRAM, scratch, String((server.address() as AddressInfo).port), String(closedPort),
-      Buffer.from(DEV_CA_PEM).toString('base64'), Buffer.from(leaf).toString('base64')], { cwd: fromRoot() });
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { output += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { output += text; });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const run = await runOnDeviceMachine(['--map', MAP, PROGRAM, scratch, String((server.address() as AddressInfo).port), String(closedPort),
+      Buffer.from(DEV_CA_PEM).toString('base64'), Buffer.from(leaf).toString('base64')]);
+    output = run.output;
+    const code = run.code;
     assert.equal(code, 0, output);
   } finally {
     server.close();
