@@ -26,7 +26,7 @@ import { LinkAudioIn, LinkAudioOut } from './audio-io.js';
 import { ramStorage } from './ram-storage.js';
 
 declare function print(...values: unknown[]): void;
-declare const natives: OpusBinding & DspBinding;
+declare const natives: OpusBinding & DspBinding & Record<'opusEncoderBytes' | 'opusDecoderBytes' | 'aecStateBytes' | 'kwsStateBytes', number>;
 declare const xsrun: {
   args: string[];
   memory(): unknown;
@@ -77,9 +77,12 @@ const device = new Device({
 });
 
 const PHASES: Partial<Record<DeviceState, string>> = { registering: 'linked', connecting: 'registered', ready: 'ready' };
+// The C state outside XS's slots and chunks, for the RAM budget by owner (bench/cortex-m-ram.ts).
+const nativeState = { opusEncoder: natives.opusEncoderBytes, opusDecoder: natives.opusDecoderBytes, aec: natives.aecStateBytes, kws: natives.kwsStateBytes };
+const memoryReport = () => JSON.stringify({ memory: xsrun.memory(), link: xsrun.io.linkStats(), native: nativeState });
 function report(state: DeviceState): void {
   const phase = PHASES[state];
-  if (phase) print(`image-memory ${phase} ${JSON.stringify({ memory: xsrun.memory(), link: xsrun.io.linkStats() })}`);
+  if (phase) print(`image-memory ${phase} ${memoryReport()}`);
 }
 
 xsrun.io.onEvent = (text) => {
@@ -87,7 +90,7 @@ xsrun.io.onEvent = (text) => {
     if (device.microphone) device.microphone.tap();
     else log.warn('button tap: no microphone (not connected)');
   } else if (text === 'report' || text === 'exit') {
-    print(`image-report ${JSON.stringify({ memory: xsrun.memory(), link: xsrun.io.linkStats() })}`);
+    print(`image-report ${memoryReport()}`);
     // The end of a session on the bench: the board prints its exit line (heap high-water mark, stack peaks).
     if (text === 'exit') {
       device.stop();

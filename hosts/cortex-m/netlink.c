@@ -223,6 +223,29 @@ static int configDone;
 static uint8_t randomPool[256];
 static uint32_t randomLength;
 
+/* The link's own heap (socket windows, audio in, the speaker's staging frame, the provisioning record), counted
+   for the RAM budget by owner (linkStats().heapBytes, heapPeak). */
+static uint32_t linkHeapBytes, linkHeapPeak;
+
+static void* link_alloc(uint32_t bytes)
+{
+	void* block = malloc(bytes);
+	if (block) {
+		linkHeapBytes += bytes;
+		if (linkHeapPeak < linkHeapBytes)
+			linkHeapPeak = linkHeapBytes;
+	}
+	return block;
+}
+
+static void link_release(void* block, uint32_t bytes)
+{
+	if (!block)
+		return;
+	linkHeapBytes -= bytes;
+	free(block);
+}
+
 static void channel_fail(Channel* ch, const char* reason)
 {
 	if (ch->state == ST_FAILED || ch->state == ST_CLOSED)
@@ -264,8 +287,8 @@ static void channel_destructor(void* data)
 	if (!ch || ch->kind == CH_FREE)
 		return;
 	channel_shut(ch);
-	free(ch->in);
-	free(ch->staging);
+	link_release(ch->in, ch->inCapacity);
+	link_release(ch->staging, LINK_AUDIO_FRAME_BYTES);
 	memset(ch, 0, sizeof *ch);
 }
 
@@ -277,7 +300,7 @@ static Channel* channel_new(xsMachine* the, int kind, uint32_t capacity, const c
 		if (ch->kind != CH_FREE)
 			continue;
 		memset(ch, 0, sizeof *ch);
-		ch->in = capacity ? malloc(capacity) : NULL;
+		ch->in = capacity ? link_alloc(capacity) : NULL;
 		if (capacity && !ch->in)
 			xsRangeError("no memory for a link channel");
 		ch->inCapacity = capacity;
@@ -879,7 +902,7 @@ static void audio_open(xsMachine* the)
 		ch = channel_new(the, CH_AUDIO_IN, 8 * LINK_AUDIO_FRAME_BYTES, "audio in");
 	else if (!strcmp(kind, "out")) {
 		ch = channel_new(the, CH_AUDIO_OUT, 0, "audio out");
-		ch->staging = malloc(LINK_AUDIO_FRAME_BYTES);
+		ch->staging = link_alloc(LINK_AUDIO_FRAME_BYTES);
 		if (!ch->staging)
 			xsRangeError("no memory for audio out");
 	}
@@ -1014,7 +1037,7 @@ static void link_provisioning(xsMachine* the)
 {
 	double deadline = xrClockMs() + 5000;
 	link_start();
-	configText = malloc(LINK_MAX_CONFIG);
+	configText = link_alloc(LINK_MAX_CONFIG);
 	if (!configText)
 		xsRangeError("no memory for the provisioning record");
 	configLength = 0;
@@ -1022,7 +1045,7 @@ static void link_provisioning(xsMachine* the)
 	link_send(LINK_CONFIG_REQUEST, 0, NULL, 0);
 	while (!configDone) {
 		if (xrClockMs() > deadline) {
-			free(configText);
+			link_release(configText, LINK_MAX_CONFIG);
 			configText = NULL;
 			xsUnknownError("provisioning: no record from the co-processor in 5 s");
 		}
@@ -1031,7 +1054,7 @@ static void link_provisioning(xsMachine* the)
 	}
 	configText[configLength] = 0;
 	xsResult = xsString(configText);
-	free(configText);
+	link_release(configText, LINK_MAX_CONFIG);
 	configText = NULL;
 }
 
@@ -1059,6 +1082,8 @@ static void link_stats(xsMachine* the)
 	xsSet(xsResult, xsID("speakerFlushes"), xsNumber(speakerFlushes));
 	xsSet(xsResult, xsID("speakerFlushedFrames"), xsNumber(speakerFlushedFrames));
 	xsSet(xsResult, xsID("speakerOverCredits"), xsNumber(speakerOverCredits));
+	xsSet(xsResult, xsID("heapBytes"), xsNumber(linkHeapBytes));
+	xsSet(xsResult, xsID("heapPeak"), xsNumber(linkHeapPeak));
 	xsSet(xsResult, xsID("rxIsrTicks"), xsNumber(rxIsrTicks));
 	xsSet(xsResult, xsID("rxIsrBytes"), xsNumber(rxIsrBytes));
 	for (i = 0; i < STAGES; i++) {

@@ -12,7 +12,7 @@ export interface XsDeviceLauncher {
   /** Why xsrun has no TLS socket (libmbedtls-dev missing), or undefined. */
   mbedtlsMissingHint(): string | undefined;
   /** With `voice`: audio in and out (WAV files), `tap` and `say PATH` lines on stdin, the speaker recorded to `voice.out`. */
-  spawnXsDevice(options: { config: DeviceConfig; dataDir: string; logLevel?: string; memory?: boolean; machine?: string[]; voice?: { out?: string } }): ChildProcessByStdio<Writable, Readable, Readable>;
+  spawnXsDevice(options: { config: DeviceConfig; dataDir: string; logLevel?: string; memory?: boolean; machine?: string[]; voice?: { out?: string }; binary?: string }): ChildProcessByStdio<Writable, Readable, Readable>;
 }
 
 const launcher = fileURLToPath(new URL('../../../hosts/xs/device-launch.mjs', import.meta.url));

@@ -28,16 +28,16 @@ export async function prepareXsDevice({ quiet = true } = {}) {
 /**
  * Starts the device on xsrun with `config` (a DeviceConfig: JSON-serialisable, TLS material as PEM text)
  * and its store in `dataDir` (an absolute path). With `voice` it has audio (WAV-file drivers, libopus) and
- * takes `tap` and `say PATH` lines on stdin; `voice.out` records its speaker to that WAV. Returns the child
- * process; stdin, stdout and stderr are piped.
+ * takes `tap` and `say PATH` lines on stdin; `voice.out` records its speaker to that WAV. `binary` runs another
+ * build of xsrun (build/xs/xsrun-tls-meter measures TLS). Returns the child process; stdin, stdout and stderr are piped.
  */
-export function spawnXsDevice({ config, dataDir, logLevel = 'info', memory = false, machine = DEVICE_MACHINE, voice }) {
+export function spawnXsDevice({ config, dataDir, logLevel = 'info', memory = false, machine = DEVICE_MACHINE, voice, binary = xsrunPath }) {
   if (!dataDir.startsWith('/')) throw new TypeError(`dataDir must be an absolute path, got ${dataDir}`);
   const args = [...machine, '--bundle', BUNDLE, DEVICE_ENTRY, JSON.stringify(config), dataDir, logLevel];
   if (memory) args.push('--memory');
   if (voice) args.push('--voice');
   if (voice?.out) args.push('--out', voice.out);
-  return spawn(xsrunPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(binary, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 export const MBEDTLS_INSTALL_HINT = 'apt-get install libmbedtls-dev, then npm run build:xs';
