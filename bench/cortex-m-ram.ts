@@ -51,7 +51,7 @@ interface ImageReport {
 }
 
 /** The M7 session; resolves to the image's last report, the board's exit figures and whether a turn was spoken. */
-async function imageSession(cloud: Cloud): Promise<{ report: ImageReport; exit: Record<string, number>; spoke: boolean }> {
+async function imageSession(cloud: Cloud): Promise<{ boot: ImageReport; report: ImageReport; exit: Record<string, number>; spoke: boolean }> {
   const clientId = 'm7-ram';
   const board = await bootM7Board(cloud, deviceConfigFor(cloud, clientId));
   const { lines } = board;
@@ -76,10 +76,11 @@ async function imageSession(cloud: Cloud): Promise<{ report: ImageReport; exit: 
     board.bridge.event('exit');
     await wait('the exit line', () => lines.some((l) => l.startsWith('# board: exit')), 60_000);
     const report = JSON.parse(lines.filter((l) => l.startsWith('image-report ')).at(-1)!.slice('image-report '.length)) as ImageReport;
+    const boot = JSON.parse(lines.find((l) => l.startsWith('image-memory boot '))!.slice('image-memory boot '.length)) as ImageReport;
     const exitLine = lines.find((l) => l.startsWith('# board: exit'))!;
     const exit = Object.fromEntries([...exitLine.matchAll(/(\w+)=(\d+)/g)].map(([, key, value]) => [key, Number(value)]));
     if (exit.code !== 0 || exit.heap_refused !== 0) throw new Error(`the session did not fit RAM_SIZE ${ramSize}: ${exitLine}`);
-    return { report, exit, spoke };
+    return { boot, report, exit, spoke };
   } finally {
     await board.close();
   }
@@ -154,7 +155,7 @@ const missingTls = mbedtlsMissingHint() ?? mosquittoMissingHint();
 if (missingTls) console.log(`  TLS not measured: ${missingTls}`);
 else tls = await tlsSession();
 
-const { report, exit, spoke } = session;
+const { boot, report, exit, spoke } = session;
 const { memory, native, link } = report;
 const slots = memory.slots.reserved * memory.slots.bytes;
 const jsStack = memory.stack.size * memory.slots.bytes;
@@ -217,6 +218,11 @@ ${table.join('\n')}
 
 **The session needs ${num(needed)} B (${kb(needed)} KB) of RAM_SIZE**: RAM_SIZE less the heap never reached. ${num(memory.malloc.current)} B
 through XS's counting allocator at exit (peak ${num(memory.malloc.peak)}), ${memory.gcCount} collections from boot.
+
+**What a machine prepared in flash would take out of RAM**: at boot, every module loaded and collected, before the device
+makes anything (\`image-memory boot\`), XS holds ${num(boot.memory.slots.current)} slots (${kb(boot.memory.slots.current * boot.memory.slots.bytes)} KB: the realm, the
+modules' functions, classes and constants, ${num(boot.memory.keys)} keys) and ${kb(boot.memory.chunks.current)} KB of chunks; XS's malloc is then
+${kb(boot.memory.malloc.current)} KB. A prepared machine keeps those in flash and copies into RAM only the objects the program changes.
 
 ## TLS, if it ran on the MCU
 

@@ -30,6 +30,7 @@ declare const natives: OpusBinding & DspBinding & Record<'opusEncoderBytes' | 'o
 declare const xsrun: {
   args: string[];
   memory(): unknown;
+  gc(): void;
   exitCode: number;
   exit(code?: number): never;
   io: {
@@ -46,6 +47,10 @@ const sink: LogSink = { write: (lineLevel, component, message) => print(`${lineL
 const log = new Logger(sink, 'device', level);
 const random = (out: Uint8Array) => xsrun.io.random(out.buffer as ArrayBuffer, out.byteOffset, out.length);
 
+// The C state outside XS's slots and chunks, for the RAM budget by owner (bench/cortex-m-ram.ts).
+const nativeState = { opusEncoder: natives.opusEncoderBytes, opusDecoder: natives.opusDecoderBytes, aec: natives.aecStateBytes, kws: natives.kwsStateBytes };
+const memoryReport = () => JSON.stringify({ memory: xsrun.memory(), link: xsrun.io.linkStats(), native: nativeState });
+
 // The uplink encoder is CELT (restricted-lowdelay): SILK takes about 6 M instructions a frame on the M7, twice the
 // plan for everything (docs/figures/firmware.md); CELT 0.74 M.
 const libopus = nativeOpus(natives);
@@ -54,8 +59,16 @@ const opus: Opus = {
   createDecoder: (options) => libopus.createDecoder(options),
 };
 
-const config = JSON.parse(xsrun.io.provisioning()) as DeviceConfig;
-const audioOptions = { clock: moddableClock };
+// Sized to the part's RAM (docs/firmware.md, the RAM budget by owner), unless the provisioning record says otherwise:
+// AIS messages of at most 4 KB (System maxSizeInBytes: each inbound topic's reorder window holds 4 of them, and the
+// envelope, MQTT and emitter buffers one each; 8 KB by default) and a 2 s speaker buffer at 64 kbps (4 s by default).
+const IMAGE_CONFIG: Partial<DeviceConfig> = { maxMessageBytes: 4096, speakerBuffer: { bufferBytes: 16000 } };
+const config = { ...IMAGE_CONFIG, ...JSON.parse(xsrun.io.provisioning()) as DeviceConfig };
+// Every module loaded and nothing of the device made yet: what a machine prepared at build time would hold in flash.
+xsrun.gc();
+print(`image-memory boot ${memoryReport()}`);
+// The microphone's ring in JavaScript holds 8 frames (160 ms), as the link's channel in C does; 25 by default.
+const audioOptions = { clock: moddableClock, inputFrames: 8 };
 const device = new Device({
   clock: moddableClock,
   log,
@@ -77,9 +90,6 @@ const device = new Device({
 });
 
 const PHASES: Partial<Record<DeviceState, string>> = { registering: 'linked', connecting: 'registered', ready: 'ready' };
-// The C state outside XS's slots and chunks, for the RAM budget by owner (bench/cortex-m-ram.ts).
-const nativeState = { opusEncoder: natives.opusEncoderBytes, opusDecoder: natives.opusDecoderBytes, aec: natives.aecStateBytes, kws: natives.kwsStateBytes };
-const memoryReport = () => JSON.stringify({ memory: xsrun.memory(), link: xsrun.io.linkStats(), native: nativeState });
 function report(state: DeviceState): void {
   const phase = PHASES[state];
   if (phase) print(`image-memory ${phase} ${memoryReport()}`);
