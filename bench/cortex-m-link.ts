@@ -8,9 +8,8 @@
 import { pathToFileURL } from 'node:url';
 import type { BridgeStats } from '../hosts/cortex-m/bridge.js';
 import { deviceConfigFor, startCloud } from '../emulator/cloud.js';
-import { bootM7Board } from '../test/support/m7-board.js';
+import { bootM7Board, waitOnBoard } from '../test/support/m7-board.js';
 import { fromRoot } from '../test/support/paths.js';
-import { until } from '../test/support/wait.js';
 
 export type LinkCounters = Record<string, number>;
 
@@ -23,11 +22,7 @@ export async function linkSession(log: (line: string) => void = () => {}): Promi
   const clientId = 'm7-bench';
   const board = await bootM7Board(cloud, deviceConfigFor(cloud, clientId), { icount: true });
   const { lines } = board;
-  const wait = async (what: string, done: () => boolean, ms: number) => {
-    const tail = () => lines.slice(-20).join('\n');
-    await until(what, () => done() || board.exited(), ms).catch((error) => { throw new Error(`link session: ${(error as Error).message}\n${tail()}`); });
-    if (!done()) throw new Error(`link session: the image exited while waiting for ${what}\n${tail()}`);
-  };
+  const wait = (what: string, done: () => boolean, ms: number) => waitOnBoard(board, `link session: ${what}`, done, ms);
   try {
     await wait('ready', () => lines.some((l) => l.endsWith('[device] state ready')), 300_000);
     log(`  ready after ${((performance.now() - started) / 1000).toFixed(0)} s`);

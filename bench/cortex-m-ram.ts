@@ -18,7 +18,7 @@ import { mbedtlsMissingHint, prepareXsDevice, spawnXsDevice } from '../hosts/nod
 import { childLines } from '../test/support/child-lines.js';
 import { mosquittoMissingHint, startMosquitto } from '../test/support/mosquitto.js';
 import { createTestPki } from '../test/support/pki.js';
-import { bootM7Board } from '../test/support/m7-board.js';
+import { bootM7Board, waitOnBoard } from '../test/support/m7-board.js';
 import { fromRoot } from '../test/support/paths.js';
 import { until } from '../test/support/wait.js';
 import { treemapSvg, type TreemapItem } from './treemap.js';
@@ -55,10 +55,7 @@ async function imageSession(cloud: Cloud): Promise<{ boot: ImageReport; report: 
   const clientId = 'm7-ram';
   const board = await bootM7Board(cloud, deviceConfigFor(cloud, clientId));
   const { lines } = board;
-  const wait = async (what: string, done: () => boolean, ms: number) => {
-    await until(what, () => done() || board.exited(), ms).catch((error) => { throw new Error(`${(error as Error).message}\n${lines.slice(-20).join('\n')}`); });
-    if (!done()) throw new Error(`the image exited while waiting for ${what}\n${lines.slice(-20).join('\n')}`);
-  };
+  const wait = (what: string, done: () => boolean, ms: number) => waitOnBoard(board, what, done, ms);
   try {
     await wait('ready', () => lines.some((l) => l.endsWith('[device] state ready')), 300_000);
     const spoke = pocketsphinxMissingHint() === undefined;
@@ -86,6 +83,13 @@ async function imageSession(cloud: Cloud): Promise<{ boot: ImageReport; report: 
   }
 }
 
+const STATIC_NOTES: Record<string, string> = {
+  'link RX ring, channels': '.bss of netlink.c: the 8 KB RX ring the UART interrupt fills, the channel table, the random pool',
+  'AES-GCM key cache': '.bss of native/aes_gcm.c: the last key\'s schedule and GHASH table, the round tables',
+  'newlib statics': '.data and .bss of newlib: reentrancy, locale, time zone',
+  'other statics': '.data and .bss of the board, the platform layer and the engine',
+};
+
 /** Static RAM (.data and .bss) by owner, from the linker map's input sections. */
 function staticBy(map: string): Record<string, number> {
   const owners: Record<string, number> = {};
@@ -94,9 +98,9 @@ function staticBy(map: string): Record<string, number> {
   for (const m of text.matchAll(/^ \.(?:bss|data)(?:\.\S+)?\s*\n?\s+0x([0-9a-f]{8})\s+0x([0-9a-f]+)\s+(\S+)$/gm)) {
     const [, address, size, file] = m;
     if (parseInt(address, 16) < 0x20000000) continue;
-    const owner = file.includes('/board/netlink.o') ? 'the link (netlink.c: RX ring, channels)'
-      : file.includes('/native/aes_gcm') ? 'AES-GCM key schedule and tables (native/aes_gcm.c)'
-        : /lib(c|m|g)/.test(file) ? 'newlib (reentrancy, locale)' : 'other statics (board, platform layer, engine)';
+    const owner = file.includes('/board/netlink.o') ? 'link RX ring, channels'
+      : file.includes('/native/aes_gcm') ? 'AES-GCM key cache'
+        : /lib(c|m|g)/.test(file) ? 'newlib statics' : 'other statics';
     owners[owner] = (owners[owner] ?? 0) + parseInt(size, 16);
   }
   return owners;
@@ -177,7 +181,7 @@ const rows: Row[] = [
   { group: 'native state', label: 'libopus', value: opus, note: `encoder ${num(native.opusEncoder)} B, decoder ${num(native.opusDecoder)} B (libopus's malloc)` },
   { group: 'link', label: 'link buffers (heap)', value: link.heapPeak, note: 'socket receive windows (8 KB each), audio in (8 frames), the speaker\'s staging frame, the provisioning record while read (peak)' },
   { group: 'heap overhead', label: 'newlib malloc overhead', value: Math.max(0, exit.heap_peak - heapUsed), note: 'newlib\'s block headers and fragmentation at the high-water mark, and the owners\' peaks not coinciding' },
-  ...Object.entries(statics).map(([label, value]) => ({ group: label.startsWith('the link') ? 'link' : 'static', label, value, note: '.data and .bss' })),
+  ...Object.entries(statics).map(([label, value]) => ({ group: label.startsWith('link') ? 'link' : 'static', label, value, note: STATIC_NOTES[label] })),
   { group: 'static', label: 'other static, alignment', value: staticTotal - staticListed, note: 'sections the map gives without a size line, alignment' },
   { group: 'stacks', label: 'C stack', value: exit.stack, note: `STACK_SIZE; peak ${num(exit.stack_peak)} B (libopus's scratch)` },
   { group: 'stacks', label: 'handler stack, MPU guard', value: exit.handler_stack + 32, note: `peak ${exit.handler_stack_peak} B` },

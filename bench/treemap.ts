@@ -44,6 +44,18 @@ function squarify(areas: number[], box: Box): Box[] {
   return out;
 }
 
+/** `text` in lines of at most `width` characters, broken between words; [] when a word does not fit. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    if (word.length > width) return [];
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The SVG of `items` (values > 0) in a `width` × `height` map, with a title and a legend of `colours` by group. */
@@ -63,14 +75,14 @@ export function treemapSvg(title: string, items: TreemapItem[], colours: Record<
     const b = boxes[i];
     svg.push(`<rect x="${b.x.toFixed(1)}" y="${b.y.toFixed(1)}" width="${b.w.toFixed(1)}" height="${b.h.toFixed(1)}" fill="${colours[item.group] ?? '#ccc'}" stroke="#fff" stroke-width="1.5"><title>${esc(`${item.label}: ${(item.value / 1024).toFixed(1)} KB`)}</title></rect>`);
     const kb = `${(item.value / 1024).toFixed(1)} KB`;
-    // Labels only where they fit: about 6.5 px a character at 11 px.
-    if (b.h >= 30 && b.w >= Math.min(item.label.length, 28) * 6.5 + 8) {
-      const name = item.label.length > 28 && b.w < item.label.length * 6.5 + 8 ? `${item.label.slice(0, 27)}…` : item.label;
-      svg.push(`<text x="${(b.x + 4).toFixed(1)}" y="${(b.y + 14).toFixed(1)}" font-size="11">${esc(name)}</text>`);
-      svg.push(`<text x="${(b.x + 4).toFixed(1)}" y="${(b.y + 27).toFixed(1)}" font-size="11" fill="#333">${kb}</text>`);
-    } else if (b.h >= 14 && b.w >= kb.length * 6 + 6) {
-      svg.push(`<text x="${(b.x + 3).toFixed(1)}" y="${(b.y + 12).toFixed(1)}" font-size="10" fill="#333">${kb}</text>`);
-    }
+    // The label wrapped to the box (about 6.2 px a character at 11 px, 13 px a line), then the size; the size alone
+    // where no word fits.
+    const lines = wrap(item.label, Math.floor((b.w - 8) / 6.2)).slice(0, Math.max(0, Math.floor((b.h - 20) / 13)));
+    const whole = lines.length > 0 && lines.join(' ').length === item.label.length;
+    (whole ? [...lines, kb] : b.h >= 14 && b.w >= kb.length * 6 + 6 ? [kb] : []).forEach((line, n, all) => {
+      const size = n === all.length - 1 ? 'fill="#333"' : '';
+      svg.push(`<text x="${(b.x + 4).toFixed(1)}" y="${(b.y + 14 + 13 * n).toFixed(1)}" font-size="11" ${size}>${esc(line)}</text>`);
+    });
   });
   let x = 10;
   for (const [group, colour] of Object.entries(colours)) {

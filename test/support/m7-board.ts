@@ -1,6 +1,6 @@
 // The device image booted on QEMU with its co-processor link to a bridge (hosts/cortex-m/bridge.ts) on a Unix
 // socket, its log gathered line by line and its user codes approved by the emulator as they come: for
-// test/cortex-m/device-link.test.ts and bench/cortex-m-link.ts. Needs `npm run build` and the device image
+// test/cortex-m/device-link.test.ts, bench/cortex-m-link.ts and bench/cortex-m-ram.ts. Needs `npm run build` and the device image
 // (prepareImageDevice in hosts/cortex-m/device-launch.mjs).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Bridge, listenForBoard } from '../../hosts/cortex-m/bridge.js';
 import type { Cloud } from '../../emulator/cloud.js';
 import { fromRoot } from './paths.js';
+import { until } from './wait.js';
 
 export interface M7Board {
   bridge: Bridge;
@@ -21,6 +22,13 @@ export interface M7Board {
   exited(): boolean;
   /** Kills QEMU if it still runs, stops the bridge, removes the socket. */
   close(): Promise<void>;
+}
+
+/** Waits until `done()`; fails with the image's last lines when it times out or the image exits first (for the benches). */
+export async function waitOnBoard(board: M7Board, what: string, done: () => boolean, ms: number): Promise<void> {
+  const tail = () => board.lines.slice(-20).join('\n');
+  await until(what, () => done() || board.exited(), ms).catch((error) => { throw new Error(`${(error as Error).message}\n${tail()}`); });
+  if (!done()) throw new Error(`the image exited while waiting for ${what}\n${tail()}`);
 }
 
 interface Launch { spawnImageDevice(options: { link: string; icount?: boolean }): ChildProcess }
