@@ -17,8 +17,8 @@ export const DEVICE_IMAGE_MACHINE = ['--stack', '1024'];
 // session that grows fails test/cortex-m/device-link.test.ts (docs/firmware.md, RAM by owner).
 export const DEVICE_IMAGE_RAM_SIZE = 800 * 1024;
 
-// The device's C stack: a session's deepest is about 20.5 KB (libopus's CELT encoder, its scratch on the stack, under
-// the front end's calls), so 24 KB rather than the self-tests' 32 KB.
+// The device's C stack: a session's deepest is 20.3 KB (libopus's encoder keeps its scratch on the stack), so 24 KB
+// rather than the self-tests' 32 KB; the board's exit line gives the peak, and an overflow faults at the guard.
 export const DEVICE_IMAGE_STACK_SIZE = 24 * 1024;
 
 /** Builds build/cortex-m/device.elf; resolves to { elf, report (imageReport), bundle }. */
