@@ -8,7 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import type { BridgeStats } from '../hosts/cortex-m/bridge.js';
 import { deviceConfigFor, startCloud } from '../emulator/cloud.js';
-import { bootM7Board, waitOnBoard } from '../test/support/m7-board.js';
+import { bootM7Board, ringTimerOffline, waitOnBoard } from '../test/support/m7-board.js';
 import { fromRoot } from '../test/support/paths.js';
 
 export type LinkCounters = Record<string, number>;
@@ -26,10 +26,7 @@ export async function linkSession(log: (line: string) => void = () => {}): Promi
   try {
     await wait('ready', () => lines.some((l) => l.endsWith('[device] state ready')), 300_000);
     log(`  ready after ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    cloud.alerts.set(clientId, 'TIMER', cloud.alerts.nowSeconds() + 10, 'ten seconds');
-    await wait('the timer stored', () => cloud.alerts.list(clientId)[0]?.confirmed === true, 120_000);
-    board.bridge.cutNetwork();
-    await wait('the local tone over', () => lines.some((l) => l.includes('rang its 3000 ms; stopped')), 120_000);
+    await ringTimerOffline(board, cloud, clientId, 'link session: ');
     board.bridge.event('report');
     await wait('the image report', () => lines.some((l) => l.startsWith('image-report ')), 60_000);
     const report = JSON.parse(lines.find((l) => l.startsWith('image-report '))!.slice('image-report '.length)) as { link: LinkCounters };

@@ -18,7 +18,7 @@ import { mbedtlsMissingHint, prepareXsDevice, spawnXsDevice } from '../hosts/nod
 import { childLines } from '../test/support/child-lines.js';
 import { mosquittoMissingHint, startMosquitto } from '../test/support/mosquitto.js';
 import { createTestPki } from '../test/support/pki.js';
-import { bootM7Board, waitOnBoard } from '../test/support/m7-board.js';
+import { bootM7Board, ringTimerOffline, waitOnBoard } from '../test/support/m7-board.js';
 import { fromRoot } from '../test/support/paths.js';
 import { until } from '../test/support/wait.js';
 import { treemapSvg, type TreemapItem } from './treemap.js';
@@ -66,10 +66,7 @@ async function imageSession(cloud: Cloud): Promise<{ boot: ImageReport; report: 
       board.bridge.say(concat(silence(4000), synthesizer.synthesize('what time is it', USER_VOICES['us-male']), silence(12000)));
       await wait('the answer played', () => board.bridge.played.length - played > 40, 180_000);
     } else console.log(`  no spoken turn: ${pocketsphinxMissingHint()}`);
-    cloud.alerts.set(clientId, 'TIMER', cloud.alerts.nowSeconds() + 10, 'ten seconds');
-    await wait('the timer stored', () => cloud.alerts.list(clientId)[0]?.confirmed === true, 120_000);
-    board.bridge.cutNetwork();
-    await wait('the local tone over', () => lines.some((l) => l.includes('rang its 3000 ms; stopped')), 120_000);
+    await ringTimerOffline(board, cloud, clientId);
     board.bridge.event('exit');
     await wait('the exit line', () => lines.some((l) => l.startsWith('# board: exit')), 60_000);
     const report = JSON.parse(lines.filter((l) => l.startsWith('image-report ')).at(-1)!.slice('image-report '.length)) as ImageReport;

@@ -31,6 +31,15 @@ export async function waitOnBoard(board: M7Board, what: string, done: () => bool
   if (!done()) throw new Error(`the image exited while waiting for ${what}\n${tail()}`);
 }
 
+/** The benches' offline alert: the cloud sets a 10 s timer, the image stores it, the network goes, the image rings it
+ * with its local tone (3 s with the benches' cloud) and stops. */
+export async function ringTimerOffline(board: M7Board, cloud: Cloud, clientId: string, context = ''): Promise<void> {
+  cloud.alerts.set(clientId, 'TIMER', cloud.alerts.nowSeconds() + 10, 'ten seconds');
+  await waitOnBoard(board, `${context}the timer stored`, () => cloud.alerts.list(clientId)[0]?.confirmed === true, 120_000);
+  board.bridge.cutNetwork();
+  await waitOnBoard(board, `${context}the local tone over`, () => board.lines.some((l) => l.includes('rang its 3000 ms; stopped')), 120_000);
+}
+
 interface Launch { spawnImageDevice(options: { link: string; icount?: boolean }): ChildProcess }
 
 /** `icount`: QEMU counts instructions (-icount shift=0), so the link's stage timers read instructions. */
