@@ -190,6 +190,19 @@ export class Microphone {
     this.setState('closed');
   }
 
+  /**
+   * The connection was lost: a stream in progress (or an OpenMicrophone waiting for the press) ends here, with no
+   * MicrophoneClosed (there is no connection to send it on); what was captured for it is not sent later. Returns
+   * whether there was one: the turn it belonged to has failed.
+   */
+  interrupt(): boolean {
+    const was = this.stateValue;
+    if (was === 'closed') return false;
+    this.reset();
+    this.log.info(`microphone ${was} when the connection was lost: closed, the rest of its audio dropped`);
+    return true;
+  }
+
   /** Stops timers; the component stays registered but inert. Safe twice. */
   close(): void {
     this.stopTimers();

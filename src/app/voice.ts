@@ -14,15 +14,20 @@
 //       → SpeakerOutput.play → audio-out port (whose reference() feeds FrontEnd's echo canceller)
 //
 // Nothing on either path allocates per frame: every buffer above is made when the voice opens.
+//
+// A turn the network cuts (connectionLost) ends here, visibly: the microphone stream is closed (its audio not
+// sent later), the half-played answer stopped, the error tone played and the ERROR light shown while it plays,
+// and one log line. The next turn needs a new user action; nothing of this one is sent or replayed.
 
 import type { AudioInFactory, AudioOut, AudioOutFactory } from '../ports/audio.js';
-import type { Clock } from '../ports/clock.js';
+import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Logger } from '../ports/log.js';
 import type { Opus } from '../ports/opus.js';
 import type { AisConnection } from '../ais/connection.js';
 import { Microphone, type MicrophoneInitiator, type MicrophoneState } from '../ais/microphone.js';
 import { Speaker, type SpeakerOptions, type SpeakerOutput } from '../ais/speaker.js';
 import { Capture } from '../audio/capture.js';
+import { ErrorTone } from '../audio/tone.js';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../audio/encoder.js';
 import { FrontEnd } from '../audio/frontend.js';
 import type { EchoCanceller, WakeWordDetector } from '../audio/hooks.js';
@@ -68,6 +73,8 @@ export interface VoiceOptions {
   /** The speaker's buffer sizes, volume and callbacks. */
   speaker?: Partial<Omit<SpeakerOptions, 'connection' | 'opus' | 'output' | 'log'>>;
   onMicrophoneState?(state: MicrophoneState): void;
+  /** The error tone of a failed turn started (true) or ended: the ERROR light. */
+  onErrorCue?(playing: boolean): void;
 }
 
 /** The Microphone and Speaker on one connection, with the ports and the front end between them. */
@@ -76,10 +83,14 @@ export class Voice {
   readonly speaker: Speaker;
   private readonly port: AudioOut;
   private readonly capture: Capture;
+  private readonly options: VoiceOptions;
+  private readonly errorTone = new ErrorTone();
+  private errorTimer: TimerHandle | undefined;
   private closed = false;
 
   constructor(options: VoiceOptions) {
     const { ports, connection, log } = options;
+    this.options = options;
     const { speaker, port } = speakerOnPort(ports.audioOut, log.child('speaker'), (output) => new Speaker({
       ...options.speaker, connection, opus: ports.opus, output, log: log.child('speaker'),
     }));
@@ -100,10 +111,43 @@ export class Voice {
     this.capture.start();
   }
 
+  /**
+   * The connection was lost (or is not ready). A turn in progress (the microphone streaming or waiting for the
+   * press, or the cloud at THINKING or SPEAKING: `cloudStage`) fails: its stream closed, its answer stopped, the
+   * error tone played. Returns what failed, for the one log line and the app, or undefined when no turn was on.
+   */
+  connectionLost(cloudStage: string | undefined): string | undefined {
+    const microphone = this.microphone.state;
+    const failed = microphone !== 'closed' || cloudStage === 'THINKING' || cloudStage === 'SPEAKING';
+    // The light goes to ERROR first, so LISTENING or THINKING never shows IDLE in between.
+    if (failed) this.showErrorCue();
+    this.microphone.interrupt();
+    this.speaker.reset();
+    if (!failed) return undefined;
+    const what = microphone !== 'closed' ? `while the microphone was ${microphone}` : `while the cloud was ${cloudStage}`;
+    this.options.log.warn(`turn failed: the connection was lost ${what}; error tone`);
+    this.errorTone.setVolume(this.speaker.volume);
+    this.errorTone.restart();
+    this.speaker.playCue(this.errorTone);
+    return `the connection was lost ${what}`;
+  }
+
+  /** The ERROR light for as long as the error tone plays. */
+  private showErrorCue(): void {
+    if (this.errorTimer !== undefined) this.options.clock.clearTimer(this.errorTimer);
+    this.options.onErrorCue?.(true);
+    this.errorTimer = this.options.clock.setTimer(() => {
+      this.errorTimer = undefined;
+      this.options.onErrorCue?.(false);
+    }, this.errorTone.durationMs);
+  }
+
   /** Closes both ports and both components; safe twice. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.errorTimer !== undefined) this.options.clock.clearTimer(this.errorTimer);
+    this.errorTimer = undefined;
     this.capture.close();
     this.microphone.close();
     this.speaker.close();
