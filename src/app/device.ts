@@ -238,6 +238,7 @@ export class Device {
       },
       onSecretRotated: (key) => saveRegistration(ports.storage, { ...registration, aesKey: key.slice() }),
       onFatal: (error: AisFatalError) => {
+        this.connectionDown(); // a turn in progress fails visibly before the voice goes
         this.closeVoice();
         this.closeNamespaces();
         this.connection?.close();

@@ -142,12 +142,16 @@ export class Voice {
     }, this.errorTone.durationMs);
   }
 
-  /** Closes both ports and both components; safe twice. */
+  /** Closes both ports and both components (an error cue ends, its light too); safe twice. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.errorTimer !== undefined) this.options.clock.clearTimer(this.errorTimer);
-    this.errorTimer = undefined;
+    if (this.errorTimer !== undefined) {
+      // The audio path goes (a fatal connection error): the tone ends here, and so does its light.
+      this.options.clock.clearTimer(this.errorTimer);
+      this.errorTimer = undefined;
+      this.options.onErrorCue?.(false);
+    }
     this.capture.close();
     this.microphone.close();
     this.speaker.close();

@@ -184,9 +184,11 @@ test('a turn the network cuts ends visibly: its stream closed with no event, the
   // The cloud thinking (the microphone already closed) or speaking: the turn fails too.
   connection.directive('SetAttentionState', { state: 'THINKING' });
   assert.match(voice.connectionLost(attention.cloudState) ?? '', /while the cloud was THINKING/);
+  attention.reset(); // as Device.connectionDown does: the cloud's state no longer holds
   assert.equal(lights.at(-1), 'ERROR');
   voice.close();
   assert.equal(clock.pending, 0, 'close clears the cue timer');
+  assert.equal(lights.at(-1), 'IDLE', 'and ends its light (a fatal error closes the voice): no ERROR left on');
 });
 
 test('the buttons: tap or hold to talk, microphone off enforced and stored, volume steps, STOP and the transport commands', () => {
