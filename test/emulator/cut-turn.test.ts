@@ -12,17 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodePorts } from '../../hosts/node/ports.js';
 import { nodeVoice } from '../../hosts/node/voice-cli.js';
-import { writeWav } from '../../hosts/node/wav.js';
 import type { WavAudioOut } from '../../hosts/node/audio.js';
 import { Device, type AttentionState } from '../../src/app/device.js';
 import { deviceConfigFor, startCloud } from '../../emulator/cloud.js';
-import { concat, silence } from '../../emulator/voice/pcm.js';
-import { SpeechSynthesizer, USER_VOICES } from '../../emulator/voice/tts.js';
 import type { AnswerEvent, TranscriptEvent } from '../../emulator/voice/virtual-device.js';
 import { faultNetwork } from '../support/fault-network.js';
 import { until } from '../support/ais.js';
 import { isErrorTone } from '../support/audio.js';
 import { captureLogger } from '../support/log.js';
+import { B_WORDS, writeCutTurnFiles } from '../support/cut-turn-files.js';
 import { requirePocketsphinx } from './voice/tools.js';
 
 const CLIENT_ID = 'cut-1';
@@ -30,13 +28,7 @@ const CLIENT_ID = 'cut-1';
 test('a turn cut by the network ends visibly (failed, ERROR, error tone, back to IDLE) and the next --say file is heard as exactly its own words', async (t) => {
   if (!requirePocketsphinx(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'ais-cut-turn-'));
-  const synthesizer = await SpeechSynthesizer.create();
-  const voice = USER_VOICES['us-male'];
-  const reminder = synthesizer.synthesize('remind me in eleven minutes', voice);
-  const a = join(dir, 'a.wav');
-  const b = join(dir, 'b.wav');
-  writeWav(a, concat(silence(4000), reminder, silence(3200), reminder, silence(8000)));
-  writeWav(b, concat(silence(4000), synthesizer.synthesize('what time is it', voice), silence(8000)));
+  const { a, b } = await writeCutTurnFiles(dir);
 
   const transcripts: TranscriptEvent[] = [];
   const answers: AnswerEvent[] = [];
@@ -75,7 +67,7 @@ test('a turn cut by the network ends visibly (failed, ERROR, error tone, back to
     await until("b.wav's answer", () => answers.length > 0, 60_000);
     await until('IDLE after the answer', () => lights.at(-1) === 'IDLE' && device.microphone?.state === 'closed', 30_000);
     assert.deepEqual(answers.map((e) => e.intent), ['time'], `the one answer is b.wav's: heard ${JSON.stringify(transcripts.map((e) => e.text))}`);
-    assert.equal(transcripts.at(-1)?.text, 'what time is it', 'b.wav heard as exactly its words, nothing of a.wav ahead of it');
+    assert.equal(transcripts.at(-1)?.text, B_WORDS, 'b.wav heard as exactly its words, nothing of a.wav ahead of it');
     assert.ok(!transcripts.some((e) => /remind/.test(e.text)), `nothing of a.wav answered: ${JSON.stringify(transcripts.map((e) => e.text))}`);
 
     // The light: LISTENING for a.wav, straight to ERROR, back to IDLE; then b.wav's turn.

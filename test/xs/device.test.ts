@@ -29,6 +29,7 @@ import { requirePocketsphinx } from '../emulator/voice/tools.js';
 import { isAlertTone, isErrorTone } from '../support/audio.js';
 import { childLines } from '../support/child-lines.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
+import { B_WORDS, writeCutTurnFiles } from '../support/cut-turn-files.js';
 import { AlertStore } from '../../src/ais/alert-store.js';
 import { wavAudioIn, wavAudioOut } from '../../hosts/node/audio.js';
 import { nodeOpus } from '../../hosts/node/opus.js';
@@ -225,13 +226,7 @@ test('on XS a turn the network cuts ends visibly (reported, the error tone playe
   const played = join(dir, 'speaker.wav');
   const xs = bootXs(cloud, { ...config(cloud, 'xs-cut'), mqttPort: relay.port, connection: { reconnect: { minDelayMs: 50, maxDelayMs: 300 } } }, { out: played });
   await until('ready and synchronized', () => cloud.service.deviceState('xs-cut')?.synchronizedState !== undefined && isReady(xs), 20_000);
-  const synthesizer = await SpeechSynthesizer.create();
-  const voice = USER_VOICES['us-male'];
-  const reminder = synthesizer.synthesize('remind me in eleven minutes', voice);
-  const a = join(dir, 'a.wav');
-  const b = join(dir, 'b.wav');
-  writeWav(a, concat(silence(4000), reminder, silence(3200), reminder, silence(8000)));
-  writeWav(b, concat(silence(4000), synthesizer.synthesize('what time is it', voice), silence(8000)));
+  const { a, b } = await writeCutTurnFiles(dir);
 
   xs.child.stdin.write(`tap\nsay ${a}\n`);
   await until('a.wav streaming', () => protocolTrace(xs.lines).some((m) => m.name === 'MicrophoneOpened'), 10_000);
@@ -247,7 +242,7 @@ test('on XS a turn the network cuts ends visibly (reported, the error tone playe
   await until("b.wav's answer", () => answers.length > 0, 40_000);
   await until('the speaker closed', () => protocolTrace(xs.lines.slice(readyAgain())).some((m) => m.name === 'SpeakerClosed'), 30_000);
   assert.deepEqual(answers.map((e) => e.intent), ['time'], `only b.wav answered: heard ${JSON.stringify(transcripts.map((e) => e.text))}`);
-  assert.equal(transcripts.at(-1)?.text, 'what time is it', 'b.wav heard as exactly its words');
+  assert.equal(transcripts.at(-1)?.text, B_WORDS, 'b.wav heard as exactly its words');
   assert.ok(xs.lines.slice(linesBeforeCut).some((l) => /the rest of the speech queued \(\d+ samples\) dropped/.test(l)), 'the rest of a.wav dropped');
 
   // The error tone in the recording, after the cut (xsrun's recording runs on real time from the connection).
