@@ -12,6 +12,7 @@ import { Microphone } from '../../src/ais/microphone.js';
 import { Speaker } from '../../src/ais/speaker.js';
 import { speakerOnPort, Voice } from '../../src/app/voice.js';
 import type { AisConnection } from '../../src/ais/connection.js';
+import { writeAudioEntry } from '../../src/ais/binary.js';
 import { Controls, MICROPHONE_OFF_KEY } from '../../src/app/controls.js';
 import { AlertTone, ERROR_HIGH_HZ, ERROR_LOW_HZ, ErrorTone, TONE_HIGH_HZ, TONE_LOW_HZ } from '../../src/audio/tone.js';
 import type { AudioOutOptions } from '../../src/ports/audio.js';
@@ -149,10 +150,11 @@ test('a turn the network cuts ends visibly: its stream closed with no event, the
   const attention = new Attention({ dispatcher: connection.dispatcher, onLight: (light) => lights.push(light) });
   const written: Int16Array[] = [];
   let out!: AudioOutOptions;
+  let stops = 0;
   const voice = new Voice({
     ports: {
       audioIn: () => ({ read: () => -1, start() {}, stop() {}, close() {} }),
-      audioOut: (options) => { out = options; return { write: (f) => { written.push(f.slice()); }, reference: () => false, start() {}, stop() {}, close() {} }; },
+      audioOut: (options) => { out = options; return { write: (f) => { written.push(f.slice()); }, reference: () => false, start() {}, stop() { stops++; }, close() {} }; },
       opus: { createEncoder: () => ({ encode: () => 160, close() {} }), createDecoder: opus.createDecoder },
     },
     connection: connection as unknown as AisConnection, clock, log, initiator: 'TAP', maxMessageBytes: 8000,
@@ -186,6 +188,24 @@ test('a turn the network cuts ends visibly: its stream closed with no event, the
   assert.match(voice.connectionLost(attention.cloudState) ?? '', /while the cloud was THINKING/);
   attention.reset(); // as Device.connectionDown does: the cloud's state no longer holds
   assert.equal(lights.at(-1), 'ERROR');
+  clock.advance(340);
+
+  // An answer half played: it stops now (audio out drops what it holds), the error tone follows.
+  connection.directive('SetAttentionState', { state: 'SPEAKING' });
+  connection.directive('OpenSpeaker', { offset: 0 });
+  const body = new Uint8Array(16 + 50 * 160);
+  writeAudioEntry(body, 0, 0, new Uint8Array(50 * 160), 49);
+  voice.speaker.receive(0, body, 0, body.length);
+  const before = written.length;
+  out.onWritable(3);
+  assert.equal(written.length, before + 3, 'three frames of the answer played');
+  const stopsBefore = stops;
+  assert.match(voice.connectionLost(attention.cloudState) ?? '', /while the cloud was SPEAKING/);
+  attention.reset();
+  assert.equal(voice.speaker.isOpen, false);
+  assert.equal(stops, stopsBefore + 1, 'audio out told to drop what it holds of the answer');
+  out.onWritable(3);
+  assert.ok(written.slice(before + 3).every((f) => Math.round(frequencyHz(f)) === ERROR_HIGH_HZ), 'the error tone, not the rest of the answer');
   voice.close();
   assert.equal(clock.pending, 0, 'close clears the cue timer');
   assert.equal(lights.at(-1), 'IDLE', 'and ends its light (a fatal error closes the voice): no ERROR left on');
