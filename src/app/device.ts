@@ -91,7 +91,7 @@ export interface DeviceCallbacks {
   onAttention?(state: AttentionState): void;
   /** An alert started or stopped ringing (undefined), and who rings it. */
   onAlert?(ringing: Ringing | undefined): void;
-  /** A turn failed (the connection was lost during it): the error tone plays; `reason` says at which stage. */
+  /** A turn failed (the connection was lost during it, or a tap found it not ready): the error tone plays; `reason` says which. */
   onTurnFailed?(reason: string): void;
 }
 
@@ -310,11 +310,10 @@ export class Device {
    * goes local, its attention state no longer holds.
    */
   private connectionDown(): void {
-    const failed = this.voice?.connectionLost(this.attention?.cloudState);
+    this.voice?.connectionLost(this.attention?.cloudState);
     this.alerts?.offline();
     this.attention?.reset();
     this.clock?.disconnected();
-    if (failed) this.callbacks.onTurnFailed?.(failed);
   }
 
   private closeNamespaces(): void {
@@ -334,6 +333,7 @@ export class Device {
       },
       onMicrophoneState: (state) => this.attention?.setListening(state === 'open'),
       onErrorCue: (playing) => this.attention?.setError(playing),
+      onTurnFailed: (reason) => this.callbacks.onTurnFailed?.(reason),
     });
     this.speaker = this.voice.speaker;
     this.microphone = this.voice.microphone;

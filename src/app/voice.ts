@@ -17,7 +17,8 @@
 //
 // A turn the network cuts (connectionLost) ends here, visibly: the microphone stream is closed (its audio not
 // sent later), the half-played answer stopped, the error tone played and the ERROR light shown while it plays,
-// and one log line. The next turn needs a new user action; nothing of this one is sent or replayed.
+// and one log line. The next turn needs a new user action; nothing of this one is sent or replayed. A tap or a
+// wake word while the connection is not ready gets the same cue (the microphone logs why it did not open).
 
 import type { AudioInFactory, AudioOut, AudioOutFactory } from '../ports/audio.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
@@ -75,6 +76,8 @@ export interface VoiceOptions {
   onMicrophoneState?(state: MicrophoneState): void;
   /** The error tone of a failed turn started (true) or ended: the ERROR light. */
   onErrorCue?(playing: boolean): void;
+  /** A turn failed (the connection was lost during it) or a user action could not start one; `reason` says which. */
+  onTurnFailed?(reason: string): void;
 }
 
 /** The Microphone and Speaker on one connection, with the ports and the front end between them. */
@@ -97,6 +100,7 @@ export class Voice {
     const microphone = new Microphone({
       connection, clock: options.clock, log: log.child('microphone'), initiator: options.initiator,
       opus: ports.opus, maxMessageBytes: options.maxMessageBytes, bargeIn: speaker, onStateChange: options.onMicrophoneState,
+      onNotOpened: () => this.notOpened(),
     });
     const frontEnd = new FrontEnd({
       frameSamples: FRAME_SAMPLES, echoCanceller: ports.echoCanceller, wakeWord: ports.wakeWord, outputDelayMs: ports.outputDelayMs,
@@ -114,22 +118,33 @@ export class Voice {
   /**
    * The connection was lost (or is not ready). A turn in progress (the microphone streaming or waiting for the
    * press, or the cloud at THINKING or SPEAKING: `cloudStage`) fails: its stream closed, its answer stopped, the
-   * error tone played. Returns what failed, for the one log line and the app, or undefined when no turn was on.
+   * error tone played, one log line, onTurnFailed.
    */
-  connectionLost(cloudStage: string | undefined): string | undefined {
+  connectionLost(cloudStage: string | undefined): void {
     const microphone = this.microphone.state;
     const failed = microphone !== 'closed' || cloudStage === 'THINKING' || cloudStage === 'SPEAKING';
     // The light goes to ERROR first, so LISTENING or THINKING never shows IDLE in between.
     if (failed) this.showErrorCue();
     this.microphone.interrupt();
     this.speaker.reset();
-    if (!failed) return undefined;
-    const what = microphone !== 'closed' ? `while the microphone was ${microphone}` : `while the cloud was ${cloudStage}`;
-    this.options.log.warn(`turn failed: the connection was lost ${what}; error tone`);
+    if (!failed) return;
+    const reason = `the connection was lost ${microphone !== 'closed' ? `while the microphone was ${microphone}` : `while the cloud was ${cloudStage}`}`;
+    this.options.log.warn(`turn failed: ${reason}; error tone`);
+    this.playErrorTone();
+    this.options.onTurnFailed?.(reason);
+  }
+
+  /** A tap or wake word while the connection is not ready (the microphone logged it): the same cue, no turn. */
+  private notOpened(): void {
+    this.showErrorCue();
+    this.playErrorTone();
+    this.options.onTurnFailed?.('the microphone did not open: the connection is not ready');
+  }
+
+  private playErrorTone(): void {
     this.errorTone.setVolume(this.speaker.volume);
     this.errorTone.restart();
     this.speaker.playCue(this.errorTone);
-    return `the connection was lost ${what}`;
   }
 
   /** The ERROR light for as long as the error tone plays. */

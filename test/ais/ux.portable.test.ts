@@ -143,7 +143,7 @@ test('the speaker plays a local source while no cloud stream plays, as many fram
   assert.equal(written.length, 7);
 });
 
-test('a turn the network cuts ends visibly: its stream closed with no event, the error tone ahead of an alert tone under the ERROR light, then IDLE', () => {
+test('a turn the network cuts ends visibly: its stream closed with no event, its answer stopped, the error tone ahead of an alert tone under the ERROR light, then IDLE; a tap offline gets the same cue', () => {
   const clock = new ManualClock();
   const connection = new FakeConnection();
   const lights: AttentionLight[] = [];
@@ -151,6 +151,7 @@ test('a turn the network cuts ends visibly: its stream closed with no event, the
   const written: Int16Array[] = [];
   let out!: AudioOutOptions;
   let stops = 0;
+  const failures: string[] = [];
   const voice = new Voice({
     ports: {
       audioIn: () => ({ read: () => -1, start() {}, stop() {}, close() {} }),
@@ -160,9 +161,11 @@ test('a turn the network cuts ends visibly: its stream closed with no event, the
     connection: connection as unknown as AisConnection, clock, log, initiator: 'TAP', maxMessageBytes: 8000,
     onMicrophoneState: (state) => attention.setListening(state === 'open'),
     onErrorCue: (playing) => attention.setError(playing),
+    onTurnFailed: (reason) => failures.push(reason),
   });
   // No turn on: nothing to say.
-  assert.equal(voice.connectionLost('IDLE'), undefined);
+  voice.connectionLost('IDLE');
+  assert.deepEqual(failures, []);
   out.onWritable(3);
   assert.equal(written.length, 0, 'no tone without a turn');
 
@@ -170,7 +173,8 @@ test('a turn the network cuts ends visibly: its stream closed with no event, the
   assert.deepEqual(lights, ['LISTENING']);
   voice.speaker.playLocal(new AlertTone(100)); // an alert that rings locally meanwhile
   const eventsBefore = connection.events.length;
-  assert.match(voice.connectionLost('IDLE') ?? '', /connection was lost while the microphone was open/);
+  voice.connectionLost('IDLE');
+  assert.match(failures.at(-1) ?? '', /connection was lost while the microphone was open/);
   assert.equal(voice.microphone.state, 'closed');
   assert.deepEqual(connection.events.slice(eventsBefore), [], 'no MicrophoneClosed: there is no connection to send it on');
   assert.deepEqual(lights, ['LISTENING', 'ERROR'], 'LISTENING straight to ERROR, never IDLE between');
@@ -185,7 +189,8 @@ test('a turn the network cuts ends visibly: its stream closed with no event, the
 
   // The cloud thinking (the microphone already closed) or speaking: the turn fails too.
   connection.directive('SetAttentionState', { state: 'THINKING' });
-  assert.match(voice.connectionLost(attention.cloudState) ?? '', /while the cloud was THINKING/);
+  voice.connectionLost(attention.cloudState);
+  assert.match(failures.at(-1) ?? '', /while the cloud was THINKING/);
   attention.reset(); // as Device.connectionDown does: the cloud's state no longer holds
   assert.equal(lights.at(-1), 'ERROR');
   clock.advance(340);
@@ -200,12 +205,26 @@ test('a turn the network cuts ends visibly: its stream closed with no event, the
   out.onWritable(3);
   assert.equal(written.length, before + 3, 'three frames of the answer played');
   const stopsBefore = stops;
-  assert.match(voice.connectionLost(attention.cloudState) ?? '', /while the cloud was SPEAKING/);
+  voice.connectionLost(attention.cloudState);
+  assert.match(failures.at(-1) ?? '', /while the cloud was SPEAKING/);
   attention.reset();
   assert.equal(voice.speaker.isOpen, false);
   assert.equal(stops, stopsBefore + 1, 'audio out told to drop what it holds of the answer');
   out.onWritable(3);
   assert.ok(written.slice(before + 3).every((f) => Math.round(frequencyHz(f)) === ERROR_HIGH_HZ), 'the error tone, not the rest of the answer');
+  clock.advance(340);
+  attention.reset();
+
+  // A tap while the connection is not ready: nothing opens, the same cue says so.
+  const lightsBefore = lights.length;
+  connection.sendEvent = () => false;
+  voice.microphone.tap();
+  assert.equal(voice.microphone.state, 'closed');
+  assert.match(failures.at(-1) ?? '', /the microphone did not open: the connection is not ready/);
+  assert.deepEqual(lights.slice(lightsBefore), ['ERROR']);
+  const toneAt = written.length;
+  out.onWritable(3);
+  assert.ok(written.slice(toneAt).every((f) => Math.round(frequencyHz(f)) === ERROR_HIGH_HZ), 'the error tone');
   voice.close();
   assert.equal(clock.pending, 0, 'close clears the cue timer');
   assert.equal(lights.at(-1), 'IDLE', 'and ends its light (a fatal error closes the voice): no ERROR left on');
