@@ -12,9 +12,9 @@
 // speaker to a WAV. The microphone and the talk button are driven by lines on stdin, as a person would:
 //   tap         the button: the microphone opens (TAP)
 //   say PATH    the WAV at PATH (16 kHz mono 16-bit) is heard by the microphone after what is queued
+//   memory NAME (with --memory) prints `xsrun-snapshot NAME {ms, memory}` now, without a collection
 // A turn the network cuts drops what is still queued of the speech (the person stops talking); `tap` and `say`
 // start the next turn.
-//   memory NAME (with --memory) prints `xsrun-snapshot NAME {ms, memory}` now, without a collection
 import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
 import { LOG_LEVELS, Logger, type LogLevel, type LogSink } from '../../src/ports/log.js';
 import { moddableClock } from '../moddable/clock.js';

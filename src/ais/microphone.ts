@@ -181,7 +181,10 @@ export class Microphone {
     this.ring.push(frame, captureTimeMs);
   }
 
-  /** A new AIS connection: offsets from 0 (§3.4), nothing pending, closed without an event (the old connection is gone). */
+  /**
+   * A new AIS connection, or the old one lost: offsets from 0 (§3.4), nothing pending, closed without an event (the
+   * old connection is gone); what was captured for a stream in progress is not sent later.
+   */
   reset(): void {
     this.stopTimers();
     this.pendingLength = this.pendingAudio = 0;
@@ -190,19 +193,6 @@ export class Microphone {
     this.pacer.reset();
     this.encoder.reset();
     this.setState('closed');
-  }
-
-  /**
-   * The connection was lost: a stream in progress (or an OpenMicrophone waiting for the press) ends here, with no
-   * MicrophoneClosed (there is no connection to send it on); what was captured for it is not sent later. Returns
-   * whether there was one: the turn it belonged to has failed.
-   */
-  interrupt(): boolean {
-    const was = this.stateValue;
-    if (was === 'closed') return false;
-    this.reset();
-    this.log.info(`microphone ${was} when the connection was lost: closed, the rest of its audio dropped`);
-    return true;
   }
 
   /** Stops timers; the component stays registered but inert. Safe twice. */

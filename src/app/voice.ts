@@ -125,7 +125,7 @@ export class Voice {
     const failed = microphone !== 'closed' || cloudStage === 'THINKING' || cloudStage === 'SPEAKING';
     // The light goes to ERROR first, so LISTENING or THINKING never shows IDLE in between.
     if (failed) this.showErrorCue();
-    this.microphone.interrupt();
+    this.microphone.reset();
     this.speaker.reset();
     if (!failed) return;
     const reason = `the connection was lost ${microphone !== 'closed' ? `while the microphone was ${microphone}` : `while the cloud was ${cloudStage}`}`;
