@@ -55,7 +55,9 @@ const audioIn = wavAudioIn({ realtime: true });
 const audioOut = wavAudioOut({ realtime: true });
 
 // The attention LEDs: one line per SetAttentionState (LISTENING is local, while the microphone is open).
-const LEDS: Record<string, string> = { IDLE: '○ idle', LISTENING: '● listening (cyan)', THINKING: '◐ thinking (blue spin)', SPEAKING: '◉ speaking (blue pulse)' };
+const LEDS: Record<string, string> = {
+  IDLE: '○ idle', LISTENING: '● listening (cyan)', THINKING: '◐ thinking (blue spin)', SPEAKING: '◉ speaking (blue pulse)', ERROR: '✕ turn failed (red, error tone)',
+};
 let led = 'IDLE';
 const showLed = (state: string) => {
   if (state === led) return;
@@ -75,6 +77,8 @@ const device = new Device({ ...nodePorts(dataDir, log.child(clientId)), audio: {
     setTimeout(() => cloud.lwa.approve(pair.userCode), 1000);
   },
   onAttention: (state) => showLed(state),
+  // The network cut a turn: the demo's speaker stops talking (the next turn starts with its own tap).
+  onTurnFailed: () => audioIn.last?.abandon(),
   onStateChange: (state: DeviceState) => {
     if (state !== 'ready') return;
     readyCount++;

@@ -186,6 +186,14 @@ export class Bridge {
     return at;
   }
 
+  /** The person stops talking (their turn failed): the speech still queued is dropped; returns its samples. */
+  abandon(): number {
+    const dropped = this.micQueued;
+    this.micQueue.length = 0;
+    this.micQueued = 0;
+    return dropped;
+  }
+
   /** A board event, e.g. "button tap". */
   event(text: string): void {
     this.send(LINK.EVENT, 0, Buffer.from(text, 'utf8'));

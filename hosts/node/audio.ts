@@ -1,6 +1,7 @@
 // Audio in and out ports on Node (src/ports/audio.ts): 16 kHz mono 16-bit, 20 ms frames.
 //   WavAudioIn   plays WAV files (or samples) into the microphone, then silence like a live microphone; paced
-//                in real time (one frame per 20 ms) or as fast as the reader takes them.
+//                in real time (one frame per 20 ms) or as fast as the reader takes them; abandon() drops the
+//                rest (the person stops talking when their turn failed).
 //   WavAudioOut  records what the speaker plays (to a WAV file on close), paced in real time like a sound
 //                card (a few frames of queue) or as fast as frames come; optionally also to the live speaker.
 //   live audio   `rec`/`play` from sox when installed (found at run time; never needed by tests).
@@ -69,6 +70,18 @@ export class WavAudioIn implements AudioIn {
     this.queue.push(samples);
     if (!this.realtime && this.running) this.release();
     return at;
+  }
+
+  /**
+   * The person stops talking (their turn failed): the rest of what is queued is dropped, silence follows. The next
+   * say() starts from its own beginning. Returns the samples dropped.
+   */
+  abandon(): number {
+    let dropped = -this.position;
+    for (const s of this.queue) dropped += s.length;
+    this.queue.length = 0;
+    this.position = 0;
+    return dropped;
   }
 
   /** Speech frames still to be read. */

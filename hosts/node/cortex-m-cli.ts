@@ -2,7 +2,8 @@
 // mps2-an500 (Cortex-M7), its co-processor link on a Unix socket to the bridge (hosts/cortex-m/bridge.ts) in this
 // process, which opens the connections to the cloud, hands the image its provisioning record and is its
 // microphone and speaker. The image's log (UART0) goes to stdout a line per event, the bridge's as `bridge: …`.
-// --say taps and says each WAV in turn over the link once the image is ready and the previous answer played; --out
+// --say taps and says each WAV in turn over the link once the image is ready and the previous answer played (a turn
+// the network cuts is reported by the image, the rest of its file dropped, and the next file waits for ready); --out
 // writes what the bridge's speaker played when the image stops. Keys live in the image's RAM (QEMU gives it no
 // writable flash), so every boot links again.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -63,6 +64,8 @@ export async function runCortexMDevice({ config, say, out, logLevel, log }: Cort
     for (const line of lines) {
       // image-memory, image-turn, image-report: JSON figures for the tests and the bench, not events.
       if (!line.startsWith('image-')) console.log(line);
+      // A failed turn (the core's one line): the rest of its file is not said; the next file waits for ready.
+      if (line.includes('[device] turn failed:')) log.warn(`turn failed; the rest of its file (${(bridge.abandon() / 16000).toFixed(1)} s) dropped, not retried`);
       if (line.endsWith('[device] state ready') || line.includes('speaker: closed at')) next();
     }
   });

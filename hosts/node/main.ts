@@ -104,6 +104,7 @@ if (values.host === 'cortex-m') {
   const device = new Device(ports, config, {
     onCode: (pair) => showCodePair(pair), onStopped: () => { process.exitCode = 1; },
     onAttention: (state) => voice.attention(state),
+    onTurnFailed: (reason) => voice.turnFailed(reason),
     onStateChange: (state) => { if (state === 'ready') voice.ready(device); },
   });
   if (values.provision) {

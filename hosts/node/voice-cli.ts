@@ -1,6 +1,7 @@
 // The voice side of `npm run device` on the Node host: where the microphone's speech comes from (WAV files said
 // one per turn, or the system microphone with Enter as the tap-to-talk button) and where the answers go (a WAV
-// file, the system speaker), plus the attention state as one log line per change.
+// file, the system speaker), plus the attention state as one log line per change. A turn the network cut is
+// reported and not said again: the rest of its file is dropped, the next file waits for the device to be ready.
 import { createInterface } from 'node:readline';
 import type { AttentionState, Device, DevicePorts } from '../../src/app/device.js';
 import type { Logger } from '../../src/ports/log.js';
@@ -24,6 +25,8 @@ export interface NodeVoice {
   audio?: DevicePorts['audio'];
   ready(device: Device): void;
   attention(state: AttentionState): void;
+  /** Device callback onTurnFailed: the file being said is abandoned, the next one waits for the device to be ready. */
+  turnFailed(reason: string): void;
   close(): void;
 }
 
@@ -40,13 +43,23 @@ export function nodeVoice(options: VoiceOptions, log: Logger): NodeVoice {
   let device: Device | undefined;
   let state: AttentionState = 'IDLE';
   let prompt: ReturnType<typeof createInterface> | undefined;
+  /** The file of the turn in progress, from its tap until the light is back to IDLE or the turn failed. */
+  let saying: string | undefined;
 
-  // The next WAV once the device is idle again (its answer played), so each file is one turn.
+  // The next WAV once the device is ready and idle (the previous answer played), so each file is one turn and
+  // starts at its own beginning with a tap of its own.
   const nextTurn = () => {
-    const path = turns.shift();
-    if (!path || !device?.microphone) return;
+    const microphone = device?.microphone;
+    if (saying !== undefined || turns.length === 0 || device?.state !== 'ready' || state !== 'IDLE' || microphone?.state !== 'closed') return;
+    const path = turns.shift()!;
     log.info(`tap: saying ${path}`);
-    device.microphone.tap();
+    microphone.tap();
+    if (microphone.state === 'closed') {
+      // Not opened (the connection went in between): the file waits for the next ready.
+      turns.unshift(path);
+      return;
+    }
+    saying = path;
     (audioIn as { last?: WavAudioIn }).last?.say(readWav(path));
   };
 
@@ -58,13 +71,22 @@ export function nodeVoice(options: VoiceOptions, log: Logger): NodeVoice {
         prompt = createInterface({ input: process.stdin });
         prompt.on('line', () => { log.info('tap'); device?.microphone?.tap(); });
         log.info('press Enter and speak (tap-to-talk); Ctrl-C ends');
-      } else if (state === 'IDLE') nextTurn();
+      } else nextTurn();
     },
     attention(next) {
       if (next === state) return;
       log.info(`LED ${state} → ${next}`);
+      const wasBusy = state !== 'IDLE';
       state = next;
-      if (next === 'IDLE') setTimeout(nextTurn, 300);
+      if (next !== 'IDLE') return;
+      if (wasBusy) saying = undefined;
+      setTimeout(nextTurn, 300);
+    },
+    turnFailed(reason) {
+      // Not said again: the cloud may have acted on what it heard (a reminder set), so a replay could do it twice.
+      const dropped = (audioIn as { last?: WavAudioIn }).last?.abandon() ?? 0;
+      if (saying !== undefined) log.warn(`${saying}: turn failed (${reason}); not retried, ${(dropped / 16000).toFixed(1)} s of it left unsaid`);
+      saying = undefined;
     },
     close() {
       prompt?.close();

@@ -13,6 +13,8 @@
 //   tap         the button: the microphone opens (TAP)
 //   say PATH    the WAV at PATH (16 kHz mono 16-bit) is heard by the microphone after what is queued
 //   memory NAME (with --memory) prints `xsrun-snapshot NAME {ms, memory}` now, without a collection
+// A turn the network cuts drops what is still queued of the speech (the person stops talking); `tap` and `say`
+// start the next turn.
 import { Device, type DeviceConfig, type DeviceState } from '../../src/app/device.js';
 import { LOG_LEVELS, Logger, type LogLevel, type LogSink } from '../../src/ports/log.js';
 import { moddableClock } from '../moddable/clock.js';
@@ -79,6 +81,7 @@ function phase(state: DeviceState): void {
 /** xsrun's microphone: ECMA-419 audio in with the WAV-file driver's say() (hosts/xs/io/audioin.js). */
 class Microphone extends AudioIn {
   declare say: (path: string) => number;
+  declare abandon: () => number;
   constructor(options: AudioInOptions) {
     super(options);
     microphone = this;
@@ -136,6 +139,11 @@ const device = new Device(ports, config, {
   onStopped: (reason) => {
     log.error(`stopped: ${reason}`);
     xsrun.exitCode = 1;
+  },
+  // The person saying the WAV stops: the rest of it is not heard by the next turn (which needs its own tap).
+  onTurnFailed: () => {
+    const dropped = microphone?.abandon() ?? 0;
+    if (dropped > 0) log.info(`the rest of the speech queued (${dropped} samples) dropped: the turn failed`);
   },
 });
 device.start();

@@ -75,14 +75,18 @@ static void xrAudioForget(xrAudio* audio)
 	xsForget(audio->callback);
 }
 
-static void xrAudioFreeSpeech(xrAudio* audio)
+/* Drops the queued speech; returns the data bytes it still had. */
+static size_t xrAudioFreeSpeech(xrAudio* audio)
 {
+	size_t left = 0;
 	while (audio->speech) {
+		left += audio->speech->left;
 		xrSpeech* next = audio->speech->next;
 		close(audio->speech->fd);
 		free(audio->speech);
 		audio->speech = next;
 	}
+	return left;
 }
 
 static void xrAudioShut(xrAudio* audio)
@@ -494,6 +498,14 @@ static void xr_audio_say(xsMachine* the)
 	xsResult = xsNumber((double)(at / audio->bytesPerFrame));
 }
 
+/* abandon(handle): the speech queued by say() is dropped (the person stops talking: their turn failed), silence
+   follows; returns the sample frames dropped. */
+static void xr_audio_abandon(xsMachine* the)
+{
+	xrAudio* audio = xrAudioOf(the, 0);
+	xsResult = xsNumber((double)(xrAudioFreeSpeech(audio) / audio->bytesPerFrame));
+}
+
 /* commands(onLine): stdin, a line at a time, until its end. */
 typedef struct {
 	xrIoSource source;
@@ -592,5 +604,6 @@ void xrIoInstallAudio(xsMachine* the, xsSlot* target)
 	xrIoDefine(the, target, XR_IO_SCRATCH, "write", xr_audio_write, 3);
 	xrIoDefine(the, target, XR_IO_SCRATCH, "setVolume", xr_audio_set_volume, 2);
 	xrIoDefine(the, target, XR_IO_SCRATCH, "say", xr_audio_say, 2);
+	xrIoDefine(the, target, XR_IO_SCRATCH, "abandon", xr_audio_abandon, 1);
 	xrIoDefine(the, target, XR_IO_SCRATCH, "commands", xr_audio_commands, 1);
 }

@@ -1,11 +1,11 @@
 // UX attention on the device (docs/protocol.md §4.6): what the attention LEDs show, from the cloud's
 // SetAttentionState {state, offset?} (applied when speaker playback reaches the offset) and the device's own
-// states: LISTENING while the microphone is open, ALERTING while an alert rings locally, MICROPHONE_OFF while
-// the microphone is switched off.
+// states: LISTENING while the microphone is open, ERROR while the error tone of a failed turn plays, ALERTING
+// while an alert rings locally, MICROPHONE_OFF while the microphone is switched off.
 //
 // One light at a time, by priority (the AVS attention-system order; the sources say only that LISTENING is
 // local and that NXP ignores the cloud's states while the microphone is open):
-//   LISTENING > local ALERTING > the cloud's THINKING / SPEAKING / ALERTING > MICROPHONE_OFF
+//   LISTENING > ERROR > local ALERTING > the cloud's THINKING / SPEAKING / ALERTING > MICROPHONE_OFF
 //   > the cloud's DO_NOT_DISTURB > NOTIFICATION_AVAILABLE > IDLE
 // The cloud's state is kept while a higher one shows, and shows again when that ends.
 
@@ -20,6 +20,8 @@ export type CloudAttentionState = (typeof ATTENTION_STATES)[number];
 /** The device's own inputs to the light. */
 export interface LocalAttention {
   listening: boolean;
+  /** A turn failed: its error tone plays (src/app/voice.ts). */
+  error: boolean;
   localAlerting: boolean;
   microphoneOff: boolean;
 }
@@ -27,6 +29,7 @@ export interface LocalAttention {
 /** The light for the cloud's state and the local ones (the priority above). */
 export function attentionLight(cloud: CloudAttentionState, local: LocalAttention): AttentionLight {
   if (local.listening) return 'LISTENING';
+  if (local.error) return 'ERROR';
   if (local.localAlerting) return 'ALERTING';
   if (cloud === 'THINKING' || cloud === 'SPEAKING' || cloud === 'ALERTING') return cloud;
   if (local.microphoneOff) return 'MICROPHONE_OFF';
@@ -46,7 +49,7 @@ export interface AttentionOptions {
 export class Attention {
   private readonly options: AttentionOptions;
   private cloud: CloudAttentionState = 'IDLE';
-  private readonly local: LocalAttention = { listening: false, localAlerting: false, microphoneOff: false };
+  private readonly local: LocalAttention = { listening: false, error: false, localAlerting: false, microphoneOff: false };
   private shown: AttentionLight = 'IDLE';
 
   constructor(options: AttentionOptions) {
@@ -73,6 +76,7 @@ export class Attention {
   get cloudState(): CloudAttentionState { return this.cloud; }
 
   setListening(on: boolean): void { this.setLocal('listening', on); }
+  setError(on: boolean): void { this.setLocal('error', on); }
   setLocalAlerting(on: boolean): void { this.setLocal('localAlerting', on); }
   setMicrophoneOff(on: boolean): void { this.setLocal('microphoneOff', on); }
 

@@ -82,6 +82,8 @@ export interface MicrophoneOptions {
   /** Between SpeakerClosed and MicrophoneOpened on barge-in (NXP: 50 ms). */
   bargeInDelayMs?: number;
   onStateChange?(state: MicrophoneState): void;
+  /** A user action could not open the microphone (the connection is not ready): the app says so. */
+  onNotOpened?(): void;
 }
 
 const DEFAULT_PROFILE: Record<MicrophoneInitiator, MicrophoneProfile> = { PRESS_AND_HOLD: 'CLOSE_TALK', TAP: 'NEAR_FIELD', WAKEWORD: 'FAR_FIELD' };
@@ -179,7 +181,10 @@ export class Microphone {
     this.ring.push(frame, captureTimeMs);
   }
 
-  /** A new AIS connection: offsets from 0 (§3.4), nothing pending, closed without an event (the old connection is gone). */
+  /**
+   * A new AIS connection, or the old one lost: offsets from 0 (§3.4), nothing pending, closed without an event (the
+   * old connection is gone); what was captured for a stream in progress is not sent later.
+   */
   reset(): void {
     this.stopTimers();
     this.pendingLength = this.pendingAudio = 0;
@@ -329,7 +334,8 @@ export class Microphone {
     if (!this.connection.sendEvent('MicrophoneOpened', payload)) {
       // Offline: the service cannot hear this turn; stay closed rather than stream into a failing publish.
       this.log.warn('microphone not opened: the connection is not ready');
-      return this.setState('closed');
+      this.setState('closed');
+      return this.options.onNotOpened?.();
     }
     this.setState('open');
     this.log.info(`microphone open at ${this.streamOffset} (${this.encoder.format}, from frame ${this.nextFrame}, ${this.ring.framesWritten - this.nextFrame} frames held)`);

@@ -130,6 +130,8 @@ export class Speaker {
   private state: BufferState = NONE;
   private lastSequenceNumber = -1;
   private local: LocalSource | undefined;
+  /** A short sound played to its end ahead of the local source (playCue). */
+  private cue: LocalSource | undefined;
   private closed = false;
 
   constructor(options: SpeakerOptions) {
@@ -181,9 +183,13 @@ export class Speaker {
   get bufferedBytes(): number { return this.buffer.bufferedBytes; }
   get bufferState(): BufferState { return this.state; }
 
-  /** A new AIS connection: the speaker stream starts again at 0 (§3.4). No event: the old connection is gone. */
+  /**
+   * The connection is gone or new: the speaker stream starts again at 0 (§3.4). No event: the old connection is
+   * gone. A half-played answer stops now, audio out dropping what it holds of it.
+   */
   reset(): void {
-    if (this.open) this.options.onPlayback?.(false, this.buffer.readOffset);
+    const playing = this.open;
+    if (playing) this.options.onPlayback?.(false, this.buffer.readOffset);
     this.open = false;
     this.openedAt = -1;
     this.queue.length = 0;
@@ -192,6 +198,7 @@ export class Speaker {
     this.state = NONE;
     this.lastSequenceNumber = -1;
     this.buffer.reset(0);
+    if (playing) this.silenceNow();
   }
 
   /** The user changed the volume (buttons): applied now and reported (§4.5). */
@@ -219,6 +226,15 @@ export class Speaker {
     const stopped = source === undefined && this.local !== undefined && !this.open;
     this.local = source;
     if (stopped) this.silenceNow(); // the alert stopped: its tone stops now, not after what audio out holds
+    this.pump();
+  }
+
+  /**
+   * Plays `source` once to its end (the error cue of a failed turn) whenever no cloud stream is playing, ahead of
+   * the local source, which resumes after it. A new cue replaces one still playing.
+   */
+  playCue(source: LocalSource): void {
+    this.cue = source;
     this.pump();
   }
 
@@ -362,7 +378,7 @@ export class Speaker {
     this.pumping = true;
     try {
       this.play();
-      if (!this.open && this.local) this.playLocalFrames();
+      if (!this.open && (this.cue || this.local)) this.playLocalFrames();
     } finally {
       this.pumping = false;
     }
@@ -409,10 +425,13 @@ export class Speaker {
   }
 
   private playLocalFrames(): void {
-    while (this.credit > 0 && this.local) {
-      if (!this.local.fill(this.pcm)) {
-        this.local = undefined;
-        return;
+    while (this.credit > 0) {
+      const source = this.cue ?? this.local;
+      if (source === undefined) return;
+      if (!source.fill(this.pcm)) {
+        if (source === this.cue) this.cue = undefined;
+        else this.local = undefined;
+        continue;
       }
       this.out.play(this.pcm);
       this.credit--;

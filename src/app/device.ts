@@ -87,10 +87,12 @@ export interface DeviceCallbacks {
   onStateChange?(state: DeviceState, detail?: string): void;
   /** The device cannot go on by itself (a configuration fault). */
   onStopped?(reason: string): void;
-  /** The attention light changed (src/ais/attention.ts): the cloud's SetAttentionState at its offset, or LISTENING, local ALERTING, MICROPHONE_OFF. */
+  /** The attention light changed (src/ais/attention.ts): the cloud's SetAttentionState at its offset, or LISTENING, ERROR, local ALERTING, MICROPHONE_OFF. */
   onAttention?(state: AttentionState): void;
   /** An alert started or stopped ringing (undefined), and who rings it. */
   onAlert?(ringing: Ringing | undefined): void;
+  /** A turn failed (the connection was lost during it, or a tap found it not ready): the error tone plays; `reason` says which. */
+  onTurnFailed?(reason: string): void;
 }
 
 export type DeviceState = 'linking' | 'registering' | ConnectionState;
@@ -236,6 +238,7 @@ export class Device {
       },
       onSecretRotated: (key) => saveRegistration(ports.storage, { ...registration, aesKey: key.slice() }),
       onFatal: (error: AisFatalError) => {
+        this.connectionDown(); // a turn in progress fails visibly before the voice goes
         this.closeVoice();
         this.closeNamespaces();
         this.connection?.close();
@@ -302,11 +305,12 @@ export class Device {
   }
 
   /**
-   * The connection is not ready: the speaker stream is dead (what is buffered of it would hold the speaker
-   * open with no CloseSpeaker to come), the cloud's alert ringing goes local, its attention state no longer holds.
+   * The connection is not ready: a turn in progress fails visibly (src/app/voice.ts), the speaker stream is dead
+   * (what is buffered of it would hold the speaker open with no CloseSpeaker to come), the cloud's alert ringing
+   * goes local, its attention state no longer holds.
    */
   private connectionDown(): void {
-    this.speaker?.reset();
+    this.voice?.connectionLost(this.attention?.cloudState);
     this.alerts?.offline();
     this.attention?.reset();
     this.clock?.disconnected();
@@ -328,6 +332,8 @@ export class Device {
         onVolumeChanged: (volume) => ports.storage.set(VOLUME_KEY, Uint8Array.of(volume)),
       },
       onMicrophoneState: (state) => this.attention?.setListening(state === 'open'),
+      onErrorCue: (playing) => this.attention?.setError(playing),
+      onTurnFailed: (reason) => this.callbacks.onTurnFailed?.(reason),
     });
     this.speaker = this.voice.speaker;
     this.microphone = this.voice.microphone;

@@ -4,7 +4,9 @@ export type Button = 'talk' | 'micOff' | 'volumeUp' | 'volumeDown' | 'action' | 
 
 export type AttentionLight =
   | 'IDLE' | 'LISTENING' | 'THINKING' | 'SPEAKING' | 'ALERTING'
-  | 'NOTIFICATION_AVAILABLE' | 'DO_NOT_DISTURB' | 'MICROPHONE_OFF';
+  | 'NOTIFICATION_AVAILABLE' | 'DO_NOT_DISTURB' | 'MICROPHONE_OFF'
+  /** The device's own: a turn failed (the connection was lost during it), shown while its error tone plays. */
+  | 'ERROR';
 
 export interface UiOptions {
   /** A button went down (`pressed` true) or up. Must not block. */

@@ -1,7 +1,7 @@
 // Portable (runs on Node, XS and the Cortex-M7 image): imports only node:test, node:assert/strict, src/ and
 // portable test/support helpers.
 // The device's UX without sockets: the attention light's priorities, the local alert tone, the speaker playing
-// it when no cloud stream plays, and the buttons.
+// it when no cloud stream plays, a turn the network cuts (the error tone under the ERROR light), and the buttons.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Alerts } from '../../src/ais/alerts.js';
@@ -10,9 +10,11 @@ import { WallClock } from '../../src/ais/clock.js';
 import { Dispatcher } from '../../src/ais/dispatcher.js';
 import { Microphone } from '../../src/ais/microphone.js';
 import { Speaker } from '../../src/ais/speaker.js';
-import { speakerOnPort } from '../../src/app/voice.js';
+import { speakerOnPort, Voice } from '../../src/app/voice.js';
+import type { AisConnection } from '../../src/ais/connection.js';
+import { writeAudioEntry } from '../../src/ais/binary.js';
 import { Controls, MICROPHONE_OFF_KEY } from '../../src/app/controls.js';
-import { AlertTone, TONE_HIGH_HZ, TONE_LOW_HZ } from '../../src/audio/tone.js';
+import { AlertTone, ERROR_HIGH_HZ, ERROR_LOW_HZ, ErrorTone, TONE_HIGH_HZ, TONE_LOW_HZ } from '../../src/audio/tone.js';
 import type { AudioOutOptions } from '../../src/ports/audio.js';
 import { Logger, silentSink } from '../../src/ports/log.js';
 import type { Opus } from '../../src/ports/opus.js';
@@ -36,13 +38,15 @@ function peak(frame: Int16Array): number {
   return p;
 }
 
-test('the attention light: LISTENING over a local alert over the cloud\'s activity over microphone off over DND and notifications', () => {
-  const none = { listening: false, localAlerting: false, microphoneOff: false };
+test('the attention light: LISTENING over a failed turn\'s ERROR over a local alert over the cloud\'s activity over microphone off over DND and notifications', () => {
+  const none = { listening: false, error: false, localAlerting: false, microphoneOff: false };
   assert.equal(attentionLight('IDLE', none), 'IDLE');
   assert.equal(attentionLight('DO_NOT_DISTURB', { ...none, microphoneOff: true }), 'MICROPHONE_OFF');
   assert.equal(attentionLight('SPEAKING', { ...none, microphoneOff: true }), 'SPEAKING');
   assert.equal(attentionLight('THINKING', { ...none, localAlerting: true }), 'ALERTING');
-  assert.equal(attentionLight('ALERTING', { listening: true, localAlerting: true, microphoneOff: false }), 'LISTENING');
+  assert.equal(attentionLight('ALERTING', { ...none, listening: true, localAlerting: true }), 'LISTENING');
+  assert.equal(attentionLight('THINKING', { ...none, error: true, localAlerting: true }), 'ERROR');
+  assert.equal(attentionLight('IDLE', { ...none, error: true, listening: true }), 'LISTENING');
   assert.equal(attentionLight('NOTIFICATION_AVAILABLE', none), 'NOTIFICATION_AVAILABLE');
 });
 
@@ -89,6 +93,18 @@ test('the alert tone: 800 and 1000 Hz beeps of 100 ms then silence, scaled by th
   assert.throws(() => tone.setVolume(101), /volume expected an integer 0..100, got 101/);
 });
 
+test('the error tone: 600 Hz then 400 Hz, falling, once (340 ms), scaled by the volume', () => {
+  const tone = new ErrorTone(100);
+  const frame = new Int16Array(320);
+  const kinds: string[] = [];
+  while (tone.fill(frame)) kinds.push(peak(frame) === 0 ? '-' : String(Math.round(frequencyHz(frame))));
+  assert.equal(kinds.join(' '), [...Array(6).fill(ERROR_HIGH_HZ), '-', ...Array(10).fill(ERROR_LOW_HZ)].join(' '));
+  assert.equal(tone.durationMs, kinds.length * 20);
+  assert.equal(tone.fill(frame), false, 'it stays ended');
+  tone.restart();
+  assert.equal(tone.fill(frame), true, 'restart plays it again');
+});
+
 /** An Opus port whose decoder is never used here (no cloud stream in these tests). */
 const opus: Opus = {
   createEncoder: () => { throw new Error('no encoder'); },
@@ -125,6 +141,93 @@ test('the speaker plays a local source while no cloud stream plays, as many fram
   assert.equal(written.length, 7);
   writable(3);
   assert.equal(written.length, 7);
+});
+
+test('a turn the network cuts ends visibly: its stream closed with no event, its answer stopped, the error tone ahead of an alert tone under the ERROR light, then IDLE; a tap offline gets the same cue', () => {
+  const clock = new ManualClock();
+  const connection = new FakeConnection();
+  const lights: AttentionLight[] = [];
+  const attention = new Attention({ dispatcher: connection.dispatcher, onLight: (light) => lights.push(light) });
+  const written: Int16Array[] = [];
+  let out!: AudioOutOptions;
+  let stops = 0;
+  const failures: string[] = [];
+  const voice = new Voice({
+    ports: {
+      audioIn: () => ({ read: () => -1, start() {}, stop() {}, close() {} }),
+      audioOut: (options) => { out = options; return { write: (f) => { written.push(f.slice()); }, reference: () => false, start() {}, stop() { stops++; }, close() {} }; },
+      opus: { createEncoder: () => ({ encode: () => 160, close() {} }), createDecoder: opus.createDecoder },
+    },
+    connection: connection as unknown as AisConnection, clock, log, initiator: 'TAP', maxMessageBytes: 8000,
+    onMicrophoneState: (state) => attention.setListening(state === 'open'),
+    onErrorCue: (playing) => attention.setError(playing),
+    onTurnFailed: (reason) => failures.push(reason),
+  });
+  // No turn on: nothing to say.
+  voice.connectionLost('IDLE');
+  assert.deepEqual(failures, []);
+  out.onWritable(3);
+  assert.equal(written.length, 0, 'no tone without a turn');
+
+  voice.microphone.tap();
+  assert.deepEqual(lights, ['LISTENING']);
+  voice.speaker.playLocal(new AlertTone(100)); // an alert that rings locally meanwhile
+  const eventsBefore = connection.events.length;
+  voice.connectionLost('IDLE');
+  assert.match(failures.at(-1) ?? '', /connection was lost while the microphone was open/);
+  assert.equal(voice.microphone.state, 'closed');
+  assert.deepEqual(connection.events.slice(eventsBefore), [], 'no MicrophoneClosed: there is no connection to send it on');
+  assert.deepEqual(lights, ['LISTENING', 'ERROR'], 'LISTENING straight to ERROR, never IDLE between');
+  out.onWritable(18);
+  const heard = written.slice(3).map((f) => (peak(f) === 0 ? 0 : Math.round(frequencyHz(f))));
+  assert.deepEqual(heard.slice(0, 17), [...Array(6).fill(ERROR_HIGH_HZ), 0, ...Array(10).fill(ERROR_LOW_HZ)], 'the error tone first');
+  assert.equal(heard[17], TONE_LOW_HZ, 'then the alert tone resumes');
+  clock.advance(339);
+  assert.equal(lights.at(-1), 'ERROR');
+  clock.advance(1);
+  assert.deepEqual(lights, ['LISTENING', 'ERROR', 'IDLE'], 'ERROR while the tone plays, then IDLE');
+
+  // The cloud thinking (the microphone already closed) or speaking: the turn fails too.
+  connection.directive('SetAttentionState', { state: 'THINKING' });
+  voice.connectionLost(attention.cloudState);
+  assert.match(failures.at(-1) ?? '', /while the cloud was THINKING/);
+  attention.reset(); // as Device.connectionDown does: the cloud's state no longer holds
+  assert.equal(lights.at(-1), 'ERROR');
+  clock.advance(340);
+
+  // An answer half played: it stops now (audio out drops what it holds), the error tone follows.
+  connection.directive('SetAttentionState', { state: 'SPEAKING' });
+  connection.directive('OpenSpeaker', { offset: 0 });
+  const body = new Uint8Array(16 + 50 * 160);
+  writeAudioEntry(body, 0, 0, new Uint8Array(50 * 160), 49);
+  voice.speaker.receive(0, body, 0, body.length);
+  const before = written.length;
+  out.onWritable(3);
+  assert.equal(written.length, before + 3, 'three frames of the answer played');
+  const stopsBefore = stops;
+  voice.connectionLost(attention.cloudState);
+  assert.match(failures.at(-1) ?? '', /while the cloud was SPEAKING/);
+  attention.reset();
+  assert.equal(voice.speaker.isOpen, false);
+  assert.equal(stops, stopsBefore + 1, 'audio out told to drop what it holds of the answer');
+  out.onWritable(3);
+  assert.ok(written.slice(before + 3).every((f) => Math.round(frequencyHz(f)) === ERROR_HIGH_HZ), 'the error tone, not the rest of the answer');
+  clock.advance(340);
+  attention.reset();
+
+  // A tap while the connection is not ready: nothing opens, the same cue says so.
+  const lightsBefore = lights.length;
+  connection.sendEvent = () => false;
+  voice.microphone.tap();
+  assert.equal(voice.microphone.state, 'closed');
+  assert.match(failures.at(-1) ?? '', /the microphone did not open: the connection is not ready/);
+  assert.deepEqual(lights.slice(lightsBefore), ['ERROR']);
+  const toneAt = written.length;
+  out.onWritable(3);
+  assert.ok(written.slice(toneAt).every((f) => Math.round(frequencyHz(f)) === ERROR_HIGH_HZ), 'the error tone');
+  voice.close();
+  assert.equal(clock.pending, 0, 'close clears the cue timer');
+  assert.equal(lights.at(-1), 'IDLE', 'and ends its light (a fatal error closes the voice): no ERROR left on');
 });
 
 test('the buttons: tap or hold to talk, microphone off enforced and stored, volume steps, STOP and the transport commands', () => {

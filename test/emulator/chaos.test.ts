@@ -2,9 +2,12 @@
 // seeded fault network of ours (test/support/fault-network.ts). Over 20 spoken turns ("what time is it", tap to
 // talk) one fault per turn hits the AIS traffic in one direction: a PUBLISH dropped, duplicated, swapped with
 // the next, a byte of its ciphertext flipped, everything delayed, or the connection cut for a while; every kind
-// in both directions, and clean turns for the baseline. Each turn is answered, or it fails and the device comes
-// back to ready with its microphone closed and its speaker idle, and the turn is tried again and answered. Every
-// transcript is the question asked: no audio of a failed turn reaches a later one. No crash, no stuck state.
+// in both directions, and clean turns for the baseline. Each turn is answered, or it fails visibly (the device
+// reports it, its light goes to ERROR) and the device comes back to ready with its microphone closed, its light
+// IDLE and the emulator's attention not THINKING, and the turn is tried again (a new tap, the question from its
+// start) and answered. No stale audio: when a turn fails the user stops talking (WavAudioIn.abandon, as the Node
+// host's --say does) and every answered turn's transcript is exactly the question, nothing of a failed turn's
+// audio ahead of it. No crash, no stuck state.
 // Prints faults, turns answered, recoveries and each fault's cost in latency; with FAULTS_FIGURES=path it also
 // writes them there as markdown (docs/figures/faults.md). RANDOM_SEED replays a run.
 import { test } from 'node:test';
@@ -57,23 +60,29 @@ test(`${TURNS} spoken turns through a seeded fault network: each answered, or fa
   const { log, lines } = captureLogger(CLIENT_ID, 'info');
   const audioIn = wavAudioIn({ realtime: true });
   let connectionDrops = 0;
+  const failures: string[] = [];
+  const lights: string[] = [];
   const device = new Device({ ...nodePorts(dataDir, log), socket: network.socket, audio: { audioIn, audioOut: wavAudioOut({ realtime: true }), opus: nodeOpus } },
     { ...deviceConfigFor(cloud, CLIENT_ID), connection: { reconnect: { minDelayMs: 100, maxDelayMs: 1000 }, gapTimeoutMs: 2000 } },
     {
       onCode: (pair) => cloud.lwa.approve(pair.userCode),
       onStateChange: (state) => { if (state === 'waiting' || state === 'linking') connectionDrops++; },
+      onAttention: (light) => lights.push(light),
+      onTurnFailed: (reason) => { failures.push(reason); audioIn.last?.abandon(); },
     });
   const results: TurnResult[] = [];
-  const ready = () => device.state === 'ready' && cloud.service.isConnected(CLIENT_ID) && device.microphone?.state === 'closed';
+  const ready = () => device.state === 'ready' && cloud.service.isConnected(CLIENT_ID) && device.microphone?.state === 'closed'
+    && (lights.at(-1) ?? 'IDLE') === 'IDLE' && cloud.service.deviceState(CLIENT_ID)?.attention !== 'THINKING';
   /** One tap-to-talk turn; resolves whether it was answered and when. */
   const turn = async (fault: Fault | undefined): Promise<{ answered: boolean; ms: number }> => {
-    const mic = device.microphone!;
-    const at = audioIn.last!.say(concat(silence(4000), question, silence(4000)));
-    const spokenEnd = at + 4000 + question.length;
+    audioIn.last!.say(concat(silence(4000), question, silence(4000)));
     const answersBefore = answers.length;
+    const transcriptsBefore = transcripts.length;
+    const failuresBefore = failures.length;
+    const lightsBefore = lights.length;
     const closedBefore = speakerClosed;
     const started = performance.now();
-    mic.tap();
+    device.microphone!.tap();
     if (fault) {
       if (fault.direction === 'up') await new Promise((resolve) => setTimeout(resolve, 300 + random.int(900)));
       network.inject(fault);
@@ -83,9 +92,15 @@ test(`${TURNS} spoken turns through a seeded fault network: each answered, or fa
     await until('answered, or the connection restarted', () => (answers.length > answersBefore && speakerClosed > closedBefore) || connectionDrops > dropsBefore, 30_000);
     const answered = connectionDrops === dropsBefore;
     const ms = performance.now() - started;
-    // What the microphone still holds of this question is not the next one's: wait until it has been captured
-    // (unless the device re-registered: a new capture, the old queue gone with it).
-    await until('the question captured whole', () => device.microphone !== mic || mic.capturedSamples >= spokenEnd + 1600, 20_000);
+    const what = `${fault ? `${fault.kind} ${fault.direction}` : 'clean'} (seed ${SEED})`;
+    if (answered) {
+      // No stale audio: the question alone, from its start.
+      assert.equal(transcripts.slice(transcriptsBefore).at(-1)?.text, 'what time is it', `${what}: heard ${JSON.stringify(transcripts.slice(transcriptsBefore).map((e) => e.text))}`);
+    } else {
+      // Failed visibly: reported, the ERROR light.
+      await until(`${what}: the failed turn reported`, () => failures.length > failuresBefore, 5000);
+      assert.ok(lights.slice(lightsBefore).includes('ERROR'), `${what}: ERROR shown (${lights.slice(lightsBefore).join(' → ')})`);
+    }
     if (process.env.CHAOS_VERBOSE) process.stderr.write(`turn: ${fault ? `${fault.kind} ${fault.direction}` : 'clean'} ${answered ? 'answered' : 'failed'} in ${Math.round(ms)} ms\n`);
     return { answered, ms };
   };
@@ -138,8 +153,9 @@ function figures(results: TurnResult[], seed: number): string {
     '',
     `${results.length} tap-to-talk turns ("what time is it") of a Node-host device against the emulator, one fault per`,
     'faulted turn on the next AIS PUBLISH in one direction (test/emulator/chaos.test.ts). "Answered" is answered',
-    'despite the fault; a "recovery" is a turn that failed, the device back to ready, and the turn retried and',
-    `answered. Cost: the median time from the tap to the answer played (retry included) less the clean turns' median`,
+    'despite the fault; a "recovery" is a turn that failed visibly (reported, the ERROR light and the error tone), the',
+    'device back to ready (light IDLE, microphone closed), and the turn retried with a new tap from the question\'s start',
+    `and answered. Cost: the median time from the tap to the answer played (retry included) less the clean turns' median`,
     `(${(base / 1000).toFixed(1)} s over ${clean.length} turns).`,
     '',
     '| fault | direction | turns | answered | recoveries | back to ready | latency cost |',

@@ -1,6 +1,7 @@
 // Test audio: synthetic signals (speech comes from the emulator's TTS), Opus through the Node port, and the
 // comparisons the audio tests use (normalised correlation after the best alignment).
 import { nodeOpus } from '../../hosts/node/opus.js';
+import { ERROR_HIGH_HZ, ERROR_LOW_HZ, TONE_HIGH_HZ, TONE_LOW_HZ } from '../../src/audio/tone.js';
 
 export const RATE = 16000;
 export const FRAME = 320;
@@ -99,16 +100,16 @@ export function samplesOf(bytes: Uint8Array): Int16Array {
 }
 
 /**
- * Share of a 20 ms frame's energy in the alert tone's 800 Hz or 1000 Hz bin (src/audio/tone.ts; both are exact
- * bins of 320 samples at 16 kHz, by Goertzel); 0 for a frame quieter than about -40 dBFS.
+ * Share of a 20 ms frame's energy in the strongest of the given tones' bins (each an exact bin of 320 samples at
+ * 16 kHz, a multiple of 50 Hz, by Goertzel); 0 for a frame quieter than about -40 dBFS.
  */
-export function alertToneShare(frame: Int16Array): number {
+export function toneShare(frame: Int16Array, tonesHz: readonly number[]): number {
   let energy = 0;
   for (let i = 0; i < FRAME; i++) energy += frame[i] * frame[i];
   if (energy < FRAME * 300 * 300) return 0;
   let best = 0;
-  for (const k of [16, 20]) {
-    const w = (2 * Math.PI * k) / FRAME;
+  for (const hz of tonesHz) {
+    const w = (2 * Math.PI * hz) / RATE;
     const coeff = 2 * Math.cos(w);
     let s1 = 0;
     let s2 = 0;
@@ -123,7 +124,12 @@ export function alertToneShare(frame: Int16Array): number {
   return best;
 }
 
-/** Whether a frame is the alert tone (more than 90 % of its energy in a tone bin). */
+/** Whether a frame is the error tone of a failed turn (more than 90 % of its energy at 600 Hz or 400 Hz). */
+export function isErrorTone(frame: Int16Array): boolean {
+  return toneShare(frame, [ERROR_HIGH_HZ, ERROR_LOW_HZ]) > 0.9;
+}
+
+/** Whether a frame is the alert tone (more than 90 % of its energy at 800 Hz or 1000 Hz, src/audio/tone.ts). */
 export function isAlertTone(frame: Int16Array): boolean {
-  return alertToneShare(frame) > 0.9;
+  return toneShare(frame, [TONE_LOW_HZ, TONE_HIGH_HZ]) > 0.9;
 }

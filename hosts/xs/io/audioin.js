@@ -4,6 +4,8 @@
 //   read(count)   a new ArrayBuffer of `count` bytes; read() all readable bytes ("invalid size" beyond them)
 //   say(path)     xsrun only: the WAV at `path` (16-bit PCM at this rate) is heard after what is queued, then
 //                 silence; returns the sample frame, counted from the first one, where it starts
+//   abandon()     xsrun only: the speech still queued is dropped (the person stops: their turn failed), silence
+//                 follows; returns the sample frames dropped
 import { AudioDevice, call, native } from './audio.js';
 
 export default class AudioIn extends AudioDevice {
@@ -23,5 +25,9 @@ export default class AudioIn extends AudioDevice {
   say(path) {
     if (typeof path !== 'string') throw new TypeError('say(path): path must be a string');
     return native.say(this.handle, path);
+  }
+
+  abandon() {
+    return native.abandon(this.handle);
   }
 }
