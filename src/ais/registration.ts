@@ -170,7 +170,7 @@ export function loadRegistration(storage: Storage): Registration | undefined {
   const aesKey = typeof value.aesKey === 'string' ? fromBase64(value.aesKey) : undefined;
   const registration = {
     topicRoot: value.topicRoot, algorithm: value.algorithm, aesKey, awsAccountId: value.awsAccountId,
-    iotClientId: value.iotClientId, iotEndpoint: value.iotEndpoint, identity: value.identity,
+    iotClientId: value.iotClientId, iotEndpoint: value.iotEndpoint, ...(value.identity === undefined ? {} : { identity: value.identity }),
   } as Registration;
   const fault = registrationFault(registration);
   if (fault !== undefined) throw new Error(`registration record "${REGISTRATION_KEY}" is damaged: ${fault}`);
