@@ -181,7 +181,7 @@ export class Device {
     if (registration.awsAccountId !== awsAccountId || registration.iotClientId !== iotClientId || registration.iotEndpoint !== iotEndpoint) {
       this.ports.log.warn(`stored registration is for ${registration.iotClientId}@${registration.iotEndpoint}, not ${iotClientId}@${iotEndpoint}; registering again`);
     } else if (mqttTls && mqttTls.certificate === undefined && registration.identity === undefined) {
-      this.ports.log.warn(`stored registration of ${iotClientId} has no client certificate and none is configured; registering again for one`);
+      this.ports.log.warn(`stored registration of ${iotClientId} has no client certificate and none is configured; linking and registering again for one`);
     } else {
       return registration;
     }

@@ -12,7 +12,7 @@ import { NodeClock } from '../../hosts/node/clock.js';
 import { nodePorts } from '../../hosts/node/ports.js';
 import { createSocket } from '../../hosts/node/socket.js';
 import { Device, type DeviceState } from '../../src/app/device.js';
-import { deleteRegistration, loadRegistration, type MqttIdentity } from '../../src/ais/registration.js';
+import { deleteRegistration, loadRegistration, saveRegistration, type MqttIdentity } from '../../src/ais/registration.js';
 import { MqttClient } from '../../src/mqtt/client.js';
 import type { TlsOptions } from '../../src/ports/socket.js';
 import { deviceConfigFor, startCloud, type Cloud } from '../../emulator/cloud.js';
@@ -155,6 +155,24 @@ test('on the plain port (--plain-mqtt) a registered client id needs the MQTT pas
     assert.ok(cloud.service.isConnected('dev-b'));
     // An id nobody registered reaches the AIS service, which answers its Connect as AIS does.
     assert.equal(await attempt(cloud, 'nobody-1', {}), 'connected');
+  } finally {
+    await cloud.close();
+  }
+});
+
+test('a registration stored before identities were issued, on MQTT over TLS without a configured certificate, is replaced by a new one with a certificate', async () => {
+  const cloud = await startCloud({ pollIntervalMs: 100 });
+  try {
+    const first = boot(cloud, 'dev-old');
+    await until('ready', () => first.device.state === 'ready', 15_000);
+    first.device.stop();
+    const { identity: _dropped, ...withoutIdentity } = loadRegistration(first.storage)!;
+    saveRegistration(first.storage, withoutIdentity);
+    const again = boot(cloud, 'dev-old', undefined, first.dataDir);
+    await until('ready with a new registration', () => again.device.state === 'ready', 15_000);
+    assert.ok(again.lines.some((l) => l === 'WARN [dev-old] stored registration of dev-old has no client certificate and none is configured; linking and registering again for one'), again.lines.join('\n'));
+    assert.ok(again.states.includes('registering'));
+    assert.ok(loadRegistration(again.storage)?.identity);
   } finally {
     await cloud.close();
   }
