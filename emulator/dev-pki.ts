@@ -6,5 +6,3 @@ const dir = new URL('../../emulator/dev-pki/', import.meta.url);
 
 export const DEV_CA_PEM = readFileSync(new URL('ca.pem', dir), 'utf8');
 export const DEV_SERVER_TLS = { cert: readFileSync(new URL('server.pem', dir), 'utf8'), key: readFileSync(new URL('server.key', dir), 'utf8') };
-/** The CA's key (public too), for issuing more certificates from the development CA at run time. */
-export const DEV_CA_KEY_PEM = readFileSync(new URL('ca.key', dir), 'utf8');
