@@ -1,4 +1,4 @@
-// The emulator's development PKI (emulator/dev-pki/make.sh): public keys for HTTPS on 127.0.0.1 / localhost.
+// The emulator's development PKI (emulator/dev-pki/make.sh): public keys for the HTTPS server and the MQTT broker on 127.0.0.1 / localhost.
 // Devices trust DEV_CA_PEM to reach the emulator; nothing else should ever trust it.
 import { readFileSync } from 'node:fs';
 
