@@ -36,7 +36,7 @@ function add(id: string, voice: boolean): void {
     mic = () => audioIn.last!;
   }
   const device = new Device(ports, {
-    awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: id, iotEndpoint: '127.0.0.1', mqttPort,
+    awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: id, iotEndpoint: '127.0.0.1', mqttPort, mqttTls: tls,
     lwa: { baseUrl: cloud, tls, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: `SN-${id}` },
     registration: { baseUrl: cloud, tls },
   }, {

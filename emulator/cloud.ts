@@ -32,6 +32,11 @@ export interface CloudOptions {
   externalBroker?: { host: string; port: number; tls?: TlsOptions; username?: string; password?: Uint8Array };
   httpPort?: number;
   mqttPort?: number;
+  /**
+   * Serve plain MQTT instead of MQTT over mutual TLS (a development option: AWS IoT has no plain MQTT). A
+   * registered client id still needs the MQTT password issued at its registration.
+   */
+  plainMqtt?: boolean;
   /** The AWS IoT endpoint devices register with and connect to. Default 127.0.0.1. */
   iotEndpoint?: string;
   awsAccountIds?: string[];
@@ -59,6 +64,11 @@ export interface Cloud {
   /** The development CA for devices to trust, when the emulator serves HTTPS with it; else undefined (plain HTTP, or your own certificate). */
   httpTrust: TlsOptions | undefined;
   mqttPort: number;
+  /**
+   * What a device trusts for MQTT over TLS (the development CA that signed the broker's certificate); its own
+   * certificate comes with its registration. Undefined with plainMqtt or an external broker.
+   */
+  mqttTrust: TlsOptions | undefined;
   iotEndpoint: string;
   lwa: LwaEmulator;
   registration: RegistrationService;
@@ -77,7 +87,7 @@ export { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT };
 /** What a device needs to reach this cloud (its LWA, AIS registration and broker), as the demo product. */
 export function deviceConfigFor(cloud: Cloud, clientId: string): DeviceConfig {
   return {
-    awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: cloud.iotEndpoint, mqttPort: cloud.mqttPort,
+    awsAccountId: DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: cloud.iotEndpoint, mqttPort: cloud.mqttPort, mqttTls: cloud.mqttTrust,
     lwa: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: `SN-${clientId}` },
     registration: { baseUrl: cloud.httpUrl, tls: cloud.httpTrust },
   };
@@ -98,15 +108,19 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const http: RunningHttpServer = await startHttpServer({ port: options.httpPort, tls: httpTls, handlers: [lwa.handle, registration.handle] });
   let broker: EmbeddedBroker | undefined;
   let serviceBroker = options.externalBroker;
+  // The broker's server certificate is the development one (for 127.0.0.1 and localhost); client certificates
+  // come from the registration's device CA.
+  const mqttTrust = serviceBroker || options.plainMqtt ? undefined : { ca: DEV_CA_PEM };
   if (!serviceBroker) {
     // The service's broker password is made per run; it never leaves this process.
     const servicePassword = randomBytes(18).toString('base64');
     const brokerLog = log.child('broker');
     broker = await startAisBroker(options.mqttPort ?? 0, {
-      topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword,
+      topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword, devices: registration.registry,
+      tls: mqttTrust && { ca: registration.deviceCa.certificatePem, ...DEV_SERVER_TLS },
       onDenied: (line) => brokerLog.warn(line),
     });
-    serviceBroker = { host: '127.0.0.1', port: broker.port, username: 'ais-service', password: new TextEncoder().encode(servicePassword) };
+    serviceBroker = { host: '127.0.0.1', port: broker.port, tls: mqttTrust && { ...mqttTrust, serverName: 'localhost' }, username: 'ais-service', password: new TextEncoder().encode(servicePassword) };
   }
   const alerts = new AlertService({ log: log.child('alerts'), ...options.alerts });
   let voice: VoiceSessions | undefined;
@@ -130,10 +144,10 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   await service.start();
   const mqttPort = broker?.port ?? serviceBroker.port;
   log.info(`LWA and AIS registration on ${http.url}${plain ? ' (plain HTTP: local development only)' : ' (development certificate)'}, `
-    + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? '' : ' (external broker)'}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
+    + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? (mqttTrust ? ' (mutual TLS)' : ' (plain MQTT: local development only)') : ' (external broker)'}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
   return {
     httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
-    mqttPort, iotEndpoint, lwa, registration, service, voice, alerts, broker,
+    mqttPort, mqttTrust, iotEndpoint, lwa, registration, service, voice, alerts, broker,
     close: async () => {
       alerts.close();
       voice?.close();

@@ -7,6 +7,7 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TokenBucket } from './rate-limit.js';
+import { certificateSha256 } from './device-ca.js';
 
 export interface ClientLimits {
   /** Largest MQTT packet a client may send, fixed header included. Default 131,072 (AWS IoT's message limit). */
@@ -104,12 +105,22 @@ export class GuardedConnection extends Duplex {
     return this.socket.remoteAddress;
   }
 
-  /** The CN of the client certificate, on a TLS connection that presented one the CA signed. */
-  get peerCommonName(): string | undefined {
+  /**
+   * The client certificate of a TLS connection: its CN, the SHA-256 of its DER, and why the CA does not vouch for
+   * it (OpenSSL's reason: CERT_HAS_EXPIRED, UNABLE_TO_VERIFY_LEAF_SIGNATURE...) or undefined when it does.
+   * Undefined without TLS or without a certificate.
+   */
+  peerCertificate(): { commonName: string | undefined; sha256: string; refused: string | undefined } | undefined {
     const tls = this.socket as TLSSocket;
-    if (typeof tls.getPeerCertificate !== 'function' || !tls.authorized) return undefined;
-    const cn = tls.getPeerCertificate().subject?.CN;
-    return typeof cn === 'string' ? cn : undefined;
+    if (typeof tls.getPeerCertificate !== 'function') return undefined;
+    const peer = tls.getPeerCertificate();
+    if (peer === null || peer.raw === undefined) return undefined;
+    const cn = peer.subject?.CN;
+    return {
+      commonName: typeof cn === 'string' ? cn : undefined,
+      sha256: certificateSha256(peer.raw),
+      refused: tls.authorized ? undefined : String(tls.authorizationError ?? 'not authorized'),
+    };
   }
 
   exempt(): void {

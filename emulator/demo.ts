@@ -24,11 +24,14 @@ import { Device, type DeviceState } from '../src/app/device.js';
 import { deviceConfigFor, startCloud } from './cloud.js';
 import { commandLine } from '../hosts/node/command-line.js';
 
-const { mic } = commandLine({
+const { mic, 'plain-mqtt': plainMqtt } = commandLine({
   command: 'npm start --',
   summary: 'The quick-start demo: the emulated cloud and one device on the Node host with both sides\' protocol trace; linking,\n'
     + 'registration, a secret rotation, a service disconnect, then a spoken conversation (wake word, follow-up, barge-in).',
-  options: { mic: { type: 'boolean', help: 'your own voice from the system microphone (sox\'s rec, on a terminal), Enter to talk' } },
+  options: {
+    mic: { type: 'boolean', help: 'your own voice from the system microphone (sox\'s rec, on a terminal), Enter to talk' },
+    'plain-mqtt': { type: 'boolean', help: 'plain MQTT instead of mutual TLS (development only; the device logs in with its issued password)' },
+  },
 }).values;
 
 const log = loggerFromEnv('demo');
@@ -39,7 +42,7 @@ const latencies: number[] = [];
 let closedSpeakers = 0;
 const speakerClosed = () => closedSpeakers;
 const cloud = await startCloud({
-  trace: true, pollIntervalMs: 1000, log: log.child('cloud'),
+  trace: true, pollIntervalMs: 1000, log: log.child('cloud'), plainMqtt,
   voice: {
     onTranscript: (_id, t) => transcripts.push(t),
     onAnswer: (_id, a) => answers.push(a),

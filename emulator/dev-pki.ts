@@ -1,4 +1,5 @@
-// The emulator's development PKI (emulator/dev-pki/make.sh): public keys for HTTPS on 127.0.0.1 / localhost.
+// The emulator's development PKI (emulator/dev-pki/make.sh): public keys for its HTTPS server and MQTT broker on
+// 127.0.0.1 / localhost.
 // Devices trust DEV_CA_PEM to reach the emulator; nothing else should ever trust it.
 import { readFileSync } from 'node:fs';
 
@@ -6,5 +7,3 @@ const dir = new URL('../../emulator/dev-pki/', import.meta.url);
 
 export const DEV_CA_PEM = readFileSync(new URL('ca.pem', dir), 'utf8');
 export const DEV_SERVER_TLS = { cert: readFileSync(new URL('server.pem', dir), 'utf8'), key: readFileSync(new URL('server.key', dir), 'utf8') };
-/** The CA's key (public too), for issuing more certificates from the development CA at run time. */
-export const DEV_CA_KEY_PEM = readFileSync(new URL('ca.key', dir), 'utf8');

@@ -1,7 +1,8 @@
 // `npm run emulator`: the emulated AIS cloud as a long-running process for OEM development, with a small
 // operator console on stdin (approve user codes, list devices, rotate secrets, disconnect).
 //   npm run emulator -- --help prints the options.
-// HTTPS uses the development certificate (emulator/dev-pki) unless another is given.
+// HTTPS uses the development certificate (emulator/dev-pki) unless another is given; MQTT is over mutual TLS
+// (the development server certificate, client certificates issued at registration) unless --plain-mqtt.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { commandLine, usageError } from '../hosts/node/command-line.js';
@@ -19,6 +20,7 @@ const SPEC = {
     'https-cert': { type: 'string', value: 'PEM', help: 'serve HTTPS with this certificate (with --https-key) instead of the development one' },
     'https-key': { type: 'string', value: 'PEM', help: 'the key of --https-cert' },
     'plain-http': { type: 'boolean', help: 'serve plain HTTP (local development only)' },
+    'plain-mqtt': { type: 'boolean', help: 'plain MQTT instead of mutual TLS (local development only; a registered id needs its issued password)' },
     trace: { type: 'boolean', help: 'log every AIS message, decrypted, secrets redacted' },
   },
 } as const;
@@ -36,13 +38,14 @@ const key = values['https-key'];
 if ((cert === undefined) !== (key === undefined)) usageError(SPEC, '--https-cert and --https-key go together');
 const cloud = await startCloud({
   dataDir: values['data-dir'], trace: values.trace, log,
-  httpPort: port('http-port'), mqttPort: port('mqtt-port'),
+  httpPort: port('http-port'), mqttPort: port('mqtt-port'), plainMqtt: values['plain-mqtt'],
   httpTls: values['plain-http'] ? 'plain' : cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : undefined,
 });
 
 const HELP = 'commands: codes | approve CODE [ACCOUNT] | deny CODE | devices | alerts CLIENT_ID | timer CLIENT_ID SECONDS | cancel CLIENT_ID TOKEN\n'
   + '          | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | quit';
-process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}\n${HELP}\n`);
+process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}`
+  + `${cloud.mqttTrust ? ' over mutual TLS (a device gets its certificate when it registers)' : ' (plain MQTT)'}\n${HELP}\n`);
 const console = createInterface({ input: process.stdin });
 console.on('line', (line) => {
   const [command, arg, extra] = line.trim().split(/\s+/);

@@ -30,6 +30,15 @@
 // Re-registering an iot clientId replaces its entry (a new service key pair, a new AES key), for the account that
 // registered it first only, as AWS IoT binds a thing to its owner: another account's token, whatever device it
 // links, gets 403 (issue 24: a second account re-registered dev-b and read its traffic).
+//
+// Each successful registration also issues the device its MQTT identity, an emulator extension to the answer
+// (AIS leaves the AWS IoT certificate to the OEM's provisioning): `identity.certificatePem` and
+// `identity.privateKey`, a client certificate for CN = the client id from the emulator's device CA
+// (device-ca.ts), as AWS IoT's CreateKeysAndCertificate hands a key pair and certificate out once; and
+// `identity.mqttPassword`, the credential the plain-MQTT port (a development option) checks instead. The registry
+// keeps only their SHA-256: the broker accepts the latest certificate and password of a client id, so a
+// re-registration by the owner reissues both and the old ones stop working (docs/emulator.md).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger, redact, silentSink } from '../src/ports/log.js';
@@ -38,6 +47,8 @@ import { readJsonFile, writeJsonFileAtomic } from './json-file.js';
 import { DEFAULT_ACCOUNT } from './lwa.js';
 import { deriveServiceKey, generateServiceKeyPair, type ServiceAlgorithm } from './ais/crypto.js';
 import type { DeviceDirectory } from './ais/service.js';
+import type { DeviceCredentials } from './broker.js';
+import { DeviceCa } from './device-ca.js';
 
 export const REGISTRATION_PATH = '/v1/ais/registration';
 export const REGISTRY_FILE = 'ais-registrations.json';
@@ -73,11 +84,21 @@ export interface DeviceRegistration {
   lwaRefreshToken: string;
   /** The account the refresh token was issued for: the client id's owner. */
   account: string;
+  /** Hex SHA-256 of the client certificate issued at the latest registration, and of its MQTT password. */
+  certificateSha256?: string;
+  passwordSha256?: string;
 }
 
 interface StoredRegistration extends Omit<DeviceRegistration, 'aesKey' | 'account'> {
   aesKey: string; // base64
   account?: string; // absent in files from before accounts
+}
+
+/** The MQTT identity issued with a registration (the answer's `identity` section). */
+export interface IssuedIdentity {
+  certificatePem: string;
+  privateKey: string;
+  mqttPassword: string;
 }
 
 const REGISTRY_VERSION = 1;
@@ -86,7 +107,7 @@ const REGISTRY_VERSION = 1;
  * The devices registered so far, by AWS IoT client id; persisted to `path` when given. It is the AIS service's
  * DeviceDirectory (emulator/ais/service.ts): lookup() for Connect, updateKey() after a secret rotation.
  */
-export class DeviceRegistry implements DeviceDirectory {
+export class DeviceRegistry implements DeviceDirectory, DeviceCredentials {
   private readonly devices = new Map<string, DeviceRegistration>();
 
   constructor(private readonly path: string | undefined) {
@@ -121,6 +142,15 @@ export class DeviceRegistry implements DeviceDirectory {
     if (entry === undefined) throw new RangeError(`updateKey: a registered client id expected, got ${JSON.stringify(iotClientId)}`);
     if (key.length !== entry.aesKey.length) throw new RangeError(`updateKey: a ${entry.aesKey.length}-byte key expected for ${entry.algorithm}, got ${key.length}`);
     this.put({ ...entry, aesKey: Buffer.from(key) });
+  }
+
+  /** DeviceCredentials (the broker): does the certificate or MQTT password prove this registered client id? */
+  proves(iotClientId: string, proof: { certificateSha256: string } | { password: Uint8Array }): boolean | undefined {
+    const entry = this.devices.get(iotClientId);
+    if (entry === undefined) return undefined;
+    const expected = 'certificateSha256' in proof ? entry.certificateSha256 : entry.passwordSha256;
+    const given = 'certificateSha256' in proof ? proof.certificateSha256 : sha256Hex(proof.password);
+    return expected !== undefined && expected.length === given.length && timingSafeEqual(Buffer.from(expected), Buffer.from(given));
   }
 
   get size(): number {
@@ -174,6 +204,8 @@ export interface RegistrationServiceOptions {
   log?: Logger;
   /** After each successful registration (a re-registration too: the device's key changed). */
   onRegistered?(registration: DeviceRegistration): void;
+  /** Signs the devices' client certificates. Default: the one kept in dataDir (device-ca.ts). */
+  deviceCa?: DeviceCa;
 }
 
 class Refusal extends Error {
@@ -189,6 +221,8 @@ const PUBLIC_KEY_BASE64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 export class RegistrationService {
   readonly handle: RouteHandler;
   readonly registry: DeviceRegistry;
+  /** The CA the broker trusts for client certificates. */
+  readonly deviceCa: DeviceCa;
   private readonly options: RegistrationServiceOptions;
   private readonly accounts: Set<string>;
   private readonly topicRoot: string;
@@ -207,6 +241,7 @@ export class RegistrationService {
     this.topicRoot = options.topicRoot ?? DEFAULT_TOPIC_ROOT;
     this.log = options.log ?? new Logger(silentSink, 'registration');
     this.registry = new DeviceRegistry(options.dataDir === undefined ? undefined : join(options.dataDir, REGISTRY_FILE));
+    this.deviceCa = options.deviceCa ?? new DeviceCa(options.dataDir);
     this.handle = (request, response, body) => this.route(request, response, body);
   }
 
@@ -223,7 +258,9 @@ export class RegistrationService {
     try {
       if (request.method !== 'POST') throw new Refusal('INVALID_REQUEST', `POST expected, got ${request.method}`, 405);
       const registration = this.register(request, body);
-      sendJson(response, 200, { encryption: { publicKey: registration.servicePublicKey.toString('base64') }, iot: { topicRoot: this.topicRoot } });
+      sendJson(response, 200, {
+        encryption: { publicKey: registration.servicePublicKey.toString('base64') }, iot: { topicRoot: this.topicRoot }, identity: registration.identity,
+      });
     } catch (error) {
       const refusal = error instanceof Refusal ? error : new Refusal('INTERNAL_SERVER_ERROR', 'the registration could not be completed');
       if (refusal !== error) this.log.error(`registration failed internally: ${(error as Error).stack ?? String(error)}`);
@@ -233,7 +270,7 @@ export class RegistrationService {
     return true;
   }
 
-  private register(request: IncomingMessage, body: Buffer): { servicePublicKey: Buffer } {
+  private register(request: IncomingMessage, body: Buffer): { servicePublicKey: Buffer; identity: IssuedIdentity } {
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') throw new Refusal('INVALID_REQUEST', `content-type application/json expected, got ${JSON.stringify(type || 'none')}`);
     let value: unknown;
@@ -291,18 +328,26 @@ export class RegistrationService {
       this.injectedFailures--;
       throw new Refusal('INTERNAL_SERVER_ERROR', 'injected failure (failNextRegistrations)');
     }
+    const certificate = this.deviceCa.issue(iotClientId, account);
+    const mqttPassword = randomBytes(24).toString('base64');
     const entry: DeviceRegistration = {
       iotClientId, awsAccountId, iotEndpoint: endpoint, algorithm: algorithm as ServiceAlgorithm,
       aesKey: Buffer.from(aesKey), registeredAt: new Date().toISOString(), lwaClientId, lwaRefreshToken: token, account,
+      certificateSha256: certificate.sha256, passwordSha256: sha256Hex(Buffer.from(mqttPassword)),
     };
     aesKey.fill(0);
     const replaced = this.registry.get(iotClientId) !== undefined;
     this.registry.put(entry);
     this.log.info(`${replaced ? 're-registered' : 'registered'} ${iotClientId} (user account ${account}, AWS account ${awsAccountId}, ${algorithm}, LWA client ${lwaClientId}, `
-      + `refresh token ${redact(token)}); AES key ${redact(entry.aesKey)}`);
+      + `refresh token ${redact(token)}); AES key ${redact(entry.aesKey)}; client certificate SHA-256 ${certificate.sha256.slice(0, 16)}…, `
+      + `${replaced ? 'the previous certificate and MQTT password revoked' : 'an MQTT password'}`);
     this.options.onRegistered?.(entry);
-    return { servicePublicKey: serviceKeys.publicKey };
+    return { servicePublicKey: serviceKeys.publicKey, identity: { certificatePem: certificate.certificatePem, privateKey: certificate.privateKeyPem, mqttPassword } };
   }
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -2,8 +2,8 @@
 # Makes the emulator's DEVELOPMENT PKI: a CA and a server certificate for 127.0.0.1 / localhost, so the emulator
 # serves HTTPS by default with nothing but what `npm install` brings. These keys are public, in the repository:
 # they protect nothing and must never be trusted outside local development. Run again to renew (10 years).
-#   ca.pem, ca.key    the CA, with its key kept so that code can issue more certificates from it (per-device client
-#                     certificates for MQTT over mutual TLS, at run time)
+#   ca.pem, ca.key    the CA, its key kept to renew the server certificate. It never signs client certificates:
+#                     its key is public, so the emulator's device CA (emulator/device-ca.ts) is made per data folder
 #   server.pem        the server certificate followed by the CA: a chain, as Moddable's TLS wants it
 #   server.key        its key
 # What each TLS client checks (docs/moddable.md): Moddable's modules/crypt/ssl/ssl_cert.js (SDK 8.2.3) checks the

@@ -44,17 +44,30 @@ function copy(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer as ArrayBuffer;
 }
 
+type SecureMaterial = Pick<SecureOptions, 'certificate' | 'clientCertificates' | 'clientKey'>;
+/**
+ * The DER of each TlsOptions' PEM, made at its first connection: a device reconnects with the same options, and
+ * decoding the trust anchor, certificate and key again at every attempt cost the M7 image, its heap near full,
+ * some 30 collections per attempt while its network was cut (the SDK and xsrun only read these buffers).
+ */
+const materials = new WeakMap<TlsOptions, SecureMaterial>();
+
 function secureOptions(tls: TlsOptions, host: string): SecureOptions {
-  if ((tls.certificate === undefined) !== (tls.key === undefined)) {
-    throw new TypeError('tls.certificate and tls.key go together for mutual TLS; got only one of them');
+  let material = materials.get(tls);
+  if (material === undefined) {
+    if ((tls.certificate === undefined) !== (tls.key === undefined)) {
+      throw new TypeError('tls.certificate and tls.key go together for mutual TLS; got only one of them');
+    }
+    material = {};
+    // ECMA-419 TLS takes one trust anchor: the first certificate of a PEM bundle.
+    if (tls.ca !== undefined) material.certificate = derBlocks(tls.ca, 'tls.ca')[0];
+    if (tls.certificate !== undefined) material.clientCertificates = derBlocks(tls.certificate, 'tls.certificate');
+    if (tls.key !== undefined) material.clientKey = derBlocks(tls.key, 'tls.key')[0];
+    materials.set(tls, material);
   }
-  const secure: SecureOptions = {};
-  // ECMA-419 TLS takes one trust anchor: the first certificate of a PEM bundle.
-  if (tls.ca !== undefined) secure.certificate = derBlocks(tls.ca, 'tls.ca')[0];
-  if (tls.certificate !== undefined) secure.clientCertificates = derBlocks(tls.certificate, 'tls.certificate');
-  if (tls.key !== undefined) secure.clientKey = derBlocks(tls.key, 'tls.key')[0];
+  // A new object each time: the SDK's TLS session rewrites the options it is given (serverName).
+  const secure: SecureOptions = { ...material, serverName: tls.serverName ?? host };
   if (tls.protocols !== undefined) secure.applicationLayerProtocolNegotiation = tls.protocols;
-  secure.serverName = tls.serverName ?? host;
   return secure;
 }
 

@@ -37,6 +37,8 @@ const { values } = commandLine({
     provision: { type: 'boolean', help: 'accept a refresh token from a companion app instead of code-based linking (Node host only)' },
     trace: { type: 'boolean', help: 'log every AIS message, decrypted, secrets redacted' },
     ca: { type: 'string', value: 'PEM', help: 'trust this CA for HTTPS instead of the emulator\'s development CA' },
+    'mqtt-ca': { type: 'string', value: 'PEM', help: 'trust this CA for MQTT over TLS instead of the emulator\'s development CA' },
+    'plain-mqtt': { type: 'boolean', help: 'plain MQTT, for an emulator run with --plain-mqtt (development only)' },
     host: { type: 'string', value: 'node|xs|cortex-m', help: 'where the firmware runs', default: 'node' },
     say: { type: 'string', value: 'WAV', help: 'once ready, tap and say this 16 kHz mono WAV; each next one after the previous answer', multiple: true },
     out: { type: 'string', value: 'WAV', help: 'write what the speaker played to this WAV when the device stops' },
@@ -57,9 +59,11 @@ const dataDir = values['data-dir'] ?? `.device-data/${clientId}`;
 // host does not import the emulator (which imports it; docs/architecture.md, layering).
 const DEV_CA_FILE = new URL('../../../emulator/dev-pki/ca.pem', import.meta.url);
 const trust = values.cloud.startsWith('https:') ? { ca: readFileSync(values.ca ?? DEV_CA_FILE, 'utf8') } : undefined;
+// MQTT over TLS by default, the client certificate being the one issued with the registration.
+const mqttTls = values['plain-mqtt'] ? undefined : { ca: readFileSync(values['mqtt-ca'] ?? DEV_CA_FILE, 'utf8') };
 const config: DeviceConfig = {
   awsAccountId: values.account ?? DEMO_AWS_ACCOUNT, iotClientId: clientId, iotEndpoint: values['mqtt-host'] ?? '127.0.0.1',
-  mqttPort: Number(values['mqtt-port']), trace: values.trace,
+  mqttPort: Number(values['mqtt-port']), mqttTls, trace: values.trace,
   lwa: { baseUrl: values.cloud, tls: trust, clientId: DEMO_LWA_CLIENT.clientId, productId: DEMO_LWA_CLIENT.productIds[0], deviceSerialNumber: clientId },
   registration: { baseUrl: values.cloud, tls: trust },
 };

@@ -60,7 +60,8 @@ export type ConnectionState = 'stopped' | 'connecting' | 'awaiting-acknowledge' 
 
 export interface AisConnectionOptions {
   identity: AisIdentity;
-  mqtt: { socket: SocketFactory; host: string; port: number; tls?: TlsOptions; keepAliveSec?: number };
+  /** username/password: a broker that checks them (the emulator's plain-MQTT port); AWS IoT proves the id by TLS. */
+  mqtt: { socket: SocketFactory; host: string; port: number; tls?: TlsOptions; keepAliveSec?: number; username?: string; password?: Uint8Array };
   clock: Clock;
   log: Logger;
   crypto: Crypto;
@@ -155,9 +156,9 @@ export class AisConnection {
       this.topic[leaf] = prefix + leaf;
       this.leafOf.set(prefix + leaf, leaf);
     }
-    const { socket, host, port, tls, keepAliveSec } = options.mqtt;
+    const { socket, host, port, tls, keepAliveSec, username, password } = options.mqtt;
     this.mqtt = new MqttClient({
-      socket, host, port, tls, keepAliveSec, clock, log: log.child('mqtt'), clientId: identity.clientId,
+      socket, host, port, tls, keepAliveSec, username, password, clock, log: log.child('mqtt'), clientId: identity.clientId,
       // Envelope + topic + MQTT header: one message of the declared maximum must fit.
       maxPacketBytes: maxMessageBytes + 256, reconnect: false, queueWhileOffline: false, random: options.random,
       onConnect: () => this.startHandshake(),

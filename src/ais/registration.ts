@@ -4,6 +4,12 @@
 // Registration record under REGISTRATION_KEY and then delete the refresh token (linking.ts), which the device
 // never needs again (§7 gotcha 16).
 //
+// The emulator also answers with the device's MQTT identity (`identity`: a client certificate for CN = the client
+// id, its private key, and an MQTT password for its plain-MQTT development port; docs/emulator.md), the way AWS
+// IoT's CreateKeysAndCertificate hands a key pair out once. It is optional (AIS itself leaves the certificate to
+// the OEM's provisioning); when present it is kept in the same record, written in one storage.set(), so a crash
+// leaves the old registration or the new one with its identity, never a mix. The key is never logged.
+//
 // Each attempt uses a fresh key pair; its private key is zeroed once the AES key is derived or the attempt fails.
 // The doc asks devices to follow HTTP/1.1 redirects (§1): up to MAX_REDIRECTS, the POST repeated as is,
 // never from https to http (the body holds the refresh token).
@@ -48,10 +54,11 @@ export const AIS_REGISTRATION_BASE_URL = 'https://api.amazonalexa.com';
 export const REGISTRATION_PATH = '/v1/ais/registration';
 /**
  * Storage key of the Registration record: UTF-8 JSON
- * `{"version":1,"topicRoot","algorithm","aesKey":<base64>,"awsAccountId","iotClientId","iotEndpoint"}`.
+ * `{"version":1,"topicRoot","algorithm","aesKey":<base64>,"awsAccountId","iotClientId","iotEndpoint"[,"identity"]}`,
+ * `identity` being `{"certificatePem","privateKey","mqttPassword"}` (PEM, PEM, text) when the service issued one.
  */
 export const REGISTRATION_KEY = 'ais.registration';
-/** The success answer is about 120 bytes (ESP#96); 4 KB leaves room for a verbose error. */
+/** The success answer is about 120 bytes (ESP#96), about 1.1 KB with the emulator's identity; 4 KB leaves room for a verbose error. */
 export const MAX_REGISTRATION_RESPONSE_BYTES = 4096;
 export const MAX_REDIRECTS = 3;
 export const DEFAULT_REGISTRATION_TIMEOUT_MS = 30_000;
@@ -117,9 +124,20 @@ export interface Registration {
   /** The AWS IoT MQTT client id (Thing name) registered; the connection must use the same. */
   iotClientId: string;
   iotEndpoint: string;
+  /** The MQTT identity issued with the registration, when the service issued one (the emulator does). */
+  identity?: MqttIdentity;
+}
+
+/** A client certificate and its private key (PEM), and the password of a plain-MQTT development broker. */
+export interface MqttIdentity {
+  certificatePem: string;
+  privateKey: string;
+  mqttPassword: string;
 }
 
 const RECORD_VERSION = 1;
+/** A PEM certificate or key of P-256 is under 1 KB; a chain of a few fits in 8 KB. */
+const MAX_IDENTITY_CHARS = 8192;
 
 /** Persists `registration` under REGISTRATION_KEY (replacing any older one). */
 export function saveRegistration(storage: Storage, registration: Registration): void {
@@ -133,6 +151,7 @@ export function saveRegistration(storage: Storage, registration: Registration): 
     awsAccountId: registration.awsAccountId,
     iotClientId: registration.iotClientId,
     iotEndpoint: registration.iotEndpoint,
+    identity: registration.identity,
   }));
 }
 
@@ -151,7 +170,7 @@ export function loadRegistration(storage: Storage): Registration | undefined {
   const aesKey = typeof value.aesKey === 'string' ? fromBase64(value.aesKey) : undefined;
   const registration = {
     topicRoot: value.topicRoot, algorithm: value.algorithm, aesKey, awsAccountId: value.awsAccountId,
-    iotClientId: value.iotClientId, iotEndpoint: value.iotEndpoint,
+    iotClientId: value.iotClientId, iotEndpoint: value.iotEndpoint, ...(value.identity === undefined ? {} : { identity: value.identity }),
   } as Registration;
   const fault = registrationFault(registration);
   if (fault !== undefined) throw new Error(`registration record "${REGISTRATION_KEY}" is damaged: ${fault}`);
@@ -171,6 +190,22 @@ function registrationFault(r: Registration): string | undefined {
   if (!(r.aesKey instanceof Uint8Array) || r.aesKey.length !== AES_KEY_BYTES[r.algorithm]) {
     return `aesKey expected ${AES_KEY_BYTES[r.algorithm]} bytes for ${r.algorithm}, got ${r.aesKey instanceof Uint8Array ? `${r.aesKey.length} bytes` : describe(r.aesKey)}`;
   }
+  return r.identity === undefined ? undefined : identityFault(r.identity);
+}
+
+/** Why `identity` is not an MqttIdentity (never quoting the key), or undefined. */
+function identityFault(identity: unknown): string | undefined {
+  if (identity === null || typeof identity !== 'object' || Array.isArray(identity)) return `identity expected an object, got ${describe(identity)}`;
+  const fields = identity as Record<string, unknown>;
+  const pem = { certificatePem: 'CERTIFICATE', privateKey: 'PRIVATE KEY' } as const;
+  for (const name of ['certificatePem', 'privateKey'] as const) {
+    const text = fields[name];
+    if (typeof text !== 'string' || text.length > MAX_IDENTITY_CHARS || text.indexOf(`-----BEGIN ${pem[name]}-----`) < 0) {
+      return `identity.${name} expected PEM (${pem[name]}) of at most ${MAX_IDENTITY_CHARS} characters, got ${typeof text === 'string' ? `${text.length} characters that are not` : describe(text)}`;
+    }
+  }
+  const password = fields.mqttPassword;
+  if (typeof password !== 'string' || password === '' || password.length > 256) return `identity.mqttPassword expected 1-256 characters, got ${typeof password === 'string' ? `${password.length}` : describe(password)}`;
   return undefined;
 }
 
@@ -287,11 +322,13 @@ function attempt(o: CheckedOptions, callback: (error: RegistrationError | undefi
     if (error) return finish(new RegistrationError('NETWORK', `POST ${url}: ${error.message}`));
     const r = response as HttpResponse;
     if (r.status < 200 || r.status > 299) return finish(failure(r));
-    let answer: { servicePublicKey: Uint8Array; topicRoot: string };
+    let answer: { servicePublicKey: Uint8Array; topicRoot: string; identity: MqttIdentity | undefined };
     try {
       answer = parseSuccess(r.body);
     } catch (e) {
       return finish(new RegistrationError('MALFORMED_RESPONSE', (e as Error).message, r.status));
+    } finally {
+      r.body.fill(0); // it may hold the private key of the identity
     }
     let aesKey: Uint8Array;
     try {
@@ -301,7 +338,7 @@ function attempt(o: CheckedOptions, callback: (error: RegistrationError | undefi
     }
     const registration: Registration = {
       topicRoot: answer.topicRoot, algorithm: o.algorithm, aesKey,
-      awsAccountId: o.awsAccountId, iotClientId: o.iotClientId, iotEndpoint: o.iotEndpoint,
+      awsAccountId: o.awsAccountId, iotClientId: o.iotClientId, iotEndpoint: o.iotEndpoint, identity: answer.identity,
     };
     try {
       saveRegistration(o.storage, registration);
@@ -311,7 +348,8 @@ function attempt(o: CheckedOptions, callback: (error: RegistrationError | undefi
     }
     // Only now: a failure before this point must leave the token for the next attempt.
     if (o.credentials === undefined) deleteLinkCredentials(o.storage);
-    log.info(`registered ${o.iotClientId}: topic root ${answer.topicRoot}, AES key ${redact(aesKey)} stored under ${REGISTRATION_KEY}; refresh token deleted`);
+    log.info(`registered ${o.iotClientId}: topic root ${answer.topicRoot}, AES key ${redact(aesKey)}`
+      + `${answer.identity ? `, a client certificate and its key ${redact(answer.identity.privateKey)}` : ''} stored under ${REGISTRATION_KEY}; refresh token deleted`);
     finish(undefined, registration);
   });
 
@@ -383,8 +421,8 @@ function resolveLocation(from: string, location: string): string | undefined {
   return undefined;
 }
 
-function parseSuccess(body: Uint8Array): { servicePublicKey: Uint8Array; topicRoot: string } {
-  const value = decodeJson(body) as { encryption?: { publicKey?: unknown }; iot?: { topicRoot?: unknown } };
+function parseSuccess(body: Uint8Array): { servicePublicKey: Uint8Array; topicRoot: string; identity: MqttIdentity | undefined } {
+  const value = decodeJson(body) as { encryption?: { publicKey?: unknown }; iot?: { topicRoot?: unknown }; identity?: unknown };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`a JSON object expected, got ${describe(value)}`);
   const publicKey = typeof value.encryption === 'object' && value.encryption !== null ? value.encryption.publicKey : undefined;
   if (typeof publicKey !== 'string') throw new Error(`encryption.publicKey (base64) expected, got ${describe(publicKey)}`);
@@ -395,7 +433,13 @@ function parseSuccess(body: Uint8Array): { servicePublicKey: Uint8Array; topicRo
   if (typeof topicRoot !== 'string' || topicRoot === '' || topicRoot.length > MAX_TOPIC_ROOT_CHARS || /[+#\u0000]/.test(topicRoot) || topicRoot.endsWith('/')) {
     throw new Error(`iot.topicRoot expected a topic of 1-${MAX_TOPIC_ROOT_CHARS} chars without wildcards or a trailing /, got ${typeof topicRoot === 'string' ? JSON.stringify(topicRoot.slice(0, 140)) : describe(topicRoot)}`);
   }
-  return { servicePublicKey: key, topicRoot };
+  const fault = value.identity === undefined ? undefined : identityFault(value.identity);
+  if (fault !== undefined) throw new Error(fault);
+  const identity = value.identity as MqttIdentity | undefined;
+  return {
+    servicePublicKey: key, topicRoot,
+    identity: identity && { certificatePem: identity.certificatePem, privateKey: identity.privateKey, mqttPassword: identity.mqttPassword },
+  };
 }
 
 export interface RegistrarOptions extends RegisterOptions {

@@ -34,6 +34,7 @@ import { AisConnection, type AisConnectionOptions, type AisFatalError, type Conn
 import type { EncryptionAlgorithm } from '../ais/keys.js';
 import { CodeBasedLinking, loadLinkCredentials, type CodePair } from '../ais/linking.js';
 import { deleteRegistration, loadRegistration, Registrar, saveRegistration, type Registration } from '../ais/registration.js';
+import { encodeUtf8 } from '../encoding/utf8.js';
 
 export const FIRMWARE_VERSION = '0.1.0';
 
@@ -58,7 +59,12 @@ export interface DevicePorts {
 export const VOLUME_KEY = 'app.volume';
 
 export interface DeviceConfig {
-  /** AWS IoT: account, Thing name (MQTT client id), endpoint host and the MQTT port and TLS to reach it. */
+  /**
+   * AWS IoT: account, Thing name (MQTT client id), endpoint host and the MQTT port and TLS to reach it: the broker's
+   * CA, and the client certificate and key when provisioned at the factory; without them the device uses the
+   * identity issued with its registration (the emulator's). Without mqttTls, plain MQTT (a development broker),
+   * with the registration's MQTT password.
+   */
   awsAccountId: string;
   iotClientId: string;
   iotEndpoint: string;
@@ -99,6 +105,15 @@ export type DeviceState = 'linking' | 'registering' | ConnectionState;
 
 export { ATTENTION_STATES };
 export type AttentionState = AttentionLight;
+
+/** How the device proves its client id: a configured certificate, else the one issued at registration; on plain MQTT its password. */
+function mqttCredentials(tls: TlsOptions | undefined, registration: Registration): { tls?: TlsOptions; username?: string; password?: Uint8Array } {
+  const identity = registration.identity;
+  if (tls) {
+    return { tls: tls.certificate !== undefined || identity === undefined ? tls : { ...tls, certificate: identity.certificatePem, key: identity.privateKey } };
+  }
+  return identity ? { username: registration.iotClientId, password: encodeUtf8(identity.mqttPassword) } : {};
+}
 
 export class Device {
   connection: AisConnection | undefined;
@@ -164,9 +179,14 @@ export class Device {
   private usableRegistration(): Registration | undefined {
     const registration = loadRegistration(this.ports.storage);
     if (!registration) return undefined;
-    const { awsAccountId, iotClientId, iotEndpoint } = this.config;
-    if (registration.awsAccountId === awsAccountId && registration.iotClientId === iotClientId && registration.iotEndpoint === iotEndpoint) return registration;
-    this.ports.log.warn(`stored registration is for ${registration.iotClientId}@${registration.iotEndpoint}, not ${iotClientId}@${iotEndpoint}; registering again`);
+    const { awsAccountId, iotClientId, iotEndpoint, mqttTls } = this.config;
+    if (registration.awsAccountId !== awsAccountId || registration.iotClientId !== iotClientId || registration.iotEndpoint !== iotEndpoint) {
+      this.ports.log.warn(`stored registration is for ${registration.iotClientId}@${registration.iotEndpoint}, not ${iotClientId}@${iotEndpoint}; registering again`);
+    } else if (mqttTls && mqttTls.certificate === undefined && registration.identity === undefined) {
+      this.ports.log.warn(`stored registration of ${iotClientId} has no client certificate and none is configured; linking and registering again for one`);
+    } else {
+      return registration;
+    }
     deleteRegistration(this.ports.storage);
     return undefined;
   }
@@ -215,7 +235,7 @@ export class Device {
     const maxMessageBytes = config.maxMessageBytes ?? 8000;
     this.connection = new AisConnection({
       identity: { topicRoot: registration.topicRoot, clientId: registration.iotClientId, awsAccountId: registration.awsAccountId, key: registration.aesKey },
-      mqtt: { socket: ports.socket, host: config.iotEndpoint, port: config.mqttPort, tls: config.mqttTls },
+      mqtt: { socket: ports.socket, host: config.iotEndpoint, port: config.mqttPort, ...mqttCredentials(config.mqttTls, registration) },
       clock: ports.clock, log: ports.log.child('ais'), crypto: ports.crypto, maxMessageBytes, trace: config.trace,
       ...config.connection,
       capabilities: () => [

@@ -3,6 +3,7 @@
 // storage, the portable crypto. The emulator derives its key with node:crypto, so equal keys check both sides.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   MAX_REGISTRATION_RESPONSE_BYTES, REGISTRATION_KEY, REGISTRATION_PATH, RETRY_POLICY, Registrar, RegistrationError,
@@ -114,10 +115,18 @@ test('account linking end to end: code-based linking on the device, then registr
       assert.deepEqual(loadRegistration(storage), registration);
       assert.equal(storage.get(LINK_CREDENTIALS_KEY), undefined, 'the refresh token is deleted after registration');
       assert.deepEqual(storage.keys(), [REGISTRATION_KEY]);
+      // The MQTT identity the emulator issued, kept in the same record.
+      const identity = registration.identity;
+      assert.ok(identity, 'an identity with the registration');
+      assert.match(identity.certificatePem, /^-----BEGIN CERTIFICATE-----\n/);
+      assert.match(identity.privateKey, /^-----BEGIN PRIVATE KEY-----\n/);
+      assert.equal(entry.certificateSha256, createHash('sha256').update(new X509Certificate(identity.certificatePem).raw).digest('hex'));
       const keyBase64 = Buffer.from(registration.aesKey).toString('base64');
-      assertNoSecrets(lines, [credentials.refreshToken, keyBase64, Buffer.from(registration.aesKey).toString('hex')]);
-      assertNoSecrets(emulatorLog.lines, [credentials.refreshToken, keyBase64]);
-      assert.ok(lines.some((l) => l.startsWith(`INFO [registration] registered ${iotClientId}: topic root $aws/alexa, AES key <redacted ${registration.aesKey.length} bytes> stored under ais.registration; refresh token deleted`)), lines.join('\n'));
+      const privateKeyLines = identity.privateKey.split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
+      assertNoSecrets(lines, [credentials.refreshToken, keyBase64, Buffer.from(registration.aesKey).toString('hex'), identity.mqttPassword, ...privateKeyLines]);
+      assertNoSecrets(emulatorLog.lines, [credentials.refreshToken, keyBase64, identity.mqttPassword, ...privateKeyLines]);
+      assert.ok(lines.some((l) => l.startsWith(`INFO [registration] registered ${iotClientId}: topic root $aws/alexa, AES key <redacted ${registration.aesKey.length} bytes>, `
+        + `a client certificate and its key <redacted ${identity.privateKey.length} chars> stored under ais.registration; refresh token deleted`)), lines.join('\n'));
     }
   } finally {
     await bench.close();
@@ -322,6 +331,10 @@ test('malformed and oversized answers are clear errors and leave the token store
         'AIS registration failed: MALFORMED_RESPONSE (HTTP 200): iot.topicRoot expected a topic of 1-128 chars without wildcards or a trailing /, got nothing; will retry'],
       ['a wildcard topic root', (r) => sendJson(r, 200, { encryption: { publicKey: key32 }, iot: { topicRoot: '$aws/#' } }), 'MALFORMED_RESPONSE',
         'AIS registration failed: MALFORMED_RESPONSE (HTTP 200): iot.topicRoot expected a topic of 1-128 chars without wildcards or a trailing /, got "$aws/#"; will retry'],
+      ['an identity whose key is not PEM', (r) => sendJson(r, 200, { encryption: { publicKey: key32 }, iot: { topicRoot: '$aws/alexa' }, identity: { certificatePem: '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n', privateKey: 'secret-key-material', mqttPassword: 'pw' } }), 'MALFORMED_RESPONSE',
+        'AIS registration failed: MALFORMED_RESPONSE (HTTP 200): identity.privateKey expected PEM (PRIVATE KEY) of at most 8192 characters, got 19 characters that are not; will retry'],
+      ['an identity without a password', (r) => sendJson(r, 200, { encryption: { publicKey: key32 }, iot: { topicRoot: '$aws/alexa' }, identity: { certificatePem: '-----BEGIN CERTIFICATE-----\n', privateKey: '-----BEGIN PRIVATE KEY-----\n' } }), 'MALFORMED_RESPONSE',
+        'AIS registration failed: MALFORMED_RESPONSE (HTTP 200): identity.mqttPassword expected 1-256 characters, got nothing; will retry'],
       ['503 without a code', text(503, 'upstream down', 'text/plain'), 'HTTP_STATUS', 'AIS registration failed: HTTP_STATUS (HTTP 503): no failure code in the body; will retry'],
       ['429 without a code', (r) => sendJson(r, 429, { message: 'Too Many Requests' }), 'HTTP_STATUS', 'AIS registration failed: HTTP_STATUS (HTTP 429): no failure code in the body; will retry'],
       ['an unknown code', (r) => sendJson(r, 400, { code: 'NEW_CODE', description: 'something new' }), 'HTTP_STATUS',
@@ -412,6 +425,12 @@ test('the registration record round-trips through storage, and a damaged one is 
     { name: 'TypeError', message: 'registration record invalid: aesKey expected 16 bytes for ECDH_CURVE_25519_16_BYTE_SHA256, got 32 bytes' });
   storage.set(REGISTRATION_KEY, new Uint8Array(Buffer.from(JSON.stringify({ version: 1, topicRoot: '$aws/alexa', algorithm: 'ECDH_CURVE_25519_32_BYTE', aesKey: 'AAAA' }))));
   assert.throws(() => loadRegistration(storage), { message: 'registration record "ais.registration" is damaged: awsAccountId expected a non-empty string, got nothing' });
+  const identity = { certificatePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', privateKey: '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n', mqttPassword: 'pw' };
+  saveRegistration(storage, { ...registration, identity });
+  assert.deepEqual(loadRegistration(storage), { ...registration, identity }, 'the identity is kept with the registration');
+  const stored = JSON.parse(Buffer.from(storage.get(REGISTRATION_KEY)!).toString());
+  storage.set(REGISTRATION_KEY, new Uint8Array(Buffer.from(JSON.stringify({ ...stored, identity: { ...identity, privateKey: 'MIGH' } }))));
+  assert.throws(() => loadRegistration(storage), { message: 'registration record "ais.registration" is damaged: identity.privateKey expected PEM (PRIVATE KEY) of at most 8192 characters, got 4 characters that are not' });
   storage.set(REGISTRATION_KEY, new Uint8Array(Buffer.from(JSON.stringify({ version: 2 }))));
   assert.throws(() => loadRegistration(storage), { message: 'registration record "ais.registration": version 1 expected, got 2' });
   deleteRegistration(storage);

@@ -90,6 +90,7 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
     assert.ok(board.lines.some((l) => l.endsWith(`[device] state ${state}`)), `state ${state}\n${dump()}`);
   }
   assert.ok(board.lines.some((l) => /bridge: 127\.0\.0\.1:\d+ open on channel \d+ \(TLS in the co-processor\)/.test(l)), 'HTTPS through the bridge');
+  assert.ok(board.lines.some((l) => l.includes(`bridge: 127.0.0.1:${cloud.mqttPort} open on channel `) && l.endsWith('(TLS in the co-processor)')), 'MQTT over TLS through the bridge');
   assert.ok(cloud.service.deviceState(clientId)!.capabilities, 'capabilities published');
   assert.equal(board.bridge.stats.crcErrors, 0, 'no damaged frames');
   t.diagnostic(`ready: link ${JSON.stringify(board.bridge.stats)}`);

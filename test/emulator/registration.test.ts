@@ -3,6 +3,7 @@
 // equal what the device derives from the answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAILURE_STATUS, REGISTRY_FILE, RegistrationService } from '../../emulator/registration.js';
@@ -33,7 +34,7 @@ function register(bench: Bench, body: unknown) {
   return postRaw(bench, '/v1/ais/registration', typeof body === 'string' ? body : JSON.stringify(body));
 }
 
-test('a valid registration answers the service key and $aws/alexa, and the registry holds the key the device derives, for both algorithms', async () => {
+test('a valid registration answers the service key, $aws/alexa and a device certificate for the client id, and the registry holds the key the device derives, for both algorithms', async () => {
   const bench = await startBench();
   try {
     const token = await linkedToken(bench);
@@ -42,8 +43,17 @@ test('a valid registration answers the service key and $aws/alexa, and the regis
       const clientId = `device-${algorithm.length}`;
       const answer = await register(bench, requestBody(token, device.publicKey, algorithm, clientId));
       assert.equal(answer.status, 200, answer.text);
-      assert.deepEqual(Object.keys(answer.json), ['encryption', 'iot']);
+      assert.deepEqual(Object.keys(answer.json), ['encryption', 'iot', 'identity']);
       assert.deepEqual(answer.json.iot, { topicRoot: '$aws/alexa' });
+      // The MQTT identity: a certificate for CN = the client id from the device CA, with the key that was sent.
+      const { certificatePem, privateKey, mqttPassword } = answer.json.identity;
+      const certificate = new X509Certificate(certificatePem);
+      assert.match(certificate.subject, new RegExp(`^O=.+\nCN=${clientId}$`));
+      assert.ok(certificate.verify(new X509Certificate(bench.registration.deviceCa.certificatePem).publicKey), 'signed by the device CA');
+      assert.ok(certificate.checkPrivateKey(createPrivateKey(privateKey)), 'the key is the certificate\'s');
+      assert.ok(Date.parse(certificate.validTo) > Date.now() + 300 * 24 * 3600_000, certificate.validTo);
+      assert.equal(typeof mqttPassword, 'string');
+      assert.ok(mqttPassword.length >= 32);
       assert.match(answer.json.encryption.publicKey, /^[A-Za-z0-9+/]{43}=$/);
       const deviceKey = deriveAesKey(deviceCrypto, algorithm, device.privateKey, new Uint8Array(Buffer.from(answer.json.encryption.publicKey, 'base64')));
       const entry = bench.registration.registry.get(clientId);
@@ -56,6 +66,10 @@ test('a valid registration answers the service key and $aws/alexa, and the regis
       assert.equal(entry.lwaClientId, LWA_CLIENT_ID);
       assert.equal(entry.lwaRefreshToken, token);
       assert.ok(Math.abs(Date.parse(entry.registeredAt) - Date.now()) < 5000, entry.registeredAt);
+      assert.equal(entry.certificateSha256, createHash('sha256').update(certificate.raw).digest('hex'));
+      assert.equal(bench.registration.registry.proves(clientId, { certificateSha256: entry.certificateSha256! }), true);
+      assert.equal(bench.registration.registry.proves(clientId, { password: Buffer.from(mqttPassword) }), true);
+      assert.equal(bench.registration.registry.proves(clientId, { password: Buffer.from(mqttPassword + 'x') }), false);
     }
     assert.equal(bench.registration.registry.size, 2);
   } finally {

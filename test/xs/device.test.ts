@@ -103,6 +103,11 @@ test('on XS the device links, registers over HTTPS, connects, answers directives
   const capabilities = cloud.service.deviceState('xs-kitchen')!.capabilities;
   assert.deepEqual(capabilities, cloud.service.deviceState('node-kitchen')!.capabilities);
 
+  // The cloud sends SetClock at once and again on its next whole second (a timer): the directives below wait for
+  // both, so that their sequence numbers, which the exceptions name, are the same on both devices.
+  const setClocks = (lines: string[]) => traceOf(lines).filter((l) => l.endsWith(' SetClock')).length;
+  await until('both devices traced two SetClocks', () => setClocks(xs.lines) >= 2 && setClocks(nodeLines) >= 2, 5_000);
+
   // An encrypted directive both ways: the device applies THINKING and answers DANCING with ExceptionEncountered.
   for (const id of ['xs-kitchen', 'node-kitchen']) {
     cloud.service.sendDirectives(id, [{ name: 'SetAttentionState', payload: { state: 'THINKING' } }, { name: 'SetAttentionState', payload: { state: 'DANCING' } }]);
@@ -121,10 +126,8 @@ test('on XS the device links, registers over HTTPS, connects, answers directives
   assert.deepEqual(loadRegistration(openFolderStorage(xs.dataDir))?.aesKey, new Uint8Array(newKey), 'the new key in the XS store, read by the Node host');
   assert.ok(!xs.lines.some((l) => l.includes(Buffer.from(newKey).toString('base64'))), 'the key never appears in a log line');
 
-  // The cloud sends SetClock at once and again on its next whole second (a timer), so where the second one falls
-  // among the other directives, and so the directives' numbers, differ from run to run: both devices must trace
-  // the same SetClocks, and the rest in the same order.
-  const setClocks = (lines: string[]) => traceOf(lines).filter((l) => l.endsWith(' SetClock')).length;
+  // Where the second SetClock falls among the connection's first directives differs from run to run: both devices
+  // must trace the same SetClocks, and the rest in the same order.
   await until('both devices traced the same SetClocks', () => setClocks(xs.lines) >= 2 && setClocks(xs.lines) === setClocks(nodeLines), 5_000);
   const ordered = (lines: string[]) => traceOf(lines).filter((l) => !l.endsWith(' SetClock')).map((l) => l.replace(/^← directive #\d+/, '← directive'));
   const xsTrace = ordered(xs.lines);
