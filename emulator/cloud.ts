@@ -16,6 +16,9 @@ import { VoiceSessions, type VoiceSessionOptions } from './ais/voice-session.js'
 import { AlertService, type AlertServiceOptions } from './ais/alerts.js';
 import { DeviceStore } from './ais/device-store.js';
 import { pocketsphinxMissingHint, POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
+import { bothObservers, CloudMonitor } from './dashboard/monitor.js';
+import { startDashboard, type DashboardOptions } from './dashboard/server.js';
+import { Operator } from './operator.js';
 
 export interface CloudOptions {
   /** Where the registry and LWA state persist; in memory when absent. */
@@ -51,6 +54,8 @@ export interface CloudOptions {
   voice?: boolean | Partial<Omit<VoiceSessionOptions, 'log'>>;
   /** The Clock and Alerts service (emulator/ais/alerts.ts): the cloud's clock, alert durations. */
   alerts?: Partial<Omit<AlertServiceOptions, 'log'>>;
+  /** Serve the web dashboard (emulator/dashboard/): devices, turns, the protocol trace, the operator's actions. */
+  dashboard?: DashboardOptions;
 }
 
 export interface Cloud {
@@ -69,6 +74,10 @@ export interface Cloud {
   alerts: AlertService;
   /** The embedded broker; undefined with an external one. */
   broker: EmbeddedBroker | undefined;
+  /** What an operator may do (the console and the dashboard). */
+  operator: Operator;
+  /** The dashboard's URL and operator password, when it is served. */
+  dashboard: { url: string; password: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -109,21 +118,25 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
     serviceBroker = { host: '127.0.0.1', port: broker.port, username: 'ais-service', password: new TextEncoder().encode(servicePassword) };
   }
   const alerts = new AlertService({ log: log.child('alerts'), ...options.alerts });
+  // The dashboard observes the voice sessions and the service beside whoever else does.
+  const monitor = options.dashboard ? new CloudMonitor() : undefined;
+  const voiceOptions = typeof options.voice === 'object' ? options.voice : {};
+  const serviceOptions = monitor ? bothObservers(monitor.serviceObservers(), options.service) : options.service;
   let voice: VoiceSessions | undefined;
   if (options.voice !== false) {
     const missing = pocketsphinxMissingHint();
     if (missing === undefined) {
       voice = new VoiceSessions({
         log: log.child('voice'), assistantContext: (id) => alerts.assistantContext(id), onActions: (id, actions) => alerts.act(id, actions),
-        ...(typeof options.voice === 'object' ? options.voice : {}),
+        ...(monitor ? bothObservers(monitor.voiceObservers(), voiceOptions) : voiceOptions),
       });
     } else log.warn(`voice off: pocketsphinx not found; ${POCKETSPHINX_INSTALL_HINT}`);
   }
-  const alertHooks = alerts.serviceHooks(options.service);
+  const alertHooks = alerts.serviceHooks(serviceOptions);
   const service = new AisService({
     broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace,
-    store: new DeviceStore(options.dataDir ? join(options.dataDir, 'ais-devices.json') : undefined), ...options.service,
-    ...alertHooks, ...(voice ? voice.serviceHooks({ ...options.service, ...alertHooks }) : {}),
+    store: new DeviceStore(options.dataDir ? join(options.dataDir, 'ais-devices.json') : undefined), ...serviceOptions,
+    ...alertHooks, ...(voice ? voice.serviceHooks({ ...serviceOptions, ...alertHooks }) : {}),
   });
   alerts.attach(service, voice);
   voice?.attach(service);
@@ -131,10 +144,13 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const mqttPort = broker?.port ?? serviceBroker.port;
   log.info(`LWA and AIS registration on ${http.url}${plain ? ' (plain HTTP: local development only)' : ' (development certificate)'}, `
     + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? '' : ' (external broker)'}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
-  return {
+  const cloud: Cloud = {
     httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
-    mqttPort, iotEndpoint, lwa, registration, service, voice, alerts, broker,
+    mqttPort, iotEndpoint, lwa, registration, service, voice, alerts, broker, dashboard: undefined,
+    operator: new Operator({ lwa, service, alerts, voice, registration }, (id, text) => monitor?.said(id, text)),
     close: async () => {
+      monitor?.close();
+      await dashboard?.close();
       alerts.close();
       voice?.close();
       service.close();
@@ -142,4 +158,11 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
       await http.close();
     },
   };
+  let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
+  if (options.dashboard && monitor) {
+    monitor.attach(cloud);
+    dashboard = await startDashboard(options.dashboard, monitor, cloud.operator, log.child('dashboard'));
+    cloud.dashboard = { url: dashboard.url, password: options.dashboard.password };
+  }
+  return cloud;
 }
