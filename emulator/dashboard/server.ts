@@ -71,13 +71,14 @@ export async function startDashboard(options: DashboardOptions, monitor: CloudMo
     response.end();
   };
 
-  const events = (request: IncomingMessage, response: ServerResponse) => {
+  const events = (response: ServerResponse) => {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     const send = (event: MonitorEvent) => response.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     const unsubscribe = monitor.subscribe(send);
     const heartbeat = setInterval(() => response.write(': still here\n\n'), HEARTBEAT_MS);
     streams.add(response);
-    request.on('close', () => {
+    // The response's close, not the request's: a request closes as soon as its (empty) body has been read.
+    response.on('close', () => {
       unsubscribe();
       clearInterval(heartbeat);
       streams.delete(response);
@@ -93,7 +94,7 @@ export async function startDashboard(options: DashboardOptions, monitor: CloudMo
   const route = (request: IncomingMessage, response: ServerResponse, body: Buffer, path: string): void => {
     if (request.method === 'POST' && path === '/api/login') return login(request, response, body);
     if (!signedIn(request)) return sendJson(response, 401, { ok: false, message: 'sign in with the operator password first' });
-    if (request.method === 'GET' && path === '/api/events') return events(request, response);
+    if (request.method === 'GET' && path === '/api/events') return events(response);
     if (request.method === 'POST' && path === '/api/action') return action(response, body);
     sendJson(response, 405, { ok: false, message: `${request.method} not allowed on ${path}` });
   };
