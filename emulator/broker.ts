@@ -7,7 +7,7 @@ import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { parseDeviceTopic, TOPICS } from '../src/ais/topics.js';
-import { checkLimits, GuardedConnection, type ClientLimits } from './connection-guard.js';
+import { checkLimits, GuardedConnection, type ClientLimits, type GuardedStream } from './connection-guard.js';
 
 export interface AisAccessOptions {
   topicRoot: string;                  // "$aws/alexa"
@@ -122,6 +122,16 @@ export function publishPresenceEvents(aedes: Aedes, serviceClientId: string): vo
   });
 }
 
+/** Hands aedes one client's byte stream behind a GuardedConnection with `limits` (TCP, TLS or WebSocket alike). */
+export function handleGuarded(aedes: Aedes, stream: Socket | GuardedStream, limits: Required<ClientLimits>, onDenied?: (line: string) => void): void {
+  let client: Client | undefined;
+  const from = 'remotePort' in stream ? `${stream.remoteAddress}:${stream.remotePort}` : stream.remoteAddress;
+  const connection = new GuardedConnection(stream, limits, (why) => {
+    onDenied?.(`client ${client?.id ?? `from ${from} before CONNECT`} dropped: ${why}`);
+  });
+  client = aedes.handle(connection as unknown as Parameters<Aedes['handle']>[0]) as Client | undefined;
+}
+
 /**
  * Starts aedes on 127.0.0.1:`port` (0 = a free port), each client behind a GuardedConnection with `limits`
  * (AWS IoT's by default): the one that breaks them is dropped and named on `onDenied`.
@@ -134,13 +144,7 @@ export async function startEmbeddedBroker(port = 0, options: AedesOptions = {}, 
   const aedes = await Aedes.createBroker({ concurrency: 0, ...options });
   const limits = checkLimits(guard.limits);
   // No Nagle: small MQTT packets (speaker frames) would otherwise wait for the peer's delayed ACK (~40 ms).
-  const accept = (socket: Socket) => {
-    let client: Client | undefined;
-    const connection = new GuardedConnection(socket, limits, (why) => {
-      guard.onDenied?.(`client ${client?.id ?? `from ${socket.remoteAddress}:${socket.remotePort} before CONNECT`} dropped: ${why}`);
-    });
-    client = aedes.handle(connection as unknown as Parameters<Aedes['handle']>[0]) as Client | undefined;
-  };
+  const accept = (socket: Socket) => handleGuarded(aedes, socket, limits, guard.onDenied);
   // With TLS, a client without a certificate from the CA fails the handshake and never reaches aedes.
   const server: Server = guard.tls
     ? createTlsServer({ ca: guard.tls.ca, cert: guard.tls.cert, key: guard.tls.key, requestCert: true, rejectUnauthorized: true, noDelay: true }, accept)

@@ -8,6 +8,7 @@ import type { DeviceConfig } from '../src/app/device.js';
 import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../hosts/node/demo-product.js';
 import { AisService, type AisServiceOptions } from './ais/service.js';
 import { startAisBroker, type EmbeddedBroker } from './broker.js';
+import { serveMqttOverWebSocket, type MqttWebSocketListener } from './broker-websocket.js';
 import { DEV_CA_PEM, DEV_SERVER_TLS } from './dev-pki.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
 import { LwaEmulator, type LwaClient, type LwaEmulatorOptions } from './lwa.js';
@@ -35,6 +36,8 @@ export interface CloudOptions {
   externalBroker?: { host: string; port: number; tls?: TlsOptions; username?: string; password?: Uint8Array };
   httpPort?: number;
   mqttPort?: number;
+  /** Also serve the embedded broker as MQTT over WebSocket on this port (0: a free one); not served when absent. */
+  mqttWebSocketPort?: number;
   /** The AWS IoT endpoint devices register with and connect to. Default 127.0.0.1. */
   iotEndpoint?: string;
   awsAccountIds?: string[];
@@ -64,6 +67,8 @@ export interface Cloud {
   /** The development CA for devices to trust, when the emulator serves HTTPS with it; else undefined (plain HTTP, or your own certificate). */
   httpTrust: TlsOptions | undefined;
   mqttPort: number;
+  /** ws://…/mqtt when the embedded broker is served over WebSocket too (`mqttWebSocketPort`). */
+  mqttWebSocketUrl: string | undefined;
   iotEndpoint: string;
   lwa: LwaEmulator;
   registration: RegistrationService;
@@ -117,6 +122,9 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
     });
     serviceBroker = { host: '127.0.0.1', port: broker.port, username: 'ais-service', password: new TextEncoder().encode(servicePassword) };
   }
+  const mqttWebSocket: MqttWebSocketListener | undefined = broker && options.mqttWebSocketPort !== undefined
+    ? await serveMqttOverWebSocket(broker.aedes, options.mqttWebSocketPort, { onDenied: (line) => log.child('broker').warn(line) })
+    : undefined;
   const alerts = new AlertService({ log: log.child('alerts'), ...options.alerts });
   // The dashboard observes the voice sessions and the service beside whoever else does.
   const monitor = options.dashboard ? new CloudMonitor() : undefined;
@@ -143,10 +151,10 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   await service.start();
   const mqttPort = broker?.port ?? serviceBroker.port;
   log.info(`LWA and AIS registration on ${http.url}${plain ? ' (plain HTTP: local development only)' : ' (development certificate)'}, `
-    + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? '' : ' (external broker)'}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
+    + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? '' : ' (external broker)'}${mqttWebSocket ? ` and ${mqttWebSocket.url}` : ''}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
   const cloud: Cloud = {
     httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
-    mqttPort, iotEndpoint, lwa, registration, service, voice, alerts, broker, dashboard: undefined,
+    mqttPort, mqttWebSocketUrl: mqttWebSocket?.url, iotEndpoint, lwa, registration, service, voice, alerts, broker, dashboard: undefined,
     operator: new Operator({ lwa, service, alerts, voice, registration }, (id, text) => monitor?.said(id, text)),
     close: async () => {
       monitor?.close();
@@ -154,6 +162,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
       alerts.close();
       voice?.close();
       service.close();
+      await mqttWebSocket?.close();
       await broker?.close();
       await http.close();
     },

@@ -76,6 +76,9 @@ export class FrameMeter {
   }
 }
 
+/** A byte stream that is not a TCP socket (MQTT over WebSocket): what the guard uses of one. */
+export type GuardedStream = Duplex & { remoteAddress?: string };
+
 /**
  * A client's socket as aedes sees it: what the client sends passes through a FrameMeter first. `exempt()` lifts
  * the limits (the service's connection, once authenticated); `onOffence` names the client for the log line.
@@ -83,7 +86,7 @@ export class FrameMeter {
 export class GuardedConnection extends Duplex {
   private meter: FrameMeter | null;
 
-  constructor(private readonly socket: Socket, limits: Required<ClientLimits>, private readonly onOffence: (why: string) => void) {
+  constructor(private readonly socket: Socket | GuardedStream, limits: Required<ClientLimits>, private readonly onOffence: (why: string) => void) {
     super({ allowHalfOpen: false });
     this.meter = new FrameMeter(limits);
     socket.on('data', (chunk: Buffer) => {

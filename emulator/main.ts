@@ -18,6 +18,7 @@ const SPEC = {
     'data-dir': { type: 'string', value: 'DIR', help: 'keep accounts, registrations, device capabilities and state here (in memory without it)' },
     'http-port': { type: 'string', value: 'N', help: 'port of LWA, registration and the /code page (any free one without it)' },
     'mqtt-port': { type: 'string', value: 'N', help: 'port of the MQTT broker (any free one without it)' },
+    'mqtt-ws-port': { type: 'string', value: 'N', help: 'also serve the broker as MQTT over WebSocket on this port (0: any free one)' },
     'https-cert': { type: 'string', value: 'PEM', help: 'serve HTTPS with this certificate (with --https-key) instead of the development one' },
     'https-key': { type: 'string', value: 'PEM', help: 'the key of --https-cert' },
     'plain-http': { type: 'boolean', help: 'serve plain HTTP (local development only)' },
@@ -28,7 +29,7 @@ const SPEC = {
   },
 } as const;
 const { values } = commandLine(SPEC);
-const port = (name: 'http-port' | 'mqtt-port' | 'dashboard-port'): number => {
+const port = (name: 'http-port' | 'mqtt-port' | 'mqtt-ws-port' | 'dashboard-port'): number => {
   const text = values[name];
   if (text === undefined) return 0;
   const n = Number(text);
@@ -41,7 +42,7 @@ const key = values['https-key'];
 if ((cert === undefined) !== (key === undefined)) usageError(SPEC, '--https-cert and --https-key go together');
 const cloud = await startCloud({
   dataDir: values['data-dir'], trace: values.trace, log,
-  httpPort: port('http-port'), mqttPort: port('mqtt-port'),
+  httpPort: port('http-port'), mqttPort: port('mqtt-port'), mqttWebSocketPort: values['mqtt-ws-port'] === undefined ? undefined : port('mqtt-ws-port'),
   httpTls: values['plain-http'] ? 'plain' : cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : undefined,
   dashboard: values['no-dashboard'] ? undefined : { host: values['dashboard-host'], port: port('dashboard-port'), password: newOperatorPassword() },
 });
@@ -49,7 +50,7 @@ const operator = cloud.operator;
 
 const HELP = 'commands: codes | approve CODE [ACCOUNT] | deny CODE | devices | alerts CLIENT_ID | timer CLIENT_ID SECONDS | cancel CLIENT_ID TOKEN\n'
   + '          | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | say CLIENT_ID TEXT… | quit';
-process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}\n`
+process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}${cloud.mqttWebSocketUrl ? ` and ${cloud.mqttWebSocketUrl}` : ''}\n`
   + (cloud.dashboard ? `dashboard: ${cloud.dashboard.url} (operator password ${cloud.dashboard.password})\n` : '') + `${HELP}\n`);
 if (cloud.dashboard && !/^(127\.|::1$|localhost$)/.test(values['dashboard-host'])) log.warn(`the dashboard listens on ${values['dashboard-host']}, beyond this machine: plain HTTP, the password is all that guards it`);
 const console = createInterface({ input: process.stdin });
