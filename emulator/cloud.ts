@@ -19,6 +19,7 @@ import { DeviceStore } from './ais/device-store.js';
 import { pocketsphinxMissingHint, POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
 import { bothObservers, CloudMonitor } from './dashboard/monitor.js';
 import { startDashboard, type DashboardOptions } from './dashboard/server.js';
+import { browserDeviceRoutes } from './dashboard/browser-device.js';
 import { Operator } from './operator.js';
 
 export interface CloudOptions {
@@ -82,7 +83,7 @@ export interface Cloud {
   /** What an operator may do (the console and the dashboard). */
   operator: Operator;
   /** The dashboard's URL and operator password, when it is served. */
-  dashboard: { url: string; password: string } | undefined;
+  dashboard: { url: string; password: string; deviceUrl: string | undefined } | undefined;
   close(): Promise<void>;
 }
 
@@ -170,8 +171,11 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
   if (options.dashboard && monitor) {
     monitor.attach(cloud);
-    dashboard = await startDashboard(options.dashboard, monitor, cloud.operator, log.child('dashboard'));
-    cloud.dashboard = { url: dashboard.url, password: options.dashboard.password };
+    // With MQTT over WebSocket, the same server hands out the device in the browser, and LWA and registration for it.
+    const url = mqttWebSocket?.url;
+    const handlers = url ? [browserDeviceRoutes({ config: (id) => deviceConfigFor(cloud, id), mqttWebSocketUrl: url }), lwa.handle, registration.handle] : [];
+    dashboard = await startDashboard({ ...options.dashboard, handlers: [...(options.dashboard.handlers ?? []), ...handlers] }, monitor, cloud.operator, log.child('dashboard'));
+    cloud.dashboard = { url: dashboard.url, password: options.dashboard.password, deviceUrl: url ? `${dashboard.url}device/` : undefined };
   }
   return cloud;
 }

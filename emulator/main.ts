@@ -18,7 +18,7 @@ const SPEC = {
     'data-dir': { type: 'string', value: 'DIR', help: 'keep accounts, registrations, device capabilities and state here (in memory without it)' },
     'http-port': { type: 'string', value: 'N', help: 'port of LWA, registration and the /code page (any free one without it)' },
     'mqtt-port': { type: 'string', value: 'N', help: 'port of the MQTT broker (any free one without it)' },
-    'mqtt-ws-port': { type: 'string', value: 'N', help: 'also serve the broker as MQTT over WebSocket on this port (0: any free one)' },
+    'mqtt-ws-port': { type: 'string', value: 'N', help: 'port of the broker\'s MQTT over WebSocket (the device in the browser; any free one without it)' },
     'https-cert': { type: 'string', value: 'PEM', help: 'serve HTTPS with this certificate (with --https-key) instead of the development one' },
     'https-key': { type: 'string', value: 'PEM', help: 'the key of --https-cert' },
     'plain-http': { type: 'boolean', help: 'serve plain HTTP (local development only)' },
@@ -42,7 +42,7 @@ const key = values['https-key'];
 if ((cert === undefined) !== (key === undefined)) usageError(SPEC, '--https-cert and --https-key go together');
 const cloud = await startCloud({
   dataDir: values['data-dir'], trace: values.trace, log,
-  httpPort: port('http-port'), mqttPort: port('mqtt-port'), mqttWebSocketPort: values['mqtt-ws-port'] === undefined ? undefined : port('mqtt-ws-port'),
+  httpPort: port('http-port'), mqttPort: port('mqtt-port'), mqttWebSocketPort: port('mqtt-ws-port'),
   httpTls: values['plain-http'] ? 'plain' : cert && key ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : undefined,
   dashboard: values['no-dashboard'] ? undefined : { host: values['dashboard-host'], port: port('dashboard-port'), password: newOperatorPassword() },
 });
@@ -51,7 +51,8 @@ const operator = cloud.operator;
 const HELP = 'commands: codes | approve CODE [ACCOUNT] | deny CODE | devices | alerts CLIENT_ID | timer CLIENT_ID SECONDS | cancel CLIENT_ID TOKEN\n'
   + '          | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | say CLIENT_ID TEXT… | quit';
 process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}${cloud.mqttWebSocketUrl ? ` and ${cloud.mqttWebSocketUrl}` : ''}\n`
-  + (cloud.dashboard ? `dashboard: ${cloud.dashboard.url} (operator password ${cloud.dashboard.password})\n` : '') + `${HELP}\n`);
+  + (cloud.dashboard ? `dashboard: ${cloud.dashboard.url} (operator password ${cloud.dashboard.password})\n` : '')
+  + (cloud.dashboard?.deviceUrl ? `a device in the browser: ${cloud.dashboard.deviceUrl}\n` : '') + `${HELP}\n`);
 if (cloud.dashboard && !/^(127\.|::1$|localhost$)/.test(values['dashboard-host'])) log.warn(`the dashboard listens on ${values['dashboard-host']}, beyond this machine: plain HTTP, the password is all that guards it`);
 const console = createInterface({ input: process.stdin });
 console.on('line', (line) => {

@@ -31,6 +31,8 @@ export interface DashboardOptions {
   host?: string;
   /** Default: a free port. */
   port?: number;
+  /** More routes on the same server, tried after the dashboard's (the device in the browser, LWA, registration). */
+  handlers?: RouteHandler[];
 }
 
 export interface RunningDashboard {
@@ -113,7 +115,7 @@ export async function startDashboard(options: DashboardOptions, monitor: CloudMo
   };
 
   const host = options.host ?? '127.0.0.1';
-  const server = await startHttpServer({ host, port: options.port ?? 0, handlers: [handle] });
+  const server = await startHttpServer({ host, port: options.port ?? 0, handlers: [handle, ...(options.handlers ?? [])] });
   return {
     url: `${server.url}/`,
     close: async () => {
