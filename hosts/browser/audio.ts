@@ -4,8 +4,13 @@
 import type { AudioInFactory, AudioInOptions, AudioOutFactory, AudioOutOptions } from '../../src/ports/audio.js';
 
 const BLOCK = 1024;
-/** Frames each ring holds: 2 s. */
+/** Microphone frames held for the core: 2 s. */
 const RING_FRAMES = 100;
+/**
+ * Speaker frames queued ahead of playback: 200 ms, a few blocks. More would drain the core's jitter buffer into
+ * this queue at once and leave it reporting underruns while the answer still plays.
+ */
+const OUT_FRAMES = 10;
 
 /** What the page shows of the audio: the last microphone frame's peak and the frames played (0..1, count). */
 export interface AudioMeters {
@@ -79,7 +84,7 @@ export function webAudio(context: AudioContext, meters: AudioMeters): { audioIn:
 
   const audioOut: AudioOutFactory = (options: AudioOutOptions) => {
     const n = options.frameSamples;
-    const ring = new Int16Array(n * RING_FRAMES);
+    const ring = new Int16Array(n * OUT_FRAMES);
     let readAt = 0;
     let count = 0;
     let offset = 0;
@@ -92,17 +97,17 @@ export function webAudio(context: AudioContext, meters: AudioMeters): { audioIn:
         out[i] = ring[readAt * n + offset++] / 32768;
         if (offset === n) {
           offset = 0;
-          readAt = (readAt + 1) % RING_FRAMES;
+          readAt = (readAt + 1) % OUT_FRAMES;
           count--;
           meters.playedFrames++;
         }
       }
-      if (count < before) options.onWritable(RING_FRAMES - count);
+      if (count < before) options.onWritable(OUT_FRAMES - count);
     };
     return {
       write(frame: Int16Array): void {
-        if (count === RING_FRAMES) return; // full: the core waits for onWritable, so this is a caller's bug; dropped
-        ring.set(frame, ((readAt + count) % RING_FRAMES) * n);
+        if (count === OUT_FRAMES) return; // full: the core waits for onWritable, so this is a caller's bug; dropped
+        ring.set(frame, ((readAt + count) % OUT_FRAMES) * n);
         count++;
       },
       reference: () => false,
@@ -111,7 +116,7 @@ export function webAudio(context: AudioContext, meters: AudioMeters): { audioIn:
         processor = context.createScriptProcessor(BLOCK, 1, 1);
         processor.onaudioprocess = onBlock;
         processor.connect(context.destination);
-        options.onWritable(RING_FRAMES - count);
+        options.onWritable(OUT_FRAMES - count);
       },
       stop(): void {
         processor?.disconnect();
