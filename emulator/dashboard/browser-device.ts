@@ -26,6 +26,7 @@ const FOLDERS: [string, string][] = [
 const FILES: Record<string, string> = {
   '': join(ROOT, 'hosts', 'browser', 'page', 'index.html'),
   'device.css': join(ROOT, 'hosts', 'browser', 'page', 'device.css'),
+  'ring.css': join(ROOT, 'emulator', 'dashboard', 'page', 'ring.css'),
   'opus.wasm': fileURLToPath(import.meta.resolve('@evan/opus/wasm/opus.wasm')),
 };
 /** tweetnacl is a classic script that sets self.nacl; this module hands it to the core's `import nacl from 'tweetnacl'`. */

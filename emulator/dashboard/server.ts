@@ -19,6 +19,7 @@ const PAGES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
+  '/ring.css': { file: 'ring.css', type: 'text/css; charset=utf-8' },
 };
 const COOKIE = 'ais_dashboard';
 /** Keep-alive comment on idle event streams, so proxies and the browser keep them open. */
