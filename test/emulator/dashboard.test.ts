@@ -2,7 +2,7 @@
 // password, a device (`npm run device`, a separate process) asks to be linked and the operator approves its code on
 // the page; the page shows it connected with its ring, then a spoken turn (a WAV said by the device): what the
 // cloud heard, its answer, the latency and both waveforms, and the protocol trace, filterable and with no secret
-// in it. An operator action (a timer) shows its countdown. UPDATE_SCREENSHOTS=1 writes docs/figures/dashboard.png.
+// in it. The operator's actions: a text said on its speaker, a secret rotation, a timer with its countdown. UPDATE_SCREENSHOTS=1 writes docs/figures/dashboard.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -83,17 +83,26 @@ test('dashboard: sign in, approve a device\'s code on the page, see it connect a
     await card.locator('input.filter').fill('OpenSpeaker');
     const filtered = (await trace.textContent() ?? '').split('\n');
     assert.ok(filtered.length >= 1 && filtered.every((line) => /→ directive #\d+ .*OpenSpeaker/.test(line)), filtered.join('\n'));
+    await card.locator('select.direction').selectOption('');
+    await card.locator('input.filter').fill('');
 
-    // An operator action: a timer, shown with its countdown.
+    // Operator actions: a text said on the device's speaker (listed as a turn, played: the ring speaks), a secret
+    // rotation the device confirms, and a timer shown with its countdown.
+    await card.locator('input.say-text').fill('hello from the operator');
+    await card.locator('button[data-action="say"]').click();
+    await card.locator('.turns li.turn .said', { hasText: 'operator had it say "hello from the operator"' }).waitFor();
+    await page.locator('article.device[data-device="kitchen-1"][data-attention="SPEAKING"]').waitFor({ timeout: 20_000 });
+    await page.locator('article.device[data-device="kitchen-1"][data-attention="IDLE"]').waitFor({ timeout: 20_000 });
+    await card.locator('button[data-action="rotate"]').click();
+    await page.locator('#action-result', { hasText: 'RotateSecret sent to kitchen-1' }).waitFor();
+    await card.locator('pre.trace', { hasText: /SecretRotated/ }).waitFor({ timeout: 10_000 });
+    assert.match(await card.locator('pre.trace').textContent() ?? '', /RotateSecret \{.*"newSecret":"<redacted \d+ chars>"/);
+
     await card.locator('input.seconds').fill('120');
     await card.locator('button[data-action="timer"]').click();
     await page.locator('#action-result', { hasText: 'timer' }).waitFor();
     await card.locator('.alerts li', { hasText: /TIMER 120 second \(\w{8}\): in 1[12]\d s/ }).waitFor();
-    if (process.env.UPDATE_SCREENSHOTS === '1') {
-      await card.locator('select.direction').selectOption('');
-      await card.locator('input.filter').fill('');
-      await page.screenshot({ path: fromRoot('docs/figures/dashboard.png'), fullPage: true });
-    }
+    if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: fromRoot('docs/figures/dashboard.png'), fullPage: true });
   } catch (error) {
     if (process.env.DUMP_OUTPUT) console.error(`${output}\n${cloudLog.lines.join('\n')}\n${await page?.content()}`);
     throw error;
