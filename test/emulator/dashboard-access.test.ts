@@ -9,7 +9,7 @@ import { captureLogger } from '../support/log.js';
 
 test('dashboard access: the password is required, wrong ones are refused, actions are checked', async () => {
   const log = captureLogger('cloud', 'info');
-  const cloud = await startCloud({ voice: false, log: log.log, dashboard: { password: 'right-password' } });
+  const cloud = await startCloud({ voice: false, log: log.log, mqttWebSocketPort: 0, dashboard: { password: 'right-password' } });
   const url = cloud.dashboard!.url;
   try {
     const page = await fetch(url);
@@ -39,6 +39,16 @@ test('dashboard access: the password is required, wrong ones are refused, action
     assert.deepEqual(await act({ action: 'say', id: 'nobody', text: 'hello' }), { status: 400, reply: { ok: false, message: 'voice is off (pocketsphinx not found)' } });
     assert.deepEqual((await act('not an object')).status, 400);
     assert.ok(log.lines.some((l) => l.endsWith('dashboard: refused: no pending code NOPE12')), log.lines.join('\n'));
+
+    // The device in the browser: its modules and config, nothing outside the folders it may read.
+    assert.equal((await fetch(`${url}device/build/src/app/device.js`)).status, 200);
+    assert.equal((await fetch(`${url}device/build/src/%2e%2e/%2e%2e/emulator/main.js`)).status, 404);
+    assert.equal((await fetch(`${url}device/build/src/app/device.d.ts`)).status, 404);
+    assert.equal((await fetch(`${url}device/config.json?id=no%20spaces`)).status, 400);
+    const config = await (await fetch(`${url}device/config.json?id=browser-1`)).json() as { device: { iotClientId: string; lwa: { baseUrl: string } }; mqttWebSocketUrl: string };
+    assert.equal(config.device.iotClientId, 'browser-1');
+    assert.equal(`${config.device.lwa.baseUrl}/`, url);
+    assert.equal(config.mqttWebSocketUrl, cloud.mqttWebSocketUrl);
 
   } finally {
     await cloud.close();
