@@ -153,6 +153,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const mqttPort = broker?.port ?? serviceBroker.port;
   log.info(`LWA and AIS registration on ${http.url}${plain ? ' (plain HTTP: local development only)' : ' (development certificate)'}, `
     + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? '' : ' (external broker)'}${mqttWebSocket ? ` and ${mqttWebSocket.url}` : ''}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
+  let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
   const cloud: Cloud = {
     httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
     mqttPort, mqttWebSocketUrl: mqttWebSocket?.url, iotEndpoint, lwa, registration, service, voice, alerts, broker, dashboard: undefined,
@@ -168,7 +169,6 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
       await http.close();
     },
   };
-  let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
   if (options.dashboard && monitor) {
     monitor.attach(cloud);
     // With MQTT over WebSocket, the same server hands out the device in the browser, and LWA and registration for it.
