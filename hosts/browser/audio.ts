@@ -50,7 +50,7 @@ export function webAudio(context: AudioContext, meters: AudioMeters): { audioIn:
     return {
       read(frame: Int16Array): number {
         if (count === 0) return -1;
-        frame.set(ring.subarray(readAt * n, readAt * n + n));
+        for (let i = 0, at = readAt * n; i < n; i++) frame[i] = ring[at + i];
         const time = times[readAt];
         readAt = (readAt + 1) % RING_FRAMES;
         count--;

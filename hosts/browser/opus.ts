@@ -30,19 +30,26 @@ function check(code: number, what: string): number {
 
 /** Loads libopus from `wasmUrl` (the package's opus.wasm, served by the emulator). */
 export async function loadBrowserOpus(wasmUrl: string): Promise<Opus> {
-  let wasm: OpusExports | undefined;
   const imports = {
     wasi_snapshot_preview1: { fd_seek: () => 0, fd_write: () => 0, fd_close: () => 0, proc_exit: () => undefined },
     env: { emscripten_notify_memory_growth: () => undefined },
   };
   const { instance } = await WebAssembly.instantiateStreaming(fetch(wasmUrl), imports);
-  wasm = instance.exports as unknown as OpusExports;
-  const w = wasm;
+  const w = instance.exports as unknown as OpusExports;
   const packetAt = w.malloc(PACKET_BYTES);
   const pcmAt = w.malloc(PCM_SAMPLES * 2);
-  // Views made afresh each call: the memory may grow (and its buffer be replaced).
-  const bytes = () => new Uint8Array(w.memory.buffer);
-  const samples = () => new Int16Array(w.memory.buffer, pcmAt, PCM_SAMPLES);
+  // Views of the module's memory, made again only when it grew (its buffer replaced): none per frame.
+  let buffer: ArrayBuffer | undefined;
+  let byteView = new Uint8Array(0);
+  let sampleView = new Int16Array(0);
+  const refresh = () => {
+    if (buffer === w.memory.buffer) return;
+    buffer = w.memory.buffer;
+    byteView = new Uint8Array(buffer);
+    sampleView = new Int16Array(buffer, pcmAt, PCM_SAMPLES);
+  };
+  const bytes = () => (refresh(), byteView);
+  const samples = () => (refresh(), sampleView);
 
   class Encoder implements OpusEncoder {
     private state: number;
@@ -57,7 +64,8 @@ export async function loadBrowserOpus(wasmUrl: string): Promise<Opus> {
       if (!this.state) throw new RangeError('encoder is closed');
       samples().set(pcm);
       const length = check(w.opus_encode(this.state, pcmAt, pcm.length, packetAt, Math.min(PACKET_BYTES, out.length)), 'encode');
-      out.set(bytes().subarray(packetAt, packetAt + length));
+      const from = bytes();
+      for (let i = 0; i < length; i++) out[i] = from[packetAt + i];
       return length;
     }
     close(): void {
@@ -78,7 +86,8 @@ export async function loadBrowserOpus(wasmUrl: string): Promise<Opus> {
       // An empty packet asks libopus for loss concealment (a null packet).
       if (packet.length > 0) bytes().set(packet, packetAt);
       const n = check(w.opus_decode(this.state, packet.length > 0 ? packetAt : 0, packet.length, pcmAt, Math.min(pcm.length, PCM_SAMPLES), 0), 'decode');
-      pcm.set(samples().subarray(0, n));
+      const from = samples();
+      for (let i = 0; i < n; i++) pcm[i] = from[i];
       return n;
     }
     close(): void {
