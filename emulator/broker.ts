@@ -7,7 +7,7 @@ import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { parseDeviceTopic, TOPICS } from '../src/ais/topics.js';
-import { checkLimits, GuardedConnection, type ClientLimits } from './connection-guard.js';
+import { checkLimits, GuardedConnection, type ClientLimits, type GuardedStream } from './connection-guard.js';
 
 export interface AisAccessOptions {
   topicRoot: string;                  // "$aws/alexa"
@@ -92,7 +92,9 @@ export function aisAccessRules(rules: AisAccessOptions): Pick<AedesOptions, 'aut
         const ok = username === rules.serviceClientId && password !== undefined && password.toString() === rules.servicePassword;
         return ok ? done(null, true) : refuse('bad credentials for the service');
       }
-      const why = rules.tls ? certificateRefusal(client) : passwordRefusal(client.id, username, password);
+      // Over WebSocket (no client certificate, as AWS IoT's WebSocket endpoint) the password proves the id as on plain MQTT.
+      const byCertificate = rules.tls && !(client.conn instanceof GuardedConnection && !client.conn.overTls);
+      const why = byCertificate ? certificateRefusal(client) : passwordRefusal(client.id, username, password);
       if (why !== undefined) return refuse(why);
       done(null, true);
     },
@@ -146,6 +148,16 @@ export function publishPresenceEvents(aedes: Aedes, serviceClientId: string): vo
   });
 }
 
+/** Hands aedes one client's byte stream behind a GuardedConnection with `limits` (TCP, TLS or WebSocket alike). */
+export function handleGuarded(aedes: Aedes, stream: Socket | GuardedStream, limits: Required<ClientLimits>, onDenied?: (line: string) => void): void {
+  let client: Client | undefined;
+  const from = 'remotePort' in stream ? `${stream.remoteAddress}:${stream.remotePort}` : stream.remoteAddress;
+  const connection = new GuardedConnection(stream, limits, (why) => {
+    onDenied?.(`client ${client?.id ?? `from ${from} before CONNECT`} dropped: ${why}`);
+  });
+  client = aedes.handle(connection as unknown as Parameters<Aedes['handle']>[0]) as Client | undefined;
+}
+
 /**
  * Starts aedes on 127.0.0.1:`port` (0 = a free port), each client behind a GuardedConnection with `limits`
  * (AWS IoT's by default): the one that breaks them is dropped and named on `onDenied`.
@@ -158,13 +170,7 @@ export async function startEmbeddedBroker(port = 0, options: AedesOptions = {}, 
   const aedes = await Aedes.createBroker({ concurrency: 0, ...options });
   const limits = checkLimits(guard.limits);
   // No Nagle: small MQTT packets (speaker frames) would otherwise wait for the peer's delayed ACK (~40 ms).
-  const accept = (socket: Socket) => {
-    let client: Client | undefined;
-    const connection = new GuardedConnection(socket, limits, (why) => {
-      guard.onDenied?.(`client ${client?.id ?? `from ${socket.remoteAddress}:${socket.remotePort} before CONNECT`} dropped: ${why}`);
-    });
-    client = aedes.handle(connection as unknown as Parameters<Aedes['handle']>[0]) as Client | undefined;
-  };
+  const accept = (socket: Socket) => handleGuarded(aedes, socket, limits, guard.onDenied);
   // Certificates are checked at CONNECT (aisAccessRules), not in the handshake, so that a refused device gets
   // CONNACK 5 and the log a line naming the client id and why, and the service may connect with its password.
   const server: Server = guard.tls

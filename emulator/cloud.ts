@@ -8,6 +8,7 @@ import type { DeviceConfig } from '../src/app/device.js';
 import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../hosts/node/demo-product.js';
 import { AisService, type AisServiceOptions } from './ais/service.js';
 import { startAisBroker, type EmbeddedBroker } from './broker.js';
+import { serveMqttOverWebSocket, type MqttWebSocketListener } from './broker-websocket.js';
 import { DEV_CA_PEM, DEV_SERVER_TLS } from './dev-pki.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
 import { LwaEmulator, type LwaClient, type LwaEmulatorOptions } from './lwa.js';
@@ -16,6 +17,10 @@ import { VoiceSessions, type VoiceSessionOptions } from './ais/voice-session.js'
 import { AlertService, type AlertServiceOptions } from './ais/alerts.js';
 import { DeviceStore } from './ais/device-store.js';
 import { pocketsphinxMissingHint, POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
+import { bothObservers, CloudMonitor } from './dashboard/monitor.js';
+import { startDashboard, type DashboardOptions } from './dashboard/server.js';
+import { browserDeviceRoutes } from './dashboard/browser-device.js';
+import { Operator } from './operator.js';
 
 export interface CloudOptions {
   /** Where the registry and LWA state persist; in memory when absent. */
@@ -37,6 +42,8 @@ export interface CloudOptions {
    * registered client id still needs the MQTT password issued at its registration.
    */
   plainMqtt?: boolean;
+  /** Also serve the embedded broker as MQTT over WebSocket on this port (0: a free one); not served when absent. */
+  mqttWebSocketPort?: number;
   /** The AWS IoT endpoint devices register with and connect to. Default 127.0.0.1. */
   iotEndpoint?: string;
   awsAccountIds?: string[];
@@ -56,6 +63,8 @@ export interface CloudOptions {
   voice?: boolean | Partial<Omit<VoiceSessionOptions, 'log'>>;
   /** The Clock and Alerts service (emulator/ais/alerts.ts): the cloud's clock, alert durations. */
   alerts?: Partial<Omit<AlertServiceOptions, 'log'>>;
+  /** Serve the web dashboard (emulator/dashboard/): devices, turns, the protocol trace, the operator's actions. */
+  dashboard?: DashboardOptions;
 }
 
 export interface Cloud {
@@ -69,6 +78,8 @@ export interface Cloud {
    * certificate comes with its registration. Undefined with plainMqtt or an external broker.
    */
   mqttTrust: TlsOptions | undefined;
+  /** ws://…/mqtt when the embedded broker is served over WebSocket too (`mqttWebSocketPort`). */
+  mqttWebSocketUrl: string | undefined;
   iotEndpoint: string;
   lwa: LwaEmulator;
   registration: RegistrationService;
@@ -79,6 +90,10 @@ export interface Cloud {
   alerts: AlertService;
   /** The embedded broker; undefined with an external one. */
   broker: EmbeddedBroker | undefined;
+  /** What an operator may do (the console and the dashboard). */
+  operator: Operator;
+  /** The dashboard's URL and operator password, when it is served. */
+  dashboard: { url: string; password: string; deviceUrl: string | undefined } | undefined;
   close(): Promise<void>;
 }
 
@@ -122,38 +137,60 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
     });
     serviceBroker = { host: '127.0.0.1', port: broker.port, tls: mqttTrust && { ...mqttTrust, serverName: 'localhost' }, username: 'ais-service', password: new TextEncoder().encode(servicePassword) };
   }
+  const mqttWebSocket: MqttWebSocketListener | undefined = broker && options.mqttWebSocketPort !== undefined
+    ? await serveMqttOverWebSocket(broker.aedes, options.mqttWebSocketPort, { onDenied: (line) => log.child('broker').warn(line) })
+    : undefined;
   const alerts = new AlertService({ log: log.child('alerts'), ...options.alerts });
+  // The dashboard observes the voice sessions and the service beside whoever else does.
+  const monitor = options.dashboard ? new CloudMonitor() : undefined;
+  const voiceOptions = typeof options.voice === 'object' ? options.voice : {};
+  const serviceOptions = monitor ? bothObservers(monitor.serviceObservers(), options.service) : options.service;
   let voice: VoiceSessions | undefined;
   if (options.voice !== false) {
     const missing = pocketsphinxMissingHint();
     if (missing === undefined) {
       voice = new VoiceSessions({
         log: log.child('voice'), assistantContext: (id) => alerts.assistantContext(id), onActions: (id, actions) => alerts.act(id, actions),
-        ...(typeof options.voice === 'object' ? options.voice : {}),
+        ...(monitor ? bothObservers(monitor.voiceObservers(), voiceOptions) : voiceOptions),
       });
     } else log.warn(`voice off: pocketsphinx not found; ${POCKETSPHINX_INSTALL_HINT}`);
   }
-  const alertHooks = alerts.serviceHooks(options.service);
+  const alertHooks = alerts.serviceHooks(serviceOptions);
   const service = new AisService({
     broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace,
-    store: new DeviceStore(options.dataDir ? join(options.dataDir, 'ais-devices.json') : undefined), ...options.service,
-    ...alertHooks, ...(voice ? voice.serviceHooks({ ...options.service, ...alertHooks }) : {}),
+    store: new DeviceStore(options.dataDir ? join(options.dataDir, 'ais-devices.json') : undefined), ...serviceOptions,
+    ...alertHooks, ...(voice ? voice.serviceHooks({ ...serviceOptions, ...alertHooks }) : {}),
   });
   alerts.attach(service, voice);
   voice?.attach(service);
   await service.start();
   const mqttPort = broker?.port ?? serviceBroker.port;
   log.info(`LWA and AIS registration on ${http.url}${plain ? ' (plain HTTP: local development only)' : ' (development certificate)'}, `
-    + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? (mqttTrust ? ' (mutual TLS)' : ' (plain MQTT: local development only)') : ' (external broker)'}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
-  return {
+    + `MQTT on ${iotEndpoint}:${mqttPort}${broker ? (mqttTrust ? ' (mutual TLS)' : ' (plain MQTT: local development only)') : ' (external broker)'}`
+    + `${mqttWebSocket ? ` and ${mqttWebSocket.url}` : ''}${options.dataDir ? `, state in ${join(options.dataDir)}` : ''}`);
+  let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
+  const cloud: Cloud = {
     httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
-    mqttPort, mqttTrust, iotEndpoint, lwa, registration, service, voice, alerts, broker,
+    mqttPort, mqttTrust, mqttWebSocketUrl: mqttWebSocket?.url, iotEndpoint, lwa, registration, service, voice, alerts, broker, dashboard: undefined,
+    operator: new Operator({ lwa, service, alerts, voice, registration }, (id, text) => monitor?.said(id, text)),
     close: async () => {
+      monitor?.close();
+      await dashboard?.close();
       alerts.close();
       voice?.close();
       service.close();
+      await mqttWebSocket?.close();
       await broker?.close();
       await http.close();
     },
   };
+  if (options.dashboard && monitor) {
+    monitor.attach(cloud);
+    // With MQTT over WebSocket, the same server hands out the device in the browser, and LWA and registration for it.
+    const url = mqttWebSocket?.url;
+    const handlers = url ? [browserDeviceRoutes({ config: (id) => deviceConfigFor(cloud, id), mqttWebSocketUrl: url }), lwa.handle, registration.handle] : [];
+    dashboard = await startDashboard({ ...options.dashboard, handlers: [...(options.dashboard.handlers ?? []), ...handlers] }, monitor, cloud.operator, log.child('dashboard'));
+    cloud.dashboard = { url: dashboard.url, password: options.dashboard.password, deviceUrl: url ? `${dashboard.url}device/` : undefined };
+  }
+  return cloud;
 }

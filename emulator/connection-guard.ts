@@ -77,6 +77,9 @@ export class FrameMeter {
   }
 }
 
+/** A byte stream that is not a TCP socket (MQTT over WebSocket): what the guard uses of one. */
+export type GuardedStream = Duplex & { remoteAddress?: string };
+
 /**
  * A client's socket as aedes sees it: what the client sends passes through a FrameMeter first. `exempt()` lifts
  * the limits (the service's connection, once authenticated); `onOffence` names the client for the log line.
@@ -84,7 +87,7 @@ export class FrameMeter {
 export class GuardedConnection extends Duplex {
   private meter: FrameMeter | null;
 
-  constructor(private readonly socket: Socket, limits: Required<ClientLimits>, private readonly onOffence: (why: string) => void) {
+  constructor(private readonly socket: Socket | GuardedStream, limits: Required<ClientLimits>, private readonly onOffence: (why: string) => void) {
     super({ allowHalfOpen: false });
     this.meter = new FrameMeter(limits);
     socket.on('data', (chunk: Buffer) => {
@@ -110,6 +113,11 @@ export class GuardedConnection extends Duplex {
    * it (OpenSSL's reason: CERT_HAS_EXPIRED, UNABLE_TO_VERIFY_LEAF_SIGNATURE...) or undefined when it does.
    * Undefined without TLS or without a certificate.
    */
+  /** Whether the client's bytes came over TLS (a WebSocket or plain TCP client has no certificate to show). */
+  get overTls(): boolean {
+    return (this.socket as TLSSocket).encrypted === true;
+  }
+
   peerCertificate(): { commonName: string | undefined; sha256: string; refused: string | undefined } | undefined {
     const tls = this.socket as TLSSocket;
     if (typeof tls.getPeerCertificate !== 'function') return undefined;

@@ -96,6 +96,8 @@ export interface AisServiceOptions {
   onDeviceReady?(clientId: string): void;
   /** The broker reported the device's MQTT connection gone while its AIS connection was open. */
   onDeviceLost?(clientId: string): void;
+  /** Each protocol trace line (as `trace` logs them, secrets redacted), whether or not `trace` logs them: the dashboard's. */
+  onTrace?(clientId: string, line: string): void;
 }
 
 type DeviceInbound = 'event' | 'microphone' | 'capabilities/publish';
@@ -309,7 +311,7 @@ export class AisService {
     const problem = messageProblem(value);
     if (problem) return this.log.warn(`${clientId}: connection/fromclient: message ${problem}; ignored`);
     const msg = value as AisMessage;
-    if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('in', 'connection/fromclient', undefined, msg, payload.length)}`);
+    this.trace(clientId, () => serviceTrace('in', 'connection/fromclient', undefined, msg, payload.length));
     if (msg.header.name === 'Disconnect') {
       const session = this.sessions.get(clientId);
       if (session) {
@@ -390,7 +392,7 @@ export class AisService {
       return this.disconnect(clientId, opened.error, `${leaf} #${seq}: ${opened.message}`);
     }
     if (leaf === 'microphone') {
-      if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('in', leaf, seq, undefined, opened.body.length)}`);
+      this.trace(clientId, () => serviceTrace('in', leaf, seq, undefined, opened.body.length));
       return this.options.onMicrophone?.(clientId, seq, opened.body);
     }
     let entries: unknown[];
@@ -399,7 +401,7 @@ export class AisService {
     } catch (error) {
       return this.exception(clientId, 'INVALID_REQUEST', `${leaf} #${seq}: ${(error as Error).message}`);
     }
-    if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('in', leaf, seq, leaf === 'event' ? { events: entries } : entries[0], opened.body.length)}`);
+    this.trace(clientId, () => serviceTrace('in', leaf, seq, leaf === 'event' ? { events: entries } : entries[0], opened.body.length));
     if (leaf === 'capabilities/publish') return this.capabilities(clientId, session, entries[0]);
     for (const [index, entry] of entries.entries()) {
       const problem = messageProblem(entry);
@@ -470,6 +472,14 @@ export class AisService {
     this.options.directory.updateKey?.(clientId, key);
   }
 
+  /** A trace line, made only when someone reads it (the log with `trace`, or onTrace). */
+  private trace(clientId: string, line: () => string): void {
+    if (!this.options.trace && !this.options.onTrace) return;
+    const text = line();
+    if (this.options.trace) this.log.info(`${clientId} ${text}`);
+    this.options.onTrace?.(clientId, text);
+  }
+
   // ---- outbound ----
 
   private exception(clientId: string, code: string, description: string): void {
@@ -478,7 +488,7 @@ export class AisService {
   }
 
   private publishPlain(clientId: string, msg: AisMessage): void {
-    if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('out', 'connection/fromservice', undefined, msg, 0)}`);
+    this.trace(clientId, () => serviceTrace('out', 'connection/fromservice', undefined, msg, 0));
     this.publish(this.topic(clientId, 'connection/fromservice'), Buffer.from(JSON.stringify(msg)));
   }
 
@@ -493,7 +503,7 @@ export class AisService {
       sealed[sealed.length - 1] ^= 0x01;
       this.log.warn(`${clientId}: injected corruption in ${leaf} #${seq}`);
     }
-    if (this.options.trace) this.log.info(`${clientId} ${serviceTrace('out', leaf, seq, json, body.length)}`);
+    this.trace(clientId, () => serviceTrace('out', leaf, seq, json, body.length));
     const topic = this.topic(clientId, leaf);
     if (this.faults.hold.delete(leaf)) {
       this.held.set(topic, sealed);

@@ -36,6 +36,8 @@ export interface TranscriptEvent {
   rejected: boolean;
   confidence: number;
   elapsedMs: number;
+  /** The turn's audio as heard, 16 kHz mono, from the opening offset to the end of speech (the dashboard draws it). */
+  heard: Int16Array;
 }
 
 export interface AnswerEvent {
@@ -281,13 +283,13 @@ export class VirtualDevice {
     const speech = this.vad.speechStartFrame >= 0
       ? this.samples.slice(Math.max(0, this.vad.speechStartFrame * this.vad.frameSamples - RECOGNISER_MARGIN_SAMPLES), Math.min(this.sampleCount, speechEnd + RECOGNISER_MARGIN_SAMPLES))
       : new Int16Array(0);
-    void this.understand(end, speech, started).catch((error: Error) => {
+    void this.understand(end, speech, this.samples.slice(0, this.sampleCount), started).catch((error: Error) => {
       this.options.onError?.(error);
       this.finish({ endOfSpeech: end, falseWake: false });
     });
   }
 
-  private async understand(end: EndOfSpeechEvent, speech: Int16Array, started: number): Promise<void> {
+  private async understand(end: EndOfSpeechEvent, speech: Int16Array, heard: Int16Array, started: number): Promise<void> {
     const indices = this.opening?.initiator?.wakeWordIndices;
     let wakeWord: WakeWordVerification | undefined;
     if (indices) {
@@ -301,10 +303,10 @@ export class VirtualDevice {
         return;
       }
     }
-    let transcript: TranscriptEvent = { text: '', rejected: false, confidence: 0, elapsedMs: 0 };
+    let transcript: TranscriptEvent = { text: '', rejected: false, confidence: 0, elapsedMs: 0, heard };
     if (speech.length >= SAMPLE_RATE / 10) {
       const r = await this.recognizer.recognize(speech, this.state);
-      transcript = { text: r.text, rejected: r.rejected, confidence: r.confidence, elapsedMs: r.elapsedMs };
+      transcript = { text: r.text, rejected: r.rejected, confidence: r.confidence, elapsedMs: r.elapsedMs, heard };
     }
     if (this.closed) return;
     this.options.onTranscript?.(transcript);

@@ -8,9 +8,9 @@ import { fromRoot } from '../support/paths.js';
 
 /** Built script, the name its errors start with, and options its --help must name. */
 const COMMANDS: [string, string, string[]][] = [
-  ['build/emulator/main.js', 'emulator', ['--data-dir', '--http-port', '--mqtt-port', '--https-cert', '--https-key', '--plain-http', '--trace']],
+  ['build/emulator/main.js', 'emulator', ['--data-dir', '--http-port', '--mqtt-port', '--https-cert', '--https-key', '--plain-http', '--trace', '--dashboard-port', '--dashboard-host', '--no-dashboard', '--mqtt-ws-port']],
   ['build/hosts/node/main.js', 'device', ['--cloud', '--mqtt-port', '--mqtt-host', '--client-id', '--account', '--data-dir', '--provision', '--trace', '--ca', '--host', '--say', '--out', '--mic', '--play']],
-  ['build/emulator/demo.js', 'start', ['--mic']],
+  ['build/emulator/demo.js', 'start', ['--mic', '--trace']],
   ['build/hosts/node/tuning/aec.js', 'aec', ['--ref', '--mic', '--out', '--plot']],
   ['build/hosts/node/tuning/wake.js', 'wake', ['--threshold']],
   ['build/hosts/node/tuning/frontend.js', 'frontend', ['--ref', '--mic', '--out', '--threshold']],

@@ -18,6 +18,8 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
   'hosts/cortex-m': ['src', 'hosts/moddable', 'hosts/xs', 'hosts/script-tools.mjs'],
   // The Node host, and the device CLI that launches the image on QEMU (hosts/node/cortex-m-cli.ts).
   'hosts/node': ['src', 'hosts/cortex-m'],
+  // The browser host: the core on DOM and WebAudio ports; the emulator serves it, nothing imports it.
+  'hosts/browser': ['src'],
   // The emulator's harness (console, demo) runs on the Node host; its AIS service (emulator/ais/) is held to
   // the wire constants of src/ais/topics.ts by test/emulator/oracle-independence.test.ts.
   emulator: ['src', 'hosts/node'],

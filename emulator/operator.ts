@@ -1,0 +1,66 @@
+// What an operator may do to the emulated cloud, for the console (emulator/main.ts) and the dashboard alike:
+// each action checks its input, acts, and answers with one line saying what happened (logged by the caller).
+import type { Cloud } from './cloud.js';
+
+export interface OperatorReply {
+  ok: boolean;
+  message: string;
+}
+
+const done = (message: string): OperatorReply => ({ ok: true, message });
+const refused = (message: string): OperatorReply => ({ ok: false, message });
+
+/** Longest text the operator may have said on a device. */
+export const SAY_MAX_CHARS = 300;
+
+export class Operator {
+  /** `onSaid`: the text went to a device's speaker (the dashboard lists it as a turn). */
+  constructor(private readonly cloud: Pick<Cloud, 'lwa' | 'service' | 'alerts' | 'voice' | 'registration'>, private readonly onSaid?: (clientId: string, text: string) => void) {}
+
+  approve(code: string, account?: string): OperatorReply {
+    return this.cloud.lwa.approve(code, account) ? done(`approved ${code}`) : refused(`no pending code ${code}`);
+  }
+
+  deny(code: string): OperatorReply {
+    return this.cloud.lwa.deny(code) ? done(`denied ${code}`) : refused(`no pending code ${code}`);
+  }
+
+  rotate(clientId: string): OperatorReply {
+    return this.cloud.service.rotateSecret(clientId) ? done(`RotateSecret sent to ${clientId}`) : refused(`${clientId} is not connected`);
+  }
+
+  /** A timer on the device that rings in `seconds`. */
+  timer(clientId: string, seconds: number): OperatorReply {
+    if (!this.known(clientId)) return refused(`no device ${clientId}`);
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) return refused(`timer seconds expected 1..86400, got ${seconds}`);
+    const token = this.cloud.alerts.set(clientId, 'TIMER', this.cloud.alerts.nowSeconds() + seconds, `${seconds} second`);
+    return done(`timer ${token} set on ${clientId}`);
+  }
+
+  cancel(clientId: string, token: string): OperatorReply {
+    if (!this.cloud.alerts.list(clientId).some((a) => a.token === token)) return refused(`no alert ${token} on ${clientId}`);
+    this.cloud.alerts.delete(clientId, [token]);
+    return done(`alert ${token} deleted on ${clientId}`);
+  }
+
+  disconnect(clientId: string, code = 'GOING_OFFLINE'): OperatorReply {
+    if (!this.cloud.service.isConnected(clientId)) return refused(`${clientId} is not connected`);
+    this.cloud.service.disconnect(clientId, code, 'operator');
+    return done(`Disconnect ${code} sent to ${clientId}`);
+  }
+
+  /** `text` synthesised into the device's speaker stream. */
+  say(clientId: string, text: string): OperatorReply {
+    const words = text.trim();
+    if (words === '' || words.length > SAY_MAX_CHARS) return refused(`say expected 1..${SAY_MAX_CHARS} characters, got ${words.length}`);
+    if (!this.cloud.voice) return refused('voice is off (pocketsphinx not found)');
+    if (!this.cloud.service.isConnected(clientId)) return refused(`${clientId} is not connected`);
+    if (!this.cloud.voice.play(clientId, words, undefined, 'SPEAKING', () => undefined)) return refused(`${clientId} has no voice yet (no Microphone capability, or the engines are loading)`);
+    this.onSaid?.(clientId, words);
+    return done(`saying ${JSON.stringify(words)} on ${clientId}`);
+  }
+
+  private known(clientId: string): boolean {
+    return this.cloud.registration.registry.get(clientId) !== undefined;
+  }
+}
