@@ -14,6 +14,7 @@ import { createSocket } from '../../hosts/node/socket.js';
 import { Device, type DeviceState } from '../../src/app/device.js';
 import { deleteRegistration, loadRegistration, saveRegistration, type MqttIdentity } from '../../src/ais/registration.js';
 import { MqttClient } from '../../src/mqtt/client.js';
+import { connectAsync } from 'mqtt';
 import type { TlsOptions } from '../../src/ports/socket.js';
 import { deviceConfigFor, startCloud, type Cloud } from '../../emulator/cloud.js';
 import { DeviceCa } from '../../emulator/device-ca.js';
@@ -173,6 +174,36 @@ test('a registration stored before identities were issued, on MQTT over TLS with
     assert.ok(again.lines.some((l) => l === 'WARN [dev-old] stored registration of dev-old has no client certificate and none is configured; linking and registering again for one'), again.lines.join('\n'));
     assert.ok(again.states.includes('registering'));
     assert.ok(loadRegistration(again.storage)?.identity);
+  } finally {
+    await cloud.close();
+  }
+});
+
+test('over MQTT over WebSocket (no client certificate there) a registered client id needs its issued MQTT password; the owner stays connected', async () => {
+  const { log, lines } = captureLogger('cloud');
+  const cloud = await startCloud({ pollIntervalMs: 100, log, mqttWebSocketPort: 0 });
+  try {
+    const owner = boot(cloud, 'dev-w');
+    const other = boot(cloud, 'dev-x', 'mallory');
+    await until('both devices ready', () => owner.device.state === 'ready' && other.device.state === 'ready'
+      && cloud.service.deviceState('dev-w')?.synchronizedState !== undefined, 15_000);
+    const connectionsBefore = cloud.service.deviceState('dev-w')!.connections;
+    const overWebSocket = async (proof: { username?: string; password?: string }): Promise<string> => {
+      try {
+        const client = await connectAsync(cloud.mqttWebSocketUrl!, { clientId: 'dev-w', protocolVersion: 4, reconnectPeriod: 0, ...proof });
+        await client.endAsync(true);
+        return 'connected';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    assert.match(await overWebSocket({}), /Not authorized/, 'no credentials');
+    assert.match(await overWebSocket({ username: 'dev-w', password: identityOf(other.storage).mqttPassword }), /Not authorized/, 'another device\'s password');
+    assert.equal(lines.filter((line) => line === 'WARN [broker] CONNECT as dev-w refused: a registered client id needs the MQTT password issued at its registration').length, 2);
+    assert.equal(cloud.service.deviceState('dev-w')!.connections, connectionsBefore, 'the owner was never knocked off');
+    assert.ok(cloud.service.isConnected('dev-w'));
+    // Its own password is accepted over WebSocket (the browser device's way in).
+    assert.equal(await overWebSocket({ username: 'dev-w', password: identityOf(owner.storage).mqttPassword }), 'connected');
   } finally {
     await cloud.close();
   }
