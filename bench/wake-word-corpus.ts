@@ -1,9 +1,11 @@
 // The wake-word corpus: "Alexa" in carrier phrases and hard near-words from several synthesizers, through rooms
 // (RT60 up to 0.8 s) and noise (0–20 dB SNR, white, pink, babble, music), with speed, pitch and vocal-tract
-// perturbation. Split by WHOLE SOURCE: training never hears a held-out synthesizer, nor a held-out near-word.
+// perturbation. Split by WHOLE SOURCE: training never hears a held-out synthesizer, nor a held-out near-word;
+// choices between trained models are made on the validation split (eSpeak NG voices training never heard), so
+// the held-out synthesizer judges a model nothing was chosen on.
 // Every source ships its voices inside its package (nothing downloaded at run time); docs/figures/wake-word.md
 // lists them with their licences. Deterministic from its seeds. Used by bench/train-wake-word.ts (the 'train'
-// split) and bench/wake-word.bench.ts (the 'heldout' split).
+// split) and bench/wake-word.bench.ts (the 'heldout' split; --quick: the 'validation' split).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import type { SpeechSynthesizer } from '../emulator/voice/tts.js';
 import { voiceNames } from '../test/support/wake-word-data.js';
 
 export const SAMPLE_RATE = 16000;
-export type Split = 'train' | 'heldout';
+export type Split = 'train' | 'validation' | 'heldout';
 
 /** One speaker of one synthesizer, with the knobs that synthesizer offers. */
 export interface CorpusVoice {
@@ -65,6 +67,15 @@ function remembered(key: string, make: () => Int16Array): Int16Array {
   return x;
 }
 
+function espeakVoices(tts: SpeechSynthesizer, names: string[]): CorpusVoice[] {
+  return names.map((espeak) => ({
+    source: 'espeak-ng',
+    name: espeak,
+    say: (text, stretch, pitch) => remembered(`e|${espeak}|${text}|${stretch.toFixed(2)}|${pitch.toFixed(2)}`,
+      () => tts.synthesize(text, { espeak, wordsPerMinute: Math.round(175 / stretch), pitch: Math.round(20 + 60 * pitch) })),
+  }));
+}
+
 export const SOURCES: readonly VoiceSource[] = [
   {
     name: 'espeak-ng',
@@ -73,12 +84,14 @@ export const SOURCES: readonly VoiceSource[] = [
     missing: () => undefined,
     // The espeak voices test/support/wake-word-data.ts holds out stay out, so test/audio/wake-word.test.ts still
     // measures voices training never heard.
-    voices: (tts) => voiceNames('train').map((espeak) => ({
-      source: 'espeak-ng',
-      name: espeak,
-      say: (text, stretch, pitch) => remembered(`e|${espeak}|${text}|${stretch.toFixed(2)}|${pitch.toFixed(2)}`,
-        () => tts.synthesize(text, { espeak, wordsPerMinute: Math.round(175 / stretch), pitch: Math.round(20 + 60 * pitch) })),
-    })),
+    voices: (tts) => espeakVoices(tts, voiceNames('train')),
+  },
+  {
+    name: 'espeak-ng (held-out voices)',
+    split: 'validation',
+    origin: 'the eSpeak NG voices test/support/wake-word-data.ts holds out: two accents and three variants',
+    missing: () => undefined,
+    voices: (tts) => espeakVoices(tts, voiceNames('heldout')),
   },
   {
     name: 'festival',
@@ -128,7 +141,7 @@ const CARRIERS_BEFORE = ['', '', 'okay', 'hey', 'so', 'um', 'right then'];
 const CARRIERS_AFTER = ['', 'what time is it', 'stop', 'play some music', 'turn off the lights', 'what is the weather like', 'set a timer'];
 
 /** Words and phrases that sound like "Alexa": half train, the other half only ever tested. */
-const NEAR_WORDS: Record<Split, readonly string[]> = {
+const NEAR_WORDS: Record<'train' | 'heldout', readonly string[]> = {
   train: ['alex', 'alexis', 'a lexus', 'alaska', 'electra', 'alexander', 'elixir', 'lexa', 'annexer', 'relax her',
     'all extra', 'alexandria', 'a legs a', 'and let sir', 'a lesser', 'elexa', 'alexei', 'selecta', 'a lexicon', 'eleven'],
   heldout: ['alexi', 'lexie', 'a laxer', 'electric', 'collects a', 'alexus', 'the lexer', 'alyssa', 'a lecture', 'unless a',
@@ -136,7 +149,7 @@ const NEAR_WORDS: Record<Split, readonly string[]> = {
 };
 
 /** Everyday speech without the wake word (the negative stream's speech). */
-const SENTENCES: Record<Split, readonly string[]> = {
+const SENTENCES: Record<'train' | 'heldout', readonly string[]> = {
   train: ['what time is it', 'turn on the kitchen lights', 'we drove to the coast last summer', 'the results are in',
     'please take a seat', 'i left my keys at the office', 'tell me a joke', 'set a timer for ten minutes',
     'my sister lives in texas', 'call my mother please', 'add milk to the shopping list', 'electric cars are quiet'],
@@ -247,7 +260,7 @@ function babble(count: number, random: () => number, voices: CorpusVoice[], spli
     const voice = pickVoice(random, voices);
     let at = Math.floor(random() * SAMPLE_RATE * 0.5);
     while (at < count) {
-      const s = voice.say(SENTENCES[split][Math.floor(random() * SENTENCES[split].length)], 1, 0.5);
+      const s = voice.say(SENTENCES[words(split)][Math.floor(random() * SENTENCES[words(split)].length)], 1, 0.5);
       for (let i = 0; i < s.length && at + i < count; i++) out[at + i] += s[i] / (talker + 1);
       at += s.length + Math.floor(random() * SAMPLE_RATE * 0.3);
     }
@@ -369,7 +382,7 @@ export function nearWordClip(voices: CorpusVoice[], split: Split, seed: number, 
   const random = seededRandom(seed);
   const voice = pickVoice(random, voices);
   const condition = { ...randomCondition(random, voice), ...fixed };
-  const text = pick(random, NEAR_WORDS[split]);
+  const text = pick(random, NEAR_WORDS[words(split)]);
   const before = pick(random, CARRIERS_BEFORE), after = pick(random, CARRIERS_AFTER);
   const phrase = [before, text, after].filter(Boolean).join(' ');
   const speech = concat(silence(SAMPLE_RATE), spoken(voice, phrase, random), silence(SAMPLE_RATE / 2));
@@ -386,7 +399,7 @@ export function negativeStream(voices: CorpusVoice[], split: Split, seed: number
     let part: Int16Array;
     if (kind < 0.6) {
       const voice = pickVoice(random, voices);
-      const speech = concat(...Array.from({ length: 3 }, () => concat(spoken(voice, pick(random, SENTENCES[split]), random), silence(Math.round(SAMPLE_RATE * 0.4 * random())))));
+      const speech = concat(...Array.from({ length: 3 }, () => concat(spoken(voice, pick(random, SENTENCES[words(split)]), random), silence(Math.round(SAMPLE_RATE * 0.4 * random())))));
       part = acoustics(speech, randomCondition(random, voice), random, voices, split, 0.9 + 0.2 * random());
     } else {
       const n = noise(kind < 0.8 ? 'music' : pick(random, NOISE_KINDS), Math.round(SAMPLE_RATE * (2 + 4 * random())), random, voices, split);
@@ -399,4 +412,8 @@ export function negativeStream(voices: CorpusVoice[], split: Split, seed: number
   return concat(...parts);
 }
 
-export const NEAR_WORD_COUNT = (split: Split) => NEAR_WORDS[split].length;
+/** Validation measures new voices on the training words; only the held-out split has words of its own. */
+const words = (split: Split): 'train' | 'heldout' => (split === 'heldout' ? 'heldout' : 'train');
+
+export const trainingNearWords = (): readonly string[] => NEAR_WORDS.train;
+export const heldOutNearWords = (): readonly string[] => NEAR_WORDS.heldout;
