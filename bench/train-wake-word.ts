@@ -1,6 +1,8 @@
 // Trains the "Alexa" detector of native/dsp/kws.c and writes its weights header (native/dsp/kws_weights.h): one
-// hidden layer of KWS_HIDDEN ReLUs over the last second of log-mel features, int8 weights with a scale per unit.
-// Data: synthetic speech (test/support/wake-word-data.ts, training voices only), the same words spoken over the
+// hidden layer of KWS_HIDDEN ReLUs over the last second of log-mel features (40 ms steps, each band's mean
+// removed), int8 weights with a scale per unit.
+// Data: the training split of bench/wake-word-corpus.ts (whole synthesizers; flite is never heard), the words of
+// test/support/wake-word-data.ts's training voices spoken over the
 // assistant's playback through simulated rooms and cleaned by the echo canceller (native/dsp/aec.c), and
 // optionally a board maker's own recordings (--positives DIR --negatives DIR, 16 kHz mono WAVs), a fifth of
 // which is held out and measured. Features come from the C itself (WebAssembly), so training sees exactly what
@@ -21,8 +23,10 @@ import { corpusMissing, corpusVoices, nearWordClip, negativeStream, positiveClip
 import { commandLine } from '../hosts/node/command-line.js';
 
 const CONTEXT = 50;                 // KWS_CONTEXT
-const HIDDEN = 24;                  // KWS_HIDDEN
-const INPUTS = CONTEXT * KWS_BANDS;
+const POOL = 2;                     // KWS_POOL
+const STEPS = CONTEXT / POOL;       // KWS_STEPS
+const HIDDEN = 48;                  // KWS_HIDDEN
+const INPUTS = STEPS * KWS_BANDS;
 const INPUT_SCALE = 0.1;            // KWS_INPUT_SCALE
 
 function fail(message: string): never {
@@ -243,12 +247,21 @@ streams.forEach((s, si) => {
 });
 
 /** The network's input for the window ending at frame `end` of `features`: as kws_process builds it. */
+const bandMean = new Float32Array(KWS_BANDS);
 function windowInput(features: Float32Array, end: number, out: Float32Array): void {
   const start = (end - CONTEXT + 1) * KWS_BANDS;
-  let sum = 0;
-  for (let i = 0; i < INPUTS; i++) sum += features[start + i];
-  const mean = sum / INPUTS;
-  for (let i = 0; i < INPUTS; i++) out[i] = (features[start + i] - mean) * INPUT_SCALE;
+  out.fill(0);
+  bandMean.fill(0);
+  for (let t = 0; t < STEPS; t++) {
+    for (let p = 0; p < POOL; p++) {
+      const f = start + (t * POOL + p) * KWS_BANDS;
+      for (let b = 0; b < KWS_BANDS; b++) out[t * KWS_BANDS + b] += features[f + b];
+    }
+    for (let b = 0; b < KWS_BANDS; b++) bandMean[b] += out[t * KWS_BANDS + b];
+  }
+  for (let t = 0; t < STEPS; t++) {
+    for (let b = 0; b < KWS_BANDS; b++) out[t * KWS_BANDS + b] = (out[t * KWS_BANDS + b] - bandMean[b] / STEPS) * (INPUT_SCALE / POOL);
+  }
 }
 
 // ---- the network; training is Adam on binary cross-entropy, positives weighted to balance the classes ----

@@ -6,11 +6,20 @@ import { SpeechSynthesizer } from '../../emulator/voice/tts.js';
 import { rms } from '../../emulator/voice/pcm.js';
 import { SOURCES, heldOutNearWords, nearWordClip, positiveClip, trainingNearWords } from '../../bench/wake-word-corpus.js';
 
-test('training and held-out sources, voices and near-words do not overlap', async () => {
+test('training, validation and held-out sources, voices and near-words do not overlap', async () => {
   const splits = new Set(SOURCES.map((s) => s.split));
-  assert.deepEqual([...splits].sort(), ['heldout', 'train']);
+  assert.deepEqual([...splits].sort(), ['heldout', 'train', 'validation']);
   const names = SOURCES.map((s) => s.name);
   assert.equal(new Set(names).size, names.length, 'a source appears once, on one side');
+  const tts = await SpeechSynthesizer.create();
+  const seen = new Map<string, string>();
+  for (const source of SOURCES) {
+    for (const v of source.voices(tts)) {
+      const key = `${v.source}/${v.name}`;
+      assert.ok(!seen.has(key) || seen.get(key) === source.split, `${key} is in both ${seen.get(key)} and ${source.split}`);
+      seen.set(key, source.split);
+    }
+  }
   const near = new Set(trainingNearWords());
   for (const w of heldOutNearWords()) assert.ok(!near.has(w), `"${w}" is both trained on and held out`);
 });
