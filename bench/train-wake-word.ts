@@ -38,7 +38,7 @@ const { values: args } = commandLine({
   command: 'npm run train:wake-word --',
   summary: 'Trains the "Alexa" detector of native/dsp/kws.c on synthetic speech (and a board maker\'s recordings) and writes its weights header.',
   options: {
-    clips: { type: 'string', value: 'N', help: 'synthetic wake-word clips (twice as many others)', default: '400' },
+    clips: { type: 'string', value: 'N', help: 'synthetic wake-word clips (as many near-word clips, 30 s of other sound per 10, three quarters as many over playback); 600 made the committed weights', default: '600' },
     epochs: { type: 'string', value: 'N', help: 'training epochs', default: '12' },
     positives: { type: 'string', value: 'DIR', help: 'your own wake-word recordings, 16 kHz mono WAVs (with --negatives); a fifth held out' },
     negatives: { type: 'string', value: 'DIR', help: 'your own recordings without the wake word (with --positives)' },
@@ -57,7 +57,7 @@ function count(name: '--clips' | '--epochs', fallback: number): number {
   return n;
 }
 
-const WAKE_CLIPS = count('--clips', 400);
+const WAKE_CLIPS = count('--clips', 600);
 const NEAR_CLIPS = WAKE_CLIPS;
 /** Half a minute of negative stream for every 10 wake clips. */
 const STREAM_PARTS = Math.ceil(WAKE_CLIPS / 10);
