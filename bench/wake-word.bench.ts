@@ -1,4 +1,4 @@
-// Wake-word figures on held-out sources only (bench/wake-word-corpus.ts's 'heldout' split: a synthesizer and
+// Wake-word figures on held-out sources only (test/support/wake-word-corpus.ts's 'heldout' split: a synthesizer and
 // near-words training never heard): detection per voice, per SNR and per room; hard-negative false accepts;
 // false accepts per hour in a stream of speech, music and noise, and what the cloud's verification (the
 // emulator's WakeWordVerifier) leaves of them; barge-in over the device's own answer through the canceller. Our
@@ -16,7 +16,7 @@ import { ASSISTANT_VOICE, SpeechSynthesizer } from '../emulator/voice/tts.js';
 import { fromRoot } from '../test/support/paths.js';
 import { commandLine } from '../hosts/node/command-line.js';
 import { FRAME } from '../test/support/wake-word-data.js';
-import { NOISE_KINDS, ROOMS, SAMPLE_RATE, SNRS, SOURCES, corpusMissing, corpusVoices, nearWordClip, negativeStream, positiveClip, type Condition } from './wake-word-corpus.js';
+import { NOISE_KINDS, ROOMS, SAMPLE_RATE, SNRS, SOURCES, corpusMissing, corpusVoices, nearWordClip, negativeStream, positiveClip, type Condition } from '../test/support/wake-word-corpus.js';
 import { keyphraseMissingHint, pocketsphinxKeyphrase } from './wake-word-anchors.js';
 import { detPlot } from './wake-word-det.js';
 
@@ -271,7 +271,7 @@ writeFileSync(fromRoot('docs', 'figures', 'wake-word.md'), [
   '',
   `Measured by \`npm run bench:wake-word -- --repeats ${REPEATS} --near ${NEAR} --minutes ${MINUTES} --barge ${BARGE}\` on ${new Date().toISOString().slice(0, 10)} in ${elapsed()}: `
   + 'native/dsp/kws.c (WebAssembly, behind the device\'s WakeWordGate) with the weights in native/dsp/kws_weights.h, and PocketSphinx\'s '
-  + 'keyphrase spotter ("alexa", Debian pocketsphinx-en-us) on the same audio. All audio comes from bench/wake-word-corpus.ts\'s held-out '
+  + 'keyphrase spotter ("alexa", Debian pocketsphinx-en-us) on the same audio. All audio comes from test/support/wake-word-corpus.ts\'s held-out '
   + 'split: synthesizers, near-words and sentences training never used. A detection ending within 0.5 s of a word\'s end is a hit; '
   + 'any other is a false accept.',
   '',

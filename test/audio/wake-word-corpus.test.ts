@@ -1,10 +1,10 @@
-// bench/wake-word-corpus.ts: the split is by whole source (no synthesizer, voice or near-word on both sides), and
+// test/support/wake-word-corpus.ts: the split is by whole source (no synthesizer, voice or near-word on both sides), and
 // a clip is the same for the same seed, with "Alexa" where the clip says it is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpeechSynthesizer } from '../../emulator/voice/tts.js';
 import { rms } from '../../emulator/voice/pcm.js';
-import { SOURCES, heldOutNearWords, nearWordClip, positiveClip, trainingNearWords } from '../../bench/wake-word-corpus.js';
+import { SOURCES, heldOutNearWords, nearWordClip, positiveClip, trainingNearWords } from '../support/wake-word-corpus.js';
 
 test('training, validation and held-out sources, voices and near-words do not overlap', async () => {
   const splits = new Set(SOURCES.map((s) => s.split));

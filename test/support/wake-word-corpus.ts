@@ -10,10 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { roomImpulseResponse } from '../emulator/voice/room.js';
-import { concat, parseWav, resample, seededRandom, silence, trimSilence } from '../emulator/voice/pcm.js';
-import type { SpeechSynthesizer } from '../emulator/voice/tts.js';
-import { voiceNames } from '../test/support/wake-word-data.js';
+import { roomImpulseResponse } from '../../emulator/voice/room.js';
+import { concat, parseWav, resample, seededRandom, silence, trimSilence } from '../../emulator/voice/pcm.js';
+import type { SpeechSynthesizer } from '../../emulator/voice/tts.js';
+import { voiceNames } from './wake-word-data.js';
 
 export const SAMPLE_RATE = 16000;
 export type Split = 'train' | 'validation' | 'heldout';
