@@ -1,6 +1,8 @@
 // Trains the "Alexa" detector of native/dsp/kws.c and writes its weights header (native/dsp/kws_weights.h): one
-// hidden layer of KWS_HIDDEN ReLUs over the last second of log-mel features, int8 weights with a scale per unit.
-// Data: synthetic speech (test/support/wake-word-data.ts, training voices only), the same words spoken over the
+// hidden layer of KWS_HIDDEN ReLUs over the last second of log-mel features (40 ms steps, each band's mean
+// removed), int8 weights with a scale per unit.
+// Data: the training split of test/support/wake-word-corpus.ts (whole synthesizers; flite is never heard), the words of
+// test/support/wake-word-data.ts's training voices spoken over the
 // assistant's playback through simulated rooms and cleaned by the echo canceller (native/dsp/aec.c), and
 // optionally a board maker's own recordings (--positives DIR --negatives DIR, 16 kHz mono WAVs), a fifth of
 // which is held out and measured. Features come from the C itself (WebAssembly), so training sees exactly what
@@ -17,11 +19,14 @@ import { concat, seededRandom, silence } from '../emulator/voice/pcm.js';
 import { ASSISTANT_VOICE, SpeechSynthesizer } from '../emulator/voice/tts.js';
 import { fromRoot } from '../test/support/paths.js';
 import { FRAME, SAMPLE_RATE, otherClip, overPlayback, playbacks, wakeClip, type Clip } from '../test/support/wake-word-data.js';
+import { corpusMissing, corpusVoices, nearWordClip, negativeStream, positiveClip } from '../test/support/wake-word-corpus.js';
 import { commandLine } from '../hosts/node/command-line.js';
 
 const CONTEXT = 50;                 // KWS_CONTEXT
-const HIDDEN = 24;                  // KWS_HIDDEN
-const INPUTS = CONTEXT * KWS_BANDS;
+const POOL = 2;                     // KWS_POOL
+const STEPS = CONTEXT / POOL;       // KWS_STEPS
+const HIDDEN = 48;                  // KWS_HIDDEN
+const INPUTS = STEPS * KWS_BANDS;
 const INPUT_SCALE = 0.1;            // KWS_INPUT_SCALE
 
 function fail(message: string): never {
@@ -33,7 +38,7 @@ const { values: args } = commandLine({
   command: 'npm run train:wake-word --',
   summary: 'Trains the "Alexa" detector of native/dsp/kws.c on synthetic speech (and a board maker\'s recordings) and writes its weights header.',
   options: {
-    clips: { type: 'string', value: 'N', help: 'synthetic wake-word clips (twice as many others)', default: '400' },
+    clips: { type: 'string', value: 'N', help: 'synthetic wake-word clips (as many near-word clips, 30 s of other sound per 10, three quarters as many over playback); 600 made the committed weights', default: '600' },
     epochs: { type: 'string', value: 'N', help: 'training epochs', default: '12' },
     positives: { type: 'string', value: 'DIR', help: 'your own wake-word recordings, 16 kHz mono WAVs (with --negatives); a fifth held out' },
     negatives: { type: 'string', value: 'DIR', help: 'your own recordings without the wake word (with --positives)' },
@@ -52,8 +57,10 @@ function count(name: '--clips' | '--epochs', fallback: number): number {
   return n;
 }
 
-const WAKE_CLIPS = count('--clips', 400);
-const OTHER_CLIPS = 2 * WAKE_CLIPS;
+const WAKE_CLIPS = count('--clips', 600);
+const NEAR_CLIPS = WAKE_CLIPS;
+/** Half a minute of negative stream for every 10 wake clips. */
+const STREAM_PARTS = Math.ceil(WAKE_CLIPS / 10);
 const BARGE_CLIPS = Math.round(0.75 * WAKE_CLIPS);
 const EPOCHS = count('--epochs', 12);
 const positivesDir = option('--positives');
@@ -61,7 +68,7 @@ const negativesDir = option('--negatives');
 if ((positivesDir === undefined) !== (negativesDir === undefined)) fail('--positives and --negatives go together');
 const outPath = args.out ?? fromRoot('native', 'dsp', 'kws_weights.h');
 
-const missing = dspMissingHint();
+const missing = dspMissingHint() ?? corpusMissing('train')[0];
 if (missing) fail(missing);
 
 // ---- progress: one rewritten line on a terminal, a line per step elsewhere ----
@@ -153,14 +160,19 @@ function cancelled(mic: Int16Array, reference: Int16Array): Int16Array {
 
 /** The synthetic streams: deterministic from --clips, so --cache FILE can keep them between runs. */
 function synthetic(): void {
+  const voices = corpusVoices(tts, 'train');
   for (let n = 0; n < WAKE_CLIPS; n++) {
-    const clip = wakeClip(tts, 'train', 1000 + n);
+    const clip = positiveClip(voices, 'train', 1000 + n);
     streams.push(stream(clip.samples, clip.word));
-    progress('wake clips', n + 1, WAKE_CLIPS);
+    progress('wake clips (in carriers, rooms and noise)', n + 1, WAKE_CLIPS);
   }
-  for (let n = 0; n < OTHER_CLIPS; n++) {
-    streams.push(stream(otherClip(tts, 'train', 5000 + n).samples));
-    progress('other speech and noise', n + 1, OTHER_CLIPS);
+  for (let n = 0; n < NEAR_CLIPS; n++) {
+    streams.push(stream(nearWordClip(voices, 'train', 5000 + n).samples));
+    progress('near-words', n + 1, NEAR_CLIPS);
+  }
+  for (let n = 0; n < STREAM_PARTS; n++) {
+    streams.push(stream(negativeStream(voices, 'train', 7000 + n, 30)));
+    progress('speech, music and noise (30 s parts)', n + 1, STREAM_PARTS);
   }
   // Barge-in: the user over the assistant's playback, through the canceller (a fresh one: the word comes 0.5 s to
   // 9 s into the answer, so before and after it converged). Half say the word, half say something else.
@@ -235,12 +247,21 @@ streams.forEach((s, si) => {
 });
 
 /** The network's input for the window ending at frame `end` of `features`: as kws_process builds it. */
+const bandMean = new Float32Array(KWS_BANDS);
 function windowInput(features: Float32Array, end: number, out: Float32Array): void {
   const start = (end - CONTEXT + 1) * KWS_BANDS;
-  let sum = 0;
-  for (let i = 0; i < INPUTS; i++) sum += features[start + i];
-  const mean = sum / INPUTS;
-  for (let i = 0; i < INPUTS; i++) out[i] = (features[start + i] - mean) * INPUT_SCALE;
+  out.fill(0);
+  bandMean.fill(0);
+  for (let t = 0; t < STEPS; t++) {
+    for (let p = 0; p < POOL; p++) {
+      const f = start + (t * POOL + p) * KWS_BANDS;
+      for (let b = 0; b < KWS_BANDS; b++) out[t * KWS_BANDS + b] += features[f + b];
+    }
+    for (let b = 0; b < KWS_BANDS; b++) bandMean[b] += out[t * KWS_BANDS + b];
+  }
+  for (let t = 0; t < STEPS; t++) {
+    for (let b = 0; b < KWS_BANDS; b++) out[t * KWS_BANDS + b] = (out[t * KWS_BANDS + b] - bandMean[b] / STEPS) * (INPUT_SCALE / POOL);
+  }
 }
 
 // ---- the network; training is Adam on binary cross-entropy, positives weighted to balance the classes ----
@@ -378,11 +399,11 @@ if (recordings) {
 
 const num = (value: number) => `${value.toPrecision(8)}f`;
 const rows = Array.from({ length: HIDDEN }, (_, j) => `  {${Array.from(q8.subarray(j * INPUTS, (j + 1) * INPUTS)).join(',')}}`);
-const source = `${WAKE_CLIPS} wake clips, ${OTHER_CLIPS} other clips, ${BARGE_CLIPS} over playback through the canceller`
+const source = `${WAKE_CLIPS} wake clips, ${NEAR_CLIPS} near-words, ${STREAM_PARTS * 30} s of speech, music and noise, ${BARGE_CLIPS} over playback through the canceller`
   + (recordings ? `, ${recordings.positives.train.length + recordings.negatives.train.length} recordings` : '');
 const header = [
   `/* Generated by bench/train-wake-word.ts (${source}, ${exLabel.length} windows with mined hard negatives, ${EPOCHS} epochs,`,
-  ' * training voices only: test/support/wake-word-data.ts). Do not edit: train again. */',
+  ' * training sources only: test/support/wake-word-corpus.ts). Do not edit: train again. */',
   `#define KWS_INPUT_SCALE ${num(INPUT_SCALE)}`,
   `static const int8_t kws_w1[KWS_HIDDEN][KWS_INPUTS] = {\n${rows.join(',\n')}\n};`,
   `static const float kws_w1_scale[KWS_HIDDEN] = {${scales.map(num).join(', ')}};`,

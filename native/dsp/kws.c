@@ -75,17 +75,22 @@ void kws_features(kws_state *st, const int16_t *frame, float *out) {
 
 float kws_process(kws_state *st, const int16_t *frame) {
   kws_features(st, frame, 0);
-  /* The last second, oldest first, minus its mean: the network sees shape, not loudness. */
-  float sum = 0;
-  for (int t = 0; t < KWS_CONTEXT; t++) {
-    const float *f = st->features[(st->newest + 1 + t) % KWS_CONTEXT];
-    for (int b = 0; b < KWS_BANDS; b++) {
-      st->input[t * KWS_BANDS + b] = f[b];
-      sum += f[b];
+  /* The last second, oldest first, KWS_POOL frames averaged per step, each band minus its mean over the second:
+   * the network sees how the spectrum moves, not the loudness nor the colour of the voice, room and microphone. */
+  float mean[KWS_BANDS];
+  for (int b = 0; b < KWS_BANDS; b++) mean[b] = 0;
+  for (int t = 0; t < KWS_STEPS; t++) {
+    float *in = st->input + t * KWS_BANDS;
+    for (int b = 0; b < KWS_BANDS; b++) in[b] = 0;
+    for (int p = 0; p < KWS_POOL; p++) {
+      const float *f = st->features[(st->newest + 1 + t * KWS_POOL + p) % KWS_CONTEXT];
+      for (int b = 0; b < KWS_BANDS; b++) in[b] += f[b];
     }
+    for (int b = 0; b < KWS_BANDS; b++) mean[b] += in[b];
   }
-  float mean = sum / KWS_INPUTS;
-  for (int i = 0; i < KWS_INPUTS; i++) st->input[i] = (st->input[i] - mean) * KWS_INPUT_SCALE;
+  for (int b = 0; b < KWS_BANDS; b++) mean[b] /= KWS_STEPS;
+  for (int t = 0; t < KWS_STEPS; t++)
+    for (int b = 0; b < KWS_BANDS; b++) st->input[t * KWS_BANDS + b] = (st->input[t * KWS_BANDS + b] - mean[b]) * (KWS_INPUT_SCALE / KWS_POOL);
   float out = kws_b2;
   for (int h = 0; h < KWS_HIDDEN; h++) {
     const int8_t *w = kws_w1[h];

@@ -11,8 +11,10 @@
 #define KWS_WINDOW 512            /* analysis window: this frame and the end of the previous one */
 #define KWS_BANDS 24              /* mel bands, 100 to 7,600 Hz */
 #define KWS_CONTEXT 50            /* frames the network sees: 1 s */
-#define KWS_HIDDEN 24
-#define KWS_INPUTS (KWS_BANDS * KWS_CONTEXT)
+#define KWS_POOL 2                /* frames averaged into one network step (40 ms): half the inputs, twice the units */
+#define KWS_STEPS (KWS_CONTEXT / KWS_POOL)
+#define KWS_HIDDEN 48
+#define KWS_INPUTS (KWS_BANDS * KWS_STEPS)
 
 typedef struct {
   fft_plan fft;
@@ -21,7 +23,7 @@ typedef struct {
   float time[KWS_WINDOW];
   float re[KWS_WINDOW / 2 + 1], im[KWS_WINDOW / 2 + 1];
   float edge[KWS_BANDS + 2];      /* mel filter edges, in FFT bins */
-  float input[KWS_INPUTS];        /* the network's input: the ring unrolled, oldest first, level removed */
+  float input[KWS_INPUTS];        /* the network's input: the ring unrolled, oldest first, pooled, each band's mean removed */
   float features[KWS_CONTEXT][KWS_BANDS];   /* ring of the last KWS_CONTEXT feature vectors */
   int newest, frames;
   float hidden[KWS_HIDDEN];
