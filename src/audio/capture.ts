@@ -2,7 +2,8 @@
 // the echo canceller and wake-word hooks, then Microphone.pushFrame). One frame made here; nothing per frame.
 // It reads no more than the consumer has room for (Microphone.room: a stream's unsent frames are not
 // overwritten); what is left waits in the port, in order, until resume(). A host whose timers ran late hands
-// over seconds of frames at once: they are delayed, not dropped.
+// over seconds of frames at once: they are delayed, not dropped. What a bounded port drops meanwhile (its
+// `dropped` count) is logged once per episode, when reading catches up.
 
 import type { AudioIn, AudioInFactory } from '../ports/audio.js';
 import type { Logger } from '../ports/log.js';
@@ -22,8 +23,12 @@ export class Capture {
   private readonly frame = new Int16Array(FRAME_SAMPLES);
   private readonly onFrame: CaptureOptions['onFrame'];
   private readonly room: CaptureOptions['room'];
+  private readonly log: Logger;
   private closed = false;
   private draining = false;
+  /** The port's dropped count when the current episode of drops began (-1: none going on). */
+  private dropsFrom = -1;
+  private lastDropped = 0;
   framesCaptured = 0;
 
   constructor(options: CaptureOptions) {
@@ -31,6 +36,7 @@ export class Capture {
     this.onFrame = options.onFrame;
     this.room = options.room;
     const log = options.log;
+    this.log = log;
     this.port = options.audioIn({
       sampleRate: SAMPLE_RATE, frameSamples: FRAME_SAMPLES,
       onReadable: () => this.drain(),
@@ -65,6 +71,23 @@ export class Capture {
       }
     } finally {
       this.draining = false;
+      this.noteDrops();
     }
+  }
+
+  /** Frames the port dropped, not read in time. */
+  get framesDropped(): number {
+    return this.port.dropped ?? 0;
+  }
+
+  private noteDrops(): void {
+    const dropped = this.framesDropped;
+    if (this.dropsFrom < 0) {
+      if (dropped > this.lastDropped) this.dropsFrom = this.lastDropped;
+    } else if (dropped === this.lastDropped) {
+      this.log.warn(`audio in: ${dropped - this.dropsFrom} frames dropped by the port, not read in time (${dropped} since start)`);
+      this.dropsFrom = -1;
+    }
+    this.lastDropped = dropped;
   }
 }

@@ -12,6 +12,8 @@ import type { AisConnection } from '../../src/ais/connection.js';
 import type { MicrophoneInitiator } from '../../src/ais/microphone.js';
 import type { WakeWordDetector } from '../../src/audio/hooks.js';
 import { Voice } from '../../src/app/voice.js';
+import { Capture } from '../../src/audio/capture.js';
+import type { AudioIn, AudioInOptions } from '../../src/ports/audio.js';
 import { pattern, samplesOf, concat } from '../support/audio.js';
 import { FakeConnection } from '../support/fake-connection.js';
 import { captureLogger } from '../support/log.js';
@@ -111,4 +113,53 @@ test('a wake word heard inside a 3 s burst of late frames: the 500 ms pre-roll, 
   } finally {
     voice.close();
   }
+});
+
+/** A port like a driver's bounded ring: `capacity` frames, the oldest dropped and counted when nobody reads. */
+class BoundedPort implements AudioIn {
+  dropped = 0;
+  private readonly held: number[] = [];
+  private next = 0;
+  constructor(private readonly options: AudioInOptions, private readonly capacity: number) {}
+  /** The hardware captures `frames` more frames, one at a time (frame n holds the value n). */
+  capture(frames: number): void {
+    for (let i = 0; i < frames; i++) {
+      if (this.held.length === this.capacity) {
+        this.held.shift();
+        this.dropped++;
+      }
+      this.held.push(this.next++);
+      this.options.onReadable(this.held.length);
+    }
+  }
+  read(frame: Int16Array): number {
+    const n = this.held.shift();
+    if (n === undefined) return -1;
+    frame.fill(n);
+    return n * 20;
+  }
+  start(): void {}
+  stop(): void {}
+  close(): void {}
+}
+
+test('a bounded port that overflows while the consumer has no room: its drops are counted and logged once, the rest arrives in order', () => {
+  let port: BoundedPort | undefined;
+  let room = 0;
+  const got: number[] = [];
+  const { log, lines } = captureLogger('capture', 'info');
+  const capture = new Capture({ audioIn: (options) => (port = new BoundedPort(options, 25)), log, onFrame: (frame) => got.push(frame[0]), room: () => room - got.length });
+  room = 10;
+  port!.capture(40);                      // 10 read, 30 held of which 5 dropped
+  for (let i = 0; i < 5; i++) port!.capture(2); // 10 more dropped, a frame at a time
+  assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(lines.filter((l) => /dropped/.test(l)), [], 'logged once the episode ends');
+  room = 1000;
+  capture.resume();
+  assert.equal(capture.framesDropped, 15);
+  assert.deepEqual(got.slice(10), Array.from({ length: 25 }, (_, i) => 25 + i), 'what the port held, in order');
+  assert.deepEqual(lines.filter((l) => /dropped/.test(l)), ['WARN [capture] audio in: 15 frames dropped by the port, not read in time (15 since start)']);
+  port!.capture(3);
+  assert.equal(lines.filter((l) => /dropped/.test(l)).length, 1, 'one line per episode');
+  capture.close();
 });
