@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { wavAudioIn, wavAudioOut } from '../../hosts/node/audio.js';
 import { nodeOpus } from '../../hosts/node/opus.js';
+import { SpanWakeWord } from '../../hosts/node/span-wake-word.js';
 import { parseBinaryBody } from '../../src/ais/binary.js';
 import type { AisConnection } from '../../src/ais/connection.js';
 import type { MicrophoneInitiator } from '../../src/ais/microphone.js';
@@ -18,7 +19,6 @@ import { pattern, samplesOf, concat } from '../support/audio.js';
 import { FakeConnection } from '../support/fake-connection.js';
 import { captureLogger } from '../support/log.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { SpanWakeWord } from '../support/span-wake-word.js';
 
 const FRAME = 320;
 

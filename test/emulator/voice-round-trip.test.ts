@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wavAudioIn, wavAudioOut, type WavAudioIn, type WavAudioOut } from '../../hosts/node/audio.js';
 import { nodeOpus } from '../../hosts/node/opus.js';
+import { SpanWakeWord } from '../../hosts/node/span-wake-word.js';
 import { nodePorts } from '../../hosts/node/ports.js';
 import { parseBinaryBody } from '../../src/ais/binary.js';
 import { Device, type DeviceConfig } from '../../src/app/device.js';
@@ -31,7 +32,6 @@ import { SpeechSynthesizer, USER_VOICES } from '../../emulator/voice/tts.js';
 import type { AnswerEvent, TranscriptEvent } from '../../emulator/voice/virtual-device.js';
 import { until } from '../support/ais.js';
 import { captureLogger } from '../support/log.js';
-import { SpanWakeWord } from '../support/span-wake-word.js';
 import { inOrder, protocolTrace } from '../support/trace.js';
 import { requireOpusdec, requirePocketsphinx } from './voice/tools.js';
 

@@ -1,7 +1,8 @@
-// A stand-in wake-word engine for tests that know where they put "Alexa": it sits where a real engine does (the
-// front end's hook, on the capture path, frame by frame) and reports the span it was told once it has heard
-// 200 ms past its end, as a real engine decides late. Being on the capture path, it reports at the frame a real
-// engine would, however late the host's timers run. Portable: imports nothing but src/.
+// A stand-in wake-word engine for a caller that knows where it put "Alexa" into the WAV microphone (the demo, the
+// tests): it sits where a real engine does (the front end's hook, on the capture path, frame by frame) and
+// reports the span it was told once it has heard 200 ms past its end, as a real engine decides late. Being on
+// the capture path, it reports at the frame a real engine would however late the host's timers run, while the
+// microphone's ring still holds the pre-roll.
 import type { WakeWordDetection, WakeWordDetector } from '../../src/audio/hooks.js';
 
 /** A real engine decides this long after the word ends (200 ms at 16 kHz). */
