@@ -43,6 +43,9 @@ const ALERTING_REFRESH_MS = 2000;
 const MIC_KEEP_BYTES = 320_000;
 /** A hole in the microphone stream this far behind the newest byte is given up on (lost, not late). */
 const MIC_HOLE_BYTES = 32_000;
+/** After MicrophoneClosed, the audio still owed is checked this often; the turn ends when CLOSING_CHECKS in a row heard none. */
+const CLOSING_CHECK_MS = 500;
+const CLOSING_CHECKS = 4;
 
 export interface VoiceSessionOptions {
   log: Logger;
@@ -309,14 +312,7 @@ export class VoiceSessions {
         const end = Number(p.offset);
         d.micEnd = Number.isSafeInteger(end) && end >= 0 ? end : d.micOffset;
         if (!d.turnPending) this.drain(clientId, d);
-        // Audio up to the closing offset that never comes (lost) must not hold the turn open for ever.
-        const turn = d.micEnd;
-        this.clock.setTimeout(() => {
-          if (!d.listening || d.micEnd !== turn || d.turnPending) return;
-          this.log.warn(`${clientId}: microphone: audio up to ${turn} never came; the turn ends at ${d.micOffset}`);
-          d.listening = false;
-          d.instance?.microphoneClosed();
-        }, 2000);
+        this.awaitClosingAudio(clientId, d);
         return;
       }
       case 'OpenMicrophoneTimedOut':
@@ -391,6 +387,31 @@ export class VoiceSessions {
     d.turnPending = undefined;
     void d.instance!.openMicrophone(opening);
     this.drain(clientId, d);
+  }
+
+  /**
+   * Audio up to the closing offset that never comes (lost) must not hold the turn open for ever: the turn ends once
+   * CLOSING_CHECKS checks in a row saw none arrive. Counted in checks, not in wall time: a loaded process runs one
+   * check seconds late, before it has read the audio waiting in its sockets, and that must not cut the turn.
+   */
+  private awaitClosingAudio(clientId: string, d: DeviceVoice): void {
+    const turn = d.micEnd;
+    let heardTo = d.micOffset;
+    let quiet = 0;
+    const check = () => {
+      if (this.closed || !d.listening || d.micEnd !== turn || d.turnPending) return;
+      if (d.micOffset !== heardTo) {
+        heardTo = d.micOffset;
+        quiet = 0;
+      } else if (++quiet === CLOSING_CHECKS) {
+        this.log.warn(`${clientId}: microphone: audio up to ${turn} never came; the turn ends at ${d.micOffset}`);
+        d.listening = false;
+        d.instance?.microphoneClosed();
+        return;
+      }
+      this.clock.setTimeout(check, CLOSING_CHECK_MS);
+    };
+    this.clock.setTimeout(check, CLOSING_CHECK_MS);
   }
 
   /**

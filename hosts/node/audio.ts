@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { AudioIn, AudioInFactory, AudioInOptions, AudioOut, AudioOutFactory, AudioOutOptions } from '../../src/ports/audio.js';
+import type { Clock, TimerHandle } from '../../src/ports/clock.js';
 import { NodeClock } from './clock.js';
 import { readWav, WAV_SAMPLE_RATE, writeWav } from './wav.js';
 
@@ -34,6 +35,8 @@ export interface WavAudioInConfig {
   realtime?: boolean;
   /** After the queued speech: 'silence' (a live microphone, default) or 'end' (no more frames). */
   after?: 'silence' | 'end';
+  /** What paces it (default the Node clock); a test's clock can fire it late, as a loaded machine does. */
+  clock?: Clock;
 }
 
 /** A microphone that says WAV files; say() queues more while it runs. */
@@ -43,11 +46,12 @@ export class WavAudioIn implements AudioIn {
   private available = 0;            // frames made readable, not yet read
   private produced = 0;             // frames made readable since start
   private startMs = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private running = false;
   private closed = false;
   private readonly realtime: boolean;
   private readonly after: 'silence' | 'end';
+  private readonly clock: Clock;
   /** Frames of speech (not silence) read so far. */
   speechFramesRead = 0;
 
@@ -55,6 +59,7 @@ export class WavAudioIn implements AudioIn {
     checkFormat(options, 'WavAudioIn');
     this.realtime = config.realtime ?? true;
     this.after = config.after ?? 'silence';
+    this.clock = config.clock ?? clock;
     for (const path of config.paths ?? []) this.queue.push(readWav(path));
     for (const samples of config.samples ?? []) this.queue.push(samples);
   }
@@ -94,14 +99,14 @@ export class WavAudioIn implements AudioIn {
   start(): void {
     if (this.running || this.closed) return;
     this.running = true;
-    this.startMs = clock.monotonicMs() - this.produced * FRAME_MS;
+    this.startMs = this.clock.monotonicMs() - this.produced * FRAME_MS;
     if (!this.realtime) this.release();
-    this.timer = setInterval(() => this.paced(), FRAME_MS / 2);
+    this.timer = this.clock.setTimer(() => this.paced(), FRAME_MS / 2, FRAME_MS / 2);
   }
 
   stop(): void {
     this.running = false;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
   }
 
@@ -140,13 +145,13 @@ export class WavAudioIn implements AudioIn {
     if (frames <= 0) return;
     this.available += frames;
     this.produced += frames;
-    this.startMs = clock.monotonicMs() - this.produced * FRAME_MS;
+    this.startMs = this.clock.monotonicMs() - this.produced * FRAME_MS;
     setImmediate(() => { if (this.running && this.available > 0) this.options.onReadable(this.available); });
   }
 
   private paced(): void {
     if (!this.running) return;
-    const due = Math.floor((clock.monotonicMs() - this.startMs) / FRAME_MS) - this.produced;
+    const due = Math.floor((this.clock.monotonicMs() - this.startMs) / FRAME_MS) - this.produced;
     if (due <= 0) return;
     const speechLeft = this.speechFramesQueued - this.available;
     if (!this.realtime && speechLeft > 0) return this.release();

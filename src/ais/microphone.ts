@@ -13,7 +13,9 @@
 // topic spacing) one binary audio entry with its u64 offset is published with up to `chunkSamples` samples
 // (SDK: 1,600 = 100 ms per 50 ms, so pre-roll drains faster than real time). A publish that fails keeps its
 // message and is retried as is on the next tick: no audio is lost and, the connection releasing the number,
-// no sequence number is consumed (gotcha 11).
+// no sequence number is consumed (gotcha 11). While a stream still needs its oldest frames, `room` says how
+// many more the ring takes without overwriting them: the capture loop reads no further (the port holds the
+// rest) and onRoom wakes it, so a host that ran late delays the audio, never cuts it.
 //
 // Stream offsets count the bytes sent on this connection (NXP): 0 after each Connect, continuous across
 // interactions, so each MicrophoneOpened.offset is the previous MicrophoneClosed.offset. With Opus they count
@@ -56,6 +58,7 @@ export type MicrophoneState = 'closed' | 'armed' | 'opening' | 'open' | 'closing
 // Constants, not literals, where the 50 ms slot compares states (docs/xs-host.md, string literals).
 const OPEN: MicrophoneState = 'open';
 const CLOSING: MicrophoneState = 'closing';
+const OPENING: MicrophoneState = 'opening';
 
 export const WAKE_WORD = 'ALEXA';
 
@@ -84,6 +87,8 @@ export interface MicrophoneOptions {
   onStateChange?(state: MicrophoneState): void;
   /** A user action could not open the microphone (the connection is not ready): the app says so. */
   onNotOpened?(): void;
+  /** `room` grew (a publish, a close): the capture loop may read on. */
+  onRoom?(): void;
 }
 
 const DEFAULT_PROFILE: Record<MicrophoneInitiator, MicrophoneProfile> = { PRESS_AND_HOLD: 'CLOSE_TALK', TAP: 'NEAR_FIELD', WAKEWORD: 'FAR_FIELD' };
@@ -156,7 +161,17 @@ export class Microphone {
   get offset(): number { return this.streamOffset; }
   /** Samples captured since start: the time base of wakeWordDetected(). */
   get capturedSamples(): number { return this.ring.framesWritten * FRAME_SAMPLES; }
-  /** Frames that fell out of the ring before they were sent (the publisher lagged more than ringMs). */
+  /**
+   * Frames pushFrame takes now without overwriting one the stream has still to send: the ring's capacity while
+   * no stream needs its frames.
+   */
+  get room(): number {
+    const ring = this.ring;
+    const streaming = this.stateValue === OPEN || this.stateValue === CLOSING || this.stateValue === OPENING;
+    if (!streaming || (this.stateValue === CLOSING && this.nextFrame >= this.stopFrame)) return ring.capacityFrames;
+    return this.nextFrame + ring.capacityFrames - ring.framesWritten;
+  }
+  /** Frames that fell out of the ring before they were sent (pushed past `room`). */
   get framesLost(): number { return this.framesLostValue; }
   get publishFailures(): number { return this.publishFailuresValue; }
 
@@ -382,6 +397,7 @@ export class Microphone {
       this.pacer.sent();
       this.streamOffset += this.pendingAudio;
       this.pendingLength = this.pendingAudio = 0;
+      this.options.onRoom?.();
     }
     if (this.stateValue === CLOSING && this.nextFrame >= this.stopFrame) {
       this.announceClosed();
@@ -424,5 +440,6 @@ export class Microphone {
     if (this.stateValue === state) return;
     this.stateValue = state;
     this.options.onStateChange?.(state);
+    this.options.onRoom?.();
   }
 }

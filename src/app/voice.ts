@@ -101,6 +101,7 @@ export class Voice {
       connection, clock: options.clock, log: log.child('microphone'), initiator: options.initiator,
       opus: ports.opus, maxMessageBytes: options.maxMessageBytes, bargeIn: speaker, onStateChange: options.onMicrophoneState,
       onNotOpened: () => this.notOpened(),
+      onRoom: () => this.capture.resume(),
     });
     const frontEnd = new FrontEnd({
       frameSamples: FRAME_SAMPLES, echoCanceller: ports.echoCanceller, wakeWord: ports.wakeWord, outputDelayMs: ports.outputDelayMs,
@@ -108,7 +109,9 @@ export class Voice {
       onFrame: (frame, timeMs) => microphone.pushFrame(frame, timeMs),
       onWakeWord: (begin, end) => microphone.wakeWordDetected(begin, end),
     });
-    this.capture = new Capture({ audioIn: ports.audioIn, log: log.child('capture'), onFrame: (frame, timeMs) => frontEnd.push(frame, timeMs) });
+    this.capture = new Capture({
+      audioIn: ports.audioIn, log: log.child('capture'), onFrame: (frame, timeMs) => frontEnd.push(frame, timeMs), room: () => microphone.room,
+    });
     this.microphone = microphone;
     this.speaker = speaker;
     this.port = port;

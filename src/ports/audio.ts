@@ -12,6 +12,8 @@ export interface AudioInOptions {
 export interface AudioIn {
   /** Copies one frame into `frame` (length frameSamples); returns the capture time in monotonic ms, or -1 if none waits. */
   read(frame: Int16Array): number;
+  /** Frames lost because they were not read in time (a bounded driver ring); absent for a port that never drops. */
+  readonly dropped?: number;
   start(): void;
   stop(): void;
   close(): void;

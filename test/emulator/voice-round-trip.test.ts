@@ -2,7 +2,7 @@
 // cloud with voice (emulator/ais/voice-session.ts) and one Node-host Device per voice with audio ports. Each
 // device holds the same conversation:
 //   1. "Alexa, what time is it?" opened by the wake word. The wake-word engine is issue 7's; here the test
-//      stands in for it at that boundary, reporting the span where it put "Alexa" into the microphone.
+//      stands in for it at that boundary (the front end's hook), reporting the span where it put "Alexa".
 //   2. "ask me a question": the emulator's question reopens the microphone (OpenMicrophone), "blue" answers it.
 //   3. "tell me a joke", interrupted while it plays by a tap and "what's your name" (barge-in).
 //   4. (one voice) an OVERRUN that reaches the emulator after its answer's stream ended: the next answer resumes
@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wavAudioIn, wavAudioOut, type WavAudioIn, type WavAudioOut } from '../../hosts/node/audio.js';
 import { nodeOpus } from '../../hosts/node/opus.js';
+import { SpanWakeWord } from '../../hosts/node/span-wake-word.js';
 import { nodePorts } from '../../hosts/node/ports.js';
 import { parseBinaryBody } from '../../src/ais/binary.js';
 import { Device, type DeviceConfig } from '../../src/app/device.js';
@@ -73,6 +74,7 @@ interface Conversation {
   times: number[];
   audioIn: WavAudioIn;
   audioOut: WavAudioOut;
+  wakeWord: SpanWakeWord;
   say(text: string): { at: number; samples: Int16Array };
 }
 
@@ -100,10 +102,9 @@ async function wakeWordTurn(c: Conversation, synthesizer: SpeechSynthesizer, rec
   const at = c.audioIn.say(concat(silence(lead), alexa, silence(1600), command, silence(8000)));
   const begin = at + lead;
   const end = begin + alexa.length;
-  // The stand-in engine reports the detection 200 ms after the word ends, as a real one decides late.
-  await until('the wake word captured', () => c.device.microphone!.capturedSamples >= end + 3200, 15_000);
+  // The stand-in engine, on the capture path, reports the span 200 ms after the word ends.
   const playedBefore = c.audioOut.played.length;
-  c.device.microphone!.wakeWordDetected(begin, end);
+  c.wakeWord.expect(begin, end);
   await until('the answer', () => c.heard.answers.length === 1, 30_000);
   assert.equal(c.heard.transcripts[0].text, 'alexa what time is it');
   assert.equal(c.heard.answers[0].intent, 'time');
@@ -256,23 +257,25 @@ test('spoken conversations in three voices at once over real sockets: a wake wor
   const devices: Device[] = [];
   try {
     await Promise.all(VOICES.map((voice, index) => t.test(voice, async (st) => {
-      // Staggered, so that one device's answer being synthesised (it blocks this process) seldom falls on
-      // another's wake word: a stand-in engine reporting late could find the pre-roll gone from the 2 s ring.
+      // Staggered, so that one device's answer being synthesised (it blocks this process) seldom falls on another's
+      // answer streaming. Under load the 12-frame speaker buffer still overran in 2 of 5 runs, staggered or not: the
+      // downlink's own late-timer case, open (the uplink is heard whole however late the timers run).
       await new Promise((resolve) => setTimeout(resolve, index * 1500));
       const clientId = `talker-${voice}`;
       const dataDir = mkdtempSync(join(tmpdir(), 'ais-voice-'));
       dataDirs.push(dataDir);
       const audioIn = wavAudioIn({ realtime: true });
       const audioOut = wavAudioOut({ realtime: true });
+      const wakeWord = new SpanWakeWord();
       const { log, lines, times } = captureLogger(clientId);
-      const device = new Device({ ...nodePorts(dataDir, log), audio: { audioIn, audioOut, opus: nodeOpus } }, config(cloud, clientId, voice), {
+      const device = new Device({ ...nodePorts(dataDir, log), audio: { audioIn, audioOut, opus: nodeOpus, wakeWord } }, config(cloud, clientId, voice), {
         onCode: (pair) => cloud.lwa.approve(pair.userCode),
       });
       devices.push(device);
       device.start();
       await until('ready', () => device.state === 'ready' && cloud.service.deviceState(clientId)?.synchronizedState !== undefined, 20_000);
       const c: Conversation = {
-        voice, device, heard: heard.get(clientId)!, lines, times, audioIn: audioIn.last!, audioOut: audioOut.last!,
+        voice, device, heard: heard.get(clientId)!, lines, times, audioIn: audioIn.last!, audioOut: audioOut.last!, wakeWord,
         say: (text) => {
           const samples = concat(silence(4000), synthesizer.synthesize(text, USER_VOICES[voice]), silence(8000));
           return { at: audioIn.last!.say(samples), samples };

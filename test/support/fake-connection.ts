@@ -11,7 +11,7 @@ export class FakeConnection {
     this.events.push(payload === undefined ? name : `${name} ${JSON.stringify(payload)}`);
     return true;
   }
-  publishMicrophone(): boolean { return true; }
+  publishMicrophone(_body?: Uint8Array, _length?: number): boolean { return true; }
   reportException(): void {}
   rewindSpeaker(): void {}
   /** Runs a directive as the connection does; returns the error a handler threw (it becomes ExceptionEncountered). */

@@ -46,6 +46,21 @@ export class ManualClock implements Clock {
     else this.timers.delete(id);
     timer.callback();
   }
+  /**
+   * The host was busy for `ms` (a loaded machine, a long synchronous call): time jumps, then each timer due by
+   * then fires once, late, earliest first; a repeating one runs next a period after this late run, as Node's
+   * setInterval skips the runs it missed.
+   */
+  stall(ms: number): void {
+    this.now += ms;
+    const due = [...this.timers].filter(([, timer]) => timer.at <= this.now).sort((a, b) => a[1].at - b[1].at);
+    for (const [id, timer] of due) {
+      if (this.timers.get(id) !== timer) continue;
+      if (timer.repeatMs) timer.at = this.now + timer.repeatMs;
+      else this.timers.delete(id);
+      timer.callback();
+    }
+  }
   /** Moves time forward by `ms`, firing each timer due by then at its own time, earliest (then oldest) first. */
   advance(ms: number): void {
     const until = this.now + ms;
