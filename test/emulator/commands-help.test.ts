@@ -15,7 +15,7 @@ const COMMANDS: [string, string, string[]][] = [
   ['build/hosts/node/tuning/wake.js', 'wake', ['--threshold']],
   ['build/hosts/node/tuning/frontend.js', 'frontend', ['--ref', '--mic', '--out', '--threshold']],
   ['build/bench/aec.bench.js', 'bench:aec', ['--taps']],
-  ['build/bench/wake-word.bench.js', 'bench:wake-word', ['--clips']],
+  ['build/bench/wake-word.bench.js', 'bench:wake-word', ['--repeats', '--near', '--minutes', '--barge', '--quick']],
   ['build/bench/train-wake-word.js', 'train:wake-word', ['--clips', '--epochs', '--positives', '--negatives', '--out', '--cache']],
   ['build/bench/emulator-load.js', 'bench:emulator-load', ['--devices', '--turns']],
   ['build/bench/voice-latency.js', 'voice-latency', ['--turns']],
