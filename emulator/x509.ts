@@ -3,7 +3,7 @@
 // openssl CLI per device would cost a process each. Only what a CA and a TLS client certificate need: a
 // one-attribute subject (CN, optionally O), validity, basic constraints, key usage, extended key usage and the
 // key identifiers (Moddable's TLS finds an issuer by its Authority Key Identifier).
-import { createHash, sign, type KeyObject } from 'node:crypto';
+import { createHash, sign, X509Certificate, type KeyObject } from 'node:crypto';
 
 export interface CertificateRequest {
   /** Subject CN (the MQTT client id for a device). */
@@ -86,10 +86,9 @@ export function subjectKeyIdentifier(publicKey: KeyObject): Uint8Array {
   return new Uint8Array(createHash('sha1').update(Uint8Array.of(4)).update(x).update(y).digest());
 }
 
-/** PEM text of a DER certificate. */
+/** PEM text of a DER certificate (node:crypto writes it, as OpenSSL does). */
 export function certificatePem(der: Uint8Array): string {
-  const base64 = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
-  return `-----BEGIN CERTIFICATE-----\n${base64}-----END CERTIFICATE-----\n`;
+  return new X509Certificate(der).toString();
 }
 
 function name(commonName: string, organization?: string): Uint8Array {
