@@ -50,14 +50,16 @@ typedef struct {
   aec_spectrum w[AEC_MAX_PARTITIONS];     /* background filter (adapts) */
   aec_spectrum wf[AEC_MAX_PARTITIONS];    /* foreground filter (outputs) */
   aec_spectrum y, e, g;
-  float pxx[AEC_BINS];                    /* smoothed reference power per bin */
+  float norm[AEC_BINS];                   /* per bin: the reference's power over all partitions, each weighted by its gain */
+  float gain[AEC_MAX_PARTITIONS];         /* proportionate step per partition (mean 1): partitions holding more echo learn faster */
   float em[AEC_BINS], ym[AEC_BINS];       /* smoothed |E|^2 and |Y|^2, for the leak estimate */
   float pey, pyy, leak;                   /* residual echo = leak * |Y|^2 */
-  float fg_err, bg_err, fg_bg_diff, mic_err;  /* smoothed energies deciding the foreground copy and output */
-  float adapt_sum;                        /* learning done before the first convergence */
-  int adapted, relearn;                   /* converged once; learning again after an echo-path change */
-  float erl, coherence;                   /* microphone over reference (slow energies), delay correlation, while converged */
+  float davg1, davg2, dvar1, dvar2;       /* the foreground's lead over the background, and its spread, short and long */
+  float fg_err, bg_err, mic_err;          /* smoothed energies of both filters' errors and the microphone, for the divergence test */
+  float sum_adapt;                        /* learning done before the first convergence */
+  int adapted;                            /* converged once */
   float fg_slow, mic_slow, far_slow;      /* the output's, microphone's and reference's energies over ~0.4 s of far end */
+  float erl, coherence;                   /* microphone over reference, and the delay estimator's correlation, while converged */
   int diverged, lost;                     /* blocks in a row that looked diverged, or lost (the path changed) */
   long resets, path_changes;              /* how often the filters restarted (diverged) and relearnt fast (path change) */
   suppress_state post;                    /* the residual echo suppressor after the filter */

@@ -17,6 +17,16 @@ void dsp_sincos(double x, double *s, double *c) {
   *c = sum_c;
 }
 
+/* sqrt by Newton from a bit-level guess (the WebAssembly build has no libm): the same bits on every build. */
+float dsp_sqrt(float x) {
+  if (x <= 0) return 0;
+  union { float f; unsigned u; } v = { x };
+  v.u = (v.u >> 1) + 0x1fc00000u;
+  float r = v.f;
+  for (int i = 0; i < 3; i++) r = 0.5f * (r + x / r);
+  return r;
+}
+
 int fft_init(fft_plan *p, int n) {
   if (n < 4 || n > FFT_MAX || (n & (n - 1))) return -1;
   p->n = n;

@@ -25,5 +25,7 @@ void fft_inverse(fft_plan *plan, const float *re, const float *im, float *x);
 
 /* sin and cos in double for the tables (no libm: the WebAssembly build is freestanding). */
 void dsp_sincos(double x, double *s, double *c);
+/* sqrt to float precision for levels and norms (no libm either). */
+float dsp_sqrt(float x);
 
 #endif

@@ -24,16 +24,6 @@ static float noise(unsigned *seed) {
   return (float)(int)(*seed >> 8) * (1.0f / (1 << 23)) - 1.0f;
 }
 
-/* sqrt by Newton from a bit-level guess: the WebAssembly build has no libm (exact enough for a noise level). */
-static float root(float x) {
-  if (x <= 0) return 0;
-  union { float f; unsigned u; } v = { x };
-  v.u = (v.u >> 1) + 0x1fc00000u;
-  float r = v.f;
-  for (int i = 0; i < 3; i++) r = 0.5f * (r + x / r);
-  return r;
-}
-
 void suppress_block(suppress_state *st, fft_plan *fft, const float *e, const float *y_re, const float *y_im, float leak, float *out) {
   for (int i = 0; i < SUPPRESS_BLOCK; i++) {
     st->time[i] = st->prev[i];
@@ -63,7 +53,7 @@ void suppress_block(suppress_state *st, fft_plan *fft, const float *e, const flo
   for (int k = 0; k < SUPPRESS_BINS; k++) {
     float g = st->gain[k];
     /* Comfort noise: what the gain took of the noise floor, with a random phase (uniform re, im: mean power 2/3). */
-    float level = root(st->pn[k] * (1 - g * g) * 1.5f);
+    float level = dsp_sqrt(st->pn[k] * (1 - g * g) * 1.5f);
     st->re[k] = g * st->re[k] + level * noise(&st->seed);
     st->im[k] = g * st->im[k] + level * noise(&st->seed);
   }
