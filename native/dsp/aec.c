@@ -10,6 +10,9 @@
 #define LEAK_RATE 0.008f         /* the leak regression's smoothing, scaled by the echo estimate over the error, ... */
 #define LEAK_RATE_MAX 0.002f     /* ... and capped */
 #define REGULARISE 0.05f         /* every bin's step normalised by at least 5 % of the mean bin's reference power */
+#define MU_COHERENT 0.5f          /* the step where the error is wholly coherent with the reference (echo not learnt yet) */
+#define COH_RATE 0.05f            /* coherence smoothing (~20 blocks, 80 ms) ... */
+#define COH_CHANCE 0.2f           /* ... whose chance level between unrelated signals is about this: no step below it */
 #define GAIN_FLOOR 0.1f           /* every partition keeps 10 % of the largest one's proportionate share */
 #define AVG1 0.9f                 /* the foreground's lead over the background, smoothed short (~40 ms) ... */
 #define AVG2 0.97f                /* ... and long (~130 ms) */
@@ -56,6 +59,8 @@ static void restart(aec_state *st) {
   st->adapted = 0;
   st->diverged = st->lost = 0;
   st->fg_slow = st->mic_slow = st->far_slow = st->erl = st->coherence = 0;
+  for (int k = 0; k < AEC_BINS; k++) st->cxe_re[k] = st->cxe_im[k] = st->cxx[k] = st->cee[k] = 0;
+  st->strongest = 0;
 }
 
 void aec_reset(aec_state *st) {
@@ -117,7 +122,11 @@ static void proportion(aec_state *st) {
     if (st->gain[p] > most) most = st->gain[p];
   }
   float total = sum + GAIN_FLOOR * most * parts;
-  for (int p = 0; p < parts; p++) st->gain[p] = total > 0 ? parts * (st->gain[p] + GAIN_FLOOR * most) / total : 1;
+  st->strongest = 0;
+  for (int p = 0; p < parts; p++) {
+    if (st->gain[p] > st->gain[st->strongest]) st->strongest = p;
+    st->gain[p] = total > 0 ? parts * (st->gain[p] + GAIN_FLOOR * most) / total : 1;
+  }
 }
 
 /* The leak estimate: how the error's power follows the echo estimate's across bins, as a regression of their
@@ -284,11 +293,22 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   for (int k = 0; k < AEC_BINS; k++) mean += st->norm[k];
   floor_power += REGULARISE * mean * (1.0f / AEC_BINS);
   for (int k = 0; k < AEC_BINS; k++) st->norm[k] += floor_power;
+  const aec_spectrum *xs = &st->x[(st->next + st->strongest) % parts];
   for (int k = 0; k < AEC_BINS; k++) {
+    /* The error's coherence with the reference at the echo's strongest partition, per bin: echo the filter has
+     * not learnt (a new tone, a new note) is coherent with it, a talker is not. */
+    float xr = xs->re[k], xi = xs->im[k], er = st->e.re[k], ei = st->e.im[k];
+    st->cxe_re[k] += COH_RATE * (xr * er + xi * ei - st->cxe_re[k]);
+    st->cxe_im[k] += COH_RATE * (xr * ei - xi * er - st->cxe_im[k]);
+    st->cxx[k] += COH_RATE * (xr * xr + xi * xi - st->cxx[k]);
+    st->cee[k] += COH_RATE * (er * er + ei * ei - st->cee[k]);
     float mu = mu_start;
     if (st->adapted && far_active) {
       float e = power(&st->e, k) + 1, r = st->leak * power(&st->y, k);
       mu = r < MU_MAX * e ? r / e : MU_MAX;
+      float c = (st->cxe_re[k] * st->cxe_re[k] + st->cxe_im[k] * st->cxe_im[k]) / (st->cxx[k] * st->cee[k] + 1);
+      float mc = MU_COHERENT * (c - COH_CHANCE) / (1 - COH_CHANCE);
+      if (mc > mu) mu = mc;
     }
     float scale = mu / st->norm[k];
     st->g.re[k] = scale * st->e.re[k];
