@@ -59,7 +59,7 @@ static void restart(aec_state *st) {
   st->adapted = 0;
   st->diverged = st->lost = 0;
   st->fg_slow = st->mic_slow = st->far_slow = st->erl = st->coherence = 0;
-  for (int k = 0; k < AEC_BINS; k++) st->cxe_re[k] = st->cxe_im[k] = st->cxx[k] = st->cee[k] = 0;
+  for (int k = 0; k < AEC_BINS; k++) st->cxe_re[k] = st->cxe_im[k] = st->cxx[k] = st->cee[k] = st->residual[k] = 0;
   st->strongest = 0;
 }
 
@@ -302,14 +302,17 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
     st->cxe_im[k] += COH_RATE * (xr * ei - xi * er - st->cxe_im[k]);
     st->cxx[k] += COH_RATE * (xr * xr + xi * xi - st->cxx[k]);
     st->cee[k] += COH_RATE * (er * er + ei * ei - st->cee[k]);
+    float c = (st->cxe_re[k] * st->cxe_re[k] + st->cxe_im[k] * st->cxe_im[k]) / (st->cxx[k] * st->cee[k] + 1);
+    c = c > COH_CHANCE ? (c - COH_CHANCE) / (1 - COH_CHANCE) : 0;
+    float ep = power(&st->e, k), r = st->leak * power(&st->y, k);
     float mu = mu_start;
     if (st->adapted && far_active) {
-      float e = power(&st->e, k) + 1, r = st->leak * power(&st->y, k);
-      mu = r < MU_MAX * e ? r / e : MU_MAX;
-      float c = (st->cxe_re[k] * st->cxe_re[k] + st->cxe_im[k] * st->cxe_im[k]) / (st->cxx[k] * st->cee[k] + 1);
-      float mc = MU_COHERENT * (c - COH_CHANCE) / (1 - COH_CHANCE);
-      if (mc > mu) mu = mc;
+      mu = r < MU_MAX * (ep + 1) ? r / (ep + 1) : MU_MAX;
+      if (MU_COHERENT * c > mu) mu = MU_COHERENT * c;
     }
+    /* For the suppressor: the residual echo is the leak's share of the echo estimate, or the error's share
+     * coherent with the reference, whichever is more (x2: its spectrum is of two blocks, this one of one). */
+    st->residual[k] = 2 * (r > c * ep ? r : c * ep);
     float scale = mu / st->norm[k];
     st->g.re[k] = scale * st->e.re[k];
     st->g.im[k] = scale * st->e.im[k];
@@ -396,7 +399,7 @@ void aec_process(aec_state *st, const int16_t *mic, const int16_t *ref, int16_t 
     line_block(st, shift, x);
     line_block(st, shift + 1, prev);
     block(st, prev, x, d, e);
-    if (st->suppress) suppress_block(&st->post, &st->fft, e, st->y.re, st->y.im, st->leak, e);
+    if (st->suppress) suppress_block(&st->post, &st->fft, e, st->residual, e);
     for (int i = 0; i < AEC_BLOCK; i++) {
       float v = e[i] + (e[i] >= 0 ? 0.5f : -0.5f);
       out[at + i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);

@@ -54,6 +54,7 @@ typedef struct {
   float gain[AEC_MAX_PARTITIONS];         /* proportionate step per partition (mean 1): partitions holding more echo learn faster */
   int strongest;                          /* the partition with the most echo */
   float cxe_re[AEC_BINS], cxe_im[AEC_BINS], cxx[AEC_BINS], cee[AEC_BINS];  /* smoothed cross and powers: the error's coherence with the reference */
+  float residual[AEC_BINS];               /* the residual echo's power per bin, for the suppressor */
   float em[AEC_BINS], ym[AEC_BINS];       /* smoothed |E|^2 and |Y|^2, for the leak estimate */
   float pey, pyy, leak;                   /* residual echo = leak * |Y|^2 */
   float davg1, davg2, dvar1, dvar2;       /* the foreground's lead over the background, and its spread, short and long */

@@ -24,7 +24,7 @@ static float noise(unsigned *seed) {
   return (float)(int)(*seed >> 8) * (1.0f / (1 << 23)) - 1.0f;
 }
 
-void suppress_block(suppress_state *st, fft_plan *fft, const float *e, const float *y_re, const float *y_im, float leak, float *out) {
+void suppress_block(suppress_state *st, fft_plan *fft, const float *e, const float *residual, float *out) {
   for (int i = 0; i < SUPPRESS_BLOCK; i++) {
     st->time[i] = st->prev[i];
     st->time[SUPPRESS_BLOCK + i] = e[i];
@@ -34,7 +34,7 @@ void suppress_block(suppress_state *st, fft_plan *fft, const float *e, const flo
   int untouched = 1;
   for (int k = 0; k < SUPPRESS_BINS; k++) {
     float pe = st->re[k] * st->re[k] + st->im[k] * st->im[k];
-    float echo = leak * (y_re[k] * y_re[k] + y_im[k] * y_im[k]);
+    float echo = residual[k];
     st->pe[k] += PE_RATE * (pe - st->pe[k]);
     st->pr[k] = echo > TAIL * st->pr[k] ? echo : TAIL * st->pr[k];
     st->pn[k] = pe < st->pn[k] * NOISE_RISE ? pe : st->pn[k] * NOISE_RISE + 1.0f;

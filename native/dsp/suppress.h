@@ -25,8 +25,8 @@ typedef struct {
 } suppress_state;
 
 void suppress_reset(suppress_state *st);
-/* One block: e, the canceller's output (SUPPRESS_BLOCK samples); y_re/y_im, its echo estimate's spectrum (a
- * 2 * SUPPRESS_BLOCK FFT); leak, its residual share of |Y|^2. Writes the suppressed block to out (may be e). */
-void suppress_block(suppress_state *st, fft_plan *fft, const float *e, const float *y_re, const float *y_im, float leak, float *out);
+/* One block: e, the canceller's output (SUPPRESS_BLOCK samples); residual, its estimate of the echo left in it
+ * per bin (power, as in a 2 * SUPPRESS_BLOCK FFT of the last two blocks). Writes the suppressed block to out (may be e). */
+void suppress_block(suppress_state *st, fft_plan *fft, const float *e, const float *residual, float *out);
 
 #endif
