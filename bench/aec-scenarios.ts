@@ -318,13 +318,15 @@ function frames(x: Int16Array): Int16Array {
  * The scenarios of one half: eight measured ones (speech; a 250 ms tail behind 40 ms of bulk delay; soft-clipped music;
  * an echo-path change; a log sweep; fan noise; loud echo with double talk; tones with level steps), the user alone,
  * and robustness references (DC, a clipped square-ish wave, silence then a loud burst) measured for divergence only.
+ * `only`: just the scenarios whose name contains it.
  */
-export function scenarios(tts: SpeechSynthesizer, half: Half): Scenario[] {
+export function scenarios(tts: SpeechSynthesizer, half: Half, only?: string): Scenario[] {
   const h = HALVES[half];
   const [roomA, roomB, roomC, roomD] = h.rooms;
   const S = (s: number) => Math.round(s * RATE);
   const out: Scenario[] = [];
   const add = (name: string, about: string, m: Make, measuredErle = true) => {
+    if (only !== undefined && !name.includes(only)) return;   // the room's recording is what costs
     const played = frames(m.played);
     out.push({ name, about, half, measured: measuredErle, played, ...record({ ...m, played }) });
   };

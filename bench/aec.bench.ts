@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { WasmEchoCanceller, dspMissingHint } from '../hosts/node/dsp.js';
 import { erlePlot } from '../hosts/node/tuning/plot.js';
 import { SpeechSynthesizer } from '../emulator/voice/tts.js';
-import { cancel, doubleTalk, erleFrom, erleSeries, type ErlePoint } from '../test/support/echo.js';
+import { cancel, doubleTalk, erleFrom, erleSeries, pathChangeRecovery, type ErlePoint } from '../test/support/echo.js';
 import { fromRoot } from '../test/support/paths.js';
 import { commandLine, usageError } from '../hosts/node/command-line.js';
 import { RATE, scenarios, type Half, type Scenario } from './aec-scenarios.js';
@@ -106,16 +106,6 @@ function worstOverMic(s: Scenario, out: Int16Array): number {
   return worst;
 }
 
-/** Seconds after the path change until the ERLE over the next second is back within 3 dB of the ERLE of the 2 s before it. */
-function recovery(s: Scenario, out: Int16Array): { before: number; dip: number; seconds: number } {
-  const change = s.changeAt / RATE;
-  const before = erleFrom(s, out, change - 2, change);
-  const series = erleSeries(s, out).filter((p) => p.tS > change);
-  const dip = Math.min(...series.slice(0, 4).map((p) => p.erleDb));
-  const back = series.find((p) => erleFrom(s, out, p.tS - 0.125, p.tS + 1) >= before - 3);
-  return { before, dip, seconds: back ? back.tS - 0.125 - change : Infinity };
-}
-
 /** The user alone (the far end silent): the output against the microphone while the user talks. */
 function alone(s: Scenario, out: Int16Array): number {
   let m = 0;
@@ -127,15 +117,15 @@ function alone(s: Scenario, out: Int16Array): number {
   return db(m, d);
 }
 
-interface Cell { erle: number; worst: number; series: ErlePoint[]; recovery?: ReturnType<typeof recovery>; nearSdr?: number; aloneSdr?: number }
+interface Cell { erle: number; worst: number; series: ErlePoint[]; recovery?: ReturnType<typeof pathChangeRecovery>; nearSdr?: number; aloneSdr?: number }
 const tts = await SpeechSynthesizer.create();
-const list = scenarios(tts, half).filter((s) => only === undefined || s.name.includes(only));
+const list = scenarios(tts, half, only);
 const table: { s: Scenario; cells: Cell[] }[] = [];
 for (const s of list) {
   const cells = cancellers.map((c): Cell => {
     const out = c.run(s);
     const cell: Cell = { erle: erleFrom(s, out, 2), worst: worstOverMic(s, out), series: erleSeries(s, out) };
-    if (s.changeAt > 0) cell.recovery = recovery(s, out);
+    if (s.changeAt > 0) cell.recovery = pathChangeRecovery(s, out, s.changeAt);
     if (s.nearStart >= 0 && s.measured) cell.nearSdr = doubleTalk(s, out).nearSdrDb;
     if (!s.measured && s.nearStart >= 0) cell.aloneSdr = alone(s, out);
     return cell;

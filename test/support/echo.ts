@@ -104,6 +104,20 @@ export function erleFrom(s: EchoScenario, out: Int16Array, fromS: number, toS = 
   return db(mic, o);
 }
 
+/**
+ * After an echo-path change at sample `changeAt`: the ERLE over the 2 s before it, the lowest 250 ms window in the
+ * second after it, and the seconds until the ERLE over the next second is back within 3 dB of the former (Infinity
+ * if never).
+ */
+export function pathChangeRecovery(s: EchoScenario, out: Int16Array, changeAt: number): { before: number; dip: number; seconds: number } {
+  const change = changeAt / SAMPLE_RATE;
+  const before = erleFrom(s, out, change - 2, change);
+  const series = erleSeries(s, out).filter((p) => p.tS > change);
+  const dip = Math.min(...series.slice(0, 4).map((p) => p.erleDb));
+  const back = series.find((p) => erleFrom(s, out, p.tS - 0.125, p.tS + 1) >= before - 3);
+  return { before, dip, seconds: back ? back.tS - 0.125 - change : Infinity };
+}
+
 /** Seconds from the first measurable window until ERLE first reaches `targetDb` (Infinity if never). */
 export function convergenceS(series: ErlePoint[], targetDb: number): number {
   if (series.length === 0) return Infinity;
