@@ -1,10 +1,13 @@
 /* Acoustic echo canceller: a multi-delay block frequency-domain adaptive filter (MDF: the echo path split
- * into partitions of one block each, filtered and adapted in the frequency domain), with a per-bin learning
- * rate set from an estimate of the residual echo against the error (near-end talk then slows adaptation by
- * itself, no hard double-talk switch), and two filters: a background one that adapts and a foreground one
- * that makes the output, copied from the background only while the background cancels better. The output is never
- * louder than the microphone (such a block passes through; filters that stay so restart); an echo-path change
- * (the echo lost, not for a talker) starts the background again at a fast rate; a residual echo suppressor
+ * into partitions of one block each, filtered and adapted in the frequency domain), in two filters as speexdsp's
+ * MDF has them: a background one that adapts and a foreground one that makes the output, which takes the
+ * background's taps only when the background cancels better by more than chance would give, and gives its own
+ * back when the background clearly trails (near-end talk it took for echo). The background's step per bin is the
+ * residual echo's share of its error (a leak estimate times |Y|^2 over |E|^2: near-end talk slows it by itself),
+ * or, where the error is coherent with the reference (echo in bins it never learnt: a new tone), a step from that
+ * coherence; partitions holding more of the echo get more of it (proportionate). The output is never louder than
+ * the microphone (such a block passes through; filters that stay so restart); an echo-path change (the echo lost,
+ * not for a talker) starts the background again from zero at the start rate; a residual echo suppressor
  * (suppress.h) may follow, off by default.
  * The reference is delayed by the bulk delay the estimator in delay.c finds (less a margin), so the filter's
  * taps model the echo from its direct path on; when the estimate moves, the filters move with it.
