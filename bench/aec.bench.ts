@@ -165,6 +165,27 @@ const svg = erlePlot(measuredRows.map((r) => ({
 mkdirSync(fromRoot('docs', 'figures'), { recursive: true });
 writeFileSync(fromRoot('docs', 'figures', 'aec-erle.svg'), svg);
 const cols = cancellers.map((c) => c.short);
+/** Issue 19's goals against this run (ours, then ours + suppressor), met or not, with the number. */
+function goals(): string[] {
+  const lowest = (n: number) => Math.min(...measuredRows.map((r) => r.cells[n].erle));
+  const within = (n: number) => Math.max(...table.filter((r) => r.s.changeAt > 0).map((r) => r.cells[n].recovery!.seconds));
+  const sdr = (n: number) => Math.min(...table.filter((r) => r.cells[n].nearSdr !== undefined).map((r) => r.cells[n].nearSdr!));
+  const aloneSdr = Math.min(...table.filter((r) => r.cells[0].aloneSdr !== undefined).map((r) => r.cells[0].aloneSdr!));
+  const row = (goal: string, met: boolean, got: string) => `| ${goal} | ${got} | ${met ? 'met' : '**not met**'} |`;
+  return [
+    'Against the goals of issue 19 (this run, held-out half):',
+    '',
+    '| goal | measured | |',
+    '|---|---|---|',
+    row('ERLE after 2 s ≥ 25 dB mean, without the suppressor', mean(0) >= 25, `${f(mean(0))} dB`),
+    row('... and ≥ 20 dB on every scenario', lowest(0) >= 20, `lowest ${f(lowest(0))} dB`),
+    row('≥ 35 dB mean with the suppressor', mean(1) >= 35, `${f(mean(1))} dB`),
+    row('back within 3 dB ≤ 2 s after an echo-path change', within(0) <= 2, `${after(within(0))} (with the suppressor ${after(within(1))})`),
+    row('double-talk near-end SDR ≥ 15 dB', sdr(0) >= 15, `${f(sdr(0))} dB (with the suppressor ${f(sdr(1))} dB)`),
+    row('the user alone passes unchanged (SDR ≥ 35 dB)', aloneSdr >= 35, `${f(aloneSdr)} dB`),
+    row('never louder than the microphone', Math.max(...table.map((r) => r.cells[0].worst)) <= 0.5, `worst window ${f(Math.max(...table.map((r) => r.cells[0].worst)))} dB over it`),
+  ];
+}
 const md = [
   '# Echo canceller figures (held-out scenarios)',
   '',
@@ -185,6 +206,8 @@ const md = [
   ...table.filter((r) => r.cells[0].nearSdr !== undefined).map((r) => `Double talk (${r.s.name}): the user's SDR in the output ${r.cells.map((x, n) => `${cols[n]} ${f(x.nearSdr!)} dB`).join(', ')} (microphone ${f(doubleTalk(r.s, r.s.capture.mic).nearSdrDb)} dB).`),
   '',
   ...table.filter((r) => r.cells[0].aloneSdr !== undefined).map((r) => `User alone (${r.s.name}): the output against the microphone while the user talks, ${r.cells.map((x, n) => `${cols[n]} ${f(x.aloneSdr!)} dB`).join(', ')} (unchanged is ∞).`),
+  '',
+  ...goals(),
   '',
   'ERLE: microphone power over output power, summed over 250 ms windows from 2 s on where the echo is above RMS 100 and the user is silent. '
   + 'Worst window over mic: the loudest 250 ms window of output against microphone (microphone above RMS 10), every scenario; above 0 dB the canceller added sound. '
