@@ -132,10 +132,10 @@ static void proportion(aec_state *st) {
 /* The leak estimate: how the error's power follows the echo estimate's across bins, as a regression of their
  * fluctuations around slow means (near-end talk does not follow Y, so it does not raise it), updated faster
  * while the echo estimate dominates the error. */
-static void leak_update(aec_state *st, float syy, float see) {
+static void leak_update(aec_state *st, const aec_spectrum *y, float syy, float see) {
   float cov = 0, var = 0;
   for (int k = 0; k < AEC_BINS; k++) {
-    float ep = power(&st->e, k), yp = power(&st->y, k);
+    float ep = power(&st->e, k), yp = power(y, k);
     float de = ep - st->em[k], dy = yp - st->ym[k];
     cov += de * dy;
     var += dy * dy;
@@ -156,7 +156,8 @@ static void leak_update(aec_state *st, float syy, float see) {
 /* x: this block of the (delayed) reference, prev: the one before it. */
 static void block(aec_state *st, const float *prev, const float *x, const float *d, float *out) {
   int parts = st->partitions;
-  float eb[AEC_BLOCK], ef[AEC_BLOCK], yb[AEC_BLOCK], yf[AEC_BLOCK];
+  float eb[AEC_BLOCK], ef[AEC_BLOCK], yb[AEC_BLOCK], yf[AEC_BLOCK], norm[AEC_BINS];
+  aec_spectrum y;                         /* an echo estimate's spectrum: the foreground's, then the background's */
 
   /* The newest reference spectrum, of the last two blocks (overlap-save). */
   st->next = (st->next + parts - 1) % parts;
@@ -173,10 +174,10 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   }
 
   /* Both filters' outputs: the foreground's error is what leaves, the background's is what it learns from. */
-  filter(st, st->wf, &st->y);
-  float sff = residual(st, &st->y, d, yf, ef);
-  filter(st, st->w, &st->y);
-  float see = residual(st, &st->y, d, yb, eb);
+  filter(st, st->wf, &y);
+  float sff = residual(st, &y, d, yf, ef);
+  filter(st, st->w, &y);
+  float see = residual(st, &y, d, yb, eb);
   float syy = 0, dbf = 10;
   for (int i = 0; i < AEC_BLOCK; i++) {
     syy += yb[i] * yb[i];
@@ -206,8 +207,8 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   } else if (-lead * (lead < 0 ? -lead : lead) > BACKTRACK * sff * dbf || -st->davg1 * (st->davg1 < 0 ? -st->davg1 : st->davg1) > BACKTRACK * st->dvar1
       || -st->davg2 * (st->davg2 < 0 ? -st->davg2 : st->davg2) > BACKTRACK * st->dvar2) {
     copy_filter(st, st->w, st->wf);
-    filter(st, st->w, &st->y);
-    see = residual(st, &st->y, d, yb, eb);
+    filter(st, st->w, &y);
+    see = residual(st, &y, d, yb, eb);
     syy = 0;
     for (int i = 0; i < AEC_BLOCK; i++) syy += yb[i] * yb[i];
     st->davg1 = st->davg2 = st->dvar1 = st->dvar2 = 0;
@@ -271,7 +272,7 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   }
   fft_forward(&st->fft, st->time, st->e.re, st->e.im);
   if (see < AEC_BLOCK * 100.0f) see = AEC_BLOCK * 100.0f;
-  leak_update(st, syy, see);
+  leak_update(st, &y, syy, see);
 
   /* Per-bin step. Before the first convergence there is no echo estimate to trust: a fixed step while the far
    * end plays, smaller while the error outweighs the reference. After it: the residual echo's share of the
@@ -281,18 +282,18 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
   if (far_active) mu_start = sxx < see ? MU_START * sxx / see : MU_START;
   proportion(st);
   float floor_power = (float)parts * AEC_FFT * SIGMA_MIN * SIGMA_MIN;
-  for (int k = 0; k < AEC_BINS; k++) st->norm[k] = 0;
+  for (int k = 0; k < AEC_BINS; k++) norm[k] = 0;
   for (int p = 0; p < parts; p++) {
     const aec_spectrum *xp = &st->x[(st->next + p) % parts];
-    for (int k = 0; k < AEC_BINS; k++) st->norm[k] += st->gain[p] * power(xp, k);
+    for (int k = 0; k < AEC_BINS; k++) norm[k] += st->gain[p] * power(xp, k);
   }
   /* A floor relative to the whole spectrum's: a bin the reference hardly reaches (beside a tone) holds little of
    * it but much of the error's leakage (the error block is zero-padded), and a step normalised by its power
    * alone would throw that leakage into the filter. */
   float mean = 0;
-  for (int k = 0; k < AEC_BINS; k++) mean += st->norm[k];
+  for (int k = 0; k < AEC_BINS; k++) mean += norm[k];
   floor_power += REGULARISE * mean * (1.0f / AEC_BINS);
-  for (int k = 0; k < AEC_BINS; k++) st->norm[k] += floor_power;
+  for (int k = 0; k < AEC_BINS; k++) norm[k] += floor_power;
   const aec_spectrum *xs = &st->x[(st->next + st->strongest) % parts];
   for (int k = 0; k < AEC_BINS; k++) {
     /* The error's coherence with the reference at the echo's strongest partition, per bin: echo the filter has
@@ -304,7 +305,7 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
     st->cee[k] += COH_RATE * (er * er + ei * ei - st->cee[k]);
     float c = (st->cxe_re[k] * st->cxe_re[k] + st->cxe_im[k] * st->cxe_im[k]) / (st->cxx[k] * st->cee[k] + 1);
     c = c > COH_CHANCE ? (c - COH_CHANCE) / (1 - COH_CHANCE) : 0;
-    float ep = power(&st->e, k), r = st->leak * power(&st->y, k);
+    float ep = power(&st->e, k), r = st->leak * power(&y, k);
     float mu = mu_start;
     if (st->adapted && far_active) {
       mu = r < MU_MAX * (ep + 1) ? r / (ep + 1) : MU_MAX;
@@ -313,16 +314,16 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
     /* For the suppressor: the residual echo is the leak's share of the echo estimate, or the error's share
      * coherent with the reference, whichever is more (x2: its spectrum is of two blocks, this one of one). */
     st->residual[k] = 2 * (r > c * ep ? r : c * ep);
-    float scale = mu / st->norm[k];
-    st->g.re[k] = scale * st->e.re[k];
-    st->g.im[k] = scale * st->e.im[k];
+    float scale = mu / norm[k];
+    st->e.re[k] *= scale;                 /* the error spectrum becomes the step G */
+    st->e.im[k] *= scale;
   }
   if (!st->adapted) {
     st->sum_adapt += mu_start;
     if (st->sum_adapt > ADAPT_BLOCKS * parts) st->adapted = 1;
   }
 
-  /* W_p += gain_p G conj(X_p); one partition per block also gets its taps' second half cut (the gradient
+  /* W_p += gain_p G conj(X_p) (G in st->e); one partition per block also gets its taps' second half cut (the gradient
    * constraint that keeps the convolution linear, spread over blocks as in alternating MDF). */
   if (far_active) {
     for (int p = 0; p < parts; p++) {
@@ -330,7 +331,7 @@ static void block(aec_state *st, const float *prev, const float *x, const float 
       aec_spectrum *wp = &st->w[p];
       float gp = st->gain[p];
       for (int k = 0; k < AEC_BINS; k++) {
-        float gr = gp * st->g.re[k], gi = gp * st->g.im[k];
+        float gr = gp * st->e.re[k], gi = gp * st->e.im[k];
         wp->re[k] += gr * xp->re[k] + gi * xp->im[k];
         wp->im[k] += gi * xp->re[k] - gr * xp->im[k];
       }

@@ -52,8 +52,7 @@ typedef struct {
   aec_spectrum x[AEC_MAX_PARTITIONS];     /* the reference's last spectra, newest at `next` */
   aec_spectrum w[AEC_MAX_PARTITIONS];     /* background filter (adapts) */
   aec_spectrum wf[AEC_MAX_PARTITIONS];    /* foreground filter (outputs) */
-  aec_spectrum y, e, g;
-  float norm[AEC_BINS];                   /* per bin: the reference's power over all partitions, each weighted by its gain */
+  aec_spectrum e;                         /* the background's error spectrum, then its step */
   float gain[AEC_MAX_PARTITIONS];         /* proportionate step per partition (mean 1): partitions holding more echo learn faster */
   int strongest;                          /* the partition with the most echo */
   float cxe_re[AEC_BINS], cxe_im[AEC_BINS], cxx[AEC_BINS], cee[AEC_BINS];  /* smoothed cross and powers: the error's coherence with the reference */
