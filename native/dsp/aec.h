@@ -84,7 +84,8 @@ int aec_bulk_delay(const aec_state *st);
 long aec_resets(const aec_state *st);
 long aec_path_changes(const aec_state *st);
 /* The residual echo suppressor (suppress.h) after the linear filter: on (1) or off (0, aec_init's default: the
- * filter's output as is; on, it costs the user ~3 dB of SDR in double talk, docs/figures/aec.md). */
+ * filter's output as is; on, it takes ~6 dB more echo and does not cost the user SDR in double talk on the held-out
+ * half, docs/figures/aec.md). */
 void aec_set_suppress(aec_state *st, int on);
 
 #define AEC_DELAY_MARGIN 4                /* blocks: the estimate may be a few late (a strong reflection can outweigh the direct
