@@ -1,7 +1,8 @@
 // The cloud's side of connected endpoints (docs/protocol.md §4.10): what each device proxies, as its
 // EndpointForwarding events say, kept across reconnects; the smart-home directives tunnelled to them.
 //   AddOrUpdateReport               the device's endpoints replace the ones known (a state known for the same
-//                                   endpointId stays until a report says otherwise); answered Alexa EventProcessed
+//                                   endpointId stays until a report says otherwise); answered Alexa EventProcessed,
+//                                   then Alexa ReportState to each (discovery carries no state)
 //   Response, StateReport           the state in context.properties becomes the endpoint's
 //   ChangeReport                    the same from payload.change.properties (a local change on the device)
 //   ErrorResponse                   kept as the endpoint's last error and logged
@@ -86,10 +87,7 @@ export class EndpointService {
   control(clientId: string, name: string, command: EndpointCommand): string | undefined {
     const endpoint = this.find(clientId, name);
     if (!endpoint) return `${clientId} has no endpoint called ${JSON.stringify(name.slice(0, 40))}`;
-    const send = (namespace: string, directive: string, payload: Record<string, unknown> = {}) => this.transport?.sendDirectives(clientId, [{
-      name: 'EndpointForwarding',
-      payload: { directive: { header: { namespace, name: directive, messageId: randomUUID(), payloadVersion: '3', correlationToken: randomUUID() }, endpoint: { endpointId: endpoint.endpointId }, payload } },
-    }]);
+    const send = (namespace: string, name: string, payload?: Record<string, unknown>) => this.send(clientId, endpoint, namespace, name, payload);
     let sent: boolean | undefined;
     if (command.brightness !== undefined) {
       if (!Number.isInteger(command.brightness) || command.brightness < 0 || command.brightness > 100) return `brightness expected 0..100, got ${command.brightness}`;
@@ -99,6 +97,14 @@ export class EndpointService {
       sent = send('Alexa.PowerController', command.power ? 'TurnOn' : 'TurnOff');
     } else return 'nothing to do';
     return sent ? undefined : `${clientId} is not connected`;
+  }
+
+  /** One smart-home directive to `endpoint`, tunnelled; false when the device is not connected. */
+  private send(clientId: string, endpoint: CloudEndpoint, namespace: string, name: string, payload: Record<string, unknown> = {}): boolean {
+    return this.transport?.sendDirectives(clientId, [{
+      name: 'EndpointForwarding',
+      payload: { directive: { header: { namespace, name, messageId: randomUUID(), payloadVersion: '3', correlationToken: randomUUID() }, endpoint: { endpointId: endpoint.endpointId }, payload } },
+    }]) ?? false;
   }
 
   private event(clientId: string, forwarded: Forwarded | undefined): void {
@@ -127,6 +133,7 @@ export class EndpointService {
           name: 'EndpointForwarding',
           payload: { directive: { header: { namespace: 'Alexa', name: 'EventProcessed', messageId: randomUUID(), payloadVersion: '3', eventCorrelationToken: header.eventCorrelationToken } } },
         }]);
+        for (const e of next.values()) this.send(clientId, e, 'Alexa', 'ReportState');
         return;
       }
       case 'Response':

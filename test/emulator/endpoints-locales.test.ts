@@ -32,10 +32,12 @@ test('the lamp and the light ring: discovered by the cloud, switched and dimmed 
   const cloud = await startCloud({ pollIntervalMs: 100, voice: false });
   const { device, looks } = boot(cloud, 'den-1', dataDir);
   try {
-    await until('discovered', () => cloud.endpoints.list('den-1').length === 2, 15_000);
+    await until('discovered, and its state asked', () => cloud.endpoints.list('den-1').length === 2 && cloud.endpoints.find('den-1', 'lamp')?.power === false, 15_000);
     const [lamp, ring] = cloud.endpoints.list('den-1');
     assert.deepEqual([lamp.friendlyName, ring.friendlyName], ['lamp', 'light ring']);
     assert.equal(lamp.endpointId, 'den-1::lamp');
+    assert.deepEqual([lamp.power, lamp.brightness], [false, 100]);
+    await until('the ring\'s state too', () => cloud.endpoints.find('den-1', 'light ring')?.power === true);
     assert.deepEqual(lamp.interfaces, ['Alexa', 'Alexa.PowerController', 'Alexa.BrightnessController']);
     assert.ok(cloud.service.deviceState('den-1')!.capabilities!.some((c) => c.interface === 'EndpointForwarding'));
 
