@@ -151,6 +151,13 @@ for (const mode of selected) {
       });
       lines.push(`| ${voice} (${USER_VOICES[voice]!.espeak}) | ${cells.join(' | ')} |`);
     }
+    // Per intent (all voices and conditions): which commands the grammar holds well and which it confuses.
+    lines.push('', 'Default mode by intent (all voices and conditions; `unknown` is the out-of-domain sentences, right when rejected):', '');
+    lines.push('| intent | utterances | word accuracy % | intent accuracy % |', '|---|---:|---:|---:|');
+    for (const intent of [...new Set(corpus.map((u) => u.intent))]) {
+      const t = tally(results, (u) => u.intent === intent);
+      lines.push(`| ${intent} | ${t.intents} | ${intent === 'unknown' ? '—' : pct(t.words - t.errors, t.words)} | ${pct(t.intentsRight, t.intents)} |`);
+    }
     for (const r of results) {
       const state = r.utterance.intent === 'colour' ? { awaiting: 'colour' as const } : {};
       const intent = classify(normaliseTranscript(r.text), state);

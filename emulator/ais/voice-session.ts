@@ -304,7 +304,7 @@ export class VoiceSessions {
         // The engines are still loading: the audio waits by offset until the virtual device exists.
         const generation = d.generation;
         void d.vd.then(() => {
-          if (generation === d.generation && d.turnPending?.offsetBytes === offset) this.startTurn(clientId, d);
+          if (generation === d.generation && d.turnPending?.offsetBytes === offset && d.instance) this.startTurn(clientId, d);
         });
         return;
       }
