@@ -334,13 +334,15 @@ export class AssistantRecognizer {
   private readonly loop: PocketsphinxRecognizer;
   private readonly rejectBelow: number;
 
-  constructor(options: { paths?: PocketsphinxPaths; rejectBelow?: number } = {}) {
+  /** `timeoutMs` per recognition (PocketsphinxOptions): a bench on a loaded machine allows more. */
+  constructor(options: { paths?: PocketsphinxPaths; rejectBelow?: number; timeoutMs?: number } = {}) {
     const paths = options.paths ?? findPocketsphinx();
     if (!paths) throw new Error(pocketsphinxMissingHint());
     this.rejectBelow = options.rejectBelow ?? REJECT_BELOW;
-    this.main = new PocketsphinxRecognizer({ grammar: assistantGrammar(), paths, decoderArgs: COMMAND_DECODER_ARGS });
-    this.followUp = new PocketsphinxRecognizer({ grammar: assistantGrammar({ awaiting: 'colour' }), paths, decoderArgs: COMMAND_DECODER_ARGS });
-    this.loop = new PocketsphinxRecognizer({ grammar: wordLoopGrammar(), paths });
+    const timeoutMs = options.timeoutMs;
+    this.main = new PocketsphinxRecognizer({ grammar: assistantGrammar(), paths, decoderArgs: COMMAND_DECODER_ARGS, timeoutMs });
+    this.followUp = new PocketsphinxRecognizer({ grammar: assistantGrammar({ awaiting: 'colour' }), paths, decoderArgs: COMMAND_DECODER_ARGS, timeoutMs });
+    this.loop = new PocketsphinxRecognizer({ grammar: wordLoopGrammar(), paths, timeoutMs });
   }
 
   async recognize(samples: Int16Array, state: DialogState = {}): Promise<AssistantRecognition> {
@@ -385,13 +387,13 @@ export class WakeWordVerifier {
   /** Audio kept either side of the reported span: the device's indices are estimates. */
   readonly marginSamples: number;
 
-  constructor(options: { paths?: PocketsphinxPaths; rejectBelow?: number; marginMs?: number; decoderArgs?: Record<string, string> } = {}) {
+  constructor(options: { paths?: PocketsphinxPaths; rejectBelow?: number; marginMs?: number; decoderArgs?: Record<string, string>; timeoutMs?: number } = {}) {
     const paths = options.paths ?? findPocketsphinx();
     if (!paths) throw new Error(pocketsphinxMissingHint());
     this.rejectBelow = options.rejectBelow ?? WAKE_WORD_REJECT_BELOW;
     this.marginSamples = Math.round(((options.marginMs ?? 150) * SAMPLE_RATE) / 1000);
-    this.alexa = new PocketsphinxRecognizer({ grammar: '#JSGF V1.0;\ngrammar wake;\npublic <wake> = alexa ;\n', paths, decoderArgs: options.decoderArgs });
-    this.loop = new PocketsphinxRecognizer({ grammar: ['#JSGF V1.0;', 'grammar other;', `public <other> = ( ${FILLER_WORDS.join(' | ')} )+ ;`, ''].join('\n'), paths, decoderArgs: options.decoderArgs });
+    this.alexa = new PocketsphinxRecognizer({ grammar: '#JSGF V1.0;\ngrammar wake;\npublic <wake> = alexa ;\n', paths, decoderArgs: options.decoderArgs, timeoutMs: options.timeoutMs });
+    this.loop = new PocketsphinxRecognizer({ grammar: ['#JSGF V1.0;', 'grammar other;', `public <other> = ( ${FILLER_WORDS.join(' | ')} )+ ;`, ''].join('\n'), paths, decoderArgs: options.decoderArgs, timeoutMs: options.timeoutMs });
   }
 
   /** Checks samples [beginSample, endSample) of `samples` (the stream from the microphone's opening offset). */
