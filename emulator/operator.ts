@@ -1,6 +1,7 @@
 // What an operator may do to the emulated cloud, for the console (emulator/main.ts) and the dashboard alike:
 // each action checks its input, acts, and answers with one line saying what happened (logged by the caller).
 import type { Cloud } from './cloud.js';
+import { NTP_UNIX_OFFSET_S } from './ais/alerts.js';
 
 export interface OperatorReply {
   ok: boolean;
@@ -36,8 +37,9 @@ export class Operator {
   timer(clientId: string, seconds: number): OperatorReply {
     if (!this.known(clientId)) return refused(`no device ${clientId}`);
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) return refused(`timer seconds expected 1..86400, got ${seconds}`);
-    const token = this.cloud.alerts.set(clientId, 'TIMER', this.cloud.alerts.nowSeconds() + seconds, `${seconds} second`);
-    this.cloud.cards.timer(clientId, `${seconds} second`, Date.now() + seconds * 1000);
+    const due = this.cloud.alerts.nowSeconds() + seconds;
+    const token = this.cloud.alerts.set(clientId, 'TIMER', due, `${seconds} second`);
+    this.cloud.cards.timer(clientId, `${seconds} second`, (due - NTP_UNIX_OFFSET_S) * 1000);
     return done(`timer ${token} set on ${clientId}`);
   }
 
