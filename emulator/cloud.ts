@@ -15,6 +15,10 @@ import { LwaEmulator, type LwaClient, type LwaEmulatorOptions } from './lwa.js';
 import { RegistrationService } from './registration.js';
 import { VoiceSessions, type VoiceSessionOptions } from './ais/voice-session.js';
 import { AlertService, type AlertServiceOptions } from './ais/alerts.js';
+import { CardService } from './ais/cards.js';
+import { EndpointService } from './ais/endpoints.js';
+import { LocaleService } from './ais/locales.js';
+import { NotificationService } from './ais/notifications.js';
 import { DeviceStore } from './ais/device-store.js';
 import { pocketsphinxMissingHint, POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
 import { bothObservers, CloudMonitor } from './dashboard/monitor.js';
@@ -88,6 +92,14 @@ export interface Cloud {
   voice: VoiceSessions | undefined;
   /** SetClock, the alerts set by voice and their ringing, each device's volume. */
   alerts: AlertService;
+  /** Each device's connected endpoints and their state (EndpointForwarding). */
+  endpoints: EndpointService;
+  /** Each device's locale: SetLocales, and the refusal of one without a recogniser. */
+  locales: LocaleService;
+  /** Unread notifications and their indicator. */
+  notifications: NotificationService;
+  /** The card each device shows (answers, now playing, timers). */
+  cards: CardService;
   /** The embedded broker; undefined with an external one. */
   broker: EmbeddedBroker | undefined;
   /** What an operator may do (the console and the dashboard). */
@@ -141,27 +153,50 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
     ? await serveMqttOverWebSocket(broker.aedes, options.mqttWebSocketPort, { onDenied: (line) => log.child('broker').warn(line) })
     : undefined;
   const alerts = new AlertService({ log: log.child('alerts'), ...options.alerts });
+  const endpoints = new EndpointService({ log: log.child('endpoints') });
+  const locales = new LocaleService({ log: log.child('locales') });
+  const notifications = new NotificationService({ log: log.child('notifications') });
+  const cards = new CardService({ log: log.child('cards') });
   // The dashboard observes the voice sessions and the service beside whoever else does.
   const monitor = options.dashboard ? new CloudMonitor() : undefined;
-  const voiceOptions = typeof options.voice === 'object' ? options.voice : {};
+  // Cards follow the turns: the heard text titles the answer's card.
+  const cardObservers: Pick<VoiceSessionOptions, 'onTranscript' | 'onAnswer'> = {
+    onTranscript: (id, t) => cards.transcript(id, t.rejected ? '' : t.text),
+    onAnswer: (id, a) => cards.answer(id, a.text),
+  };
+  const voiceOptions = bothObservers(cardObservers, typeof options.voice === 'object' ? options.voice : {});
   const serviceOptions = monitor ? bothObservers(monitor.serviceObservers(), options.service) : options.service;
   let voice: VoiceSessions | undefined;
   if (options.voice !== false) {
     const missing = pocketsphinxMissingHint();
     if (missing === undefined) {
       voice = new VoiceSessions({
-        log: log.child('voice'), assistantContext: (id) => alerts.assistantContext(id), onActions: (id, actions) => alerts.act(id, actions),
+        log: log.child('voice'),
+        assistantContext: (id) => ({ ...alerts.assistantContext(id), ...endpoints.assistantContext(id), ...notifications.assistantContext(id) }),
+        onActions: (id, actions) => {
+          alerts.act(id, actions);
+          endpoints.act(id, actions);
+          notifications.act(id, actions);
+          cards.act(id, actions);
+        },
         ...(monitor ? bothObservers(monitor.voiceObservers(), voiceOptions) : voiceOptions),
       });
     } else log.warn(`voice off: pocketsphinx not found; ${POCKETSPHINX_INSTALL_HINT}`);
   }
-  const alertHooks = alerts.serviceHooks(serviceOptions);
+  // Each feature's hooks chain to those before it.
+  let hooks: Partial<AisServiceOptions> = { ...serviceOptions, ...alerts.serviceHooks(serviceOptions) };
+  hooks = { ...hooks, ...endpoints.serviceHooks(hooks) };
+  hooks = { ...hooks, ...locales.serviceHooks(hooks) };
+  hooks = { ...hooks, ...notifications.serviceHooks(hooks) };
   const service = new AisService({
     broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace,
-    store: new DeviceStore(options.dataDir ? join(options.dataDir, 'ais-devices.json') : undefined), ...serviceOptions,
-    ...alertHooks, ...(voice ? voice.serviceHooks({ ...serviceOptions, ...alertHooks }) : {}),
+    store: new DeviceStore(options.dataDir ? join(options.dataDir, 'ais-devices.json') : undefined),
+    ...hooks, ...(voice ? voice.serviceHooks(hooks) : {}),
   });
   alerts.attach(service, voice);
+  endpoints.attach(service);
+  locales.attach(service);
+  notifications.attach(service);
   voice?.attach(service);
   await service.start();
   const mqttPort = broker?.port ?? serviceBroker.port;
@@ -171,8 +206,9 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
   const cloud: Cloud = {
     httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
-    mqttPort, mqttTrust, mqttWebSocketUrl: mqttWebSocket?.url, iotEndpoint, lwa, registration, service, voice, alerts, broker, dashboard: undefined,
-    operator: new Operator({ lwa, service, alerts, voice, registration }, (id, text) => monitor?.said(id, text)),
+    mqttPort, mqttTrust, mqttWebSocketUrl: mqttWebSocket?.url, iotEndpoint, lwa, registration, service, voice, alerts,
+    endpoints, locales, notifications, cards, broker, dashboard: undefined,
+    operator: new Operator({ lwa, service, alerts, voice, registration, endpoints, locales, notifications, cards }, (id, text) => monitor?.said(id, text)),
     close: async () => {
       monitor?.close();
       await dashboard?.close();

@@ -3,7 +3,8 @@
 // trace of both sides and the components' logs only with --trace (stderr); the dashboard's URL to watch it there. The device links its account (the demo approves the code as a user would on the
 // /code page), registers, connects, rotates its secret, rides out a service disconnect and goes offline cleanly.
 // Then a spoken conversation in a synthesised voice (with --mic on a terminal: the user's own, Enter to talk): "Alexa, what time is it?" opened by the wake word, a
-// question the emulator asks back (it reopens the microphone itself), and a joke the user interrupts (barge-in).
+// question the emulator asks back (it reopens the microphone itself), a joke the user interrupts (barge-in), and
+// "turn on the lamp", which the cloud sends to the lamp the device proxies (its GPIO, here a line).
 // Each goes up the microphone topic; the emulator's virtual device recognises it and answers on the speaker
 // topic; answers are written to WAV files (played with sox's `play` when installed and stdout is a terminal) and
 // the attention state shows as one LED line. Without pocketsphinx the conversation is skipped with the install
@@ -103,6 +104,9 @@ const device = new Device({ ...nodePorts(dataDir, log.child(clientId)), audio: {
     setTimeout(() => cloud.lwa.approve(pair.userCode), 1000);
   },
   onAttention: (state) => showLed(state),
+  onEndpoint: (id, look) => {
+    if (id === 'lamp' && readyCount > 0) tell(`The lamp's GPIO goes ${look.power ? `high: the lamp is on (${look.brightness} %)` : 'low: the lamp is off'}`);
+  },
   // The network cut a turn: the demo's speaker stops talking (the next turn starts with its own tap).
   onTurnFailed: () => audioIn.last?.abandon(),
   onStateChange: (state: DeviceState) => {
@@ -199,6 +203,14 @@ async function converse(): Promise<void> {
   await answered(5, 'the answer after the barge-in');
   await played(5);
   saveAnswer('barge-in', from);
+
+  // d) A connected endpoint: the cloud sends TurnOn to the lamp; the device switches it and reports its state.
+  tell('The user taps the button');
+  mic.tap();
+  said('turn on the lamp');
+  await answered(6, 'the lamp answer');
+  await step('the lamp to be on in the cloud', () => cloud.endpoints.find(clientId, 'lamp')?.power === true, 30_000);
+  await played(6);
 }
 
 try {

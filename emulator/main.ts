@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { commandLine, usageError } from '../hosts/node/command-line.js';
 import { loggerFromEnv } from '../hosts/node/log.js';
 import { startCloud } from './cloud.js';
+import { cardLine } from './ais/cards.js';
 import { newOperatorPassword } from './dashboard/server.js';
 
 const SPEC = {
@@ -51,7 +52,8 @@ const cloud = await startCloud({
 const operator = cloud.operator;
 
 const HELP = 'commands: codes | approve CODE [ACCOUNT] | deny CODE | devices | alerts CLIENT_ID | timer CLIENT_ID SECONDS | cancel CLIENT_ID TOKEN\n'
-  + '          | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | say CLIENT_ID TEXT… | quit';
+  + '          | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | say CLIENT_ID TEXT… | notify CLIENT_ID TEXT… | locale CLIENT_ID LOCALE\n'
+  + '          | endpoint CLIENT_ID NAME… on|off|0-100 | cards | quit';
 process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}`
   + `${cloud.mqttTrust ? ' over mutual TLS (a device gets its certificate when it registers)' : ' (plain MQTT)'}${cloud.mqttWebSocketUrl ? ` and ${cloud.mqttWebSocketUrl}` : ''}\n`
   + (cloud.dashboard ? `dashboard: ${cloud.dashboard.url} (operator password ${cloud.dashboard.password})\n` : '')
@@ -92,6 +94,18 @@ console.on('line', (line) => {
     case 'rotate': return reply(operator.rotate(arg ?? ''));
     case 'disconnect': return reply(operator.disconnect(arg ?? '', extra));
     case 'say': return reply(operator.say(arg ?? '', line.trim().split(/\s+/).slice(2).join(' ')));
+    case 'notify': return reply(operator.notify(arg ?? '', line.trim().split(/\s+/).slice(2).join(' ')));
+    case 'locale': return reply(operator.locale(arg ?? '', extra ?? ''));
+    case 'endpoint': {
+      const words = line.trim().split(/\s+/);
+      return reply(operator.endpoint(arg ?? '', words.slice(2, -1).join(' '), words.length > 3 ? words.at(-1)! : ''));
+    }
+    case 'cards':
+      for (const id of cloud.registration.registry.clientIds()) {
+        const card = cloud.cards.current(id);
+        say(`${id}: ${card ? cardLine(card) : '(no card)'}`);
+      }
+      return;
     case 'quit': case 'exit': return void cloud.close().then(() => process.exit(0));
     case '': case undefined: return;
     default: return say(HELP);

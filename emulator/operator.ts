@@ -1,6 +1,7 @@
 // What an operator may do to the emulated cloud, for the console (emulator/main.ts) and the dashboard alike:
 // each action checks its input, acts, and answers with one line saying what happened (logged by the caller).
 import type { Cloud } from './cloud.js';
+import { NTP_UNIX_OFFSET_S } from './ais/alerts.js';
 
 export interface OperatorReply {
   ok: boolean;
@@ -15,7 +16,10 @@ export const SAY_MAX_CHARS = 300;
 
 export class Operator {
   /** `onSaid`: the text went to a device's speaker (the dashboard lists it as a turn). */
-  constructor(private readonly cloud: Pick<Cloud, 'lwa' | 'service' | 'alerts' | 'voice' | 'registration'>, private readonly onSaid?: (clientId: string, text: string) => void) {}
+  constructor(
+    private readonly cloud: Pick<Cloud, 'lwa' | 'service' | 'alerts' | 'voice' | 'registration' | 'endpoints' | 'locales' | 'notifications' | 'cards'>,
+    private readonly onSaid?: (clientId: string, text: string) => void,
+  ) {}
 
   approve(code: string, account?: string): OperatorReply {
     return this.cloud.lwa.approve(code, account) ? done(`approved ${code}`) : refused(`no pending code ${code}`);
@@ -33,7 +37,9 @@ export class Operator {
   timer(clientId: string, seconds: number): OperatorReply {
     if (!this.known(clientId)) return refused(`no device ${clientId}`);
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) return refused(`timer seconds expected 1..86400, got ${seconds}`);
-    const token = this.cloud.alerts.set(clientId, 'TIMER', this.cloud.alerts.nowSeconds() + seconds, `${seconds} second`);
+    const due = this.cloud.alerts.nowSeconds() + seconds;
+    const token = this.cloud.alerts.set(clientId, 'TIMER', due, `${seconds} second`);
+    this.cloud.cards.timer(clientId, `${seconds} second`, (due - NTP_UNIX_OFFSET_S) * 1000);
     return done(`timer ${token} set on ${clientId}`);
   }
 
@@ -58,6 +64,29 @@ export class Operator {
     if (!this.cloud.voice.play(clientId, words, undefined, 'SPEAKING', () => undefined)) return refused(`${clientId} has no voice yet (no Microphone capability, or the engines are loading)`);
     this.onSaid?.(clientId, words);
     return done(`saying ${JSON.stringify(words)} on ${clientId}`);
+  }
+
+  /** A notification for the device: its indicator shows until "what are my notifications" reads it. */
+  notify(clientId: string, text: string): OperatorReply {
+    const words = text.trim();
+    if (!this.known(clientId)) return refused(`no device ${clientId}`);
+    if (words === '' || words.length > SAY_MAX_CHARS) return refused(`notify expected 1..${SAY_MAX_CHARS} characters, got ${words.length}`);
+    this.cloud.notifications.add(clientId, words);
+    return done(`notification for ${clientId}: ${this.cloud.notifications.list(clientId).length} unread`);
+  }
+
+  /** SetLocales: refused when the emulator has no recogniser for `locale`. */
+  locale(clientId: string, locale: string): OperatorReply {
+    const problem = this.cloud.locales.set(clientId, locale);
+    return problem ? refused(`locale not set: ${problem}`) : done(`SetLocales ${locale} sent to ${clientId}`);
+  }
+
+  /** `value` on, off or a brightness 0–100 for the endpoint the device calls `name`. */
+  endpoint(clientId: string, name: string, value: string): OperatorReply {
+    const command = value === 'on' || value === 'off' ? { power: value === 'on' } : /^\d{1,3}$/.test(value) ? { brightness: Number(value) } : undefined;
+    if (!command) return refused(`endpoint expected on, off or a brightness 0..100, got ${JSON.stringify(value.slice(0, 20))}`);
+    const problem = this.cloud.endpoints.control(clientId, name, command);
+    return problem ? refused(problem) : done(`${name} on ${clientId}: ${value} sent`);
   }
 
   private known(clientId: string): boolean {

@@ -98,6 +98,11 @@ export interface AisServiceOptions {
   onDeviceLost?(clientId: string): void;
   /** Each protocol trace line (as `trace` logs them, secrets redacted), whether or not `trace` logs them: the dashboard's. */
   onTrace?(clientId: string, line: string): void;
+  /**
+   * The state a device rests in instead of IDLE (NOTIFICATION_AVAILABLE while it has unread notifications:
+   * emulator/ais/notifications.ts): every SetAttentionState IDLE sent becomes it.
+   */
+  restingAttention?(clientId: string): string | undefined;
 }
 
 type DeviceInbound = 'event' | 'microphone' | 'capabilities/publish';
@@ -203,6 +208,10 @@ export class AisService {
   sendDirectives(clientId: string, directives: { name: string; payload?: Record<string, unknown> }[]): boolean {
     const session = this.sessions.get(clientId);
     if (!session?.connected) return false;
+    const resting = this.options.restingAttention?.(clientId);
+    if (resting) {
+      directives = directives.map((d) => (d.name === 'SetAttentionState' && d.payload?.state === 'IDLE' ? { ...d, payload: { ...d.payload, state: resting } } : d));
+    }
     for (const d of directives) if (d.name === 'SetAttentionState') session.state.attention = String(d.payload?.state);
     const body = { directives: directives.map((d) => (d.payload === undefined
       ? { header: { name: d.name, messageId: randomUUID() } }

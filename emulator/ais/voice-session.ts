@@ -65,8 +65,8 @@ export interface VoiceSessionOptions {
   onTranscript?(clientId: string, transcript: TranscriptEvent): void;
   onAnswer?(clientId: string, answer: AnswerEvent): void;
   onFalseWake?(clientId: string): void;
-  /** The device's alerts and volume for the assistant (emulator/ais/alerts.ts). */
-  assistantContext?(clientId: string): Pick<AssistantContext, 'alerts' | 'volume'>;
+  /** What the service knows of the device for the assistant: alerts, volume (emulator/ais/alerts.ts), endpoints, notifications. */
+  assistantContext?(clientId: string): Omit<AssistantContext, 'now' | 'timeZone'>;
   /** An answer's actions to carry out (set an alert, a volume…). */
   onActions?(clientId: string, actions: AssistantAction[]): void;
   /** The first speaker message of an answer was published (for latency figures). */
@@ -304,7 +304,7 @@ export class VoiceSessions {
         // The engines are still loading: the audio waits by offset until the virtual device exists.
         const generation = d.generation;
         void d.vd.then(() => {
-          if (generation === d.generation && d.turnPending?.offsetBytes === offset) this.startTurn(clientId, d);
+          if (generation === d.generation && d.turnPending?.offsetBytes === offset && d.instance) this.startTurn(clientId, d);
         });
         return;
       }

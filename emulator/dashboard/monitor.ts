@@ -1,11 +1,12 @@
 // What the dashboard shows of the emulated cloud. Per device: its connection, attention (as the ring shows it),
-// volume, alerts, locale and endpoint, read from the cloud's services when asked; its turns (what the cloud heard,
+// volume, alerts, locale, AWS IoT endpoint, connected endpoints, unread notifications and card, read from the cloud's services when asked; its turns (what the cloud heard,
 // its answer, end-of-speech-to-first-audio latency, both waveforms) and its protocol trace (the service's trace
 // lines, secrets already redacted by it), kept as they come and bounded. Subscribers get each change as one event.
 import { NTP_UNIX_OFFSET_S } from '../ais/alerts.js';
 import type { AisMessage, AisServiceOptions } from '../ais/service.js';
 import type { VoiceSessionOptions } from '../ais/voice-session.js';
 import type { Cloud } from '../cloud.js';
+import { cardLine } from '../ais/cards.js';
 
 /** Trace lines kept per device, and turns. */
 const TRACE_KEEP = 500;
@@ -46,8 +47,15 @@ export interface DeviceView {
   alertVolume?: number;
   alerts: { token: string; type: string; label: string; dueAt: number; ringing: boolean; confirmed: boolean }[];
   locale?: string;
+  /** The last locale the cloud refused for it, with the reason. */
+  localeRefused?: string;
   endpoint: string;
   registeredAt: string;
+  /** The endpoints it proxies, as their last reports say. */
+  connectedEndpoints: { name: string; power?: boolean; brightness?: number; error?: string }[];
+  notifications: string[];
+  /** Its current card in one line. */
+  card?: string;
 }
 
 export interface CloudView {
@@ -170,8 +178,8 @@ export class CloudMonitor {
     const devices = registry.clientIds().map((id): DeviceView => {
       const state = cloud.service.deviceState(id);
       const connected = cloud.service.isConnected(id);
-      const system = state?.capabilities?.find((c) => c.interface === 'System') as { configurations?: { locale?: string } } | undefined;
       const entry = registry.get(id)!;
+      const card = cloud.cards.current(id);
       return {
         id, connected, connections: state?.connections ?? 0,
         attention: connected && this.listening.has(id) ? 'LISTENING' : state?.attention,
@@ -179,9 +187,13 @@ export class CloudMonitor {
         alerts: cloud.alerts.list(id).map((a) => ({
           token: a.token, type: a.type, label: a.label, dueAt: (a.scheduledTime - NTP_UNIX_OFFSET_S) * 1000, ringing: a.ringing, confirmed: a.confirmed,
         })),
-        locale: system?.configurations?.locale,
+        locale: cloud.locales.locale(id),
+        localeRefused: cloud.locales.lastRefusal(id),
         endpoint: entry.iotEndpoint,
         registeredAt: entry.registeredAt,
+        connectedEndpoints: cloud.endpoints.list(id).map((e) => ({ name: e.friendlyName, power: e.power, brightness: e.brightness, error: e.error })),
+        notifications: cloud.notifications.list(id),
+        card: card && cardLine(card),
       };
     });
     return { now: (cloud.alerts.nowSeconds() - NTP_UNIX_OFFSET_S) * 1000, codes: cloud.lwa.pendingUserCodes(), devices };

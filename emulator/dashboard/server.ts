@@ -147,6 +147,7 @@ function act(operator: Operator, request: unknown): OperatorReply {
     case 'cancel': return operator.cancel(text('id'), text('token'));
     case 'disconnect': return operator.disconnect(text('id'));
     case 'say': return operator.say(text('id'), text('text'));
-    default: return { ok: false, message: `unknown action ${JSON.stringify(r.action)} (approve, deny, rotate, timer, cancel, disconnect, say)` };
+    case 'notify': return operator.notify(text('id'), text('text'));
+    default: return { ok: false, message: `unknown action ${JSON.stringify(r.action)} (approve, deny, rotate, timer, cancel, disconnect, say, notify)` };
   }
 }

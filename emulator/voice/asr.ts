@@ -9,6 +9,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { COLOURS, NUMBER_WORDS, PHRASES, UNIT_SECONDS, type DialogState } from './assistant.js';
+import { ENDPOINT_NAMES } from './endpoint-intents.js';
 import { SAMPLE_RATE, wavFile } from './pcm.js';
 
 export const POCKETSPHINX_INSTALL_HINT = 'install it with: apt-get install pocketsphinx pocketsphinx-en-us';
@@ -111,6 +112,7 @@ export function assistantGrammar(options: { awaiting?: DialogState['awaiting']; 
     `<digit> = ${Object.keys(NUMBER_WORDS).filter((w) => NUMBER_WORDS[w]! >= 1 && NUMBER_WORDS[w]! <= 9).join(' | ')} ;`,
     `<unit> = ${Object.keys(UNIT_SECONDS).join(' | ')} ;`,
     `<hour> = ${Object.keys(NUMBER_WORDS).filter((w) => NUMBER_WORDS[w]! >= 1 && NUMBER_WORDS[w]! <= 12).join(' | ')} ;`,
+    `<endpoint> = ${ENDPOINT_NAMES.join(' | ')} ;`,
     ...(options.filler ? [`<filler> = ${FILLER_WORDS.join(' | ')} ;`] : []),
     '',
   ].join('\n');
@@ -332,13 +334,15 @@ export class AssistantRecognizer {
   private readonly loop: PocketsphinxRecognizer;
   private readonly rejectBelow: number;
 
-  constructor(options: { paths?: PocketsphinxPaths; rejectBelow?: number } = {}) {
+  /** `timeoutMs` per recognition (PocketsphinxOptions): a bench on a loaded machine allows more. */
+  constructor(options: { paths?: PocketsphinxPaths; rejectBelow?: number; timeoutMs?: number } = {}) {
     const paths = options.paths ?? findPocketsphinx();
     if (!paths) throw new Error(pocketsphinxMissingHint());
     this.rejectBelow = options.rejectBelow ?? REJECT_BELOW;
-    this.main = new PocketsphinxRecognizer({ grammar: assistantGrammar(), paths, decoderArgs: COMMAND_DECODER_ARGS });
-    this.followUp = new PocketsphinxRecognizer({ grammar: assistantGrammar({ awaiting: 'colour' }), paths, decoderArgs: COMMAND_DECODER_ARGS });
-    this.loop = new PocketsphinxRecognizer({ grammar: wordLoopGrammar(), paths });
+    const timeoutMs = options.timeoutMs;
+    this.main = new PocketsphinxRecognizer({ grammar: assistantGrammar(), paths, decoderArgs: COMMAND_DECODER_ARGS, timeoutMs });
+    this.followUp = new PocketsphinxRecognizer({ grammar: assistantGrammar({ awaiting: 'colour' }), paths, decoderArgs: COMMAND_DECODER_ARGS, timeoutMs });
+    this.loop = new PocketsphinxRecognizer({ grammar: wordLoopGrammar(), paths, timeoutMs });
   }
 
   async recognize(samples: Int16Array, state: DialogState = {}): Promise<AssistantRecognition> {
@@ -383,13 +387,13 @@ export class WakeWordVerifier {
   /** Audio kept either side of the reported span: the device's indices are estimates. */
   readonly marginSamples: number;
 
-  constructor(options: { paths?: PocketsphinxPaths; rejectBelow?: number; marginMs?: number; decoderArgs?: Record<string, string> } = {}) {
+  constructor(options: { paths?: PocketsphinxPaths; rejectBelow?: number; marginMs?: number; decoderArgs?: Record<string, string>; timeoutMs?: number } = {}) {
     const paths = options.paths ?? findPocketsphinx();
     if (!paths) throw new Error(pocketsphinxMissingHint());
     this.rejectBelow = options.rejectBelow ?? WAKE_WORD_REJECT_BELOW;
     this.marginSamples = Math.round(((options.marginMs ?? 150) * SAMPLE_RATE) / 1000);
-    this.alexa = new PocketsphinxRecognizer({ grammar: '#JSGF V1.0;\ngrammar wake;\npublic <wake> = alexa ;\n', paths, decoderArgs: options.decoderArgs });
-    this.loop = new PocketsphinxRecognizer({ grammar: ['#JSGF V1.0;', 'grammar other;', `public <other> = ( ${FILLER_WORDS.join(' | ')} )+ ;`, ''].join('\n'), paths, decoderArgs: options.decoderArgs });
+    this.alexa = new PocketsphinxRecognizer({ grammar: '#JSGF V1.0;\ngrammar wake;\npublic <wake> = alexa ;\n', paths, decoderArgs: options.decoderArgs, timeoutMs: options.timeoutMs });
+    this.loop = new PocketsphinxRecognizer({ grammar: ['#JSGF V1.0;', 'grammar other;', `public <other> = ( ${FILLER_WORDS.join(' | ')} )+ ;`, ''].join('\n'), paths, decoderArgs: options.decoderArgs, timeoutMs: options.timeoutMs });
   }
 
   /** Checks samples [beginSample, endSample) of `samples` (the stream from the microphone's opening offset). */

@@ -1,11 +1,17 @@
 // The virtual device's assistant: a pure function from what the user said (and the dialog state) to what
 // Alexa answers, and whether she expects an answer back (multi-turn, as AVS ExpectSpeech and AIS
 // OpenMicrophone do: docs/protocol.md §4.4). No clock, no randomness: the caller passes both in.
+// Connected endpoints and notifications are answered in their own modules (endpoint-intents.ts,
+// notification-intents.ts); their phrases are here with the rest.
 // The phrase table below is also the recogniser's grammar (emulator/voice/asr.ts), so what the
 // assistant understands and what the recogniser can hear stay one list.
 
+import { ENDPOINT_NAMES, endpointAnswer, endpointIntent } from './endpoint-intents.js';
+import { notificationIntent, notificationsAnswer } from './notification-intents.js';
+
 export type Intent = 'time' | 'date' | 'joke' | 'stop' | 'name' | 'quiz' | 'colour' | 'recallColour'
   | 'setTimer' | 'setAlarm' | 'setReminder' | 'cancelAlert' | 'listAlerts' | 'volumeUp' | 'volumeDown' | 'setVolume'
+  | 'turnOn' | 'turnOff' | 'setBrightness' | 'readNotifications'
   | 'unknown' | 'silence';
 
 export type AlertKind = 'TIMER' | 'ALARM' | 'REMINDER';
@@ -22,7 +28,10 @@ export type AssistantAction =
   | { kind: 'setAlert'; type: AlertKind; at: Date; label: string }
   | { kind: 'deleteAlerts'; tokens: string[] }
   | { kind: 'setVolume'; volume: number }
-  | { kind: 'stopAlert' };
+  | { kind: 'stopAlert' }
+  /** A connected endpoint, by the name the user called it. */
+  | { kind: 'endpoint'; name: string; power?: boolean; brightness?: number }
+  | { kind: 'clearNotifications' };
 
 export interface DialogState {
   /** The question the assistant asked and waits an answer to. */
@@ -56,6 +65,10 @@ export interface AssistantContext {
   alerts?: readonly KnownAlert[];
   /** The device's speaker volume 0–100, for "volume up". */
   volume?: number;
+  /** The device's connected endpoints by friendly name (emulator/ais/endpoints.ts). */
+  endpoints?: readonly { name: string; power?: boolean; brightness?: number }[];
+  /** Unread notifications, oldest first (emulator/ais/notifications.ts). */
+  notifications?: readonly string[];
 }
 
 /** How long the device keeps the microphone open for a follow-up answer (AVS ExpectSpeech's usual 8 s). */
@@ -96,10 +109,15 @@ export const PHRASES: Readonly<Record<Exclude<Intent, 'unknown' | 'silence'>, re
   volumeUp: ['volume up'],
   volumeDown: ['volume down'],
   setVolume: ['set the volume to <number>'],
+  // `<endpoint>` is one of ENDPOINT_NAMES.
+  turnOn: ['turn on the <endpoint>'],
+  turnOff: ['turn off the <endpoint>'],
+  setBrightness: ['dim the <endpoint> to <number> percent'],
+  readNotifications: ['what are my notifications', 'read my notifications'],
 };
 
 /** The sample filling of each slot in scripted phrases (samplePhrases). */
-const SAMPLE_SLOTS: Readonly<Record<string, string>> = { '<colour>': 'blue', '<number>': 'ten', '<unit>': 'seconds', '<hour>': 'seven' };
+const SAMPLE_SLOTS: Readonly<Record<string, string>> = { '<colour>': 'blue', '<number>': 'ten', '<unit>': 'seconds', '<hour>': 'seven', '<endpoint>': ENDPOINT_NAMES[0]! };
 
 export const JOKES: readonly string[] = [
   'Why did the microcontroller go to school? To improve its memory.',
@@ -156,6 +174,8 @@ export function classify(text: string, state: DialogState = {}): Intent {
   const words = text.split(' ');
   const has = (...w: string[]): boolean => w.some((x) => words.includes(x));
   if (/^(stop|cancel|never mind|be quiet|shut up)$/.test(text)) return 'stop';
+  const feature = endpointIntent(words, numberIn(words)) ?? notificationIntent(words);
+  if (feature) return feature;
   // Alerts and volume first: "time" in "how much time is left" and "timer" must not read as the time.
   if (has('cancel', 'delete') && has('timer', 'alarm', 'reminder')) return 'cancelAlert';
   if (has('have', 'left') && (has('timers', 'alarms', 'reminders') || has('time'))) return 'listAlerts';
@@ -294,6 +314,12 @@ export function respond(transcript: string, state: DialogState, context: Assista
     case 'volumeDown':
     case 'setVolume':
       return alertAnswer(intent, text.split(' '), context, base);
+    case 'turnOn':
+    case 'turnOff':
+    case 'setBrightness':
+      return endpointAnswer(intent, text.split(' '), numberIn(text.split(' ')), context, base);
+    case 'readNotifications':
+      return notificationsAnswer(context, base);
     case 'name':
       return { intent, text: 'My name is Alexa. I am the voice of this emulator.', state: base };
     case 'quiz':

@@ -73,8 +73,8 @@ export interface VirtualDeviceOptions {
   /** The assistant's clock. Default () => new Date(). */
   now?: () => Date;
   timeZone?: string;
-  /** The device's alerts and volume as the service knows them, asked at each answer. */
-  context?(): Pick<AssistantContext, 'alerts' | 'volume'>;
+  /** What the service knows of the device (alerts, volume, endpoints, notifications), asked at each answer. */
+  context?(): Omit<AssistantContext, 'now' | 'timeZone'>;
   voice?: Voice;
   /** Uplink encoding: AIS sends L16 (docs/protocol.md §5); 'OPUS' for raw Opus packets of opusFrameBytes. */
   format?: 'L16' | 'OPUS';

@@ -49,6 +49,11 @@ const pageUi: UiFactory = (options) => {
       document.body.dataset.attention = light;
       show('#attention', light);
     },
+    // The ring's brightness is its opacity (off: a faint outline); the lamp is a line of text, the page's GPIO.
+    setEndpoint(id, look) {
+      if (id === 'ring') $('#ring').setAttribute('opacity', String(look.power ? Math.max(0.2, look.brightness / 100) : 0.1));
+      else show('#lamp', look.power ? `on, ${look.brightness} %` : 'off');
+    },
     close() {
       talk.disabled = true;
     },

@@ -7,8 +7,9 @@
 // A fatal connection error that means the registration is no longer valid (ENCRYPTION_ERROR, INVALID_CLIENT_ID)
 // drops the record and goes back to linking; a rotated key replaces the stored one before SecretRotated is sent.
 // Per connection the namespaces of src/ais/ are wired here: Clock (wall time kept across connections), Alerts
-// (stored, rung by the cloud or by the local tone through the speaker), attention (the ui port's LEDs), and
-// the buttons (src/app/controls.ts).
+// (stored, rung by the cloud or by the local tone through the speaker), attention (the ui port's LEDs), the
+// locale (stored), the connected endpoints (the lamp and the light ring, through the ui port) and the buttons
+// (src/app/controls.ts).
 
 import type { Clock } from '../ports/clock.js';
 import type { Crypto } from '../ports/crypto.js';
@@ -18,11 +19,14 @@ import type { SocketFactory, TlsOptions } from '../ports/socket.js';
 import type { Storage } from '../ports/storage.js';
 import type { AudioInFactory, AudioOutFactory } from '../ports/audio.js';
 import type { Opus } from '../ports/opus.js';
-import type { AttentionLight, Ui, UiFactory } from '../ports/ui.js';
+import type { AttentionLight, EndpointLook, Ui, UiFactory } from '../ports/ui.js';
 import { Alerts, type Ringing } from '../ais/alerts.js';
 import { ALERTS_KEY, AlertStoreError } from '../ais/alert-store.js';
 import { Attention, ATTENTION_STATES, type CloudAttentionState } from '../ais/attention.js';
-import { AisClock, WallClock } from '../ais/clock.js';
+import { AisClock, NTP_UNIX_OFFSET_S, WallClock } from '../ais/clock.js';
+import { EndpointForwarding } from '../ais/endpoints.js';
+import { Locales } from '../ais/locales.js';
+import { newMessageId } from '../ais/message.js';
 import { synchronizeStatePayload, systemCapability } from '../ais/system.js';
 import { AlertTone } from '../audio/tone.js';
 import { Controls } from './controls.js';
@@ -73,6 +77,7 @@ export interface DeviceConfig {
   /** Login with Amazon: the product's security profile and this unit's serial number. */
   lwa: { baseUrl: string; clientId: string; productId: string; deviceSerialNumber: string; tls?: TlsOptions };
   registration: { baseUrl: string; tls?: TlsOptions; algorithm?: EncryptionAlgorithm };
+  /** The locale before the cloud or the user set one (then the stored one wins). Default en-US. */
   locale?: string;
   /** How the user opens the microphone (default TAP: a button). */
   initiator?: MicrophoneInitiator;
@@ -99,6 +104,10 @@ export interface DeviceCallbacks {
   onAlert?(ringing: Ringing | undefined): void;
   /** A turn failed (the connection was lost during it, or a tap found it not ready): the error tone plays; `reason` says which. */
   onTurnFailed?(reason: string): void;
+  /** A connected endpoint changed (the cloud's directive or a local change): what the lamp's GPIO or the ring shows. */
+  onEndpoint?(id: 'lamp' | 'ring', look: EndpointLook): void;
+  /** The stored locale changed (the cloud's SetLocales). */
+  onLocale?(locale: string): void;
 }
 
 export type DeviceState = 'linking' | 'registering' | ConnectionState;
@@ -131,6 +140,10 @@ export class Device {
   attention: Attention | undefined;
   /** The buttons' actions: the ui port calls them, an app without one may too. */
   readonly controls: Controls;
+  /** The locale, stored across reboots; request() asks the cloud for another. */
+  readonly locales: Locales;
+  /** The endpoints the device proxies (EndpointForwarding): the lamp on a GPIO and the light ring. */
+  readonly endpoints: EndpointForwarding;
   private ui: Ui | undefined;
   private readonly tone = new AlertTone();
 
@@ -144,6 +157,19 @@ export class Device {
         sendEvent: this.connection ? (name, payload) => this.connection!.sendEvent(name, payload) : undefined,
       }),
     });
+    this.locales = new Locales({ storage: ports.storage, log: ports.log.child('locale'), defaultLocale: config.locale ?? 'en-US', onChanged: (l) => callbacks.onLocale?.(l) });
+    const show = (id: 'lamp' | 'ring') => (look: EndpointLook) => {
+      this.ui?.setEndpoint?.(id, look);
+      callbacks.onEndpoint?.(id, look);
+    };
+    this.endpoints = new EndpointForwarding({
+      clientId: config.iotClientId, log: ports.log.child('endpoints'), newId: () => newMessageId(ports.crypto.randomBytes),
+      nowUtcMs: () => (this.wall.nowSeconds() - NTP_UNIX_OFFSET_S) * 1000,
+      endpoints: [
+        { id: 'lamp', friendlyName: 'lamp', description: 'A lamp on the board\'s GPIO', displayCategories: ['LIGHT'], dimmable: true, apply: show('lamp') },
+        { id: 'ring', friendlyName: 'light ring', description: 'The device\'s own LED ring', displayCategories: ['LIGHT'], dimmable: true, initial: { power: true, brightness: 100 }, apply: show('ring') },
+      ],
+    });
   }
 
   get state(): DeviceState {
@@ -151,7 +177,10 @@ export class Device {
   }
 
   start(): void {
-    if (this.ports.ui && !this.ui) this.ui = this.ports.ui({ onButton: (button, pressed) => this.controls.button(button, pressed) });
+    if (this.ports.ui && !this.ui) {
+      this.ui = this.ports.ui({ onButton: (button, pressed) => this.controls.button(button, pressed) });
+      for (const id of ['lamp', 'ring'] as const) this.ui.setEndpoint?.(id, this.endpoints.state(id)!);
+    }
     const registration = this.usableRegistration();
     if (registration) return this.connect(registration);
     if (loadLinkCredentials(this.ports.storage)) return this.register();
@@ -239,10 +268,11 @@ export class Device {
       clock: ports.clock, log: ports.log.child('ais'), crypto: ports.crypto, maxMessageBytes, trace: config.trace,
       ...config.connection,
       capabilities: () => [
-        systemCapability({ maxMessageBytes, firmwareVersion: FIRMWARE_VERSION, locale: config.locale ?? 'en-US' }),
+        systemCapability({ maxMessageBytes, firmwareVersion: FIRMWARE_VERSION, locale: this.locales.locale }),
         { type: 'AisInterface', interface: 'Clock', version: '1.0' },
         ...(this.alerts ? [this.alerts.capability()] : []),
         ...(this.microphone && this.speaker ? [this.microphone.capability(), this.speaker.capability()] : []),
+        this.endpoints.capability(),
       ],
       synchronizeState: () => synchronizeStatePayload(this.speaker?.volume, this.alerts?.synchronizeState().allAlerts ?? []),
       onCapabilitiesRejected: (description) => this.microphone?.capabilitiesRejected(description) ?? false,
@@ -254,6 +284,7 @@ export class Device {
       },
       onStateChange: (state, detail) => {
         if (state !== 'ready') this.connectionDown();
+        else this.endpoints.connected();
         this.setState(state, detail);
       },
       onSecretRotated: (key) => saveRegistration(ports.storage, { ...registration, aesKey: key.slice() }),
@@ -282,6 +313,8 @@ export class Device {
   private openNamespaces(connection: AisConnection): void {
     const { ports, callbacks } = this;
     this.clock = new AisClock({ connection, clock: ports.clock, wall: this.wall, log: ports.log.child('clock') });
+    this.locales.attach(connection);
+    this.endpoints.attach(connection);
     const attention = new Attention({
       dispatcher: connection.dispatcher,
       atOffset: (offset, action) => (this.speaker ? this.speaker.atOffset(offset, action) : action()),

@@ -13,9 +13,20 @@ export interface UiOptions {
   onButton(button: Button, pressed: boolean): void;
 }
 
+/** A connected endpoint's state (src/ais/endpoints.ts): on or off, brightness 0–100. */
+export interface EndpointLook {
+  power: boolean;
+  brightness: number;
+}
+
 export interface Ui {
   /** Shows the attention state on the LEDs. */
   setAttention(light: AttentionLight): void;
+  /**
+   * Drives an endpoint the device proxies: `lamp` (a GPIO, brightness as its PWM duty) or `ring` (the LEDs'
+   * brightness, off dark). Optional: a board without it leaves them to the app (Device's onEndpoint).
+   */
+  setEndpoint?(id: 'lamp' | 'ring', look: EndpointLook): void;
   close(): void;
 }
 

@@ -138,7 +138,7 @@ test('with audio ports the device declares Microphone and Speaker, reports its s
     device.start();
     await until('ready', () => device.state === 'ready' && cloud.service.deviceState('den-1')?.synchronizedState !== undefined);
     const interfaces = cloud.service.deviceState('den-1')!.capabilities!.map((c) => c.interface);
-    assert.deepEqual(interfaces, ['System', 'Clock', 'Alerts', 'Microphone', 'Speaker']);
+    assert.deepEqual(interfaces, ['System', 'Clock', 'Alerts', 'Microphone', 'Speaker', 'EndpointForwarding']);
     assert.deepEqual(cloud.service.deviceState('den-1')!.synchronizedState, { speaker: { volume: 35 }, alerts: { allAlerts: [] } });
     device.microphone!.tap();
     await until('a second of microphone audio in the cloud', () => uplinkBytes >= 8000);

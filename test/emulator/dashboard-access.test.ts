@@ -33,10 +33,11 @@ test('dashboard access: the password is required, wrong ones are refused, action
       const response = await fetch(`${url}api/action`, { method: 'POST', headers: { cookie }, body: JSON.stringify(body) });
       return { status: response.status, reply: await response.json() as { ok: boolean; message: string } };
     };
-    assert.deepEqual(await act({ action: 'explode' }), { status: 400, reply: { ok: false, message: 'unknown action "explode" (approve, deny, rotate, timer, cancel, disconnect, say)' } });
+    assert.deepEqual(await act({ action: 'explode' }), { status: 400, reply: { ok: false, message: 'unknown action "explode" (approve, deny, rotate, timer, cancel, disconnect, say, notify)' } });
     assert.deepEqual(await act({ action: 'approve', code: 'NOPE12' }), { status: 400, reply: { ok: false, message: 'no pending code NOPE12' } });
     assert.deepEqual(await act({ action: 'timer', id: 'nobody', seconds: 5 }), { status: 400, reply: { ok: false, message: 'no device nobody' } });
     assert.deepEqual(await act({ action: 'say', id: 'nobody', text: 'hello' }), { status: 400, reply: { ok: false, message: 'voice is off (pocketsphinx not found)' } });
+    assert.deepEqual(await act({ action: 'notify', id: 'nobody', text: 'hello' }), { status: 400, reply: { ok: false, message: 'no device nobody' } });
     assert.deepEqual((await act('not an object')).status, 400);
     assert.ok(log.lines.some((l) => l.endsWith('dashboard: refused: no pending code NOPE12')), log.lines.join('\n'));
 

@@ -2,7 +2,8 @@
 // password, a device (`npm run device`, a separate process) asks to be linked and the operator approves its code on
 // the page; the page shows it connected with its ring, then a spoken turn (a WAV said by the device): what the
 // cloud heard, its answer, the latency and both waveforms, and the protocol trace, filterable and with no secret
-// in it. The operator's actions: a text said on its speaker, a secret rotation, a timer with its countdown. UPDATE_SCREENSHOTS=1 writes docs/figures/dashboard.png.
+// in it. The operator's actions: a text said on its speaker, a secret rotation, a timer with its countdown and card, a
+// notification with its indicator; the device's connected endpoints. UPDATE_SCREENSHOTS=1 writes docs/figures/dashboard.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -102,6 +103,15 @@ test('dashboard: sign in, approve a device\'s code on the page, see it connect a
     await card.locator('button[data-action="timer"]').click();
     await page.locator('#action-result', { hasText: 'timer' }).waitFor();
     await card.locator('.alerts li', { hasText: /TIMER 120 second \(\w{8}\): in 1[12]\d s/ }).waitFor();
+    // The device's card (now the timer's), its connected endpoints, and a notification with its indicator.
+    await card.locator('.card-line', { hasText: /^card: \[Timer\] 120 second, due \d\d:\d\d:\d\d UTC$/ }).waitFor();
+    await card.locator('.endpoints li[data-endpoint="lamp"]', { hasText: 'lamp: off, 100 %' }).waitFor();
+    await card.locator('.endpoints li[data-endpoint="light ring"]', { hasText: 'light ring: on, 100 %' }).waitFor();
+    await card.locator('input.notify-text').fill('Your parcel has arrived');
+    await card.locator('button[data-action="notify"]').click();
+    await page.locator('#action-result', { hasText: 'notification for kitchen-1: 1 unread' }).waitFor();
+    await card.locator('.endpoints li.notifications', { hasText: '1 unread notification(s): Your parcel has arrived' }).waitFor();
+    await page.locator('article.device[data-device="kitchen-1"][data-attention="NOTIFICATION_AVAILABLE"]').waitFor({ timeout: 10_000 });
     if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: fromRoot('docs/figures/dashboard.png'), fullPage: true });
   } catch (error) {
     if (process.env.DUMP_OUTPUT) console.error(`${output}\n${cloudLog.lines.join('\n')}\n${await page?.content()}`);

@@ -23,6 +23,7 @@ test('npm start: the conversation told line by line with the ring, the dashboard
     'The user says: "Alexa, what time is it?" (the wake word opens the microphone)',
     'Alexa heard "what\'s your name"',
     'Alexa answers: "My name is Alexa. I am the voice of this emulator."',
+    'The lamp\'s GPIO goes high: the lamp is on (100 %)',
   ]) assert.ok(story.includes(expected), `${expected}\n${stdout}`);
   // The ring's lines carry the state they announce.
   assert.ok(lines.some((line) => /^\[● listening\] The ring lights cyan/.test(line)), stdout);

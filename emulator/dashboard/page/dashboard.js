@@ -65,6 +65,7 @@ function card(id) {
       const action = button.dataset.action;
       if (action === 'timer') return act({ action, id, seconds: Number($('.seconds', element).value) });
       if (action === 'say') return act({ action, id, text: $('.say-text', element).value });
+      if (action === 'notify') return act({ action, id, text: $('.notify-text', element).value });
       return act({ action, id });
     });
   }
@@ -101,7 +102,15 @@ function showState(state) {
     const connection = $('.connection', e);
     connection.textContent = view.connected ? 'connected' : 'offline';
     connection.className = `connection ${view.connected ? 'connected' : 'offline'}`;
-    $('.details', e).textContent = `${view.connections} connection(s) · locale ${view.locale ?? '?'} · endpoint ${view.endpoint} · registered ${view.registeredAt}`;
+    $('.details', e).textContent = `${view.connections} connection(s) · locale ${view.locale ?? '?'}${view.localeRefused ? ` (refused ${view.localeRefused})` : ''} · endpoint ${view.endpoint} · registered ${view.registeredAt}`;
+    $('.card-line', e).textContent = view.card ? `card: ${view.card}` : '';
+    $('.endpoints', e).replaceChildren(...view.connectedEndpoints.map((p) => {
+      const item = document.createElement('li');
+      item.dataset.endpoint = p.name;
+      const power = p.power === undefined ? 'state unknown' : p.power ? 'on' : 'off';
+      item.textContent = `${p.name}: ${power}${p.brightness === undefined ? '' : `, ${p.brightness} %`}${p.error ? ` (refused: ${p.error})` : ''}`;
+      return item;
+    }), ...(view.notifications.length ? [Object.assign(document.createElement('li'), { className: 'notifications', textContent: `${view.notifications.length} unread notification(s): ${view.notifications.join(' · ')}` })] : []));
     $('.volume', e).value = view.volume ?? 0;
     $('.volume-text', e).textContent = `${view.volume ?? '?'} (alerts ${view.alertVolume ?? '?'})`;
     device.alerts = view.alerts;
