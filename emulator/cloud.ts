@@ -15,6 +15,8 @@ import { LwaEmulator, type LwaClient, type LwaEmulatorOptions } from './lwa.js';
 import { RegistrationService } from './registration.js';
 import { VoiceSessions, type VoiceSessionOptions } from './ais/voice-session.js';
 import { AlertService, type AlertServiceOptions } from './ais/alerts.js';
+import { MusicPlayer, type MusicPlayerOptions } from './ais/music-player.js';
+import { fluidsynthMissingHint } from './voice/music.js';
 import { DeviceStore } from './ais/device-store.js';
 import { pocketsphinxMissingHint, POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
 import { bothObservers, CloudMonitor } from './dashboard/monitor.js';
@@ -63,6 +65,8 @@ export interface CloudOptions {
   voice?: boolean | Partial<Omit<VoiceSessionOptions, 'log'>>;
   /** The Clock and Alerts service (emulator/ais/alerts.ts): the cloud's clock, alert durations. */
   alerts?: Partial<Omit<AlertServiceOptions, 'log'>>;
+  /** Observers of the music player (emulator/ais/music-player.ts), on with voice. */
+  music?: Omit<MusicPlayerOptions, 'log'>;
   /** Serve the web dashboard (emulator/dashboard/): devices, turns, the protocol trace, the operator's actions. */
   dashboard?: DashboardOptions;
 }
@@ -86,6 +90,8 @@ export interface Cloud {
   service: AisService;
   /** The virtual devices' glue, when voice is on. */
   voice: VoiceSessions | undefined;
+  /** Music by cloud mixing, when voice is on: what plays on each device (MusicPlayer.nowPlaying). */
+  music: MusicPlayer | undefined;
   /** SetClock, the alerts set by voice and their ringing, each device's volume. */
   alerts: AlertService;
   /** The embedded broker; undefined with an external one. */
@@ -146,20 +152,27 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const voiceOptions = typeof options.voice === 'object' ? options.voice : {};
   const serviceOptions = monitor ? bothObservers(monitor.serviceObservers(), options.service) : options.service;
   let voice: VoiceSessions | undefined;
+  let music: MusicPlayer | undefined;
   if (options.voice !== false) {
     const missing = pocketsphinxMissingHint();
     if (missing === undefined) {
+      const player = new MusicPlayer({ log: log.child('music'), ...options.music });
       voice = new VoiceSessions({
-        log: log.child('voice'), assistantContext: (id) => alerts.assistantContext(id), onActions: (id, actions) => alerts.act(id, actions),
+        log: log.child('voice'), assistantContext: (id) => alerts.assistantContext(id),
+        onActions: (id, actions) => { alerts.act(id, actions); player.actions(id, actions); }, onIdle: (id) => player.idle(id),
         ...(monitor ? bothObservers(monitor.voiceObservers(), voiceOptions) : voiceOptions),
       });
+      music = player;
+      music.attach(voice);
+      const noMusic = fluidsynthMissingHint();
+      if (noMusic) log.warn(noMusic);
     } else log.warn(`voice off: pocketsphinx not found; ${POCKETSPHINX_INSTALL_HINT}`);
   }
   const alertHooks = alerts.serviceHooks(serviceOptions);
   const service = new AisService({
     broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace,
     store: new DeviceStore(options.dataDir ? join(options.dataDir, 'ais-devices.json') : undefined), ...serviceOptions,
-    ...alertHooks, ...(voice ? voice.serviceHooks({ ...serviceOptions, ...alertHooks }) : {}),
+    ...alertHooks, ...(voice && music ? music.serviceHooks(voice.serviceHooks({ ...serviceOptions, ...alertHooks })) : {}),
   });
   alerts.attach(service, voice);
   voice?.attach(service);
@@ -171,7 +184,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
   const cloud: Cloud = {
     httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
-    mqttPort, mqttTrust, mqttWebSocketUrl: mqttWebSocket?.url, iotEndpoint, lwa, registration, service, voice, alerts, broker, dashboard: undefined,
+    mqttPort, mqttTrust, mqttWebSocketUrl: mqttWebSocket?.url, iotEndpoint, lwa, registration, service, voice, music, alerts, broker, dashboard: undefined,
     operator: new Operator({ lwa, service, alerts, voice, registration }, (id, text) => monitor?.said(id, text)),
     close: async () => {
       monitor?.close();

@@ -9,6 +9,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { COLOURS, NUMBER_WORDS, PHRASES, UNIT_SECONDS, type DialogState } from './assistant.js';
+import { GENRES } from './music.js';
 import { SAMPLE_RATE, wavFile } from './pcm.js';
 
 export const POCKETSPHINX_INSTALL_HINT = 'install it with: apt-get install pocketsphinx pocketsphinx-en-us';
@@ -111,6 +112,7 @@ export function assistantGrammar(options: { awaiting?: DialogState['awaiting']; 
     `<digit> = ${Object.keys(NUMBER_WORDS).filter((w) => NUMBER_WORDS[w]! >= 1 && NUMBER_WORDS[w]! <= 9).join(' | ')} ;`,
     `<unit> = ${Object.keys(UNIT_SECONDS).join(' | ')} ;`,
     `<hour> = ${Object.keys(NUMBER_WORDS).filter((w) => NUMBER_WORDS[w]! >= 1 && NUMBER_WORDS[w]! <= 12).join(' | ')} ;`,
+    `<genre> = ${GENRES.join(' | ')} ;`,
     ...(options.filler ? [`<filler> = ${FILLER_WORDS.join(' | ')} ;`] : []),
     '',
   ].join('\n');

@@ -3,10 +3,11 @@
 // OpenMicrophone do: docs/protocol.md §4.4). No clock, no randomness: the caller passes both in.
 // The phrase table below is also the recogniser's grammar (emulator/voice/asr.ts), so what the
 // assistant understands and what the recogniser can hear stay one list.
+import { classifyMusic, MUSIC_PHRASES, MUSIC_SLOTS, musicAnswer, type MusicAction, type MusicIntent } from './music-intents.js';
 
 export type Intent = 'time' | 'date' | 'joke' | 'stop' | 'name' | 'quiz' | 'colour' | 'recallColour'
   | 'setTimer' | 'setAlarm' | 'setReminder' | 'cancelAlert' | 'listAlerts' | 'volumeUp' | 'volumeDown' | 'setVolume'
-  | 'unknown' | 'silence';
+  | MusicIntent | 'unknown' | 'silence';
 
 export type AlertKind = 'TIMER' | 'ALARM' | 'REMINDER';
 
@@ -22,7 +23,8 @@ export type AssistantAction =
   | { kind: 'setAlert'; type: AlertKind; at: Date; label: string }
   | { kind: 'deleteAlerts'; tokens: string[] }
   | { kind: 'setVolume'; volume: number }
-  | { kind: 'stopAlert' };
+  | { kind: 'stopAlert' }
+  | MusicAction;
 
 export interface DialogState {
   /** The question the assistant asked and waits an answer to. */
@@ -96,10 +98,11 @@ export const PHRASES: Readonly<Record<Exclude<Intent, 'unknown' | 'silence'>, re
   volumeUp: ['volume up'],
   volumeDown: ['volume down'],
   setVolume: ['set the volume to <number>'],
+  ...MUSIC_PHRASES,
 };
 
 /** The sample filling of each slot in scripted phrases (samplePhrases). */
-const SAMPLE_SLOTS: Readonly<Record<string, string>> = { '<colour>': 'blue', '<number>': 'ten', '<unit>': 'seconds', '<hour>': 'seven' };
+const SAMPLE_SLOTS: Readonly<Record<string, string>> = { '<colour>': 'blue', '<number>': 'ten', '<unit>': 'seconds', '<hour>': 'seven', ...MUSIC_SLOTS };
 
 export const JOKES: readonly string[] = [
   'Why did the microcontroller go to school? To improve its memory.',
@@ -165,6 +168,8 @@ export function classify(text: string, state: DialogState = {}): Intent {
   if (has('louder') || (has('volume', 'turn') && has('up'))) return 'volumeUp';
   if (has('quieter') || (has('volume', 'turn') && has('down'))) return 'volumeDown';
   if (has('volume') && numberIn(words) !== undefined) return 'setVolume';
+  const music = classifyMusic(words);
+  if (music) return music;
   if (has('colour', 'color') && has('my') && (has('what', "what's", 'whats'))) return 'recallColour';
   if (state.awaiting === 'colour' && colourIn(words)) return 'colour';
   if (has('time') && !has('joke')) return 'time';
@@ -294,6 +299,12 @@ export function respond(transcript: string, state: DialogState, context: Assista
     case 'volumeDown':
     case 'setVolume':
       return alertAnswer(intent, text.split(' '), context, base);
+    case 'playMusic':
+    case 'nextTrack':
+    case 'previousTrack':
+    case 'pauseMusic':
+    case 'resumeMusic':
+      return { intent, state: base, ...musicAnswer(intent, text.split(' ')) };
     case 'name':
       return { intent, text: 'My name is Alexa. I am the voice of this emulator.', state: base };
     case 'quiz':
