@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { encodeSpeakerFrames } from './opus.js';
-import { SAMPLE_RATE, seededRandom } from './pcm.js';
+import { FRAME_SAMPLES, rms, SAMPLE_RATE, seededRandom } from './pcm.js';
 
 export const FLUIDSYNTH_INSTALL_HINT = 'install them with: apt-get install fluidsynth fluid-soundfont-gm';
 const FLUIDSYNTH = '/usr/bin/fluidsynth';
@@ -157,6 +157,8 @@ const run = promisify(execFile);
 const rendered = new Map<number, Promise<Int16Array>>();
 const encoded = new Map<string, Promise<Uint8Array[]>>();
 
+/** A rendered track's tail quieter than this (RMS of 20 ms) is cut. */
+const TAIL_RMS = 30;
 /** Peak level of rendered music: below speech, as a speaker plays music quieter than Alexa's voice. */
 const PEAK = 0.5 * 32767;
 
@@ -188,8 +190,11 @@ async function render(track: Track): Promise<Int16Array> {
     for (let i = 0; i < mono.length; i++) peak = Math.max(peak, Math.abs(stereo[2 * i]! + stereo[2 * i + 1]!) / 2);
     const gain = PEAK / peak;
     for (let i = 0; i < mono.length; i++) mono[i] = Math.round(((stereo[2 * i]! + stereo[2 * i + 1]!) / 2) * gain);
-    if (mono.length < SAMPLE_RATE) throw new Error(`fluidsynth rendered ${mono.length} samples of "${track.title}"`);
-    return mono;
+    // fluidsynth renders until the last voice has died away: seconds of near silence a track need not stream.
+    let end = mono.length;
+    while (end > FRAME_SAMPLES && rms(mono, end - FRAME_SAMPLES, end) < TAIL_RMS) end -= FRAME_SAMPLES;
+    if (end < SAMPLE_RATE) throw new Error(`fluidsynth rendered ${end} audible samples of "${track.title}"`);
+    return mono.slice(0, end);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
