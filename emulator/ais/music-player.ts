@@ -163,7 +163,9 @@ export class MusicPlayer {
     const known: Record<string, 'play' | 'pause' | 'next' | 'previous' | 'stop'> = { PLAY: 'play', PAUSE: 'pause', NEXT: 'next', PREVIOUS: 'previous', STOP: 'stop' };
     const c = known[command];
     if (!c) return this.options.log.warn(`${clientId}: ButtonCommandIssued ${JSON.stringify(command)} is not PLAY, PAUSE, NEXT, PREVIOUS or STOP; ignored`);
-    // PLAY on a paused player resumes it, as AVS PlaybackController's PlayCommandIssued does.
+    // STOP is the action button's: it stops an alert ringing over the music before the music (as "stop" does).
+    if (c === 'stop') return this.actions(clientId, [{ kind: 'stopAlert' }]);
+    // PLAY on a paused player resumes it, as AVS PlaybackController's PlayCommandIssued does; with nothing, it starts.
     this.command(clientId, c === 'play' && this.devices.has(clientId) ? 'resume' : c);
   }
 

