@@ -19,6 +19,8 @@ import { CardService } from './ais/cards.js';
 import { EndpointService } from './ais/endpoints.js';
 import { LocaleService } from './ais/locales.js';
 import { NotificationService } from './ais/notifications.js';
+import { MusicPlayer, type MusicPlayerOptions } from './ais/music-player.js';
+import { fluidsynthMissingHint } from './voice/music.js';
 import { DeviceStore } from './ais/device-store.js';
 import { pocketsphinxMissingHint, POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
 import { bothObservers, CloudMonitor } from './dashboard/monitor.js';
@@ -67,6 +69,8 @@ export interface CloudOptions {
   voice?: boolean | Partial<Omit<VoiceSessionOptions, 'log'>>;
   /** The Clock and Alerts service (emulator/ais/alerts.ts): the cloud's clock, alert durations. */
   alerts?: Partial<Omit<AlertServiceOptions, 'log'>>;
+  /** Observers of the music player (emulator/ais/music-player.ts), on with voice. */
+  music?: Omit<MusicPlayerOptions, 'log'>;
   /** Serve the web dashboard (emulator/dashboard/): devices, turns, the protocol trace, the operator's actions. */
   dashboard?: DashboardOptions;
 }
@@ -90,6 +94,8 @@ export interface Cloud {
   service: AisService;
   /** The virtual devices' glue, when voice is on. */
   voice: VoiceSessions | undefined;
+  /** Music by cloud mixing, when voice is on: what plays on each device (MusicPlayer.nowPlaying). */
+  music: MusicPlayer | undefined;
   /** SetClock, the alerts set by voice and their ringing, each device's volume. */
   alerts: AlertService;
   /** Each device's connected endpoints and their state (EndpointForwarding). */
@@ -167,9 +173,17 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const voiceOptions = bothObservers(cardObservers, typeof options.voice === 'object' ? options.voice : {});
   const serviceOptions = monitor ? bothObservers(monitor.serviceObservers(), options.service) : options.service;
   let voice: VoiceSessions | undefined;
+  let music: MusicPlayer | undefined;
   if (options.voice !== false) {
     const missing = pocketsphinxMissingHint();
     if (missing === undefined) {
+      const player = new MusicPlayer({
+        log: log.child('music'), ...options.music,
+        onNowPlaying: (id, playing) => {
+          if (playing?.state === 'PLAYING') cards.nowPlaying(id, playing);
+          options.music?.onNowPlaying?.(id, playing);
+        },
+      });
       voice = new VoiceSessions({
         log: log.child('voice'),
         assistantContext: (id) => ({ ...alerts.assistantContext(id), ...endpoints.assistantContext(id), ...notifications.assistantContext(id) }),
@@ -178,9 +192,15 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
           endpoints.act(id, actions);
           notifications.act(id, actions);
           cards.act(id, actions);
+          player.actions(id, actions);
         },
+        onIdle: (id) => player.idle(id),
         ...(monitor ? bothObservers(monitor.voiceObservers(), voiceOptions) : voiceOptions),
       });
+      music = player;
+      music.attach(voice);
+      const noMusic = fluidsynthMissingHint();
+      if (noMusic) log.warn(noMusic);
     } else log.warn(`voice off: pocketsphinx not found; ${POCKETSPHINX_INSTALL_HINT}`);
   }
   // Each feature's hooks chain to those before it.
@@ -191,7 +211,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const service = new AisService({
     broker: serviceBroker, directory: registration.registry, log: log.child('service'), trace: options.trace,
     store: new DeviceStore(options.dataDir ? join(options.dataDir, 'ais-devices.json') : undefined),
-    ...hooks, ...(voice ? voice.serviceHooks(hooks) : {}),
+    ...hooks, ...(voice && music ? music.serviceHooks(voice.serviceHooks(hooks)) : {}),
   });
   alerts.attach(service, voice);
   endpoints.attach(service);
@@ -206,7 +226,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
   const cloud: Cloud = {
     httpUrl: http.url, httpTrust: options.httpTls === undefined ? { ca: DEV_CA_PEM } : undefined,
-    mqttPort, mqttTrust, mqttWebSocketUrl: mqttWebSocket?.url, iotEndpoint, lwa, registration, service, voice, alerts,
+    mqttPort, mqttTrust, mqttWebSocketUrl: mqttWebSocket?.url, iotEndpoint, lwa, registration, service, voice, music, alerts,
     endpoints, locales, notifications, cards, broker, dashboard: undefined,
     operator: new Operator({ lwa, service, alerts, voice, registration, endpoints, locales, notifications, cards }, (id, text) => monitor?.said(id, text)),
     close: async () => {

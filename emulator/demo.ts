@@ -20,10 +20,12 @@ import { findExecutable, liveAudio, wavAudioIn, wavAudioOut } from '../hosts/nod
 import { createInterface } from 'node:readline';
 import { nodeOpus } from '../hosts/node/opus.js';
 import { SpanWakeWord } from '../hosts/node/span-wake-word.js';
+import { fluidsynthMissingHint } from './voice/music.js';
 import { POCKETSPHINX_INSTALL_HINT } from './voice/asr.js';
 import { concat, silence, wavFile } from './voice/pcm.js';
 import { SpeechSynthesizer, USER_VOICES } from './voice/tts.js';
 import type { AnswerEvent, TranscriptEvent } from './voice/virtual-device.js';
+import type { NowPlaying } from './ais/music-player.js';
 import { Device, type DeviceState } from '../src/app/device.js';
 import { deviceConfigFor, startCloud } from './cloud.js';
 import { commandLine } from '../hosts/node/command-line.js';
@@ -46,6 +48,8 @@ const transcripts: TranscriptEvent[] = [];
 const answers: AnswerEvent[] = [];
 const latencies: number[] = [];
 let closedSpeakers = 0;
+let nowPlaying: NowPlaying | undefined;
+let nowPlayingLine: string | undefined;
 const speakerClosed = () => closedSpeakers;
 
 // The story: one line per thing said or done, with the ring as it is then.
@@ -74,6 +78,15 @@ const cloud = await startCloud({
     onSpeakerStart: (_id, s) => latencies.push(s.atMs - s.endOfSpeechAtMs),
   },
   service: { onEvent: (_id, event) => { if (event.header.name === 'SpeakerClosed') closedSpeakers++; } },
+  music: {
+    onNowPlaying: (_id, np) => {
+      nowPlaying = np;
+      const line = np?.streaming ? `Now playing "${np.title}" by ${np.artist} (${np.genre}), mixed in the cloud into the one speaker stream`
+        : np?.state === 'PAUSED' ? `Paused: "${np.title}" at ${(np.positionMs / 1000).toFixed(1)} s` : undefined;
+      if (line && line !== nowPlayingLine) tell(line);
+      if (line) nowPlayingLine = line;
+    },
+  },
 });
 // `npm start -- --mic`: the user's turns from the system microphone (sox's `rec`, on a terminal), Enter to talk.
 const live = mic && process.stdin.isTTY ? liveAudio() : undefined;
@@ -211,6 +224,30 @@ async function converse(): Promise<void> {
   await answered(6, 'the lamp answer');
   await step('the lamp to be on in the cloud', () => cloud.endpoints.find(clientId, 'lamp')?.power === true, 30_000);
   await played(6);
+
+  // e) Music: the cloud renders, mixes and encodes it; the device's PlaybackController buttons act on it.
+  const noMusic = fluidsynthMissingHint();
+  if (noMusic) {
+    tell(`(No music: ${noMusic})`);
+    return;
+  }
+  tell('The user taps the button');
+  mic.tap();
+  said('play some music');
+  await answered(7, 'the music answer');
+  await step('the music to play', () => nowPlaying?.streaming === true);
+  from = out.played.length;
+  await step('two seconds of music', () => out.played.length - from >= 100);
+  tell('The user presses the next button (AIS ButtonCommandIssued NEXT)');
+  const first = nowPlaying!.title;
+  device.controls.button('next', true);
+  await step('the next track', () => nowPlaying?.streaming === true && nowPlaying.title !== first);
+  const next = out.played.length;
+  await step('a second of it', () => out.played.length - next >= 50);
+  tell('The user presses the pause button');
+  device.controls.button('pause', true);
+  await step('the music to pause', () => nowPlaying?.state === 'PAUSED');
+  saveWav('music', out.samples().subarray(from * 320));
 }
 
 try {

@@ -59,6 +59,9 @@ export class CardService {
 
   /** The music the device plays now: its card in one call. */
   nowPlaying(clientId: string, playing: NowPlaying): void {
+    const shown = this.cards.get(clientId);
+    // The player reports every start and stop of its stream; a card is for what changed.
+    if (shown?.type === 'PlayerInfo' && shown.content.title === playing.title && shown.content.titleSubtext1 === (playing.artist || undefined)) return;
     this.show(clientId, { type: 'PlayerInfo', content: { title: playing.title, ...(playing.artist ? { titleSubtext1: playing.artist } : {}), provider: playing.provider ?? 'ais-mcu emulator' } });
   }
 

@@ -20,6 +20,8 @@
 //                                            sent in full and the device still holds it, its tail from seq; when a
 //                                            barge-in cut it, the next answer from seq on (gotcha 5);
 //                                            the other states bound the pacer's model of the device's buffer
+//   music (music-player.ts)                the same with IDLE, a track at a time; any other stream, a microphone
+//                                            opening or the device leaving cuts it, and says how far it played
 // The speaker stream offset is continuous within a connection (§3.4) and restarts at 0 with each one.
 // The interaction sequencing is the emulator's choice (docs/protocol.md §9).
 import type { Logger } from '../../src/ports/log.js';
@@ -71,7 +73,12 @@ export interface VoiceSessionOptions {
   onActions?(clientId: string, actions: AssistantAction[]): void;
   /** The first speaker message of an answer was published (for latency figures). */
   onSpeakerStart?(clientId: string, info: { offset: number; endOfSpeechAtMs: number; atMs: number }): void;
+  /** Nothing plays, nothing is queued and no turn is open: music may play (emulator/ais/music-player.ts). */
+  onIdle?(clientId: string): void;
 }
+
+/** Why a music stream ended before its last frame. */
+export type MusicCut = 'answer' | 'alert' | 'turn' | 'lost' | 'command';
 
 interface Stream {
   messages: { offset: number; body: Uint8Array; ms: number; seq?: number; directives?: { name: string; payload: Record<string, unknown> }[] }[];
@@ -80,9 +87,28 @@ interface Stream {
   resendFrom?: number;
   interrupted: boolean;
   done: () => void;
+  /** A music stream: cut (not drained) by anything else. */
+  music?: boolean;
+  /** Frames sent and counted by the pacer. */
+  sentFrames: number;
+  /** Frames the device played before a cut, as the pacer's model has it; and what cut it. */
+  played?: number;
+  cutBy?: MusicCut;
+  /** The speaker offsets the stream spans, and the CBR frame size. */
+  start: number;
+  end: number;
+  frameBytes: number;
+  /** Where the device closed its speaker in the middle of this music (SpeakerClosed): it stopped there. */
+  closedAt?: number;
+  /** The service asked the device to stop this music now (CloseSpeaker) and waits for its SpeakerClosed. */
+  cutting?: MusicCut;
 }
 
+/** How long a music stream the device stopped, or was told to stop, waits for what ends it. */
+const MUSIC_HOLD_MS = 2000;
+
 class DeviceVoice {
+  constructor(readonly clientId: string) {}
   vd: Promise<VirtualDevice> | undefined;
   /** vd once resolved. */
   instance: VirtualDevice | undefined;
@@ -100,6 +126,12 @@ class DeviceVoice {
   /** Where the device said its microphone closed (MicrophoneClosed offset): the turn ends there. */
   micEnd: number | undefined;
   listening = false;
+  /** Connected and ready (SynchronizeState seen, not lost since). */
+  online = false;
+  /** A turn is open: from MicrophoneOpened to its answer (or a false wake, or no speech). */
+  turnOpen = false;
+  /** Streams queued or playing. */
+  queued = 0;
   /** The turn waits for vd (the engines are loading). */
   turnPending: { offsetBytes: number; initiator?: { type: InitiatorType; wakeWordIndices?: { beginOffset: number; endOffset: number } } } | undefined;
   speakerOffset = 0;
@@ -184,7 +216,7 @@ export class VoiceSessions {
   private device(clientId: string): DeviceVoice {
     let d = this.devices.get(clientId);
     if (!d) {
-      d = new DeviceVoice();
+      d = new DeviceVoice(clientId);
       this.devices.set(clientId, d);
     }
     return d;
@@ -195,7 +227,9 @@ export class VoiceSessions {
     const d = this.devices.get(clientId);
     if (!d) return;
     if (d.stream) this.log.info(`${clientId}: speaker stream stopped: the device is gone`);
-    this.stopStream(d);
+    d.online = false;
+    d.turnOpen = false;
+    this.stopStream(d, 'lost');
     d.generation++;
     d.listening = false;
   }
@@ -203,8 +237,10 @@ export class VoiceSessions {
   /** A new connection: offsets from 0, any answer in flight abandoned. */
   private ready(clientId: string): void {
     const d = this.device(clientId);
-    this.stopStream(d);
+    this.stopStream(d, 'lost');
     d.generation++;
+    d.online = true;
+    d.turnOpen = false;
     d.speakerOffset = 0;
     d.listening = false;
     d.micOffset = undefined;
@@ -261,6 +297,8 @@ export class VoiceSessions {
         log.info(`false wake (${JSON.stringify(v)}): closed without an answer`);
         send([{ name: 'SetAttentionState', payload: { state: 'IDLE' } }]);
         this.options.onFalseWake?.(clientId);
+        d.turnOpen = false;
+        this.idleSoon(clientId, d);
       },
       onTranscript: (t) => {
         log.info(`heard ${JSON.stringify(t.text)}${t.rejected ? ' (rejected)' : ''} in ${t.elapsedMs.toFixed(0)} ms`);
@@ -269,6 +307,7 @@ export class VoiceSessions {
       onAnswer: (a) => {
         log.info(`answers ${JSON.stringify(a.text)} (${a.intent}, ${a.opusFrames.length} frames, ready ${a.elapsedMs.toFixed(0)} ms after end of speech)`);
         this.options.onAnswer?.(clientId, a);
+        d.turnOpen = false;
         this.answer(clientId, d, a);
         if (a.actions) this.options.onActions?.(clientId, a.actions);
       },
@@ -290,11 +329,13 @@ export class VoiceSessions {
         d.micOffset = offset;
         d.micEnd = undefined;
         d.listening = true;
+        d.turnOpen = true;
         d.expectSpeech = undefined;
         d.sent = undefined;
         // A barge-in: the answer still streaming is finished quickly (the device drops it, gotcha 6), and
         // nothing of it stays in the device's buffer.
-        if (d.stream) d.stream.interrupted = true;
+        if (d.stream?.music) this.stopStream(d, 'turn'); // the device stopped its speaker first (gotcha 6)
+        else if (d.stream) d.stream.interrupted = true;
         d.pacer?.flush();
         d.turnPending = {
           offsetBytes: offset,
@@ -317,15 +358,28 @@ export class VoiceSessions {
       }
       case 'OpenMicrophoneTimedOut':
         d.listening = false;
+        d.turnOpen = false;
+        this.idleSoon(clientId, d);
         return;
-      case 'SpeakerClosed':
+      case 'SpeakerClosed': {
         d.sent = undefined;
+        const music = d.stream?.music ? d.stream : undefined;
+        const at = Number(p.offset);
+        // (At its start offset it is the end of what played before: an answer's SpeakerClosed may come after.)
+        if (music && at > music.start && at < music.end && music.closedAt === undefined) {
+          // The device stopped the music: as asked (cutMusic), or itself (PAUSE, STOP, a barge-in), when the stream
+          // holds where it stopped until the button's event or the microphone opening cuts it, or, failing both, this.
+          music.closedAt = at;
+          if (music.cutting) this.stopStream(d, music.cutting);
+          else this.holdMusic(d, music, 'command');
+        }
         if (d.expectSpeech !== undefined && !d.stream) {
           const timeout = d.expectSpeech;
           d.expectSpeech = undefined;
           this.service?.sendDirectives(clientId, [{ name: 'OpenMicrophone', payload: { timeoutInMilliseconds: timeout } }]);
         }
         return;
+      }
       case 'BufferStateChanged': {
         const s = d.stream;
         const state = String(p.state);
@@ -346,7 +400,7 @@ export class VoiceSessions {
         }
         if (state === 'OVERRUN') {
           s.resendFrom = seq;
-          if (s.timer !== undefined) {
+          if (s.timer !== undefined && s.closedAt === undefined && !s.cutting) {
             // Act on it now, not after the pacing wait.
             this.clock.clearTimeout(s.timer);
             this.pump(clientId, d, s);
@@ -510,14 +564,72 @@ export class VoiceSessions {
     return frames;
   }
 
+  /**
+   * Streams music `frames` (a track from where it is to its end) with attention IDLE when the speaker is free;
+   * anything else to say, a microphone opening or the device leaving cuts it. `onEnd(played, cutBy)`: the frames the
+   * device played (all of them when not cut). False when the device cannot play now (offline, no voice yet).
+   */
+  playMusic(clientId: string, frames: Uint8Array[], onEnd: (played: number, cutBy: MusicCut | undefined) => void): boolean {
+    const d = this.devices.get(clientId);
+    if (!d?.instance || !d.online || this.closed || frames.length === 0) return false;
+    this.answer(clientId, d, { opusFrames: frames }, 'IDLE', undefined, (_, played, cutBy) => onEnd(played, cutBy), true);
+    return true;
+  }
+
+  /** Cuts the device's music stream, if one plays (a PAUSE or STOP button); its onEnd says how far it got. */
+  stopMusic(clientId: string): void {
+    const d = this.devices.get(clientId);
+    if (d?.stream?.music) this.cutMusic(clientId, d, 'command');
+  }
+
+  /**
+   * The service ends the music: the device is told to stop now (CloseSpeaker without an offset drops what it holds)
+   * and the stream ends at its SpeakerClosed, which says how far it played; what is queued next waits for that.
+   * Without it the new stream's first messages would find the buffer full of music (OVERRUN).
+   */
+  private cutMusic(clientId: string, d: DeviceVoice, cutBy: MusicCut): void {
+    const s = d.stream!;
+    if (s.closedAt !== undefined) return this.stopStream(d, cutBy);
+    if (s.cutting) return;
+    s.cutting = cutBy;
+    this.service?.sendDirectives(clientId, [{ name: 'CloseSpeaker', payload: {} }]);
+    this.holdMusic(d, s, cutBy);
+  }
+
+  /** Sends nothing more of `s`; it ends after MUSIC_HOLD_MS unless something ends it sooner. */
+  private holdMusic(d: DeviceVoice, s: Stream, cutBy: MusicCut): void {
+    if (s.timer !== undefined) this.clock.clearTimeout(s.timer);
+    s.timer = this.clock.setTimeout(() => { if (d.stream === s) this.stopStream(d, cutBy); }, MUSIC_HOLD_MS);
+  }
+
+  speakerBitsPerSecond(clientId: string): number {
+    return (this.devices.get(clientId)?.terms ?? DEFAULT_TERMS).bitsPerSecond;
+  }
+
+  /** Whether music may start now: online, nothing playing or queued, no turn open or due. */
+  isIdle(clientId: string): boolean {
+    const d = this.devices.get(clientId);
+    return !!d?.instance && d.online && !this.closed && d.queued === 0 && !d.listening && !d.turnOpen && !d.turnPending && d.expectSpeech === undefined;
+  }
+
+  private idleSoon(clientId: string, d: DeviceVoice): void {
+    // After the caller's own work (an answer's actions are applied after its stream is queued).
+    const generation = d.generation;
+    this.clock.setTimeout(() => {
+      if (generation === d.generation && this.isIdle(clientId)) this.options.onIdle?.(clientId);
+    }, 0);
+  }
+
   private answer(clientId: string, d: DeviceVoice, answer: Pick<AnswerEvent, 'opusFrames' | 'expectSpeech'>, attention = 'SPEAKING',
-    onStart?: (stream: Stream) => void, onEnd?: (interrupted: boolean) => void): void {
+    onStart?: (stream: Stream) => void, onEnd?: (interrupted: boolean, played: number, cutBy?: MusicCut) => void, music = false): void {
     const generation = d.generation;
     const frames = answer.opusFrames;
     if (frames.length === 0) {
       this.service?.sendDirectives(clientId, [{ name: 'SetAttentionState', payload: { state: 'IDLE' } }]);
+      this.idleSoon(clientId, d);
       return;
     }
+    if (!music && d.stream?.music) this.cutMusic(clientId, d, attention === 'ALERTING' ? 'alert' : 'answer');
     const frameBytes = frames[0].length;
     const start = d.speakerOffset;
     const end = start + frames.length * frameBytes;
@@ -538,9 +650,16 @@ export class VoiceSessions {
       messages.push(m);
     }
     const expect = answer.expectSpeech ? (this.options.expectSpeechTimeoutMs ?? 8000) : undefined;
-    d.chain = d.chain.then(() => new Promise<void>((done) => {
-      if (generation !== d.generation || this.closed) {
-        onEnd?.(true);
+    d.queued++;
+    d.chain = d.chain.then(() => new Promise<void>((settled) => {
+      const done = () => {
+        d.queued--;
+        settled();
+        if (generation === d.generation && d.queued === 0) this.idleSoon(clientId, d);
+      };
+      // Music queued behind something that is now itself followed by more to say waits its turn again.
+      if (generation !== d.generation || this.closed || (music && d.queued > 1)) {
+        onEnd?.(true, 0, music && d.queued > 1 ? 'answer' : 'lost');
         return done();
       }
       const service = this.service!;
@@ -551,14 +670,14 @@ export class VoiceSessions {
         d.resendFrom = undefined;
       }
       service.sendDirectives(clientId, [{ name: 'OpenSpeaker', payload: { offset: start } }, { name: 'SetAttentionState', payload: { state: attention, offset: start } }]);
-      const stream: Stream = { messages, next: 0, interrupted: false, done: () => {
+      const stream: Stream = { messages, next: 0, interrupted: false, music, sentFrames: 0, start, end, frameBytes, done: () => {
         d.stream = undefined;
         if (generation === d.generation && !stream.interrupted) {
           d.sent = stream;
           d.expectSpeech = expect;
           service.sendDirectives(clientId, [{ name: 'CloseSpeaker', payload: { offset: end } }, { name: 'SetAttentionState', payload: { state: 'IDLE', offset: end } }]);
         }
-        onEnd?.(stream.interrupted);
+        onEnd?.(stream.interrupted, stream.played ?? (stream.interrupted ? stream.sentFrames : frames.length), stream.cutBy);
         done();
       } };
       d.stream = stream;
@@ -577,7 +696,7 @@ export class VoiceSessions {
     this.log.info(`${clientId}: OVERRUN names speaker #${seq}${seq < sent.messages[0].seq! ? ', before' : ' of'} an answer sent in full: ${seq < sent.messages[0].seq! ? 'all of it' : 'its tail'} goes again`);
     d.chain = d.chain.then(() => new Promise<void>((done) => {
       if (generation !== d.generation || this.closed) return done();
-      const stream: Stream = { messages: sent.messages, next: sent.messages.length, interrupted: false, resendFrom: seq, done: () => {
+      const stream: Stream = { messages: sent.messages, start: sent.start, end: sent.end, frameBytes: sent.frameBytes, next: sent.messages.length, interrupted: false, resendFrom: seq, sentFrames: 0, done: () => {
         d.stream = undefined;
         if (generation === d.generation && !stream.interrupted) d.sent = stream;
         done();
@@ -592,6 +711,7 @@ export class VoiceSessions {
    * the next. An interrupted stream's rest goes quickly: the device drops it.
    */
   private pump(clientId: string, d: DeviceVoice, s: Stream, burst = 0): void {
+    if (s.closedAt !== undefined || s.cutting) return; // held: the device stopped it, or is told to
     s.timer = undefined;
     const service = this.service;
     if (!service || this.closed || d.stream !== s) return;
@@ -601,11 +721,13 @@ export class VoiceSessions {
       // An OVERRUN naming a message of an earlier answer came after this one began (its stream was cut by a
       // barge-in): the device waits for that number and drops what follows, so this answer goes again from its
       // start under it (gotcha 5).
-      const first = s.messages[0].seq;
-      const index = first !== undefined && seq < first ? 0 : s.messages.findIndex((m) => m.seq === seq);
+      // Before this stream sent anything (it waited behind a music stream that was being cut), any number is an
+      // earlier stream's.
+      const first = s.next > 0 ? s.messages[0].seq : undefined;
+      const index = first === undefined || seq < first ? 0 : s.messages.findIndex((m) => m.seq === seq);
       if (index < 0) this.log.warn(`${clientId}: OVERRUN names speaker #${seq}, not in the current answer; ignored`);
       else {
-        if (seq < first!) this.log.info(`${clientId}: speaker resumes from #${seq}, an earlier answer's message, with this answer from its start`);
+        if (first === undefined || seq < first) this.log.info(`${clientId}: speaker resumes from #${seq}, an earlier answer's message, with this answer from its start`);
         s.timer = this.clock.setTimeout(() => {
           s.timer = undefined;
           service.resendSpeakerFrom(clientId, seq);
@@ -622,16 +744,35 @@ export class VoiceSessions {
       m.seq = service.peekSpeakerSequence(clientId);
       if (m.directives && !s.interrupted) service.sendDirectives(clientId, m.directives);
       if (!service.sendSpeaker(clientId, m.body)) return s.done();
-      if (!s.interrupted) pacer.record(m.seq, m.ms);
+      if (!s.interrupted) {
+        pacer.record(m.seq, m.ms);
+        s.sentFrames += m.ms / 20;
+      }
       if (s.interrupted) break;
     }
     if (s.next >= s.messages.length) return s.done();
     s.timer = this.clock.setTimeout(() => this.pump(clientId, d, s), s.interrupted ? 20 : Math.min(Math.max(pacer.waitMs(), 10), 200));
   }
 
-  private stopStream(d: DeviceVoice): void {
+  private stopStream(d: DeviceVoice, cutBy?: MusicCut): void {
     const s = d.stream;
     if (!s) return;
+    // What the device had played: where it said it stopped, else all sent less what the pacer's model says it held.
+    s.played = s.closedAt !== undefined ? (s.closedAt - s.start) / s.frameBytes : Math.max(0, s.sentFrames - Math.round((d.pacer?.levelMs() ?? 0) / 20));
+    if (s.closedAt !== undefined) d.pacer?.flush(); // the device dropped what it held
+    // An OVERRUN of held music: the device waits for that number. The same messages go again at once (the device
+    // drops them: they are before its next open offset), so copies still in flight are no different from them;
+    // the next stream follows under new numbers. (New content under the old numbers, as after a barge-in, met stale
+    // copies in the device's reorder window: measured, MALFORMED_MESSAGE.)
+    if (s.music && s.resendFrom !== undefined && this.service) {
+      const from = s.messages.findIndex((m) => m.seq === s.resendFrom);
+      if (from >= 0) {
+        this.service.resendSpeakerFrom(d.clientId, s.resendFrom);
+        for (const m of s.messages.slice(from, s.next)) this.service.sendSpeaker(d.clientId, m.body);
+      }
+      s.resendFrom = undefined;
+    }
+    s.cutBy = cutBy;
     if (s.timer !== undefined) this.clock.clearTimeout(s.timer);
     s.timer = undefined;
     s.interrupted = true;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { COLOURS, NUMBER_WORDS, PHRASES, UNIT_SECONDS, type DialogState } from './assistant.js';
 import { ENDPOINT_NAMES } from './endpoint-intents.js';
+import { GENRES } from './music.js';
 import { SAMPLE_RATE, wavFile } from './pcm.js';
 
 export const POCKETSPHINX_INSTALL_HINT = 'install it with: apt-get install pocketsphinx pocketsphinx-en-us';
@@ -113,6 +114,7 @@ export function assistantGrammar(options: { awaiting?: DialogState['awaiting']; 
     `<unit> = ${Object.keys(UNIT_SECONDS).join(' | ')} ;`,
     `<hour> = ${Object.keys(NUMBER_WORDS).filter((w) => NUMBER_WORDS[w]! >= 1 && NUMBER_WORDS[w]! <= 12).join(' | ')} ;`,
     `<endpoint> = ${ENDPOINT_NAMES.join(' | ')} ;`,
+    `<genre> = ${GENRES.join(' | ')} ;`,
     ...(options.filler ? [`<filler> = ${FILLER_WORDS.join(' | ')} ;`] : []),
     '',
   ].join('\n');

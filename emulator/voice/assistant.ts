@@ -1,18 +1,18 @@
 // The virtual device's assistant: a pure function from what the user said (and the dialog state) to what
 // Alexa answers, and whether she expects an answer back (multi-turn, as AVS ExpectSpeech and AIS
 // OpenMicrophone do: docs/protocol.md §4.4). No clock, no randomness: the caller passes both in.
-// Connected endpoints and notifications are answered in their own modules (endpoint-intents.ts,
-// notification-intents.ts); their phrases are here with the rest.
+// Connected endpoints, notifications and music are answered in their own modules (endpoint-intents.ts,
+// notification-intents.ts, music-intents.ts); their phrases are here with the rest.
 // The phrase table below is also the recogniser's grammar (emulator/voice/asr.ts), so what the
 // assistant understands and what the recogniser can hear stay one list.
-
 import { ENDPOINT_NAMES, endpointAnswer, endpointIntent } from './endpoint-intents.js';
 import { notificationIntent, notificationsAnswer } from './notification-intents.js';
+import { classifyMusic, MUSIC_PHRASES, MUSIC_SLOTS, musicAnswer, type MusicAction, type MusicIntent } from './music-intents.js';
 
 export type Intent = 'time' | 'date' | 'joke' | 'stop' | 'name' | 'quiz' | 'colour' | 'recallColour'
   | 'setTimer' | 'setAlarm' | 'setReminder' | 'cancelAlert' | 'listAlerts' | 'volumeUp' | 'volumeDown' | 'setVolume'
   | 'turnOn' | 'turnOff' | 'setBrightness' | 'readNotifications'
-  | 'unknown' | 'silence';
+  | MusicIntent | 'unknown' | 'silence';
 
 export type AlertKind = 'TIMER' | 'ALARM' | 'REMINDER';
 
@@ -31,7 +31,8 @@ export type AssistantAction =
   | { kind: 'stopAlert' }
   /** A connected endpoint, by the name the user called it. */
   | { kind: 'endpoint'; name: string; power?: boolean; brightness?: number }
-  | { kind: 'clearNotifications' };
+  | { kind: 'clearNotifications' }
+  | MusicAction;
 
 export interface DialogState {
   /** The question the assistant asked and waits an answer to. */
@@ -114,10 +115,13 @@ export const PHRASES: Readonly<Record<Exclude<Intent, 'unknown' | 'silence'>, re
   turnOff: ['turn off the <endpoint>'],
   setBrightness: ['dim the <endpoint> to <number> percent'],
   readNotifications: ['what are my notifications', 'read my notifications'],
+  ...MUSIC_PHRASES,
 };
 
 /** The sample filling of each slot in scripted phrases (samplePhrases). */
-const SAMPLE_SLOTS: Readonly<Record<string, string>> = { '<colour>': 'blue', '<number>': 'ten', '<unit>': 'seconds', '<hour>': 'seven', '<endpoint>': ENDPOINT_NAMES[0]! };
+const SAMPLE_SLOTS: Readonly<Record<string, string>> = {
+  '<colour>': 'blue', '<number>': 'ten', '<unit>': 'seconds', '<hour>': 'seven', '<endpoint>': ENDPOINT_NAMES[0]!, ...MUSIC_SLOTS,
+};
 
 export const JOKES: readonly string[] = [
   'Why did the microcontroller go to school? To improve its memory.',
@@ -185,6 +189,8 @@ export function classify(text: string, state: DialogState = {}): Intent {
   if (has('louder') || (has('volume', 'turn') && has('up'))) return 'volumeUp';
   if (has('quieter') || (has('volume', 'turn') && has('down'))) return 'volumeDown';
   if (has('volume') && numberIn(words) !== undefined) return 'setVolume';
+  const music = classifyMusic(words);
+  if (music) return music;
   if (has('colour', 'color') && has('my') && (has('what', "what's", 'whats'))) return 'recallColour';
   if (state.awaiting === 'colour' && colourIn(words)) return 'colour';
   if (has('time') && !has('joke')) return 'time';
@@ -320,6 +326,12 @@ export function respond(transcript: string, state: DialogState, context: Assista
       return endpointAnswer(intent, text.split(' '), numberIn(text.split(' ')), context, base);
     case 'readNotifications':
       return notificationsAnswer(context, base);
+    case 'playMusic':
+    case 'nextTrack':
+    case 'previousTrack':
+    case 'pauseMusic':
+    case 'resumeMusic':
+      return { intent, state: base, ...musicAnswer(intent, text.split(' ')) };
     case 'name':
       return { intent, text: 'My name is Alexa. I am the voice of this emulator.', state: base };
     case 'quiz':

@@ -24,7 +24,7 @@ export interface OpusEncoding {
  * Speech to AIS speaker frames: 16 kHz mono in, 160-byte CBR packets out. The input is cut in 20 ms
  * frames, the last padded with silence. A new encoder per call: each answer is its own stream start.
  */
-export function encodeSpeakerFrames(samples: Int16Array, options: { bitrate?: number; sampleRate?: 16000 | 48000 } = {}): OpusEncoding {
+export function encodeSpeakerFrames(samples: Int16Array, options: { bitrate?: number; sampleRate?: 16000 | 48000; signal?: 'voice' | 'music' } = {}): OpusEncoding {
   const bitrate = options.bitrate ?? SPEAKER_BITRATE;
   const sampleRate = options.sampleRate ?? SAMPLE_RATE;
   const frameSamples = (sampleRate / 1000) * 20;
@@ -33,7 +33,7 @@ export function encodeSpeakerFrames(samples: Int16Array, options: { bitrate?: nu
   const encoder = new Encoder({ channels: 1, sample_rate: sampleRate, application: 'audio' });
   encoder.bitrate = bitrate;
   encoder.vbr = false;  // hard CBR: every packet frameBytes (docs/protocol.md §5: SDK rejects VBR)
-  encoder.signal = 'voice';
+  encoder.signal = options.signal ?? 'voice'; // a hint to libopus's mode choice: speech, or music (emulator/voice/music.ts)
   const frame = new Int16Array(frameSamples);
   const frames: Uint8Array[] = [];
   const count = Math.ceil(samples.length / frameSamples);

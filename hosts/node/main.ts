@@ -3,7 +3,8 @@
 // Voice: --say taps and says each WAV in turn, one turn each; --mic listens to the system microphone
 // (sox's `rec`) and Enter taps to talk; --play sends the answers to the system speaker (sox's `play`); --out
 // writes what the speaker played to a WAV file when the device stops (--mic and --play: Node host only). Without
-// any of them the device has no audio.
+// any of them the device has no audio. On a terminal, lines typed press the device's buttons (Enter taps to talk;
+// play, pause, next, previous, stop…: hosts/node/console-buttons.ts).
 // --host xs runs the same application on xsrun, the XS engine with the ECMA-419 ports of hosts/moddable
 // (hosts/xs/device.ts); --provision is Node only there.
 // --host cortex-m builds the device image and boots it on QEMU's Cortex-M7 with the co-processor bridge in this
@@ -26,7 +27,8 @@ import { showCodePair, startProvisioningServer } from './provisioning.js';
 const { values } = commandLine({
   command: 'npm run device --',
   summary: 'The firmware on the Node host (or on xsrun, or on QEMU\'s Cortex-M7) against the emulator or another AIS endpoint.\n'
-    + 'It links by code (or --provision), registers, connects and serves voice turns; without --say, --out, --mic or --play it has no audio.',
+    + 'It links by code (or --provision), registers, connects and serves voice turns; without --say, --out, --mic or --play it has no audio.\n'
+    + 'On a terminal (Node host), Enter taps to talk and a line naming a button presses it: play, pause, next, previous, stop, micOff, volumeUp, volumeDown.',
   options: {
     cloud: { type: 'string', value: 'URL', help: 'base URL of LWA and AIS registration (npm run emulator prints it); required' },
     'mqtt-port': { type: 'string', value: 'N', help: 'the MQTT broker\'s port (npm run emulator prints it); required' },

@@ -1,8 +1,10 @@
 // The voice side of `npm run device` on the Node host: where the microphone's speech comes from (WAV files said
 // one per turn, or the system microphone with Enter as the tap-to-talk button) and where the answers go (a WAV
-// file, the system speaker), plus the attention state as one log line per change. A turn the network cut is
+// file, the system speaker), plus the attention state as one log line per change, and on a terminal the console
+// as the device's buttons (console-buttons.ts). A turn the network cut is
 // reported and not said again: the rest of its file is dropped, the next file waits for the device to be ready.
 import { createInterface } from 'node:readline';
+import { CONSOLE_BUTTONS_HELP, consoleButton } from './console-buttons.js';
 import type { AttentionState, Device, DevicePorts } from '../../src/app/device.js';
 import type { Logger } from '../../src/ports/log.js';
 import { liveAudio, wavAudioIn, wavAudioOut, type SoxPlayer, type WavAudioIn } from './audio.js';
@@ -67,11 +69,19 @@ export function nodeVoice(options: VoiceOptions, log: Logger): NodeVoice {
     audio: wanted ? { audioIn, audioOut, opus: nodeOpus } : undefined,
     ready(d) {
       device = d;
-      if (fromMic && !prompt && process.stdin.isTTY) {
+      if (!prompt && process.stdin.isTTY) {
+        // The console is the device's buttons (hosts/node/console-buttons.ts).
         prompt = createInterface({ input: process.stdin });
-        prompt.on('line', () => { log.info('tap'); device?.microphone?.tap(); });
-        log.info('press Enter and speak (tap-to-talk); Ctrl-C ends');
-      } else nextTurn();
+        prompt.on('line', (line) => {
+          const button = consoleButton(line);
+          if (!button) return log.warn(`no button ${JSON.stringify(line.trim())}: ${CONSOLE_BUTTONS_HELP}`);
+          log.info(`button ${button}`);
+          device?.controls.button(button, true);
+          device?.controls.button(button, false);
+        });
+        log.info(`${CONSOLE_BUTTONS_HELP}; Ctrl-C ends`);
+      }
+      if (!fromMic) nextTurn();
     },
     attention(next) {
       if (next === state) return;

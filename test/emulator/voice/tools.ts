@@ -4,6 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { pocketsphinxMissingHint } from '../../../emulator/voice/asr.js';
+import { fluidsynthMissingHint } from '../../../emulator/voice/music.js';
 
 export function onPath(binary: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
@@ -32,4 +33,9 @@ export function requirePocketsphinx(t: TestContext): boolean {
 /** opusdec (Debian opus-tools). */
 export function requireOpusdec(t: TestContext): boolean {
   return requireTool(t, onPath('opusdec') ? undefined : 'opusdec not found on PATH; install it with: apt-get install opus-tools');
+}
+
+/** fluidsynth and the General MIDI soundfont (Debian fluidsynth, fluid-soundfont-gm): the emulator's music. */
+export function requireFluidsynth(t: TestContext): boolean {
+  return requireTool(t, fluidsynthMissingHint());
 }
