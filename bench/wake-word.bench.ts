@@ -285,6 +285,10 @@ writeFileSync(fromRoot('docs', 'figures', 'wake-word.md'), [
   '',
   ...table,
   '',
+  '"After the cloud\'s check": a detection counts only when the emulator\'s WakeWordVerifier accepts the span the device reports '
+  + '(750 ms before the detection\'s end, ±150 ms): a true word it refuses is a miss, a false accept it refuses never reaches an answer '
+  + '(docs/emulator.md; measured on the validation split in docs/voice.md).',
+  '',
   'By voice, SNR and room (detected at the default thresholds):',
   '',
   ...perVoice, '', ...perSnr, '', ...perRoom,
