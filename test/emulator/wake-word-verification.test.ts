@@ -3,8 +3,9 @@
 // that span (emulator/voice/asr.ts WakeWordVerifier). "Alexa, what time is it" is verified and answered; "excuse me,
 // what time is it", with the device claiming "excuse me" was the wake word, is a false wake: the emulator closes the
 // microphone (CloseMicrophone) with one log line and no answer (it would have answered the time), and the device's
-// light goes back to IDLE. "election" in that place is not refused by this verifier (confidence −0.1 where a true
-// "Alexa" scores 17): docs/figures/wake-word.md measures how much the check catches.
+// light goes back to IDLE. The voice is gb-male, whose "excuse me" the verifier refuses clearly (docs/voice.md); in
+// us-female it scored −11.0, on the threshold, and "election" −0.1 where a true "Alexa" scores 17: the check is weak
+// on synthetic voices, and docs/figures/wake-word.md measures how much it catches.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +26,7 @@ import { inOrder, protocolTrace } from '../support/trace.js';
 import { requirePocketsphinx } from './voice/tools.js';
 
 const NOW = new Date('2026-11-23T14:05:00Z');
-const VOICE = USER_VOICES['us-female']!;
+const VOICE = USER_VOICES['gb-male']!;
 
 test('the emulator verifies the wake word on the audio it receives: "Alexa, what time is it" is answered; "excuse me, what time is it" opened as a wake word is closed without an answer', async (t) => {
   if (!requirePocketsphinx(t)) return;
@@ -79,6 +80,7 @@ test('the emulator verifies the wake word on the audio it receives: "Alexa, what
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(answers.length, 1, 'no answer to the false wake');
     assert.ok(!protocolTrace(lines).slice(traceBefore).some((e) => e.dir + e.name === '←OpenSpeaker'), 'no speaker opened for the false wake');
+    t.diagnostic(verdicts().join(' | '));
   } finally {
     device.stop();
     await cloud.close();
