@@ -293,8 +293,9 @@ export class VoiceSessions {
           ? [{ name: 'SetAttentionState', payload: { state: 'THINKING' } }]
           : [{ name: 'SetAttentionState', payload: { state: 'THINKING' } }, { name: 'CloseMicrophone', payload: {} }]);
       },
+      onWakeWordVerified: (v) => log.info(`wake word verified (confidence ${v.confidence.toFixed(1)}, heard ${JSON.stringify(v.heard)})`),
       onFalseWake: (v) => {
-        log.info(`false wake (${JSON.stringify(v)}): closed without an answer`);
+        log.info(`false wake (confidence ${v.confidence.toFixed(1)}, heard ${JSON.stringify(v.heard)}): microphone closed without an answer`);
         send([{ name: 'SetAttentionState', payload: { state: 'IDLE' } }]);
         this.options.onFalseWake?.(clientId);
         d.turnOpen = false;

@@ -87,6 +87,8 @@ export interface VirtualDeviceOptions {
   maxListenMs?: number;
   onEndOfSpeech?(event: EndOfSpeechEvent): void;
   onFalseWake?(verification: WakeWordVerification): void;
+  /** The cloud's check found "Alexa" in the span the device reported: the turn goes on to be understood. */
+  onWakeWordVerified?(verification: WakeWordVerification): void;
   onTranscript?(event: TranscriptEvent): void;
   onAnswer?(event: AnswerEvent): void;
   /** The answer asked a question: open the microphone again after playing it. */
@@ -302,6 +304,7 @@ export class VirtualDevice {
         this.finish({ endOfSpeech: end, wakeWord, falseWake: true });
         return;
       }
+      this.options.onWakeWordVerified?.(wakeWord);
     }
     let transcript: TranscriptEvent = { text: '', rejected: false, confidence: 0, elapsedMs: 0, heard };
     if (speech.length >= SAMPLE_RATE / 10) {
