@@ -1,4 +1,4 @@
-// The emulator's development PKI (emulator/dev-pki/make.sh): public keys for its HTTPS server and MQTT broker on
+// The emulator's development PKI (emulator/dev-pki/, made by `npm run dev-pki`): public keys for its HTTPS server and MQTT broker on
 // 127.0.0.1 / localhost.
 // Devices trust DEV_CA_PEM to reach the emulator; nothing else should ever trust it.
 import { readFileSync } from 'node:fs';
