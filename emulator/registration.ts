@@ -197,6 +197,11 @@ export interface RegistrationServiceOptions {
   awsAccountIds: string[];
   /** The emulator's AWS IoT endpoint host, the one `iot.endpoint` must name. */
   iotEndpoint: string;
+  /**
+   * Other names of the same endpoint that `iot.endpoint` may give (an AWS account has two as well: its ATS and its
+   * legacy endpoint): a device names the broker by the name its TLS checks, and mbedTLS 2 checks DNS names only.
+   */
+  iotEndpointAliases?: readonly string[];
   /** Folder of the registry file; in memory only when absent. */
   dataDir?: string;
   /** Topic root of the answer. Default "$aws/alexa". */
@@ -302,7 +307,7 @@ export class RegistrationService {
       this.log.info(`AWS account ${JSON.stringify(awsAccountId.slice(0, 20))} is not associated with the product`);
       throw new Refusal('INVALID_AWS_ACCOUNT', 'The AWS IoT account provided does not support AIS');
     }
-    if (endpoint.toLowerCase() !== this.options.iotEndpoint.toLowerCase()) {
+    if (![this.options.iotEndpoint, ...this.options.iotEndpointAliases ?? []].some((name) => name.toLowerCase() === endpoint.toLowerCase())) {
       throw new Refusal('INVALID_IOT_ENDPOINT', `iot.endpoint expected the AWS IoT endpoint of the account, got ${JSON.stringify(endpoint.slice(0, 253))}`);
     }
     if (!this.options.lwa.validateRefreshToken(lwaClientId, token)) {
