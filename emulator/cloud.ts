@@ -134,7 +134,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
     const servicePassword = randomBytes(18).toString('base64');
     const brokerLog = log.child('broker');
     broker = await startAisBroker(options.mqttPort ?? 0, {
-      topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword, devices: registration.registry,
+      topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword, devices: registration.credentials,
       tls: mqttTrust && { ca: registration.deviceCa.certificatePem, ...DEV_SERVER_TLS },
       onDenied: (line) => brokerLog.warn(line),
     });

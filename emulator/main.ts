@@ -51,7 +51,7 @@ const cloud = await startCloud({
 const operator = cloud.operator;
 
 const HELP = 'commands: codes | approve CODE [ACCOUNT] | deny CODE | devices | alerts CLIENT_ID | timer CLIENT_ID SECONDS | cancel CLIENT_ID TOKEN\n'
-  + '          | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | say CLIENT_ID TEXT… | quit';
+  + '          | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | say CLIENT_ID TEXT… | provision CLIENT_ID [ACCOUNT] | quit';
 process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}`
   + `${cloud.mqttTrust ? ' over mutual TLS (a device gets its certificate when it registers)' : ' (plain MQTT)'}${cloud.mqttWebSocketUrl ? ` and ${cloud.mqttWebSocketUrl}` : ''}\n`
   + (cloud.dashboard ? `dashboard: ${cloud.dashboard.url} (operator password ${cloud.dashboard.password})\n` : '')
@@ -92,6 +92,7 @@ console.on('line', (line) => {
     case 'rotate': return reply(operator.rotate(arg ?? ''));
     case 'disconnect': return reply(operator.disconnect(arg ?? '', extra));
     case 'say': return reply(operator.say(arg ?? '', line.trim().split(/\s+/).slice(2).join(' ')));
+    case 'provision': return reply(operator.provision(arg ?? '', extra, values['data-dir']));
     case 'quit': case 'exit': return void cloud.close().then(() => process.exit(0));
     case '': case undefined: return;
     default: return say(HELP);

@@ -48,7 +48,8 @@ import { DEFAULT_ACCOUNT } from './lwa.js';
 import { deriveServiceKey, generateServiceKeyPair, type ServiceAlgorithm } from './ais/crypto.js';
 import type { DeviceDirectory } from './ais/service.js';
 import type { DeviceCredentials } from './broker.js';
-import { DeviceCa } from './device-ca.js';
+import { THINGS_FILE, ThingCertificates } from './thing-certificates.js';
+import { DeviceCa, type IssuedCertificate } from './device-ca.js';
 
 export const REGISTRATION_PATH = '/v1/ais/registration';
 export const REGISTRY_FILE = 'ais-registrations.json';
@@ -226,6 +227,10 @@ const PUBLIC_KEY_BASE64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 export class RegistrationService {
   readonly handle: RouteHandler;
   readonly registry: DeviceRegistry;
+  /** Certificates attached to things by provisioning (`provision`), valid whatever AIS registration does. */
+  readonly things: ThingCertificates;
+  /** What the broker asks: the thing's provisioned certificates prove it, else the latest registration's identity. */
+  readonly credentials: DeviceCredentials;
   /** The CA the broker trusts for client certificates. */
   readonly deviceCa: DeviceCa;
   private readonly options: RegistrationServiceOptions;
@@ -247,7 +252,23 @@ export class RegistrationService {
     this.log = options.log ?? new Logger(silentSink, 'registration');
     this.registry = new DeviceRegistry(options.dataDir === undefined ? undefined : join(options.dataDir, REGISTRY_FILE));
     this.deviceCa = options.deviceCa ?? new DeviceCa(options.dataDir);
+    this.things = new ThingCertificates(options.dataDir === undefined ? undefined : join(options.dataDir, THINGS_FILE));
+    this.credentials = {
+      proves: (clientId, proof) => ('certificateSha256' in proof && this.things.has(clientId, proof.certificateSha256)) || this.registry.proves(clientId, proof),
+    };
     this.handle = (request, response, body) => this.route(request, response, body);
+  }
+
+  /**
+   * AWS IoT's CreateKeysAndCertificate for a thing, attached to it: a key pair and a certificate from the device CA
+   * (CN the client id, O the account), which the broker takes for that client id before and after AIS registration.
+   */
+  provision(clientId: string, account: string): IssuedCertificate {
+    if (!isClientId(clientId)) throw new RangeError(`a client id of 1-128 printable ASCII characters without + # / expected, got ${JSON.stringify(clientId.slice(0, 130))}`);
+    const issued = this.deviceCa.issue(clientId, account);
+    this.things.attach(clientId, issued.sha256);
+    this.log.info(`provisioned thing ${clientId} (user account ${account}): certificate SHA-256 ${issued.sha256.slice(0, 16)}… attached`);
+    return issued;
   }
 
   /** Test hook: the next `count` otherwise valid registrations answer INTERNAL_SERVER_ERROR. */
@@ -294,7 +315,7 @@ export class RegistrationService {
     const endpoint = leaf(value, 'iot', 'endpoint');
     const topicRoot = (value.iot as Record<string, unknown>).topicRoot;
     if (topicRoot !== undefined && typeof topicRoot !== 'string') throw new Refusal('INVALID_REQUEST', `iot.topicRoot expected a string when given, got ${describe(topicRoot)}`);
-    if (!/^[\x21-\x7e]{1,128}$/.test(iotClientId) || /[+#/]/.test(iotClientId)) {
+    if (!isClientId(iotClientId)) {
       throw new Refusal('INVALID_REQUEST', 'iot.clientId expected 1-128 printable ASCII characters without + # /');
     }
     if (!ALGORITHMS.includes(algorithm)) {
@@ -349,6 +370,11 @@ export class RegistrationService {
     this.options.onRegistered?.(entry);
     return { servicePublicKey: serviceKeys.publicKey, identity: { certificatePem: certificate.certificatePem, privateKey: certificate.privateKeyPem, mqttPassword } };
   }
+}
+
+/** An AWS IoT client id as AIS takes it: 1-128 printable ASCII characters, no MQTT wildcard or topic separator. */
+function isClientId(id: string): boolean {
+  return /^[\x21-\x7e]{1,128}$/.test(id) && !/[+#/]/.test(id);
 }
 
 function sha256Hex(bytes: Uint8Array): string {
