@@ -31,7 +31,8 @@
 // registered it first only, as AWS IoT binds a thing to its owner: another account's token, whatever device it
 // links, gets 403 (issue 24: a second account re-registered dev-b and read its traffic).
 //
-// Each successful registration also issues the device its MQTT identity, an emulator extension to the answer
+// Each successful registration of a thing not provisioned through AWS IoT (`provision`, thing-certificates.ts)
+// also issues the device its MQTT identity, an emulator extension to the answer
 // (AIS leaves the AWS IoT certificate to the OEM's provisioning): `identity.certificatePem` and
 // `identity.privateKey`, a client certificate for CN = the client id from the emulator's device CA
 // (device-ca.ts), as AWS IoT's CreateKeysAndCertificate hands a key pair and certificate out once; and
@@ -296,7 +297,7 @@ export class RegistrationService {
     return true;
   }
 
-  private register(request: IncomingMessage, body: Buffer): { servicePublicKey: Buffer; identity: IssuedIdentity } {
+  private register(request: IncomingMessage, body: Buffer): { servicePublicKey: Buffer; identity: IssuedIdentity | undefined } {
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') throw new Refusal('INVALID_REQUEST', `content-type application/json expected, got ${JSON.stringify(type || 'none')}`);
     let value: unknown;
@@ -354,21 +355,23 @@ export class RegistrationService {
       this.injectedFailures--;
       throw new Refusal('INTERNAL_SERVER_ERROR', 'injected failure (failNextRegistrations)');
     }
-    const certificate = this.deviceCa.issue(iotClientId, account);
-    const mqttPassword = randomBytes(24).toString('base64');
+    // A thing provisioned through AWS IoT (`provision`) has its certificate: it gets AIS's own answer, without the
+    // identity (Amazon's C client reads at most 250 bytes of it).
+    const certificate = this.things.provisioned(iotClientId) ? undefined : this.deviceCa.issue(iotClientId, account);
+    const mqttPassword = certificate && randomBytes(24).toString('base64');
     const entry: DeviceRegistration = {
       iotClientId, awsAccountId, iotEndpoint: endpoint, algorithm: algorithm as ServiceAlgorithm,
       aesKey: Buffer.from(aesKey), registeredAt: new Date().toISOString(), lwaClientId, lwaRefreshToken: token, account,
-      certificateSha256: certificate.sha256, passwordSha256: sha256Hex(Buffer.from(mqttPassword)),
+      ...(certificate && mqttPassword ? { certificateSha256: certificate.sha256, passwordSha256: sha256Hex(Buffer.from(mqttPassword)) } : {}),
     };
     aesKey.fill(0);
     const replaced = this.registry.get(iotClientId) !== undefined;
     this.registry.put(entry);
     this.log.info(`${replaced ? 're-registered' : 'registered'} ${iotClientId} (user account ${account}, AWS account ${awsAccountId}, ${algorithm}, LWA client ${lwaClientId}, `
-      + `refresh token ${redact(token)}); AES key ${redact(entry.aesKey)}; client certificate SHA-256 ${certificate.sha256.slice(0, 16)}…, `
-      + `${replaced ? 'the previous certificate and MQTT password revoked' : 'an MQTT password'}`);
+      + `refresh token ${redact(token)}); AES key ${redact(entry.aesKey)}; `
+      + (certificate ? `client certificate SHA-256 ${certificate.sha256.slice(0, 16)}…, ${replaced ? 'the previous certificate and MQTT password revoked' : 'an MQTT password'}` : 'its provisioned certificate, no identity issued'));
     this.options.onRegistered?.(entry);
-    return { servicePublicKey: serviceKeys.publicKey, identity: { certificatePem: certificate.certificatePem, privateKey: certificate.privateKeyPem, mqttPassword } };
+    return { servicePublicKey: serviceKeys.publicKey, identity: certificate && mqttPassword ? { certificatePem: certificate.certificatePem, privateKey: certificate.privateKeyPem, mqttPassword } : undefined };
   }
 }
 

@@ -27,6 +27,11 @@ export class ThingCertificates {
     this.attached.set(clientId, next[clientId]!);
   }
 
+  /** Has the thing a certificate of AWS IoT's? */
+  provisioned(clientId: string): boolean {
+    return this.attached.has(clientId);
+  }
+
   /** Is this certificate attached to the thing? */
   has(clientId: string, sha256: string): boolean {
     return this.attached.get(clientId)?.includes(sha256) ?? false;
