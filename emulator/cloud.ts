@@ -9,7 +9,7 @@ import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT } from '../hosts/node/demo-product.js
 import { AisService, type AisServiceOptions } from './ais/service.js';
 import { startAisBroker, type EmbeddedBroker } from './broker.js';
 import { serveMqttOverWebSocket, type MqttWebSocketListener } from './broker-websocket.js';
-import { DEV_CA_PEM, DEV_SERVER_TLS } from './dev-pki.js';
+import { DEV_CA_PEM, DEV_SERVER_NAMES, DEV_SERVER_TLS } from './dev-pki.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
 import { LwaEmulator, type LwaClient, type LwaEmulatorOptions } from './lwa.js';
 import { RegistrationService } from './registration.js';
@@ -135,6 +135,9 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   });
   const registration = new RegistrationService({
     lwa, awsAccountIds: options.awsAccountIds ?? [DEMO_AWS_ACCOUNT], iotEndpoint, dataDir: options.dataDir, log: log.child('registration'),
+    // The broker's certificate names 127.0.0.1 and localhost: a device may register with either (Amazon's C client
+    // over mbedTLS 2 can only verify localhost).
+    iotEndpointAliases: DEV_SERVER_NAMES.includes(iotEndpoint) ? DEV_SERVER_NAMES : [],
   });
   const plain = options.httpTls === 'plain';
   const httpTls = plain ? undefined : (options.httpTls as { cert: string; key: string } | undefined) ?? DEV_SERVER_TLS;
@@ -149,7 +152,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
     const servicePassword = randomBytes(18).toString('base64');
     const brokerLog = log.child('broker');
     broker = await startAisBroker(options.mqttPort ?? 0, {
-      topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword, devices: registration.registry,
+      topicRoot: '$aws/alexa', serviceClientId: 'ais-service', servicePassword, devices: registration.credentials,
       tls: mqttTrust && { ca: registration.deviceCa.certificatePem, ...DEV_SERVER_TLS },
       onDenied: (line) => brokerLog.warn(line),
     });

@@ -3,10 +3,10 @@
 // certificate), and the broker trusts client certificates from it alone. It is made per data folder and kept
 // there (device-ca.json, mode 0600), never in the repository: the development PKI's CA key is public, and a
 // CA anyone can sign with would let anyone mint a certificate for any client id.
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { readJsonFile, writeJsonFileAtomic } from './json-file.js';
-import { certificatePem, issueCertificate, subjectKeyIdentifier } from './x509.js';
+import { newKeyAndCertificate, type CertificateSigner } from './x509.js';
 
 export const DEVICE_CA_FILE = 'device-ca.json';
 const CA_NAME = 'ais-mcu emulator device CA';
@@ -24,8 +24,7 @@ export interface IssuedCertificate {
 
 export class DeviceCa {
   readonly certificatePem: string;
-  private readonly privateKey: KeyObject;
-  private readonly keyIdentifier: Uint8Array;
+  private readonly signer: CertificateSigner;
 
   /** The CA kept in `dataDir`, made there on first use; in memory only without a folder. */
   constructor(dataDir: string | undefined) {
@@ -36,18 +35,17 @@ export class DeviceCa {
         throw new Error(`${path}: a device CA {certificatePem, privateKeyPem} expected`);
       }
       this.certificatePem = stored.certificatePem;
-      this.privateKey = createPrivateKey(stored.privateKeyPem);
+      this.signer = { certificate: new X509Certificate(stored.certificatePem).raw, privateKey: createPrivateKey(stored.privateKeyPem) };
     } else {
-      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const now = Date.now();
-      this.certificatePem = certificatePem(issueCertificate({
-        commonName: CA_NAME, publicKey, serial: serial(), profile: 'ca',
+      const ca = newKeyAndCertificate({
+        commonName: CA_NAME, profile: 'ca',
         notBefore: new Date(now - CLOCK_SKEW_MS), notAfter: new Date(now + CA_YEARS * 365 * 24 * 3600_000),
-      }, { selfSigned: privateKey }));
-      this.privateKey = privateKey;
-      if (path !== undefined) writeJsonFileAtomic(path, { certificatePem: this.certificatePem, privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) });
+      });
+      this.certificatePem = ca.certificatePem;
+      this.signer = ca;
+      if (path !== undefined) writeJsonFileAtomic(path, { certificatePem: ca.certificatePem, privateKeyPem: ca.privateKeyPem });
     }
-    this.keyIdentifier = subjectKeyIdentifier(new X509Certificate(this.certificatePem).publicKey);
   }
 
   /**
@@ -55,28 +53,16 @@ export class DeviceCa {
    * `validity` (tests) overrides the usual year.
    */
   issue(clientId: string, account: string, validity?: { notBefore: Date; notAfter: Date }): IssuedCertificate {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const now = Date.now();
-    const der = issueCertificate({
-      commonName: clientId, organization: account, publicKey, serial: serial(), profile: 'client',
+    const issued = newKeyAndCertificate({
+      commonName: clientId, organization: account, profile: 'client',
       notBefore: validity?.notBefore ?? new Date(now - CLOCK_SKEW_MS), notAfter: validity?.notAfter ?? new Date(now + DEVICE_VALIDITY_MS),
-    }, { commonName: CA_NAME, keyIdentifier: this.keyIdentifier, privateKey: this.privateKey });
-    return {
-      certificatePem: certificatePem(der),
-      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-      sha256: certificateSha256(der),
-    };
+    }, this.signer);
+    return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, sha256: certificateSha256(issued.certificate) };
   }
 }
 
 /** The hex SHA-256 of a certificate's DER: how the registry names the one certificate a client id may use. */
 export function certificateSha256(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex');
-}
-
-/** 16 random bytes, positive (RFC 5280 §4.1.2.2): unique without a serial file. */
-function serial(): Uint8Array {
-  const bytes = new Uint8Array(randomBytes(16));
-  bytes[0] = (bytes[0] & 0x7f) | 0x01;
-  return bytes;
 }

@@ -53,7 +53,8 @@ const operator = cloud.operator;
 
 const HELP = 'commands: codes | approve CODE [ACCOUNT] | deny CODE | devices | alerts CLIENT_ID | timer CLIENT_ID SECONDS | cancel CLIENT_ID TOKEN\n'
   + '          | rotate CLIENT_ID | disconnect CLIENT_ID [CODE] | say CLIENT_ID TEXT… | notify CLIENT_ID TEXT… | locale CLIENT_ID LOCALE\n'
-  + '          | endpoint CLIENT_ID NAME… on|off|0-100 | cards | quit';
+  + '          | endpoint CLIENT_ID NAME… on|off|0-100 | cards\n'
+  + '          | provision CLIENT_ID [ACCOUNT] | quit';
 process.stdout.write(`AIS emulator: ${cloud.httpUrl} (LWA, registration, /code page), MQTT ${cloud.iotEndpoint}:${cloud.mqttPort}`
   + `${cloud.mqttTrust ? ' over mutual TLS (a device gets its certificate when it registers)' : ' (plain MQTT)'}${cloud.mqttWebSocketUrl ? ` and ${cloud.mqttWebSocketUrl}` : ''}\n`
   + (cloud.dashboard ? `dashboard: ${cloud.dashboard.url} (operator password ${cloud.dashboard.password})\n` : '')
@@ -106,6 +107,7 @@ console.on('line', (line) => {
         say(`${id}: ${card ? cardLine(card) : '(no card)'}`);
       }
       return;
+    case 'provision': return reply(operator.provision(arg ?? '', extra, values['data-dir']));
     case 'quit': case 'exit': return void cloud.close().then(() => process.exit(0));
     case '': case undefined: return;
     default: return say(HELP);

@@ -1,5 +1,7 @@
 // What an operator may do to the emulated cloud, for the console (emulator/main.ts) and the dashboard alike:
 // each action checks its input, acts, and answers with one line saying what happened (logged by the caller).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Cloud } from './cloud.js';
 import { NTP_UNIX_OFFSET_S } from './ais/alerts.js';
 
@@ -87,6 +89,25 @@ export class Operator {
     if (!command) return refused(`endpoint expected on, off or a brightness 0..100, got ${JSON.stringify(value.slice(0, 20))}`);
     const problem = this.cloud.endpoints.control(clientId, name, command);
     return problem ? refused(problem) : done(`${name} on ${clientId}: ${value} sent`);
+  }
+
+  /**
+   * A thing's certificate and key made as AWS IoT's CreateKeysAndCertificate makes them, written to
+   * DATA_DIR/things/CLIENT_ID.cert.pem and .private.key (mode 0600): for a device that connects before it registers.
+   */
+  provision(clientId: string, account = 'default', dataDir: string | undefined): OperatorReply {
+    if (dataDir === undefined) return refused('provision writes the key into the data folder: start the emulator with --data-dir');
+    let issued;
+    try {
+      issued = this.cloud.registration.provision(clientId, account);
+    } catch (error) {
+      return refused((error as Error).message);
+    }
+    const dir = join(dataDir, 'things');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${clientId}.cert.pem`), issued.certificatePem);
+    writeFileSync(join(dir, `${clientId}.private.key`), issued.privateKeyPem, { mode: 0o600 });
+    return done(`provisioned ${clientId}: ${join(dir, clientId)}.cert.pem and .private.key`);
   }
 
   private known(clientId: string): boolean {

@@ -31,7 +31,8 @@
 // registered it first only, as AWS IoT binds a thing to its owner: another account's token, whatever device it
 // links, gets 403 (issue 24: a second account re-registered dev-b and read its traffic).
 //
-// Each successful registration also issues the device its MQTT identity, an emulator extension to the answer
+// Each successful registration of a thing not provisioned through AWS IoT (`provision`, thing-certificates.ts)
+// also issues the device its MQTT identity, an emulator extension to the answer
 // (AIS leaves the AWS IoT certificate to the OEM's provisioning): `identity.certificatePem` and
 // `identity.privateKey`, a client certificate for CN = the client id from the emulator's device CA
 // (device-ca.ts), as AWS IoT's CreateKeysAndCertificate hands a key pair and certificate out once; and
@@ -48,7 +49,8 @@ import { DEFAULT_ACCOUNT } from './lwa.js';
 import { deriveServiceKey, generateServiceKeyPair, type ServiceAlgorithm } from './ais/crypto.js';
 import type { DeviceDirectory } from './ais/service.js';
 import type { DeviceCredentials } from './broker.js';
-import { DeviceCa } from './device-ca.js';
+import { THINGS_FILE, ThingCertificates } from './thing-certificates.js';
+import { DeviceCa, type IssuedCertificate } from './device-ca.js';
 
 export const REGISTRATION_PATH = '/v1/ais/registration';
 export const REGISTRY_FILE = 'ais-registrations.json';
@@ -197,6 +199,11 @@ export interface RegistrationServiceOptions {
   awsAccountIds: string[];
   /** The emulator's AWS IoT endpoint host, the one `iot.endpoint` must name. */
   iotEndpoint: string;
+  /**
+   * Other names of the same endpoint that `iot.endpoint` may give (an AWS account has two as well: its ATS and its
+   * legacy endpoint): a device names the broker by the name its TLS checks, and mbedTLS 2 checks DNS names only.
+   */
+  iotEndpointAliases?: readonly string[];
   /** Folder of the registry file; in memory only when absent. */
   dataDir?: string;
   /** Topic root of the answer. Default "$aws/alexa". */
@@ -221,6 +228,10 @@ const PUBLIC_KEY_BASE64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 export class RegistrationService {
   readonly handle: RouteHandler;
   readonly registry: DeviceRegistry;
+  /** Certificates attached to things by provisioning (`provision`), valid whatever AIS registration does. */
+  readonly things: ThingCertificates;
+  /** What the broker asks: the thing's provisioned certificates prove it, else the latest registration's identity. */
+  readonly credentials: DeviceCredentials;
   /** The CA the broker trusts for client certificates. */
   readonly deviceCa: DeviceCa;
   private readonly options: RegistrationServiceOptions;
@@ -242,7 +253,23 @@ export class RegistrationService {
     this.log = options.log ?? new Logger(silentSink, 'registration');
     this.registry = new DeviceRegistry(options.dataDir === undefined ? undefined : join(options.dataDir, REGISTRY_FILE));
     this.deviceCa = options.deviceCa ?? new DeviceCa(options.dataDir);
+    this.things = new ThingCertificates(options.dataDir === undefined ? undefined : join(options.dataDir, THINGS_FILE));
+    this.credentials = {
+      proves: (clientId, proof) => ('certificateSha256' in proof && this.things.has(clientId, proof.certificateSha256)) || this.registry.proves(clientId, proof),
+    };
     this.handle = (request, response, body) => this.route(request, response, body);
+  }
+
+  /**
+   * AWS IoT's CreateKeysAndCertificate for a thing, attached to it: a key pair and a certificate from the device CA
+   * (CN the client id, O the account), which the broker takes for that client id before and after AIS registration.
+   */
+  provision(clientId: string, account: string): IssuedCertificate {
+    if (!isClientId(clientId)) throw new RangeError(`a client id of 1-128 printable ASCII characters without + # / expected, got ${JSON.stringify(clientId.slice(0, 130))}`);
+    const issued = this.deviceCa.issue(clientId, account);
+    this.things.attach(clientId, issued.sha256);
+    this.log.info(`provisioned thing ${clientId} (user account ${account}): certificate SHA-256 ${issued.sha256.slice(0, 16)}… attached`);
+    return issued;
   }
 
   /** Test hook: the next `count` otherwise valid registrations answer INTERNAL_SERVER_ERROR. */
@@ -270,7 +297,7 @@ export class RegistrationService {
     return true;
   }
 
-  private register(request: IncomingMessage, body: Buffer): { servicePublicKey: Buffer; identity: IssuedIdentity } {
+  private register(request: IncomingMessage, body: Buffer): { servicePublicKey: Buffer; identity: IssuedIdentity | undefined } {
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') throw new Refusal('INVALID_REQUEST', `content-type application/json expected, got ${JSON.stringify(type || 'none')}`);
     let value: unknown;
@@ -289,7 +316,7 @@ export class RegistrationService {
     const endpoint = leaf(value, 'iot', 'endpoint');
     const topicRoot = (value.iot as Record<string, unknown>).topicRoot;
     if (topicRoot !== undefined && typeof topicRoot !== 'string') throw new Refusal('INVALID_REQUEST', `iot.topicRoot expected a string when given, got ${describe(topicRoot)}`);
-    if (!/^[\x21-\x7e]{1,128}$/.test(iotClientId) || /[+#/]/.test(iotClientId)) {
+    if (!isClientId(iotClientId)) {
       throw new Refusal('INVALID_REQUEST', 'iot.clientId expected 1-128 printable ASCII characters without + # /');
     }
     if (!ALGORITHMS.includes(algorithm)) {
@@ -302,7 +329,7 @@ export class RegistrationService {
       this.log.info(`AWS account ${JSON.stringify(awsAccountId.slice(0, 20))} is not associated with the product`);
       throw new Refusal('INVALID_AWS_ACCOUNT', 'The AWS IoT account provided does not support AIS');
     }
-    if (endpoint.toLowerCase() !== this.options.iotEndpoint.toLowerCase()) {
+    if (![this.options.iotEndpoint, ...this.options.iotEndpointAliases ?? []].some((name) => name.toLowerCase() === endpoint.toLowerCase())) {
       throw new Refusal('INVALID_IOT_ENDPOINT', `iot.endpoint expected the AWS IoT endpoint of the account, got ${JSON.stringify(endpoint.slice(0, 253))}`);
     }
     if (!this.options.lwa.validateRefreshToken(lwaClientId, token)) {
@@ -328,22 +355,29 @@ export class RegistrationService {
       this.injectedFailures--;
       throw new Refusal('INTERNAL_SERVER_ERROR', 'injected failure (failNextRegistrations)');
     }
-    const certificate = this.deviceCa.issue(iotClientId, account);
-    const mqttPassword = randomBytes(24).toString('base64');
+    // A thing provisioned through AWS IoT (`provision`) has its certificate: it gets AIS's own answer, without the
+    // identity (Amazon's C client reads at most 250 bytes of it).
+    const certificate = this.things.provisioned(iotClientId) ? undefined : this.deviceCa.issue(iotClientId, account);
+    const mqttPassword = certificate && randomBytes(24).toString('base64');
     const entry: DeviceRegistration = {
       iotClientId, awsAccountId, iotEndpoint: endpoint, algorithm: algorithm as ServiceAlgorithm,
       aesKey: Buffer.from(aesKey), registeredAt: new Date().toISOString(), lwaClientId, lwaRefreshToken: token, account,
-      certificateSha256: certificate.sha256, passwordSha256: sha256Hex(Buffer.from(mqttPassword)),
+      ...(certificate && mqttPassword ? { certificateSha256: certificate.sha256, passwordSha256: sha256Hex(Buffer.from(mqttPassword)) } : {}),
     };
     aesKey.fill(0);
     const replaced = this.registry.get(iotClientId) !== undefined;
     this.registry.put(entry);
     this.log.info(`${replaced ? 're-registered' : 'registered'} ${iotClientId} (user account ${account}, AWS account ${awsAccountId}, ${algorithm}, LWA client ${lwaClientId}, `
-      + `refresh token ${redact(token)}); AES key ${redact(entry.aesKey)}; client certificate SHA-256 ${certificate.sha256.slice(0, 16)}…, `
-      + `${replaced ? 'the previous certificate and MQTT password revoked' : 'an MQTT password'}`);
+      + `refresh token ${redact(token)}); AES key ${redact(entry.aesKey)}; `
+      + (certificate ? `client certificate SHA-256 ${certificate.sha256.slice(0, 16)}…, ${replaced ? 'the previous certificate and MQTT password revoked' : 'an MQTT password'}` : 'its provisioned certificate, no identity issued'));
     this.options.onRegistered?.(entry);
-    return { servicePublicKey: serviceKeys.publicKey, identity: { certificatePem: certificate.certificatePem, privateKey: certificate.privateKeyPem, mqttPassword } };
+    return { servicePublicKey: serviceKeys.publicKey, identity: certificate && mqttPassword ? { certificatePem: certificate.certificatePem, privateKey: certificate.privateKeyPem, mqttPassword } : undefined };
   }
+}
+
+/** An AWS IoT client id as AIS takes it: 1-128 printable ASCII characters, no MQTT wildcard or topic separator. */
+function isClientId(id: string): boolean {
+  return /^[\x21-\x7e]{1,128}$/.test(id) && !/[+#/]/.test(id);
 }
 
 function sha256Hex(bytes: Uint8Array): string {

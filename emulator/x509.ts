@@ -1,152 +1,120 @@
-// X.509 v3 certificates for EC P-256 keys, DER-encoded by hand: node:crypto signs and parses certificates but
-// cannot make one, and the emulator issues one per device registration (device-ca.ts) where spawning the
-// openssl CLI per device would cost a process each. Only what a CA and a TLS client certificate need: a
-// one-attribute subject (CN, optionally O), validity, basic constraints, key usage, extended key usage and the
-// key identifiers (Moddable's TLS finds an issuer by its Authority Key Identifier).
-import { createHash, sign, X509Certificate, type KeyObject } from 'node:crypto';
+// X.509 v3 certificates for the emulator's CAs, its servers and its devices, encoded with the RFC 5280 schema of
+// @peculiar/asn1-x509 and signed with node:crypto (which signs and parses certificates but cannot make one).
+// Synchronous: the emulator issues one per device registration, inside the request, and the tests make their
+// PKI at load. One profile per use: a CA, a TLS server for the names given, a TLS client. Every certificate has
+// both key identifiers, a CA's own too: Moddable's TLS finds an issuer by its Authority Key Identifier.
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import {
+  AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, AuthorityKeyIdentifier, BasicConstraints, Certificate,
+  ExtendedKeyUsage, Extension, Extensions, GeneralName, id_ce_authorityKeyIdentifier, id_ce_basicConstraints,
+  id_ce_extKeyUsage, id_ce_keyUsage, id_ce_subjectAltName, id_ce_subjectKeyIdentifier, id_kp_clientAuth,
+  id_kp_serverAuth, KeyIdentifier, KeyUsage, KeyUsageFlags, Name, RelativeDistinguishedName, SubjectAlternativeName,
+  SubjectKeyIdentifier, SubjectPublicKeyInfo, TBSCertificate, Validity, Version,
+} from '@peculiar/asn1-x509';
+import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 
 export interface CertificateRequest {
   /** Subject CN (the MQTT client id for a device). */
   commonName: string;
-  /** Subject O, when given (the account that registered the device). */
+  /** Subject O, when given (the account that registered a device). */
   organization?: string;
-  /** The subject's public key. */
-  publicKey: KeyObject;
-  /** Positive, at most 20 bytes (RFC 5280 §4.1.2.2). */
-  serial: Uint8Array;
   notBefore: Date;
   notAfter: Date;
-  /** 'ca' may sign certificates; 'client' authenticates a TLS client. */
-  profile: 'ca' | 'client';
+  /** 'ca' signs certificates; 'server' serves TLS on `names`; 'client' authenticates a TLS client. */
+  profile: 'ca' | 'server' | 'client';
+  /** The subjectAltName of a server: IP addresses and DNS names. */
+  names?: { ip: readonly string[]; dns: readonly string[] };
 }
 
-/** The signer: its own certificate's subject CN and key identifier (absent: self-signed), and private key. */
+/** A CA that signs: its certificate (DER) and private key. */
 export interface CertificateSigner {
-  commonName: string;
-  keyIdentifier: Uint8Array;
+  certificate: Uint8Array;
   privateKey: KeyObject;
 }
 
-const OID = {
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  commonName: '2.5.4.3',
-  organization: '2.5.4.10',
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  basicConstraints: '2.5.29.19',
-  authorityKeyIdentifier: '2.5.29.35',
-  extendedKeyUsage: '2.5.29.37',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-};
+/** A new key pair and its certificate, DER and PEM (the key as PKCS#8). */
+export interface KeyAndCertificate extends CertificateSigner {
+  certificatePem: string;
+  privateKeyPem: string;
+}
 
-/** The DER of a certificate for `request`, signed by `signer` (or by the request's own key when self-signed). */
-export function issueCertificate(request: CertificateRequest, signer: CertificateSigner | { selfSigned: KeyObject }): Uint8Array {
-  if (request.publicKey.asymmetricKeyType !== 'ec' || request.publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new TypeError('issueCertificate: an EC P-256 public key expected');
-  }
-  if (request.serial.length === 0 || request.serial.length > 20) throw new RangeError(`serial of 1-20 bytes expected, got ${request.serial.length}`);
+const OID = { ecdsaWithSha256: '1.2.840.10045.4.3.2', commonName: '2.5.4.3', organization: '2.5.4.10' };
+
+/** A new P-256 key pair and a certificate for it with a random serial, signed by `signer` (absent: self-signed). */
+export function newKeyAndCertificate(request: CertificateRequest, signer?: CertificateSigner): KeyAndCertificate {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const certificate = issueCertificate(request, publicKey, signer ?? { privateKey });
+  return { certificate, certificatePem: new X509Certificate(certificate).toString(), privateKey, privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
+}
+
+function issueCertificate(request: CertificateRequest, publicKey: KeyObject, signer: CertificateSigner | { privateKey: KeyObject }): Uint8Array {
+  if (signer.privateKey.asymmetricKeyType !== 'ec' || signer.privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new TypeError('issueCertificate: a CA with an EC P-256 key expected');
   if (!(request.notBefore < request.notAfter)) throw new RangeError('notBefore must come before notAfter');
-  const spki = new Uint8Array(request.publicKey.export({ type: 'spki', format: 'der' }));
-  const keyIdentifier = subjectKeyIdentifier(request.publicKey);
-  const issuer = 'selfSigned' in signer
-    ? { name: name(request.commonName, request.organization), keyIdentifier, privateKey: signer.selfSigned }
-    : { name: name(signer.commonName), keyIdentifier: signer.keyIdentifier, privateKey: signer.privateKey };
-  const extensions = request.profile === 'ca'
-    ? [
-      extension(OID.basicConstraints, true, sequence(boolean(true))),
-      extension(OID.keyUsage, true, bitString(0x06, 1)), // keyCertSign, cRLSign
-    ]
-    : [
-      extension(OID.basicConstraints, true, sequence()),
-      extension(OID.keyUsage, true, bitString(0x80, 7)), // digitalSignature
-      extension(OID.extendedKeyUsage, false, sequence(oid(OID.clientAuth))),
+  if ((request.profile === 'server') !== (request.names !== undefined)) throw new TypeError('issueCertificate: names are for a server certificate, and a server needs them');
+  const spki = AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
+  const keyIdentifier = subjectKeyIdentifier(publicKey);
+  const subject = name(request.commonName, request.organization);
+  const issuer = 'certificate' in signer
+    ? { name: AsnConvert.parse(signer.certificate, Certificate).tbsCertificate.subject, keyIdentifier: subjectKeyIdentifier(new X509Certificate(signer.certificate).publicKey) }
+    : { name: subject, keyIdentifier };
+  const extensions = profileExtensions(request);
+  extensions.push(extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier)));
+  extensions.push(extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(issuer.keyIdentifier) })));
+  const algorithm = new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 });
+  const tbsCertificate = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: serial(),
+    signature: algorithm,
+    issuer: issuer.name,
+    validity: new Validity({ notBefore: request.notBefore, notAfter: request.notAfter }),
+    subject,
+    subjectPublicKeyInfo: spki,
+    extensions: new Extensions(extensions),
+  });
+  const signature = sign('sha256', new Uint8Array(AsnConvert.serialize(tbsCertificate)), signer.privateKey);
+  return new Uint8Array(AsnConvert.serialize(new Certificate({ tbsCertificate, signatureAlgorithm: algorithm, signatureValue: toArrayBuffer(signature) })));
+}
+
+/** SHA-1 of the subject public key's bits, RFC 5280 §4.2.1.2 method (1), as OpenSSL's `subjectKeyIdentifier = hash`. */
+function subjectKeyIdentifier(publicKey: KeyObject): Uint8Array {
+  const { subjectPublicKey } = AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
+  return new Uint8Array(createHash('sha1').update(new Uint8Array(subjectPublicKey)).digest());
+}
+
+function profileExtensions(request: CertificateRequest): Extension[] {
+  if (request.profile === 'ca') {
+    return [
+      extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true })),
+      extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
     ];
-  extensions.push(extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier)));
-  extensions.push(extension(OID.authorityKeyIdentifier, false, sequence(tlv(0x80, issuer.keyIdentifier))));
-  const algorithm = sequence(oid(OID.ecdsaWithSha256));
-  const tbs = sequence(
-    tlv(0xa0, integer(Uint8Array.of(2))), // v3
-    integer(request.serial),
-    algorithm,
-    issuer.name,
-    sequence(time(request.notBefore), time(request.notAfter)),
-    name(request.commonName, request.organization),
-    spki,
-    tlv(0xa3, sequence(...extensions)),
-  );
-  const signature = new Uint8Array(sign('sha256', tbs, issuer.privateKey));
-  return sequence(tbs, algorithm, bitString(signature));
-}
-
-/** SHA-1 of the subject public key bits, RFC 5280 §4.2.1.2 method (1). */
-export function subjectKeyIdentifier(publicKey: KeyObject): Uint8Array {
-  const point = publicKey.export({ format: 'jwk' });
-  const x = Buffer.from(point.x as string, 'base64url');
-  const y = Buffer.from(point.y as string, 'base64url');
-  return new Uint8Array(createHash('sha1').update(Uint8Array.of(4)).update(x).update(y).digest());
-}
-
-/** PEM text of a DER certificate (node:crypto writes it, as OpenSSL does). */
-export function certificatePem(der: Uint8Array): string {
-  return new X509Certificate(der).toString();
-}
-
-function name(commonName: string, organization?: string): Uint8Array {
-  const attribute = (type: string, value: string) => set(sequence(oid(type), tlv(0x0c, new TextEncoder().encode(value))));
-  return organization === undefined
-    ? sequence(attribute(OID.commonName, commonName))
-    : sequence(attribute(OID.organization, organization), attribute(OID.commonName, commonName));
-}
-
-function extension(type: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical ? sequence(oid(type), boolean(true), octetString(value)) : sequence(oid(type), octetString(value));
-}
-
-/** UTCTime through 2049, GeneralizedTime after (RFC 5280 §4.1.2.5). */
-function time(date: Date): Uint8Array {
-  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, '') + 'Z';
-  const year = date.getUTCFullYear();
-  if (year < 1950 || year > 9999) throw new RangeError(`a certificate date in 1950-9999 expected, got ${iso}`);
-  return year < 2050 ? tlv(0x17, ascii(digits.slice(2))) : tlv(0x18, ascii(digits));
-}
-
-function integer(bytes: Uint8Array): Uint8Array {
-  let start = 0;
-  while (start < bytes.length - 1 && bytes[start] === 0 && bytes[start + 1] < 0x80) start++;
-  const value = bytes.subarray(start);
-  return tlv(0x02, value[0] >= 0x80 ? concat(Uint8Array.of(0), value) : value);
-}
-
-function oid(dotted: string): Uint8Array {
-  const parts = dotted.split('.').map(Number);
-  const bytes = [40 * parts[0] + parts[1]];
-  for (const part of parts.slice(2)) {
-    const chunk = [part & 0x7f];
-    for (let rest = Math.floor(part / 128); rest > 0; rest = Math.floor(rest / 128)) chunk.unshift((rest & 0x7f) | 0x80);
-    bytes.push(...chunk);
   }
-  return tlv(0x06, Uint8Array.from(bytes));
+  const leaf = [
+    extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
+    extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
+    extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([request.profile === 'server' ? id_kp_serverAuth : id_kp_clientAuth])),
+  ];
+  if (request.names !== undefined) {
+    const names = [...request.names.ip.map((iPAddress) => new GeneralName({ iPAddress })), ...request.names.dns.map((dNSName) => new GeneralName({ dNSName }))];
+    leaf.push(extension(id_ce_subjectAltName, false, new SubjectAlternativeName(names)));
+  }
+  return leaf;
 }
 
-function bitString(bytes: Uint8Array | number, unusedBits = 0): Uint8Array {
-  const body = typeof bytes === 'number' ? Uint8Array.of(bytes) : bytes;
-  return tlv(0x03, concat(Uint8Array.of(unusedBits), body));
+/** O then CN, each a UTF8String in an RDN of its own. */
+function name(commonName: string, organization?: string): Name {
+  const rdn = (type: string, value: string) => new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })]);
+  return new Name(organization === undefined ? [rdn(OID.commonName, commonName)] : [rdn(OID.organization, organization), rdn(OID.commonName, commonName)]);
 }
 
-const boolean = (value: boolean) => tlv(0x01, Uint8Array.of(value ? 0xff : 0));
-const octetString = (bytes: Uint8Array) => tlv(0x04, bytes);
-const sequence = (...items: Uint8Array[]) => tlv(0x30, concat(...items));
-const set = (...items: Uint8Array[]) => tlv(0x31, concat(...items));
-const ascii = (text: string) => new TextEncoder().encode(text);
-
-function tlv(tag: number, body: Uint8Array): Uint8Array {
-  const length = body.length;
-  const header = length < 0x80 ? [tag, length]
-    : length < 0x100 ? [tag, 0x81, length]
-      : length < 0x10000 ? [tag, 0x82, length >> 8, length & 0xff]
-        : [tag, 0x83, length >> 16, (length >> 8) & 0xff, length & 0xff];
-  return concat(Uint8Array.from(header), body);
+function extension(extnID: string, critical: boolean, value: object): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
 }
 
-const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
+/** 16 random bytes, positive (RFC 5280 §4.1.2.2): unique without a serial file. */
+function serial(): ArrayBuffer {
+  const bytes = new Uint8Array(randomBytes(16));
+  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
+  return bytes.buffer;
+}
+
+const toArrayBuffer = (bytes: Uint8Array): ArrayBuffer => bytes.slice().buffer;

@@ -324,6 +324,13 @@ export function checkManifest(manifestPath, platform, { moddable = process.env.M
       (label.startsWith('..') ? warnings : errors).push(`${label}: preload "${name}" names no module of the build${tsOnly ? ' (a "*" preload only matches .js modules: name TypeScript modules exactly)' : ''}`);
     }
     preloads.push(...hits.map(([specifier]) => specifier));
+    // A collection made while the module is preloaded is read-only at run time (XS linker warnings: Map, Set,
+    // WeakMap and WeakSet cannot be aliased; set/add/delete/clear throw); a module variable stays writable.
+    for (const [specifier, { file }] of hits) {
+      if (!file.startsWith(resolve(root) + sep) || file.includes(`${sep}node_modules${sep}`)) continue;
+      const made = /^(?:export\s+)?(?:const|let|var)\s+(\w+)[^=\n]*=\s*new\s+(Weak)?(Map|Set)\b/m.exec(readFileSync(file, 'utf8'));
+      if (made) errors.push(`${label}: preload "${specifier}" makes a ${made[2] ?? ''}${made[3]} at load (${made[1]}): preloaded, it is read-only and its first ${made[3] === 'Map' ? 'set' : 'add'}() throws; make it at first use`);
+    }
   }
 
   // Imports of the project's modules resolve, and tsc and XS agree on relative ones.

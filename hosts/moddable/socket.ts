@@ -50,9 +50,13 @@ type SecureMaterial = Pick<SecureOptions, 'certificate' | 'clientCertificates' |
  * decoding the trust anchor, certificate and key again at every attempt cost the M7 image, its heap near full,
  * some 30 collections per attempt while its network was cut (the SDK and xsrun only read these buffers).
  */
-const materials = new WeakMap<TlsOptions, SecureMaterial>();
+// Made at the first connection, not at load: the Moddable build preloads this module, and a WeakMap made during
+// preload is read-only (its set() throws "read-only WeakMap instance": the SDK's XS linker warnings), where a
+// module variable stays writable.
+let materials: WeakMap<TlsOptions, SecureMaterial> | undefined;
 
 function secureOptions(tls: TlsOptions, host: string): SecureOptions {
+  materials ??= new WeakMap();
   let material = materials.get(tls);
   if (material === undefined) {
     if ((tls.certificate === undefined) !== (tls.key === undefined)) {

@@ -11,6 +11,7 @@ const COMMANDS: [string, string, string[]][] = [
   ['build/emulator/main.js', 'emulator', ['--data-dir', '--http-port', '--mqtt-port', '--https-cert', '--https-key', '--plain-http', '--trace', '--dashboard-port', '--dashboard-host', '--no-dashboard', '--mqtt-ws-port']],
   ['build/hosts/node/main.js', 'device', ['--cloud', '--mqtt-port', '--mqtt-host', '--client-id', '--account', '--data-dir', '--provision', '--trace', '--ca', '--host', '--say', '--out', '--mic', '--play']],
   ['build/emulator/demo.js', 'start', ['--mic', '--trace']],
+  ['build/emulator/make-dev-pki.js', 'dev-pki', ['--out']],
   ['build/hosts/node/tuning/aec.js', 'aec', ['--ref', '--mic', '--out', '--plot']],
   ['build/hosts/node/tuning/wake.js', 'wake', ['--threshold']],
   ['build/hosts/node/tuning/frontend.js', 'frontend', ['--ref', '--mic', '--out', '--threshold']],

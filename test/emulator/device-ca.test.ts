@@ -1,4 +1,4 @@
-// The emulator's device CA and its hand-written X.509 (emulator/device-ca.ts, emulator/x509.ts), read back by
+// The emulator's device CA and its certificates (emulator/device-ca.ts, emulator/x509.ts), read back by
 // OpenSSL through node:crypto: a CA kept per data folder, client certificates it signs for a client id, dates on
 // both sides of 2050 (UTCTime, then GeneralizedTime).
 import { test } from 'node:test';

@@ -5,7 +5,8 @@
 // CA, or the one a re-registration replaced. The device keeps its identity across a restart and never logs it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeClock } from '../../hosts/node/clock.js';
@@ -16,7 +17,8 @@ import { deleteRegistration, loadRegistration, saveRegistration, type MqttIdenti
 import { MqttClient } from '../../src/mqtt/client.js';
 import { connectAsync } from 'mqtt';
 import type { TlsOptions } from '../../src/ports/socket.js';
-import { deviceConfigFor, startCloud, type Cloud } from '../../emulator/cloud.js';
+import { DEMO_AWS_ACCOUNT, deviceConfigFor, startCloud, type Cloud } from '../../emulator/cloud.js';
+import { RegistrationService } from '../../emulator/registration.js';
 import { DeviceCa } from '../../emulator/device-ca.js';
 import { DEV_CA_PEM } from '../../emulator/dev-pki.js';
 import { captureLogger } from '../support/log.js';
@@ -31,13 +33,13 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A device on the Node host with its own folder (or `dataDir`), its code approved for `account`. */
-function boot(cloud: Cloud, clientId: string, account?: string, dataDir = mkdtempSync(join(tmpdir(), `ais-identity-${clientId}-`))) {
+/** A device on the Node host with its own folder (or `dataDir`), its code approved for `account`; `mqttTls` replaces the cloud's. */
+function boot(cloud: Cloud, clientId: string, account?: string, dataDir = mkdtempSync(join(tmpdir(), `ais-identity-${clientId}-`)), mqttTls?: TlsOptions) {
   dirs.push(dataDir);
   const { log, lines } = captureLogger(clientId);
   const states: DeviceState[] = [];
   const ports = nodePorts(dataDir, log);
-  const device = new Device(ports, { ...deviceConfigFor(cloud, clientId), trace: true, connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } } }, {
+  const device = new Device(ports, { ...deviceConfigFor(cloud, clientId), ...(mqttTls ? { mqttTls } : {}), trace: true, connection: { reconnect: { minDelayMs: 20, maxDelayMs: 200 } } }, {
     onCode: (pair) => cloud.lwa.approve(pair.userCode, account),
     onStateChange: (state) => states.push(state),
   });
@@ -204,6 +206,33 @@ test('over MQTT over WebSocket (no client certificate there) a registered client
     assert.ok(cloud.service.isConnected('dev-w'));
     // Its own password is accepted over WebSocket (the browser device's way in).
     assert.equal(await overWebSocket({ username: 'dev-w', password: identityOf(owner.storage).mqttPassword }), 'connected');
+  } finally {
+    await cloud.close();
+  }
+});
+
+test('a thing provisioned before AIS registration (as AWS IoT makes it, and Amazon\'s C client connects with it first) keeps its certificate through registration', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ais-identity-things-'));
+  dirs.push(dataDir);
+  const cloud = await startCloud({ pollIntervalMs: 100, dataDir });
+  try {
+    assert.equal(cloud.operator.provision('thing-1', undefined, undefined).ok, false, 'no data folder, no file for the key');
+    const reply = cloud.operator.provision('thing-1', undefined, dataDir);
+    assert.ok(reply.ok, reply.message);
+    const keyPath = join(dataDir, 'things', 'thing-1.private.key');
+    assert.equal(statSync(keyPath).mode & 0o777, 0o600);
+    const tls = certificateTls(readFileSync(join(dataDir, 'things', 'thing-1.cert.pem'), 'utf8'), readFileSync(keyPath, 'utf8'));
+    assert.equal(await attempt(cloud, 'thing-1', { tls }), 'connected', 'before its registration');
+    // The device connects with its provisioned pair; its registration's answer is AIS's own, without an identity.
+    const owner = boot(cloud, 'thing-1', undefined, undefined, tls);
+    await until('registered and ready', () => owner.device.state === 'ready', 15_000);
+    assert.equal(loadRegistration(owner.storage)?.identity, undefined, 'no identity issued to a provisioned thing');
+    owner.device.stop();
+    assert.equal(await attempt(cloud, 'thing-1', { tls }), 'connected', 'after its registration');
+    const unattached = cloud.registration.deviceCa.issue('thing-1', 'default');
+    assert.match(await attempt(cloud, 'thing-1', { tls: certificateTls(unattached.certificatePem, unattached.privateKeyPem) }), REFUSED, 'a certificate neither provisioned nor registered');
+    const restarted = new RegistrationService({ lwa: cloud.lwa, awsAccountIds: [DEMO_AWS_ACCOUNT], iotEndpoint: cloud.iotEndpoint, dataDir });
+    assert.ok(restarted.things.has('thing-1', new X509Certificate(tls.certificate as string).fingerprint256.replace(/:/g, '').toLowerCase()), 'kept in the data folder');
   } finally {
     await cloud.close();
   }

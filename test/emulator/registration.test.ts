@@ -7,6 +7,7 @@ import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAILURE_STATUS, REGISTRY_FILE, RegistrationService } from '../../emulator/registration.js';
+import { DEMO_AWS_ACCOUNT, DEMO_LWA_CLIENT, startCloud } from '../../emulator/cloud.js';
 import { deriveAesKey, generateKeyPair, ENCRYPTION_ALGORITHMS } from '../../src/ais/keys.js';
 import {
   AWS_ACCOUNT_ID, IOT_CLIENT_ID, IOT_ENDPOINT, LWA_CLIENT_ID, codePairForm, deviceCrypto, postForm, postRaw, sleep, startBench, type Bench,
@@ -236,4 +237,38 @@ test('constructor options are checked at once', () => {
     { name: 'RangeError', message: 'options.awsAccountIds expected an array of 12-digit strings, got ["1234"]' });
   assert.throws(() => new RegistrationService({ lwa, awsAccountIds: [], iotEndpoint: '' }),
     { name: 'TypeError', message: 'options.iotEndpoint expected a host name, got ""' });
+});
+
+test('the emulator takes iot.endpoint by any name its broker certificate has (127.0.0.1, localhost: Amazon\'s C client over mbedTLS 2 verifies DNS names only), no other; a provisioned thing gets AIS\'s own answer', async () => {
+  const cloud = await startCloud({ pollIntervalMs: 100 });
+  try {
+    const http = { url: cloud.httpUrl, tls: cloud.httpTrust };
+    const pair = (await postForm(http, '/auth/o2/create/codepair', codePairForm({
+      client_id: DEMO_LWA_CLIENT.clientId,
+      scope_data: JSON.stringify({ 'alexa:all': { productID: DEMO_LWA_CLIENT.productIds[0], productInstanceAttributes: { deviceSerialNumber: 'SN-aia' } } }),
+    }))).json;
+    assert.equal(cloud.lwa.approve(pair.user_code), true);
+    await sleep(110);
+    const token = (await postForm(http, '/auth/o2/token', { grant_type: 'device_code', device_code: pair.device_code, user_code: pair.user_code })).json.refresh_token;
+    const body = (endpoint: string, clientId = 'aia-thing-1') => JSON.stringify({
+      authentication: { token, clientId: DEMO_LWA_CLIENT.clientId },
+      encryption: { algorithm: 'ECDH_CURVE_25519_32_BYTE', publicKey: Buffer.from(generateKeyPair(deviceCrypto).publicKey).toString('base64') },
+      iot: { awsAccountId: DEMO_AWS_ACCOUNT, clientId, endpoint },
+    });
+    for (const endpoint of ['127.0.0.1', 'localhost', 'LOCALHOST']) {
+      const answer = await postRaw(http, '/v1/ais/registration', body(endpoint));
+      assert.equal(answer.status, 200, `${endpoint}: ${answer.text}`);
+    }
+    const other = await postRaw(http, '/v1/ais/registration', body('example.com'));
+    assert.equal(other.status, 400);
+    assert.equal(other.json.code, 'INVALID_IOT_ENDPOINT');
+    // A thing AWS IoT provisioned gets AIS's own answer, which fits the 250 bytes Amazon's C client reads.
+    cloud.registration.provision('aia-thing-2', 'default');
+    const provisioned = await postRaw(http, '/v1/ais/registration', body('localhost', 'aia-thing-2'));
+    assert.equal(provisioned.status, 200, provisioned.text);
+    assert.deepEqual(Object.keys(provisioned.json), ['encryption', 'iot']);
+    assert.ok(provisioned.text.length <= 250, `${provisioned.text.length} bytes`);
+  } finally {
+    await cloud.close();
+  }
 });

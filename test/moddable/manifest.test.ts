@@ -115,6 +115,20 @@ test('refuses a preload that names no module, and a wildcard preload of TypeScri
   ]);
 });
 
+test('refuses a preload that makes a Map, Set, WeakMap or WeakSet at load (read-only once preloaded: the SDK 8.2.3 simulator threw "read-only WeakMap instance")', () => {
+  const manifest = { ...base, modules: { '*': './main', 'lib/*': './lib/*' }, preload: ['lib/a'] };
+  assert.deepEqual(errorsOf({ ...files, 'lib/a.ts': 'const cache = new WeakMap<object, string>();\nexport const a = (o: object) => cache.get(o);\n' }, manifest), [
+    'manifest.json: preload "lib/a" makes a WeakMap at load (cache): preloaded, it is read-only and its first set() throws; make it at first use',
+  ]);
+  assert.deepEqual(errorsOf({ ...files, 'lib/a.ts': 'export const seen = new Set<string>();\n' }, manifest), [
+    'manifest.json: preload "lib/a" makes a Set at load (seen): preloaded, it is read-only and its first add() throws; make it at first use',
+  ]);
+  // Made at first use, in a module variable: writable.
+  assert.deepEqual(errorsOf({ ...files, 'lib/a.ts': 'let cache: WeakMap<object, string> | undefined;\nexport const a = (o: object) => (cache ??= new WeakMap()).get(o);\n' }, manifest), []);
+  // Not preloaded: a module loaded at run time may make one.
+  assert.deepEqual(errorsOf({ ...files, 'lib/b.ts': 'const cache = new Map<string, string>();\nexport const b = cache;\n' }, manifest), []);
+});
+
 test('refuses two C files of one name in the build', () => {
   const errors = errorsOf({ ...files, 'one/tcp.c': '', 'two/tcp.c': '' }, { ...base, modules: { '*': ['./main', './one/tcp', './two/tcp'] } });
   assert.equal(errors.length, 1, errors.join('\n'));

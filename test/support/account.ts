@@ -38,7 +38,7 @@ export function tempDir(prefix: string): string {
 
 let pki: TestPki | undefined;
 
-/** One PKI per test file: about 15 openssl runs. */
+/** One PKI per test file. */
 export function testPki(): TestPki {
   pki ??= createTestPki({ dir: tempDir('ais-account-pki-') });
   return pki;
