@@ -149,7 +149,7 @@ const md = [
   + '970,180 instructions per 320-sample frame (docs/figures/firmware.md, npm run bench:firmware): one biquad stage in JavaScript '
   + 'costs more than this whole canceller in C.',
   '',
-  '## Wake word (kws.c: 24 log-mel bands from a 512-point FFT per frame, one hidden layer of 48 over the last second in 40 ms steps)',
+  '## Wake word (kws.c: 24 log-mel bands from a 512-point FFT per frame, one hidden layer of 48 over the last second in 40 ms steps, int8 × int16 dot products)',
   '',
   '| build | instructions per 20 ms frame, mean | max | share of 12 M cycles | init | state | weights (flash) |',
   '|---|---|---|---|---|---|---|',
@@ -174,7 +174,8 @@ const md = [
   `| both (the front end's DSP) | ${n(bare.aec.mean + bare.kws.mean)} | ${n(bound.aec + bound.kws)} | | ${n(bound.aec + bound.kws - bare.aec.mean - bare.kws.mean)} | ${((100 * (bound.aec + bound.kws)) / 12e6).toFixed(1)} % |`,
   '',
   `State, c_malloc'd once per hook outside the XS heap: the canceller ${(bare.aec.stateBytes / 1024).toFixed(1)} KB as bench/native/dsp-m7.c `
-  + 'builds it (32 partitions), 40.1 KB in the firmware image (AEC_MAX_PARTITIONS=16, test/native/dsp.test.ts prints it); the detector 20.9 KB.',
+  + 'builds it (32 partitions), 40.1 KB in the firmware image (AEC_MAX_PARTITIONS=16, test/native/dsp.test.ts prints it); the detector '
+  + `${(bare.kws.stateBytes / 1024).toFixed(1)} KB.`,
   '',
   `On xsrun (this machine, wall clock, one run; the same program): canceller ${us(onXsrun.aecMean)} µs, wake word ${us(onXsrun.kwsMean)} µs per frame; `
   + `on Node through the WebAssembly build and the same wrapper: ${us(onNode.aecMean)} µs and ${us(onNode.kwsMean)} µs.`,

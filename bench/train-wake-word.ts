@@ -27,7 +27,10 @@ const POOL = 2;                     // KWS_POOL
 const STEPS = CONTEXT / POOL;       // KWS_STEPS
 const HIDDEN = 48;                  // KWS_HIDDEN
 const INPUTS = STEPS * KWS_BANDS;
-const INPUT_SCALE = 0.1;            // KWS_INPUT_SCALE
+const RANGE = 12;                   // KWS_RANGE
+const INPUT_ONE = 256;              // KWS_INPUT_ONE
+/** Training's input is the C's integer input times INPUT_SCALE / INPUT_ONE: log2 units scaled for Adam. */
+const INPUT_SCALE = 0.1;
 
 function fail(message: string): never {
   console.error(`train-wake-word: ${message}`);
@@ -39,7 +42,7 @@ const { values: args } = commandLine({
   summary: 'Trains the "Alexa" detector of native/dsp/kws.c on synthetic speech (and a board maker\'s recordings) and writes its weights header.',
   options: {
     clips: { type: 'string', value: 'N', help: 'synthetic wake-word clips (as many near-word clips, 30 s of other sound per 10, three quarters as many over playback); 600 made the committed weights', default: '600' },
-    epochs: { type: 'string', value: 'N', help: 'training epochs', default: '12' },
+    epochs: { type: 'string', value: 'N', help: 'training epochs; 12 made the committed weights', default: '12' },
     positives: { type: 'string', value: 'DIR', help: 'your own wake-word recordings, 16 kHz mono WAVs (with --negatives); a fifth held out' },
     negatives: { type: 'string', value: 'DIR', help: 'your own recordings without the wake word (with --positives)' },
     out: { type: 'string', value: 'FILE', help: 'the weights header written (native/dsp/kws_weights.h without it)' },
@@ -71,7 +74,7 @@ const outPath = args.out ?? fromRoot('native', 'dsp', 'kws_weights.h');
 const missing = dspMissingHint() ?? corpusMissing('train')[0];
 if (missing) fail(missing);
 
-// ---- progress: one rewritten line on a terminal, a line per step elsewhere ----
+// ---- progress: one rewritten line on a terminal, a line per tenth elsewhere (a log shows how far it is) ----
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 let lastProgress = 0;
@@ -81,8 +84,8 @@ function progress(what: string, done: number, total: number): void {
     if (done < total && now - lastProgress < 200) return;
     lastProgress = now;
     process.stdout.write(`\r${what}: ${done}/${total} (${elapsed()})\x1b[K${done === total ? '\n' : ''}`);
-  } else if (done === total) {
-    console.log(`${what}: ${total} (${elapsed()})`);
+  } else if (done === total || Math.floor((10 * done) / total) > Math.floor((10 * (done - 1)) / total)) {
+    console.log(`${what}: ${done}/${total} (${elapsed()})`);
   }
 }
 
@@ -252,15 +255,46 @@ function windowInput(features: Float32Array, end: number, out: Float32Array): vo
   const start = (end - CONTEXT + 1) * KWS_BANDS;
   out.fill(0);
   bandMean.fill(0);
+  let peak = -Infinity;
   for (let t = 0; t < STEPS; t++) {
     for (let p = 0; p < POOL; p++) {
       const f = start + (t * POOL + p) * KWS_BANDS;
       for (let b = 0; b < KWS_BANDS; b++) out[t * KWS_BANDS + b] += features[f + b];
     }
-    for (let b = 0; b < KWS_BANDS; b++) bandMean[b] += out[t * KWS_BANDS + b];
+    for (let b = 0; b < KWS_BANDS; b++) peak = Math.max(peak, out[t * KWS_BANDS + b]);
   }
-  for (let t = 0; t < STEPS; t++) {
-    for (let b = 0; b < KWS_BANDS; b++) out[t * KWS_BANDS + b] = (out[t * KWS_BANDS + b] - bandMean[b] / STEPS) * (INPUT_SCALE / POOL);
+  const floor = peak - RANGE * POOL;
+  for (let i = 0; i < INPUTS; i++) {
+    out[i] = Math.max(out[i], floor);
+    bandMean[i % KWS_BANDS] += out[i];
+  }
+  for (let i = 0; i < INPUTS; i++) out[i] = (out[i] - bandMean[i % KWS_BANDS] / STEPS) * (INPUT_SCALE / POOL);
+}
+
+/**
+ * A training window as another voice might make it: its bands warped by up to ±12 % (a longer or shorter vocal
+ * tract moves every formant by one factor), and SpecAugment's masks: a few bands and a few steps set to their
+ * mean. Only while training; the examples themselves never change.
+ */
+const warped = new Float32Array(INPUTS);
+function augment(input: Float32Array): void {
+  if (rng() < 0.7) {
+    const factor = 0.88 + 0.24 * rng();
+    for (let t = 0; t < STEPS; t++) {
+      for (let b = 0; b < KWS_BANDS; b++) {
+        const at = Math.min(KWS_BANDS - 1, b * factor), lo = Math.floor(at), frac = at - lo, hi = Math.min(KWS_BANDS - 1, lo + 1);
+        warped[t * KWS_BANDS + b] = input[t * KWS_BANDS + lo] * (1 - frac) + input[t * KWS_BANDS + hi] * frac;
+      }
+    }
+    input.set(warped);
+  }
+  if (rng() < 0.5) {
+    const width = 1 + Math.floor(3 * rng()), from = Math.floor(rng() * (KWS_BANDS - width));
+    for (let t = 0; t < STEPS; t++) for (let b = from; b < from + width; b++) input[t * KWS_BANDS + b] = 0;
+  }
+  if (rng() < 0.3) {
+    const width = 1 + Math.floor(2 * rng()), from = Math.floor(rng() * (STEPS - width));
+    for (let t = from; t < from + width; t++) for (let b = 0; b < KWS_BANDS; b++) input[t * KWS_BANDS + b] = 0;
   }
 }
 
@@ -327,6 +361,7 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
     for (let k = at; k < end; k++) {
       const e = order[k];
       windowInput(streams[exStream[e]].features, exFrame[e], x);
+      augment(x);
       const y = exLabel[e];
       const p = forward(x);
       const weight = y === POSITIVE ? posWeight : 1;
@@ -404,9 +439,9 @@ const source = `${WAKE_CLIPS} wake clips, ${NEAR_CLIPS} near-words, ${STREAM_PAR
 const header = [
   `/* Generated by bench/train-wake-word.ts (${source}, ${exLabel.length} windows with mined hard negatives, ${EPOCHS} epochs,`,
   ' * training sources only: test/support/wake-word-corpus.ts). Do not edit: train again. */',
-  `#define KWS_INPUT_SCALE ${num(INPUT_SCALE)}`,
   `static const int8_t kws_w1[KWS_HIDDEN][KWS_INPUTS] = {\n${rows.join(',\n')}\n};`,
-  `static const float kws_w1_scale[KWS_HIDDEN] = {${scales.map(num).join(', ')}};`,
+  // The C's dot product is over integer inputs (INPUT_ONE steps), training's over INPUT_SCALE ones.
+  `static const float kws_w1_scale[KWS_HIDDEN] = {${scales.map((sc) => num((sc * INPUT_SCALE) / INPUT_ONE)).join(', ')}};`,
   `static const float kws_b1[KWS_HIDDEN] = {${Array.from(b1, num).join(', ')}};`,
   `static const float kws_w2[KWS_HIDDEN] = {${Array.from(w2, num).join(', ')}};`,
   `static const float kws_b2 = ${num(b2[0])};`,

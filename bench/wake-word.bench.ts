@@ -275,6 +275,7 @@ writeFileSync(fromRoot('docs', 'figures', 'wake-word.md'), [
   ...inSplit('train', 'training'),
   ...inSplit('validation', 'validation (models are chosen here, never on the held-out split)'),
   ...inSplit('heldout', 'held out (these figures)'),
+  '- left out of training: festival\'s kal and slt voices (Debian festvox-kallpc16k, festvox-us-slt-hts), the speakers of flite\'s held-out kal and slt',
   '- looked at and not used: SVOX Pico (npm @echogarden/svoxpico-wasm carries the engine but no English voice data); mbrola '
   + '(no package in the Debian archive reached here)',
   '',

@@ -39,8 +39,20 @@ int kws_init(kws_state *st) {
     dsp_sincos(2 * PI * (i + 0.5) / KWS_WINDOW, &s, &c);
     st->window[i] = (float)(0.5 - 0.5 * c);
   }
+  /* Triangular mel bands that meet edge to edge: a bin between two edges is in one band's rising and the
+   * previous band's falling slope, weights summing to 1; kept per bin so a frame costs no division. */
+  float edge[KWS_BANDS + 2];
   double lo = mel(100), hi = mel(7600);
-  for (int b = 0; b < KWS_BANDS + 2; b++) st->edge[b] = (float)(hz(lo + (hi - lo) * b / (KWS_BANDS + 1)) * KWS_WINDOW / 16000.0);
+  for (int b = 0; b < KWS_BANDS + 2; b++) edge[b] = (float)(hz(lo + (hi - lo) * b / (KWS_BANDS + 1)) * KWS_WINDOW / 16000.0);
+  for (int k = 0; k < KWS_BINS; k++) {
+    st->segment[k] = -1;
+    st->rise[k] = 0;
+    for (int s = 0; s <= KWS_BANDS; s++) {
+      if (!(k > edge[s] && k <= edge[s + 1])) continue;
+      st->segment[k] = (int8_t)s;
+      st->rise[k] = (k - edge[s]) / (edge[s + 1] - edge[s]);
+    }
+  }
   kws_reset(st);
   return 0;
 }
@@ -57,47 +69,59 @@ void kws_reset(kws_state *st) {
 void kws_features(kws_state *st, const int16_t *frame, float *out) {
   for (int i = 0; i < KWS_WINDOW - KWS_FRAME; i++) st->history[i] = st->history[i + KWS_FRAME];
   for (int i = 0; i < KWS_FRAME; i++) st->history[KWS_WINDOW - KWS_FRAME + i] = frame[i];
-  for (int i = 0; i < KWS_WINDOW; i++) st->time[i] = st->history[i] * st->window[i];
-  fft_forward(&st->fft, st->time, st->re, st->im);
+  float *time = st->work.fft.time, *re = st->work.fft.re, *im = st->work.fft.im;
+  for (int i = 0; i < KWS_WINDOW; i++) time[i] = st->history[i] * st->window[i];
+  fft_forward(&st->fft, time, re, im);
   st->newest = (st->newest + 1) % KWS_CONTEXT;
   float *f = st->features[st->newest];
-  for (int b = 0; b < KWS_BANDS; b++) {
-    float a = st->edge[b], m = st->edge[b + 1], z = st->edge[b + 2], energy = 0;
-    for (int k = (int)a + 1; k < z && k <= KWS_WINDOW / 2; k++) {
-      float w = k <= m ? (k - a) / (m - a) : (z - k) / (z - m);
-      energy += w * (st->re[k] * st->re[k] + st->im[k] * st->im[k]);
-    }
-    f[b] = dsp_log2f(energy + 1.0f);
+  for (int b = 0; b < KWS_BANDS; b++) f[b] = 0;
+  for (int k = 0; k < KWS_BINS; k++) {
+    int s = st->segment[k];
+    if (s < 0) continue;
+    float power = re[k] * re[k] + im[k] * im[k];
+    if (s < KWS_BANDS) f[s] += st->rise[k] * power;
+    if (s > 0) f[s - 1] += (1 - st->rise[k]) * power;
   }
+  for (int b = 0; b < KWS_BANDS; b++) f[b] = dsp_log2f(f[b] + 1.0f);
   st->frames++;
   if (out) for (int b = 0; b < KWS_BANDS; b++) out[b] = f[b];
 }
 
 float kws_process(kws_state *st, const int16_t *frame) {
   kws_features(st, frame, 0);
-  /* The last second, oldest first, KWS_POOL frames averaged per step, each band minus its mean over the second:
-   * the network sees how the spectrum moves, not the loudness nor the colour of the voice, room and microphone. */
-  float mean[KWS_BANDS];
-  for (int b = 0; b < KWS_BANDS; b++) mean[b] = 0;
+  /* The last second, oldest first, KWS_POOL frames summed per step. Floored KWS_RANGE under its loudest value, so
+   * digital silence, a quiet room and a noisy one look alike; each band minus its mean over the second: the
+   * network sees how the spectrum moves, not the loudness nor the colour of the voice, room and microphone. */
+  float peak = -1e30f, mean[KWS_BANDS];
   for (int t = 0; t < KWS_STEPS; t++) {
-    float *in = st->input + t * KWS_BANDS;
+    float *in = st->work.pooled + t * KWS_BANDS;
     for (int b = 0; b < KWS_BANDS; b++) in[b] = 0;
     for (int p = 0; p < KWS_POOL; p++) {
       const float *f = st->features[(st->newest + 1 + t * KWS_POOL + p) % KWS_CONTEXT];
       for (int b = 0; b < KWS_BANDS; b++) in[b] += f[b];
     }
-    for (int b = 0; b < KWS_BANDS; b++) mean[b] += in[b];
+    for (int b = 0; b < KWS_BANDS; b++) if (in[b] > peak) peak = in[b];
+  }
+  float floor = peak - KWS_RANGE * KWS_POOL;
+  for (int b = 0; b < KWS_BANDS; b++) mean[b] = 0;
+  for (int i = 0; i < KWS_INPUTS; i++) {
+    if (st->work.pooled[i] < floor) st->work.pooled[i] = floor;
+    mean[i % KWS_BANDS] += st->work.pooled[i];
   }
   for (int b = 0; b < KWS_BANDS; b++) mean[b] /= KWS_STEPS;
-  for (int t = 0; t < KWS_STEPS; t++)
-    for (int b = 0; b < KWS_BANDS; b++) st->input[t * KWS_BANDS + b] = (st->input[t * KWS_BANDS + b] - mean[b]) * (KWS_INPUT_SCALE / KWS_POOL);
+  /* In 1/KWS_INPUT_ONE of a log2 unit per frame: |x| < KWS_RANGE * KWS_INPUT_ONE fits int16, and the int8 × int16
+   * dot products below fit int32 (KWS_INPUTS × 127 × 3072 < 2^31). */
+  for (int i = 0; i < KWS_INPUTS; i++) {
+    float x = (st->work.pooled[i] - mean[i % KWS_BANDS]) * ((float)KWS_INPUT_ONE / KWS_POOL);
+    st->input[i] = (int16_t)(x < 0 ? x - 0.5f : x + 0.5f);
+  }
   float out = kws_b2;
   for (int h = 0; h < KWS_HIDDEN; h++) {
     const int8_t *w = kws_w1[h];
-    float acc = 0;
+    int32_t acc = 0;
     for (int i = 0; i < KWS_INPUTS; i++) acc += w[i] * st->input[i];
-    acc = acc * kws_w1_scale[h] + kws_b1[h];
-    st->hidden[h] = acc > 0 ? acc : 0;
+    float z = (float)acc * kws_w1_scale[h] + kws_b1[h];
+    st->hidden[h] = z > 0 ? z : 0;
     out += kws_w2[h] * st->hidden[h];
   }
   st->score = (float)(1 / (1 + exp_d(-out)));

@@ -1,6 +1,6 @@
 /* Wake-word detector for "Alexa": log-mel features per 20 ms frame and a small network over the last second
- * of them, int8 weights trained by tools/train-wake-word.ts (kws_weights.h). State in one struct the caller
- * provides; nothing allocated. */
+ * of them, int8 weights trained by bench/train-wake-word.ts (kws_weights.h); integer dot products, so every host
+ * computes the same bits cheaply. State in one struct the caller provides; nothing allocated. */
 #ifndef DSP_KWS_H
 #define DSP_KWS_H
 
@@ -15,15 +15,21 @@
 #define KWS_STEPS (KWS_CONTEXT / KWS_POOL)
 #define KWS_HIDDEN 48
 #define KWS_INPUTS (KWS_BANDS * KWS_STEPS)
+#define KWS_RANGE 12              /* log2 units (36 dB) under the window's loudest value where the input floors */
+#define KWS_INPUT_ONE 256         /* the integer input's step: 1/256 of a log2 unit */
+#define KWS_BINS (KWS_WINDOW / 2 + 1)
 
 typedef struct {
   fft_plan fft;
   float window[KWS_WINDOW];       /* Hann */
   float history[KWS_WINDOW];      /* the last KWS_WINDOW samples */
-  float time[KWS_WINDOW];
-  float re[KWS_WINDOW / 2 + 1], im[KWS_WINDOW / 2 + 1];
-  float edge[KWS_BANDS + 2];      /* mel filter edges, in FFT bins */
-  float input[KWS_INPUTS];        /* the network's input: the ring unrolled, oldest first, pooled, each band's mean removed */
+  union {                         /* the FFT's buffers are free again once the frame's features are out */
+    struct { float time[KWS_WINDOW], re[KWS_BINS], im[KWS_BINS]; } fft;
+    float pooled[KWS_INPUTS];     /* the ring unrolled, oldest first, pooled */
+  } work;
+  int8_t segment[KWS_BINS];       /* the mel band whose rising edge holds the bin (its falling one is band - 1), -1 for none */
+  float rise[KWS_BINS];           /* the bin's weight in that band (1 - rise in the one below) */
+  int16_t input[KWS_INPUTS];      /* the network's input: pooled, floored, each band's mean removed, in KWS_INPUT_ONE steps */
   float features[KWS_CONTEXT][KWS_BANDS];   /* ring of the last KWS_CONTEXT feature vectors */
   int newest, frames;
   float hidden[KWS_HIDDEN];

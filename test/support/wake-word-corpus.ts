@@ -80,7 +80,7 @@ export const SOURCES: readonly VoiceSource[] = [
   {
     name: 'espeak-ng',
     split: 'train',
-    origin: 'npm @echogarden/espeak-ng-emscripten (GPL-3.0; voices inside the package)',
+    origin: 'npm @echogarden/espeak-ng-emscripten (GPL-3.0; voices inside the package): 6 accents × 56 variants, test/support/wake-word-data.ts',
     missing: () => undefined,
     // The espeak voices test/support/wake-word-data.ts holds out stay out, so test/audio/wake-word.test.ts still
     // measures voices training never heard.
@@ -89,7 +89,7 @@ export const SOURCES: readonly VoiceSource[] = [
   {
     name: 'espeak-ng (held-out voices)',
     split: 'validation',
-    origin: 'the eSpeak NG voices test/support/wake-word-data.ts holds out: two accents and three variants',
+    origin: 'the eSpeak NG voices test/support/wake-word-data.ts holds out: two accents (en-029, en-gb-x-gbcwmd) and three variants (m3, f2, klatt) of every accent',
     missing: () => undefined,
     voices: (tts) => espeakVoices(tts, voiceNames('heldout')),
   },

@@ -10,8 +10,13 @@ import type { SpeechSynthesizer, Voice } from '../../emulator/voice/tts.js';
 export const SAMPLE_RATE = 16000;
 export const FRAME = 320;
 
-const BASES = ['en-us', 'en', 'en-029', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd'];
-const VARIANTS = ['', '+m1', '+m2', '+m3', '+m4', '+m5', '+m6', '+m7', '+f1', '+f2', '+f3', '+f4', '+f5', '+klatt', '+klatt2', '+croak'];
+// Every English voice of the package, and every variant of it that sounds like a person (not the robots, nor whisper).
+const BASES = ['en-us', 'en-us-nyc', 'en', 'en-029', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd'];
+const VARIANTS = ['', '+m1', '+m2', '+m3', '+m4', '+m5', '+m6', '+m7', '+m8', '+f1', '+f2', '+f3', '+f4', '+f5', '+klatt', '+klatt2',
+  '+klatt3', '+klatt4', '+croak', '+Alex', '+Alicia', '+Andrea', '+Andy', '+Annie', '+Denis', '+Gene', '+Lee', '+Michael', '+Mike',
+  '+Reed', '+Storm', '+adam', '+anika', '+announcer', '+antonio', '+aunty', '+belinda', '+benjamin', '+boris', '+caleb', '+david',
+  '+ed', '+edward', '+grandma', '+grandpa', '+gustave', '+ian', '+john', '+linda', '+max', '+michel', '+norbert', '+paul',
+  '+quincy', '+rob', '+robert', '+steph', '+travis', '+zac'];
 /** Voices training never hears: two accents entirely, and three variants in every accent. */
 const HELD_OUT_BASES = new Set(['en-029', 'en-gb-x-gbcwmd']);
 const HELD_OUT_VARIANTS = new Set(['+m3', '+f2', '+klatt']);
