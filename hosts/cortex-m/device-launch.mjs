@@ -2,10 +2,12 @@
 // socket: `prepareImageDevice()` precompiles the device's module graph and links build/cortex-m/device.elf;
 // `spawnImageDevice({ link })` boots it on QEMU with UART0 on stdout (the log) and UART1 on `link` (a chardev
 // such as unix:<path>, where hosts/cortex-m/bridge.ts listens). Needs `npm run build` first.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { statSync, truncateSync } from 'node:fs';
 import { getPriority } from 'node:os';
+import { join } from 'node:path';
 import { firmwareToolchain, imageReport, link, precompile } from './build.mjs';
-import { qemuArgs } from './qemu.mjs';
+import { boot, qemuArgs } from './qemu.mjs';
 import { buildXsrun, root } from '../xs/build.mjs';
 
 export const DEVICE_IMAGE_ENTRY = 'build/hosts/cortex-m/device.js';
@@ -27,9 +29,31 @@ export async function prepareImageDevice({ ramSize = DEVICE_IMAGE_RAM_SIZE, stac
   const tools = firmwareToolchain({ qemu: false });
   if (tools.missing) throw new Error(`cannot build the firmware: ${tools.missing}`);
   await buildXsrun({ quiet: true });
-  const bundle = precompile('device', [DEVICE_IMAGE_ENTRY]);
+  const bundle = precompile('device', [DEVICE_IMAGE_ENTRY], { nodeTest: false });
   const image = await link({ name: 'device', bundleC: bundle.bundleC, ramSize, stackSize, quiet });
-  return { ...image, bundle, report: imageReport(image.elf, bundle.bundleC.replace(/\.c$/, '.o')) };
+  const prepared = await prepareMachine(image.elf);
+  return { ...image, bundle, prepared, report: imageReport(image.elf, bundle.bundleC.replace(/\.c$/, '.o')) };
+}
+
+/**
+ * Prepares the device's XS machine in flash (hosts/cortex-m/prepared.c): boots `elf` in QEMU with `--prepare`, which
+ * loads the application's modules into the image's .xsprep region and writes it to the host, then puts those bytes
+ * into the same ELF. Resolves to { bytes } (the prepared machine's size) or rejects with the run's output.
+ */
+export async function prepareMachine(elf) {
+  const file = elf.replace(/\.elf$/, '.prepared');
+  const run = await boot(elf, ['--prepare', file, '--embedded', ...DEVICE_IMAGE_MACHINE, DEVICE_IMAGE_ENTRY], { timeoutMs: 120_000 });
+  if (run.code !== 0) throw new Error(`preparing the XS machine of ${elf} failed (exit ${run.code}):\n${run.output}${run.stderr}`);
+  const bytes = statSync(join(root, file)).size;
+  const section = spawnSync('arm-none-eabi-objdump', ['-h', elf], { cwd: root, encoding: 'utf8' }).stdout.match(/\.xsprep\s+([0-9a-f]+)/);
+  if (!section) throw new Error(`${elf} has no .xsprep section`);
+  const room = parseInt(section[1], 16);
+  if (bytes > room) throw new Error(`the prepared XS machine (${bytes} B) does not fit the image's ${room} B of .xsprep`);
+  // Padded to the section's size, so that objcopy changes its bytes and nothing else of the image.
+  truncateSync(join(root, file), room);
+  const patched = spawnSync('arm-none-eabi-objcopy', ['--update-section', `.xsprep=${file}`, elf], { cwd: root, encoding: 'utf8' });
+  if (patched.status !== 0) throw new Error(`objcopy could not write the prepared machine into ${elf}: ${patched.stderr}`);
+  return { bytes };
 }
 
 /** Boots the device image; stdout is UART0 (log lines, image-* reports), `link` the chardev of UART1. */

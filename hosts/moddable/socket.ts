@@ -48,11 +48,14 @@ type SecureMaterial = Pick<SecureOptions, 'certificate' | 'clientCertificates' |
 /**
  * The DER of each TlsOptions' PEM, made at its first connection: a device reconnects with the same options, and
  * decoding the trust anchor, certificate and key again at every attempt cost the M7 image, its heap near full,
- * some 30 collections per attempt while its network was cut (the SDK and xsrun only read these buffers).
+ * some 30 collections per attempt while its network was cut (the SDK and xsrun only read these buffers). Made at the
+ * first connection too: a module's top level runs when the image's machine is prepared in flash, where a WeakMap is
+ * read-only.
  */
-const materials = new WeakMap<TlsOptions, SecureMaterial>();
+let materials: WeakMap<TlsOptions, SecureMaterial> | undefined;
 
 function secureOptions(tls: TlsOptions, host: string): SecureOptions {
+  materials ??= new WeakMap();
   let material = materials.get(tls);
   if (material === undefined) {
     if ((tls.certificate === undefined) !== (tls.key === undefined)) {
