@@ -13,6 +13,10 @@ import { buildXsrun, root } from '../xs/build.mjs';
 export const DEVICE_IMAGE_ENTRY = 'build/hosts/cortex-m/device.js';
 // The JS stack the device needs under the portable crypto (hosts/xs/device-launch.mjs's).
 export const DEVICE_IMAGE_MACHINE = ['--stack', '1024'];
+// XS's chunks at boot: one block that holds the session's buffers, so that after a compaction a large ArrayBuffer
+// finds its room. In 8 KB steps from 16 KB, as xsrun's default, the blocks came from malloc wherever it had room and
+// a buffer larger than the free end of each found none: XS grew the chunks to 248 KB for the 128 KB it held live.
+export const DEVICE_IMAGE_CHUNKS = ['--chunks', '131072,8192'];
 
 // The device's RAM_SIZE: a whole session (link, register, connect, two turns, a timer rung offline, the front end on)
 // passed at 784 KB with 5.6 KB of heap to spare and failed at 768 KB (memory full); since MQTT went to mutual TLS with
@@ -58,7 +62,7 @@ export async function prepareMachine(elf) {
 
 /** Boots the device image; stdout is UART0 (log lines, image-* reports), `link` the chardev of UART1. */
 export function spawnImageDevice({ elf = 'build/cortex-m/device.elf', link: chardev, logLevel = 'info', icount = false }) {
-  const args = ['--embedded', ...DEVICE_IMAGE_MACHINE, DEVICE_IMAGE_ENTRY, logLevel];
+  const args = ['--embedded', ...DEVICE_IMAGE_MACHINE, ...DEVICE_IMAGE_CHUNKS, DEVICE_IMAGE_ENTRY, logLevel];
   // Niceness 10, as the project runs heavy jobs, not 10 more than the caller's: under `nice -n 10 node …` QEMU ran at
   // 19, with a seventh of the CPU weight of every other job at 10, and the link's speaker window ran dry.
   const niceness = Math.max(0, 10 - getPriority());
