@@ -35,18 +35,19 @@ export async function prepareImageDevice({ ramSize = DEVICE_IMAGE_RAM_SIZE, stac
   await buildXsrun({ quiet: true });
   const bundle = precompile('device', [DEVICE_IMAGE_ENTRY], { nodeTest: false });
   const image = await link({ name: 'device', bundleC: bundle.bundleC, ramSize, stackSize, quiet });
-  const prepared = await prepareMachine(image.elf);
+  const prepared = await prepareMachine(image.elf, DEVICE_IMAGE_ENTRY, DEVICE_IMAGE_MACHINE);
   return { ...image, bundle, prepared, report: imageReport(image.elf, bundle.bundleC.replace(/\.c$/, '.o')) };
 }
 
 /**
- * Prepares the device's XS machine in flash (hosts/cortex-m/prepared.c): boots `elf` in QEMU with `--prepare`, which
- * loads the application's modules into the image's .xsprep region and writes it to the host, then puts those bytes
- * into the same ELF. Resolves to { bytes } (the prepared machine's size) or rejects with the run's output.
+ * Prepares an image's XS machine in flash (hosts/cortex-m/prepared.c): boots `elf` in QEMU with `--prepare`, which
+ * loads every module of its bundle but `entry` and the prelude into the image's .xsprep region and writes it to the
+ * host, then puts those bytes into the same ELF. `machine`: the creation options of the image's runs. Resolves to
+ * { bytes } (the prepared machine's size) or rejects with the run's output.
  */
-export async function prepareMachine(elf) {
+export async function prepareMachine(elf, entry, machine = []) {
   const file = elf.replace(/\.elf$/, '.prepared');
-  const run = await boot(elf, ['--prepare', file, '--embedded', ...DEVICE_IMAGE_MACHINE, DEVICE_IMAGE_ENTRY], { timeoutMs: 120_000 });
+  const run = await boot(elf, ['--prepare', file, '--embedded', ...machine, entry], { timeoutMs: 120_000 });
   if (run.code !== 0) throw new Error(`preparing the XS machine of ${elf} failed (exit ${run.code}):\n${run.output}${run.stderr}`);
   const bytes = statSync(join(root, file)).size;
   const section = spawnSync('arm-none-eabi-objdump', ['-h', elf], { cwd: root, encoding: 'utf8' }).stdout.match(/\.xsprep\s+([0-9a-f]+)/);
