@@ -14,6 +14,7 @@
  * copied into RAM (XS's aliases). An image nobody prepared boots as before.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "board.h"
 
@@ -24,6 +25,12 @@
 
 __attribute__((section(".xsprep"), aligned(32), used)) const unsigned char board_prepared[BOARD_PREPARED_SIZE] = { 0 };
 
+/* RAM for the prepared machine's ArrayBuffers, whose bytes modules write (XS aliases objects, not buffers): the
+   preparation moves each shared buffer here (xrKeepSharedInPlace), at the same address in every run of this ELF, and
+   saves their bytes in flash; the boot copies them back, as the reset handler does .data. The device's take 3,824 B. */
+#define BOARD_PREPARED_ROOM 4096
+static unsigned char board_prepared_room[BOARD_PREPARED_ROOM] __attribute__((aligned(8)));
+
 /* The region's first 32 bytes; the heap of the preparation run follows. `bundle` and `entry` tie the bytes to the
    image that made them: another link moves them, and the image then refuses the machine rather than run it. */
 typedef struct {
@@ -32,7 +39,9 @@ typedef struct {
 	uint32_t bytes;
 	const void* bundle;
 	const void* entry;
-	uint32_t reserved[3];
+	const unsigned char* room;
+	uint32_t roomBytes;
+	uint32_t reserved;
 } BoardPrepared;
 
 extern const unsigned char xsrun_bundle[];
@@ -76,19 +85,35 @@ void* xrPreparedMachine(void)
 		board_puts("# board: the prepared machine in flash was made by another image; building the machine in RAM\n");
 		return NULL;
 	}
+	memcpy(board_prepared_room, header->room, header->roomBytes);
 	return header->root;
 }
 
-/* Called once the machine is shared: the header, then the region's used bytes to the host file. Returns 0 or -1. */
-int xrSavePreparedMachine(void* root)
+unsigned char* xrPreparedRoom(size_t* size)
 {
+	*size = sizeof(board_prepared_room);
+	return board_prepared_room;
+}
+
+/* Called once the machine is shared: the header, the room's bytes, then the region's used bytes to the host file.
+   Returns 0 or -1. */
+int xrSavePreparedMachine(void* root, size_t roomUsed)
+{
+	unsigned char* room = malloc(roomUsed ? roomUsed : 1);
 	BoardPrepared* header = (BoardPrepared*)__prep_start;
 	struct { const char* name; int mode; int length; } open = { board_prepare_path, SYS_OPEN_WB, (int)strlen(board_prepare_path) };
 	struct { int handle; const void* data; int length; } write;
 	struct { int handle; } close;
 	int handle;
+	if (!room) {
+		board_puts("# board: no room in the prepared region for the ArrayBuffers' bytes\n");
+		return -1;
+	}
+	memcpy(room, board_prepared_room, roomUsed);
 	header->magic = BOARD_PREPARED_MAGIC;
 	header->root = root;
+	header->room = room;
+	header->roomBytes = (uint32_t)roomUsed;
 	header->bytes = (uint32_t)(board_heap_break() - __prep_start);
 	header->bundle = xsrun_bundle;
 	header->entry = (const void*)main;
@@ -109,6 +134,8 @@ int xrSavePreparedMachine(void* root)
 	board_semihost(SYS_CLOSE, &close);
 	board_puts("# board: prepared machine ");
 	board_put_unsigned(header->bytes);
-	board_puts(" bytes\n");
+	board_puts(" bytes, its ArrayBuffers ");
+	board_put_unsigned(header->roomBytes);
+	board_puts(" bytes of RAM\n");
 	return 0;
 }

@@ -19,7 +19,8 @@ extern const unsigned long xsrun_bundle_size __attribute__((weak));
    prepared machine to clone, and where the prepared machine is written. Absent from xsrun on Linux. */
 extern int xrPreparing(void) __attribute__((weak));
 extern void* xrPreparedMachine(void) __attribute__((weak));
-extern int xrSavePreparedMachine(void* root) __attribute__((weak));
+extern int xrSavePreparedMachine(void* root, size_t roomUsed) __attribute__((weak));
+extern unsigned char* xrPreparedRoom(size_t* size) __attribute__((weak));
 
 static void usage(void)
 {
@@ -203,12 +204,16 @@ int main(int argc, char** argv)
 	if (!root)
 		xrInstallNatives(the);
 	if (xrPreparing && xrPreparing()) {
+		size_t roomSize = 0;
+		unsigned char* room = xrPreparedRoom ? xrPreparedRoom(&roomSize) : NULL;
+		long roomUsed;
 		/* Everything but the prelude and the program, whose top levels read the command line and set the run loop. */
 		if (!xrRun.bundle || xrPreloadBundle(the, prelude, argv[i]) || xrFillGlobalCache(the))
 			return 1;
 		xsShareMachine(the);
-		xrKeepSharedInPlace(the);
-		return xrSavePreparedMachine(the) ? 1 : 0;
+		if ((roomUsed = xrKeepSharedInPlace(the, room, roomSize)) < 0)
+			return 1;
+		return xrSavePreparedMachine(the, (size_t)roomUsed) ? 1 : 0;
 	}
 	xrInstallGlobals(the, argc - i - 1, argv + i + 1);
 	if (prelude && xrImportModule(the, prelude)) {

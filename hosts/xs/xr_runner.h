@@ -80,8 +80,9 @@ int xrPreloadBundle(void* the, const char* skip, const char* program);
 /* Looks every intrinsic up on the global object, so that its cache is whole before the machine is shared; returns how
    many are missing. */
 int xrFillGlobalCache(void* the);
-/* Once the machine is shared: its strings, big integers and keys stay where they are (X kinds, never marked). */
-void xrKeepSharedInPlace(void* the);
+/* Once the machine is shared: its strings, big integers and keys stay where they are (X kinds, never marked), its
+   collections are read-only, its ArrayBuffers move into `room` (RAM); returns the room used, -1 when it is too small. */
+long xrKeepSharedInPlace(void* the, unsigned char* room, size_t size);
 
 /* Prints a one-line description of the pending exception to stderr, after `prefix`. */
 void xrPrintException(void* the, const char* prefix);
