@@ -29,7 +29,7 @@ interface BuildModule {
   buildSelfTest(options?: { ramSize?: number; stackSize?: number; quiet?: boolean; name?: string }): Promise<{
     elf: string; bundle: Bundle; report: Report; plan: { suites: string[]; excluded: { file: string; reason: string }[] };
   }>;
-  precompile(name: string, entries: string[]): Bundle;
+  precompile(name: string, entries: string[], options?: { nodeTest?: boolean }): Bundle;
   link(options: { name: string; bundleC: string; ramSize?: number; stackSize?: number; defaultArgs?: string; quiet?: boolean }): Promise<{ elf: string }>;
   imageReport(elf: string, bundleObject: string): Report;
 }
@@ -37,6 +37,9 @@ interface QemuModule { boot(elf: string, args: string[], options?: { icount?: bo
 
 const build = await import(pathToFileURL(fromRoot('hosts', 'cortex-m', 'build.mjs')).href) as BuildModule;
 const qemu = await import(pathToFileURL(fromRoot('hosts', 'cortex-m', 'qemu.mjs')).href) as QemuModule;
+const launch = await import(pathToFileURL(fromRoot('hosts', 'cortex-m', 'device-launch.mjs')).href) as {
+  prepareMachine(elf: string, entry: string, machine?: string[]): Promise<{ bytes: number }>;
+};
 
 const tools = build.firmwareToolchain();
 if (tools.missing) {
@@ -53,7 +56,7 @@ const LINK_AUDIO_WIRE = LINK_HEADER + 640 + 2;
 
 console.log('firmware figures: building the self-test and workload images ...');
 const selftest = await build.buildSelfTest({ quiet: true });
-const benchBundle = build.precompile('bench', [WORKLOAD]);
+const benchBundle = build.precompile('bench', [WORKLOAD], { nodeTest: false });
 const benchImage = await build.link({ name: 'bench', bundleC: benchBundle.bundleC, defaultArgs: `--embedded ${WORKLOAD} memory`, quiet: true });
 const benchReport = build.imageReport(benchImage.elf, benchBundle.bundleC.replace(/\.c$/, '.o'));
 
@@ -66,6 +69,10 @@ function figures(result: Boot): Record<string, any> {
 console.log('firmware figures: XS heap by phase, instructions per operation (-icount shift=0) ...');
 const memory = figures(await qemu.boot(benchImage.elf, ['--embedded', WORKLOAD, 'memory']));
 const counted = figures(await qemu.boot(benchImage.elf, ['--embedded', WORKLOAD, 'instructions'], { icount: true }));
+// The same image with its machine prepared in flash (the device image's way): the same operations, run in place.
+console.log('firmware figures: the same instructions with the workload\'s machine prepared in flash ...');
+const preparedBench = await launch.prepareMachine(benchImage.elf, WORKLOAD);
+const countedPrepared = figures(await qemu.boot(benchImage.elf, ['--embedded', WORKLOAD, 'instructions'], { icount: true }));
 
 console.log('firmware figures: a session of the device image over its co-processor link (-icount shift=0) ...');
 const session = await linkSession((line) => console.log(line));
@@ -319,6 +326,18 @@ out(`Boot: ${n(counted.reachedMs * 1e6)} instructions from the board's start (Sy
   + `the workload's bytecode); loading the application's ${appBytecode[0].count} modules takes ${n(counted.appLoad)} instructions `
   + `(${(counted.appLoad / 600e3).toFixed(0)} ms at 600 MHz), once at boot: each module's body runs from flash (the bundle's symbols `
   + 'were registered as keys when the machine was created).');
+out();
+out('### The machine prepared in flash, per operation');
+out();
+out(`The same workload image with its XS machine prepared at build time (${n(preparedBench.bytes)} B in flash: the realm and the `
+  + 'application\'s modules, run in place; hosts/cortex-m/prepared.c), the same runs: the ratio is prepared over built in RAM.');
+out();
+out('| operation | built in RAM | prepared in flash | ratio |');
+out('|---|---:|---:|---:|');
+const perPrepared = countedPrepared.perCall as Record<string, number>;
+for (const key of Object.keys(per)) out(`| \`${key}\` | ${n(per[key])} | ${n(perPrepared[key])} | ${(perPrepared[key] / per[key]).toFixed(2)} |`);
+out();
+out(`Boot to the workload's first line: ${n(counted.reachedMs * 1e6)} instructions built in RAM, ${n(countedPrepared.reachedMs * 1e6)} prepared.`);
 out();
 out('## The co-processor link per 20 ms frame');
 out();

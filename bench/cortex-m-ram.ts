@@ -25,7 +25,7 @@ import { treemapSvg, type TreemapItem } from './treemap.js';
 
 interface Launch {
   DEVICE_IMAGE_RAM_SIZE: number;
-  prepareImageDevice(options: { ramSize: number }): Promise<{ elf: string; map: string }>;
+  prepareImageDevice(options: { ramSize: number }): Promise<{ elf: string; map: string; prepared: { bytes: number } }>;
 }
 const launch = await import(pathToFileURL(fromRoot('hosts', 'cortex-m', 'device-launch.mjs')).href) as Launch;
 const xsBuild = await import(pathToFileURL(fromRoot('hosts', 'xs', 'build.mjs')).href) as { buildXsrun(o: { quiet: boolean; targets: string[] }): Promise<string> };
@@ -170,10 +170,10 @@ const staticListed = Object.values(statics).reduce((a, b) => a + b, 0);
 
 type Row = TreemapItem & { note: string };
 const rows: Row[] = [
-  { group: 'XS', label: 'XS slots', value: slots, note: `${num(memory.slots.reserved)} slots of ${memory.slots.bytes} B reserved (${num(memory.slots.peak)} peak): the realm, the modules' functions, closures and objects, the keys` },
+  { group: 'XS', label: 'XS slots', value: slots, note: `${num(memory.slots.reserved)} slots of ${memory.slots.bytes} B reserved (${num(memory.slots.peak)} peak): what the program makes and the prepared objects it changed (the realm and the modules are in flash)` },
   { group: 'XS', label: 'XS chunks', value: memory.chunks.reserved, note: `reserved (${num(memory.chunks.peak)} B peak in use): strings, arrays' items, typed arrays and ArrayBuffers (the app's message, audio and jitter buffers)` },
   { group: 'XS', label: 'XS JS stack', value: jsStack, note: `${memory.stack.size} slots (peak ${memory.stack.peak})` },
-  { group: 'XS', label: 'XS tables and keys', value: xsOther, note: `XS's other malloc: the key and name tables (${num(memory.keys)} keys), module records, the counting allocator's 16-byte headers` },
+  { group: 'XS', label: 'XS tables and keys', value: xsOther, note: `XS's other malloc: the key and name tables (${num(memory.keys)} keys of its own), the prepared machine's alias table, the counting allocator's 16-byte headers` },
   { group: 'native state', label: 'front end (AEC, wake word)', value: frontEnd, note: `native/dsp: echo canceller ${num(native.aec)} B, wake word ${num(native.kws)} B` },
   { group: 'native state', label: 'libopus', value: opus, note: `encoder ${num(native.opusEncoder)} B, decoder ${num(native.opusDecoder)} B (libopus's malloc)` },
   { group: 'link', label: 'link buffers (heap)', value: link.heapPeak, note: 'socket receive windows (8 KB each), audio in (8 frames), the speaker\'s staging frame, the provisioning record while read (peak)' },
@@ -220,10 +220,11 @@ ${table.join('\n')}
 **The session needs ${num(needed)} B (${kb(needed)} KB) of RAM_SIZE**: RAM_SIZE less the heap never reached. ${num(memory.malloc.current)} B
 through XS's counting allocator at exit (peak ${num(memory.malloc.peak)}), ${memory.gcCount} collections from boot.
 
-**What a machine prepared in flash would take out of RAM**: at boot, every module loaded and collected, before the device
-makes anything (\`image-memory boot\`), XS holds ${num(boot.memory.slots.current)} slots (${kb(boot.memory.slots.current * boot.memory.slots.bytes)} KB: the realm, the
-modules' functions, classes and constants, ${num(boot.memory.keys)} keys) and ${kb(boot.memory.chunks.current)} KB of chunks; XS's malloc is then
-${kb(boot.memory.malloc.current)} KB. A prepared machine keeps those in flash and copies into RAM only the objects the program changes.
+**The machine prepared in flash** (hosts/cortex-m/prepared.c): ${num(image.prepared.bytes)} B of flash hold the realm and every module
+of the application, run in place. At boot, before the device makes anything (\`image-memory boot\`), XS holds ${num(boot.memory.slots.current)} slots
+in RAM (${kb(boot.memory.slots.current * boot.memory.slots.bytes)} KB: the prelude, the entry module and the copies of the prepared objects they changed, ${num(boot.memory.keys)} keys
+of its own) and ${kb(boot.memory.chunks.current)} KB of chunks; XS's malloc is then ${kb(boot.memory.malloc.current)} KB, most of it reserved rather than used (the
+slot heap and the chunk block XS is created with, the JS stack).
 
 ## TLS, if it ran on the MCU
 

@@ -31,7 +31,7 @@ int main(int argc, char** argv);
 #define SYS_EXIT_EXTENDED 0x20
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
 
-static int semihost(int operation, void* argument)
+int board_semihost(int operation, void* argument)
 {
 	register int r0 __asm("r0") = operation;
 	register void* r1 __asm("r1") = argument;
@@ -121,14 +121,28 @@ void board_init(void)
 
 /* newlib system calls */
 
+/* The heap is RAM's, except in a preparation run (prepared.c), which moves it into the prepared region. */
+char* board_heap_start = __heap_start;
+char* board_heap_end = __heap_end;
 static char* board_break = __heap_start;
 static char* board_break_peak = __heap_start;
 static uint32_t board_heap_refusals = 0;
 
+void board_move_heap(char* start, char* end)
+{
+	board_heap_start = board_break = board_break_peak = start;
+	board_heap_end = end;
+}
+
+char* board_heap_break(void)
+{
+	return board_break;
+}
+
 void* _sbrk(ptrdiff_t increment)
 {
 	char* previous = board_break;
-	if (increment > __heap_end - board_break || increment < __heap_start - board_break) {
+	if (increment > board_heap_end - board_break || increment < board_heap_start - board_break) {
 		board_heap_refusals++;
 		errno = ENOMEM;
 		return (void*)-1;
@@ -224,17 +238,17 @@ void board_exit(int code)
 	report_bytes("code", (uint32_t)code);
 	report_bytes("ram", (uint32_t)RAM_SIZE);
 	report_bytes("static", (uint32_t)((char*)__bss_end - (char*)__data_start));
-	report_bytes("heap", (uint32_t)(__heap_end - __heap_start));
-	report_bytes("heap_peak", (uint32_t)(board_break_peak - __heap_start));
+	report_bytes("heap", (uint32_t)(board_heap_end - board_heap_start));
+	report_bytes("heap_peak", (uint32_t)(board_break_peak - board_heap_start));
 	report_bytes("heap_refused", board_heap_refusals);
 	report_bytes("stack", stack);
 	report_bytes("stack_peak", stack - board_unused_bytes(__stack_bottom, __stack_top));
 	report_bytes("handler_stack", handlerStack);
 	report_bytes("handler_stack_peak", handlerStack - board_unused_bytes(__handler_stack_bottom, __handler_stack_top));
 	board_putc('\n');
-	semihost(SYS_EXIT_EXTENDED, block);
+	board_semihost(SYS_EXIT_EXTENDED, block);
 	/* Without SYS_EXIT_EXTENDED: success or failure only. */
-	semihost(SYS_EXIT, (void*)(code == 0 ? ADP_STOPPED_APPLICATION_EXIT : 0));
+	board_semihost(SYS_EXIT, (void*)(code == 0 ? ADP_STOPPED_APPLICATION_EXIT : 0));
 	for (;;)
 		__asm volatile("wfi");
 }
@@ -325,11 +339,12 @@ void board_main(void)
 	struct { char* buffer; int length; } request = { line, sizeof(line) };
 	char here;
 	int argc;
-	board_epoch_seconds = (uint32_t)semihost(SYS_TIME, NULL);
-	if (semihost(SYS_GET_CMDLINE, &request) != 0)
+	board_epoch_seconds = (uint32_t)board_semihost(SYS_TIME, NULL);
+	if (board_semihost(SYS_GET_CMDLINE, &request) != 0)
 		line[0] = 0;
 	/* QEMU puts the kernel's file name first, then -append's text. */
 	argc = split(line, argv, 64);
+	argc = board_prepare_option(argc, argv);
 	if (argc == 0)
 		argv[argc++] = "firmware";
 	if (argc == 1)

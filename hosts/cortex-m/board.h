@@ -63,6 +63,7 @@
 #define MPU_RASR_SIZE(log2bytes) (((log2bytes) - 1u) << 1)
 #define MPU_RASR_AP_NONE (0u << 24)
 #define MPU_RASR_AP_READ_ONLY (6u << 24)
+#define MPU_RASR_AP_FULL (3u << 24)
 #define MPU_RASR_XN (1u << 28)
 #define MPU_RASR_NORMAL_WT (1u << 17) /* TEX 0, C 1, B 0: normal memory, write-through */
 
@@ -81,6 +82,7 @@ extern uint32_t __data_start[], __data_end[], __data_load[], __bss_start[], __bs
 extern char __heap_start[], __heap_end[], __stack_guard[], __stack_bottom[], __stack_top[];
 extern char __handler_stack_bottom[], __handler_stack_top[], __ram_end[];
 extern char RAM_SIZE[], STACK_SIZE[];
+extern char __prep_start[], __prep_end[];
 
 /* board.c */
 void board_init(void);
@@ -91,6 +93,12 @@ void board_put_hex(uint32_t value);
 void board_put_unsigned(uint32_t value);
 void board_fault(uint32_t* frame, uint32_t excReturn) __attribute__((noreturn));
 void board_exit(int code) __attribute__((noreturn));
+int board_semihost(int operation, void* argument);
+void board_move_heap(char* start, char* end);
+char* board_heap_break(void);
+
+/* prepared.c: `--prepare <file>` first on the command line makes this run the preparation; returns argc without it. */
+int board_prepare_option(int argc, char** argv);
 
 /* startup.c */
 #define BOARD_STACK_PAINT 0x5AA5A55Au

@@ -73,11 +73,12 @@ function run(command, args, options = {}) {
 
 /**
  * Precompiles `entries` and everything they import with xsrun into OUT/<name>.xsb and its C array
- * OUT/<name>.c; node:test maps to the image's wrapper. Returns the bundle and the bytecode per module.
+ * OUT/<name>.c; node:test maps to the image's wrapper unless `nodeTest` is false (an application: every module
+ * of its bundle is one it loads). Returns the bundle and the bytecode per module.
  */
-export function precompile(name, entries) {
-  const graph = moduleGraph([...entries, NODE_TEST]);
-  graph.aliases.set('node:test', NODE_TEST);
+export function precompile(name, entries, { nodeTest = true } = {}) {
+  const graph = moduleGraph(nodeTest ? [...entries, NODE_TEST] : entries);
+  if (nodeTest) graph.aliases.set('node:test', NODE_TEST);
   const modulesFile = `${OUT}/${name}.modules`;
   writeMap(join(root, modulesFile), graph.aliases);
   const xsb = `${OUT}/${name}.xsb`;

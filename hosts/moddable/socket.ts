@@ -49,10 +49,10 @@ type SecureMaterial = Pick<SecureOptions, 'certificate' | 'clientCertificates' |
  * The DER of each TlsOptions' PEM, made at its first connection: a device reconnects with the same options, and
  * decoding the trust anchor, certificate and key again at every attempt cost the M7 image, its heap near full,
  * some 30 collections per attempt while its network was cut (the SDK and xsrun only read these buffers).
+ * Made at the first connection, not at load: the Moddable build preloads this module and the M7 image prepares it in
+ * flash, and a WeakMap made then is read-only (set() throws "read-only WeakMap instance"); a module variable stays
+ * writable.
  */
-// Made at the first connection, not at load: the Moddable build preloads this module, and a WeakMap made during
-// preload is read-only (its set() throws "read-only WeakMap instance": the SDK's XS linker warnings), where a
-// module variable stays writable.
 let materials: WeakMap<TlsOptions, SecureMaterial> | undefined;
 
 function secureOptions(tls: TlsOptions, host: string): SecureOptions {

@@ -15,6 +15,12 @@
 /* A bundle linked into the binary as a C array (xsrun --compile ... --c-array), when there is one. */
 extern const unsigned char xsrun_bundle[] __attribute__((weak));
 extern const unsigned long xsrun_bundle_size __attribute__((weak));
+/* A machine prepared at build time, kept in flash (the Cortex-M image's prepared.c): the run that prepares it, the
+   prepared machine to clone, and where the prepared machine is written. Absent from xsrun on Linux. */
+extern int xrPreparing(void) __attribute__((weak));
+extern void* xrPreparedMachine(void) __attribute__((weak));
+extern int xrSavePreparedMachine(void* root, size_t roomUsed) __attribute__((weak));
+extern unsigned char* xrPreparedRoom(size_t* size) __attribute__((weak));
 
 static void usage(void)
 {
@@ -106,6 +112,7 @@ int main(int argc, char** argv)
 	int embedded = 0, allowParse = 0, printMemory = 0;
 	int i, code;
 	xsMachine* the;
+	void* root;
 
 	xrRun.cStackBase = &stackBase;
 	/* Line by line even into a pipe, so a run that is killed still shows how far it got. */
@@ -185,15 +192,30 @@ int main(int argc, char** argv)
 		xrRun.parseAllowed = allowParse;
 	}
 
-	the = xsCreateMachine(&creation, "xsrun", NULL);
+	root = (xrRun.bundle && xrPreparedMachine) ? xrPreparedMachine() : NULL;
+	/* The prepared machine already holds the bundle's keys, the natives and the application's modules. */
+	the = root ? xsCloneMachine(&creation, root, "xsrun", NULL) : xsCreateMachine(&creation, "xsrun", NULL);
 	if (!the) {
 		fprintf(stderr, "xsrun: cannot create the machine (malloc cap %lu)\n", (unsigned long)xrAlloc.cap);
 		return 2;
 	}
-	if (xrRun.bundle && xrPrepareBundle(the))
+	if (!root && xrRun.bundle && xrPrepareBundle(the))
 		return 65;
+	if (!root)
+		xrInstallNatives(the);
+	if (xrPreparing && xrPreparing()) {
+		size_t roomSize = 0;
+		unsigned char* room = xrPreparedRoom ? xrPreparedRoom(&roomSize) : NULL;
+		long roomUsed;
+		/* Everything but the prelude and the program, whose top levels read the command line and set the run loop. */
+		if (!xrRun.bundle || xrPreloadBundle(the, prelude, argv[i]) || xrFillGlobalCache(the))
+			return 1;
+		xsShareMachine(the);
+		if ((roomUsed = xrKeepSharedInPlace(the, room, roomSize)) < 0)
+			return 1;
+		return xrSavePreparedMachine(the, (size_t)roomUsed) ? 1 : 0;
+	}
 	xrInstallGlobals(the, argc - i - 1, argv + i + 1);
-	xrInstallNatives(the);
 	if (prelude && xrImportModule(the, prelude)) {
 		fprintf(stderr, "xsrun: the prelude %s did not load\n", prelude);
 		return 1;

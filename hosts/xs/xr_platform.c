@@ -16,6 +16,7 @@
 #include "xr_alloc.h"
 #include "xr_bundle.h"
 #include "xr_runner.h"
+#include "xr_host.h"
 
 xrRunner xrRun = {
 	C_NULL, 0,      /* bundle */
@@ -444,6 +445,110 @@ int xrPrepareBundle(void* machine)
 			return -1;
 		}
 		name = nul + 1;
+	}
+	return 0;
+}
+
+/* The global object caches the intrinsics it is asked for in a table (fxGlobalGetProperty writes it on a miss): a
+   machine shared from flash must have every one looked up before, or a clone's first lookup writes to flash.
+   Returns how many of them are not there (each would be looked up, and written, again). */
+int xrFillGlobalCache(void* machine)
+{
+	txMachine* the = machine;
+	txSlot* global = mxGlobal.value.reference;
+	int missing = 0;
+	txID id;
+	for (id = XS_SYMBOL_ID_COUNT; id < XS_INTRINSICS_COUNT; id++) {
+		if (!global->next->value.table.address[id] && !fxGlobalGetProperty(the, global, id, 0, XS_ANY)) {
+			fprintf(stderr, "xsrun: the global %s is not there\n", fxName(the, id));
+			missing++;
+		}
+	}
+	return missing;
+}
+
+/* A machine shared from flash: its strings, big integers and keys become XS's "X" kinds, whose bytes the collector
+   neither marks nor moves, and regular expressions lose their scratch data. A clone's collection marks the chunk of
+   every string it reaches, in the chunk's header: in flash that is a write (a fault, with the image's MPU). */
+static void xrKeepInPlace(txSlot* slot)
+{
+	if (slot->kind == XS_STRING_KIND)
+		slot->kind = XS_STRING_X_KIND;
+	else if (slot->kind == XS_BIGINT_KIND)
+		slot->kind = XS_BIGINT_X_KIND;
+	else if (slot->kind == XS_KEY_KIND)
+		slot->kind = XS_KEY_X_KIND;
+	/* A regular expression matches into its data chunk; without one, each match takes a chunk of the clone's. */
+	else if (slot->kind == XS_REGEXP_KIND)
+		slot->value.regexp.data = C_NULL;
+	/* XS aliases a shared object a clone writes, but not the contents of its collections: those are read-only, as on
+	   Moddable's prepared machines (a write throws "Map instance is read-only"). */
+	else if (slot->kind == XS_MAP_KIND || slot->kind == XS_SET_KIND || slot->kind == XS_WEAK_MAP_KIND || slot->kind == XS_WEAK_SET_KIND)
+		slot->flag |= XS_DONT_SET_FLAG;
+}
+
+/* Nor the bytes of its ArrayBuffers, which modules write (@noble/hashes keeps SHA-256's message schedule at its top
+   level): each shared buffer, its chunk header with it, moves into `room`, RAM at the same address in every run of the
+   image, which the boot fills again from the copy the preparation saves. Returns the bytes used, or -1 when they do
+   not fit. Without room, the buffers are read-only ("read-only buffer"). */
+#define XR_CHUNK_MARK 0x80000000 /* the collector's mark in a chunk's size (xsMemory.c's mxChunkFlag) */
+
+static long xrMoveBuffer(txSlot* slot, unsigned char* room, size_t size, size_t used)
+{
+	txChunk* chunk = (txChunk*)(slot->value.arrayBuffer.address - sizeof(txChunk));
+	size_t bytes = (size_t)(chunk->size & ~XR_CHUNK_MARK);
+	txChunk* moved = (txChunk*)(room + used);
+	if (!room) {
+		slot->flag |= XS_DONT_SET_FLAG;
+		return (long)used;
+	}
+	if (used + bytes > size) {
+		fprintf(stderr, "xsrun: the prepared machine's ArrayBuffers need more than the %lu bytes of RAM set aside for them\n", (unsigned long)size);
+		return -1;
+	}
+	c_memcpy(moved, chunk, bytes);
+	moved->size = (txSize)bytes;
+	moved->temporary = C_NULL;
+	slot->value.arrayBuffer.address = (txByte*)(moved + 1);
+	return (long)(used + ((bytes + 7) & ~(size_t)7));
+}
+
+long xrKeepSharedInPlace(void* machine, unsigned char* room, size_t size)
+{
+	txMachine* the = machine;
+	txSlot* heap;
+	txSlot* slot;
+	long used = 0;
+	for (heap = the->firstHeap; heap; heap = heap->next) {
+		for (slot = heap + 1; slot < heap->value.reference; slot++) {
+			xrKeepInPlace(slot);
+			if (slot->kind == XS_ARRAY_BUFFER_KIND && slot->value.arrayBuffer.address) {
+				if ((used = xrMoveBuffer(slot, room, size, (size_t)used)) < 0)
+					return -1;
+			}
+			else if (slot->kind == XS_ARRAY_KIND && slot->value.array.address) {
+				txSlot* item = slot->value.array.address;
+				txIndex count = fxGetIndexSize(the, slot);
+				while (count--)
+					xrKeepInPlace(item++);
+			}
+		}
+	}
+	for (slot = the->stack; slot < the->stackTop; slot++)
+		xrKeepInPlace(slot);
+	return used;
+}
+
+/* Imports every module of the bundle but `skip` and `program` (keys): a machine prepared at build time holds them. */
+int xrPreloadBundle(void* machine, const char* skip, const char* program)
+{
+	size_t offset = 0;
+	xrBundleRecord record;
+	while (xrBundleNext(xrRun.bundle, xrRun.bundleSize, &offset, &record) > 0) {
+		if (record.kind != XR_RECORD_MODULE || (skip && !strcmp(record.name, skip)) || !strcmp(record.name, program))
+			continue;
+		if (xrImportModule(machine, record.name))
+			return -1;
 	}
 	return 0;
 }

@@ -75,6 +75,14 @@ int xrOpenBundle(const unsigned char* data, size_t size);
 /* Registers the open bundle's symbols on a new machine, before anything else makes a key, and checks their
    IDs against the bytecode's; returns 0 or prints why not and returns -1. */
 int xrPrepareBundle(void* the);
+/* Imports every module of the open bundle except `skip` and `program` (xr_platform.c); 0 or -1. */
+int xrPreloadBundle(void* the, const char* skip, const char* program);
+/* Looks every intrinsic up on the global object, so that its cache is whole before the machine is shared; returns how
+   many are missing. */
+int xrFillGlobalCache(void* the);
+/* Once the machine is shared: its strings, big integers and keys stay where they are (X kinds, never marked), its
+   collections are read-only, its ArrayBuffers move into `room` (RAM); returns the room used, -1 when it is too small. */
+long xrKeepSharedInPlace(void* the, unsigned char* room, size_t size);
 
 /* Prints a one-line description of the pending exception to stderr, after `prefix`. */
 void xrPrintException(void* the, const char* prefix);

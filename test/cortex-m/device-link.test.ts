@@ -11,7 +11,7 @@
 //      stops, the image flushes the co-processor's speaker (AUDIO_OUT_FLUSH): at most a frame plays after the stop, and
 //      the speaker window is whole again;
 //   4. the image exits on a board event and the board prints its exit line (heap high-water mark, stack peaks): the
-//      session fit the image's RAM_SIZE, the part's 1 MB (no sbrk refused; XS's "memory full" would have ended the
+//      session fit the image's RAM_SIZE, DEVICE_IMAGE_RAM_SIZE (no sbrk refused; XS's "memory full" would have ended the
 //      image with exit status 2 before, which fails the waits above with its abort line).
 // M7_RAM_SIZE=<bytes> links the image with another RAM_SIZE, to measure the smallest that holds a session.
 // Needs the firmware toolchain (gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm) and pocketsphinx
@@ -93,7 +93,13 @@ test('the M7 image registers over HTTPS and connects through the UART co-process
   assert.ok(board.lines.some((l) => l.includes(`bridge: 127.0.0.1:${cloud.mqttPort} open on channel `) && l.endsWith('(TLS in the co-processor)')), 'MQTT over TLS through the bridge');
   assert.ok(cloud.service.deviceState(clientId)!.capabilities, 'capabilities published');
   assert.equal(board.bridge.stats.crcErrors, 0, 'no damaged frames');
-  t.diagnostic(`ready: link ${JSON.stringify(board.bridge.stats)}`);
+  // The realm and the modules run in place from the machine prepared in flash: at boot XS holds in RAM only the prelude,
+  // the entry and what they changed (795 slots; built in RAM, 15,988).
+  const bootLine = board.lines.find((l) => l.startsWith('image-memory boot '));
+  assert.ok(bootLine, `the image's boot report\n${dump()}`);
+  const bootSlots = (JSON.parse(bootLine.slice('image-memory boot '.length)) as { memory: { slots: { current: number } } }).memory.slots.current;
+  assert.ok(bootSlots < 2000, `the machine prepared in flash, not built in RAM: ${bootSlots} slots at boot`);
+  t.diagnostic(`ready: link ${JSON.stringify(board.bridge.stats)}; ${bootSlots} XS slots in RAM at boot`);
 
   if (voiceMissing !== undefined) {
     if (process.env.CI === 'true') throw new Error(voiceMissing);

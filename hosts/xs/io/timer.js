@@ -3,7 +3,10 @@
 //   Timer.repeat(callback, interval)         every `interval` ms
 //   Timer.clear(id)                          safe with a fired or cleared id
 // The callback receives the timer's id, as Moddable's does.
-const live = new Map(); // id -> the prelude handles of that timer
+// id -> the prelude handles of that timer; made at the first timer, since a module's top level runs where the M7 image
+// prepares its machine in flash (hosts/cortex-m/prepared.c), and a Map made there is read-only.
+let live;
+const handles = () => (live ??= new Map());
 
 function check(callback) {
   if (typeof callback !== 'function') throw new TypeError('Timer callback must be a function');
@@ -14,9 +17,9 @@ const Timer = {
     check(callback);
     const id = {};
     if (repeat === undefined) {
-      live.set(id, setTimeout(() => { live.delete(id); callback(id); }, delay));
+      handles().set(id, setTimeout(() => { live.delete(id); callback(id); }, delay));
     } else {
-      live.set(id, setTimeout(() => {
+      handles().set(id, setTimeout(() => {
         live.set(id, setInterval(() => callback(id), repeat));
         callback(id);
       }, delay));
@@ -26,11 +29,11 @@ const Timer = {
   repeat(callback, interval) {
     check(callback);
     const id = {};
-    live.set(id, setInterval(() => callback(id), interval));
+    handles().set(id, setInterval(() => callback(id), interval));
     return id;
   },
   clear(id) {
-    const handle = live.get(id);
+    const handle = handles().get(id);
     if (handle === undefined) return;
     live.delete(id);
     clearTimeout(handle);
