@@ -34,8 +34,22 @@ let shared: Promise<ESpeakNGWorker> | undefined;
 
 // One eSpeak instance per process: the module loads 24 MB of voice data (measured 0.3 s on the CI machine's
 // kind), and eSpeak keeps global state, so two instances would gain nothing.
+// eSpeak seeds its random numbers (the voice's jitter and noise) from the clock when it initialises, so the same
+// text came out different in every process: the benches' scenarios and corpora changed from run to run, and a test
+// measured on them passed or failed by chance. A fixed clock while it initialises makes a process's synthesis
+// reproducible (the same calls in the same order give the same samples).
+const ESPEAK_SEED_TIME_MS = 1e12;
+
 function espeak(): Promise<ESpeakNGWorker> {
-  shared ??= createESpeak().then((module) => new module.eSpeakNGWorker());
+  shared ??= createESpeak().then((module) => {
+    const now = Date.now;
+    Date.now = () => ESPEAK_SEED_TIME_MS;
+    try {
+      return new module.eSpeakNGWorker();
+    } finally {
+      Date.now = now;
+    }
+  });
   return shared;
 }
 
