@@ -1,4 +1,4 @@
-// Echo canceller figures on generated rooms (bench/aec-scenarios.ts): native/dsp/aec.c (as WebAssembly, the Node
+// Echo canceller figures on generated rooms (test/support/aec-scenarios.ts): native/dsp/aec.c (as WebAssembly, the Node
 // host's build) beside Debian libspeexdsp's canceller, alone and with its preprocessor (residual echo suppression),
 // all on the same signals in the same run. The scenarios come in two halves split by whole rooms and sources: the
 // canceller is tuned on the tuning half only (--half tune prints its figures and writes nothing), and the docs get
@@ -16,7 +16,7 @@ import { SpeechSynthesizer } from '../emulator/voice/tts.js';
 import { cancel, doubleTalk, erleFrom, erleSeries, pathChangeRecovery, type ErlePoint } from '../test/support/echo.js';
 import { fromRoot } from '../test/support/paths.js';
 import { commandLine, usageError } from '../hosts/node/command-line.js';
-import { RATE, scenarios, type Half, type Scenario } from './aec-scenarios.js';
+import { RATE, scenarios, type Half, type Scenario } from '../test/support/aec-scenarios.js';
 
 const spec = {
   command: 'npm run bench:aec --',
@@ -189,7 +189,7 @@ function goals(): string[] {
 const md = [
   '# Echo canceller figures (held-out scenarios)',
   '',
-  `Measured by bench/aec.bench.ts on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, on the **test half** of bench/aec-scenarios.ts: `
+  `Measured by bench/aec.bench.ts on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, on the **test half** of test/support/aec-scenarios.ts: `
   + 'rooms, voices, texts, music and sweep ranges that the canceller was never tuned on (the tuning half, `--half tune`, has its own four rooms and sources; '
   + 'neither half shares a room or a source with the other). Every canceller gets the same 20 ms frames in the same run, with no delay hint; '
   + `${TAPS} taps asked of each (speexdsp rounds up to whole frames: ${Math.ceil(TAPS / 320) * 320} modelled).`,

@@ -1,13 +1,13 @@
 // The canceller where adaptive filters fail, through the WebAssembly build as the Node host runs it: a tone jumping
 // to a new frequency (a converged filter's residual-echo step is ~0 in bins it never learnt), an echo-path change on a
-// scenario of the bench's tuning half (bench/aec-scenarios.ts: never on its held-out half), and a user talking
+// scenario of the bench's tuning half (test/support/aec-scenarios.ts: never on its held-out half), and a user talking
 // alone after the assistant stopped, who must pass untouched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WasmEchoCanceller, dspMissingHint } from '../../hosts/node/dsp.js';
 import { SpeechSynthesizer } from '../../emulator/voice/tts.js';
 import { cancel, erleFrom, pathChangeRecovery, type EchoScenario } from '../support/echo.js';
-import { scenarios } from '../../bench/aec-scenarios.js';
+import { scenarios } from '../support/aec-scenarios.js';
 
 const skip = dspMissingHint();
 const RATE = 16000;

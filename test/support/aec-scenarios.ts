@@ -11,10 +11,10 @@
 // microphone. Loudspeakers: a small driver's high-pass and one of several non-linearities (tanh soft clip, hard
 // clip, an asymmetric polynomial). References: eSpeak NG voices, synthesized music, log sweeps, tones with level
 // steps. Near end: fan noise, a user talking over the echo, a user alone. Deterministic; not for a 20 ms loop.
-import { concat, seededRandom, silence } from '../emulator/voice/pcm.js';
-import { convolve } from '../emulator/voice/room.js';
-import type { SpeechSynthesizer, Voice } from '../emulator/voice/tts.js';
-import type { EchoScenario } from '../test/support/echo.js';
+import { concat, seededRandom, silence } from '../../emulator/voice/pcm.js';
+import { convolve } from '../../emulator/voice/room.js';
+import type { SpeechSynthesizer, Voice } from '../../emulator/voice/tts.js';
+import type { EchoScenario } from './echo.js';
 
 export const RATE = 16000;
 const C = 343;                            // speed of sound, m/s
