@@ -164,13 +164,27 @@ test('frontend cancels the loudspeaker and finds "Alexa" said over it (barge-in)
   const r = run('frontend', ['--ref', join(dir, 'fe-ref.wav'), '--mic', join(dir, 'fe-mic.wav'), '--out', join(dir, 'fe-out.wav')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /bulk delay found (48|52) ms/);   // 50 ms, to the estimator's 4 ms blocks
-  checkAgainst(parseDetections(r.stdout), ends.map((e) => e + 4 * RATE), 2);
+  // At least one of the two words is found where it was placed. Both were asked once, which held on some of
+  // eSpeak's clock-seeded renderings and not on others; how often the detector finds a word over the device's own
+  // voice is the bench's figure (bench/wake-word.bench.ts, barge-in), not this tool's business.
+  const found = parseDetections(r.stdout);
+  checkAgainst(found, ends.map((e) => e + 4 * RATE), 1);
   // Its output is the canceller's: what `aec` makes of the same recordings, sample for sample.
   const a = run('aec', ['--ref', join(dir, 'fe-ref.wav'), '--mic', join(dir, 'fe-mic.wav'), '--out', join(dir, 'fe-aec.wav')]);
   assert.equal(a.code, 0, a.stderr);
   const out = readWav(join(dir, 'fe-out.wav'));
   assert.equal(out.length, mic.length);
   assert.deepEqual(out, readWav(join(dir, 'fe-aec.wav')));
+  // And its detections are exactly the device's detector's over that output, frame by frame.
+  const kws = new WasmWakeWord();
+  const detection = { beginSample: 0, endSample: 0 };
+  const expected: number[] = [];
+  const frame = new Int16Array(320);
+  for (let at = 0; at + 320 <= out.length; at += 320) {
+    frame.set(out.subarray(at, at + 320));
+    if (kws.process(frame, at, detection)) expected.push(detection.endSample / RATE);
+  }
+  assert.deepEqual(found.map((d) => d.end), expected);
 });
 
 /** A WAV header as a writer of another format would make it, with `frames` frames of data. */
