@@ -126,6 +126,20 @@ function checkAgainst(found: { t: number; end: number }[], ends: number[], least
   assert.ok(hit.length >= least, `${hit.length} of ${ends.length} words (ending at ${ends.map((e) => (e / RATE).toFixed(2)).join(', ')} s) found: ${JSON.stringify(found)}`);
 }
 
+/** Where the device's detector, fed `samples` 20 ms at a time (the last frame zero-padded), ends each word (s). */
+function deviceDetections(samples: Int16Array): number[] {
+  const kws = new WasmWakeWord();
+  const detection = { beginSample: 0, endSample: 0 };
+  const ends: number[] = [];
+  const frame = new Int16Array(320);
+  for (let at = 0; at < samples.length; at += 320) {
+    frame.fill(0);
+    frame.set(samples.subarray(at, at + 320));
+    if (kws.process(frame, at, detection)) ends.push(detection.endSample / RATE);
+  }
+  return ends;
+}
+
 test('wake prints one JSON line per "Alexa" at the times it was placed, as the device\'s detector finds them', { skip }, async () => {
   const { samples, ends } = await words([91000, 91001, 91002, 91003]);
   const quiet = silence(RATE * 2);
@@ -138,16 +152,7 @@ test('wake prints one JSON line per "Alexa" at the times it was placed, as the d
   checkAgainst(found, ends, 3);
 
   // The same as the device's detector over the same frames, and a lower threshold finds at least as many.
-  const kws = new WasmWakeWord();
-  const detection = { beginSample: 0, endSample: 0 };
-  const expected: number[] = [];
-  const frame = new Int16Array(320);
-  for (let at = 0; at < samples.length; at += 320) {
-    frame.fill(0);
-    frame.set(samples.subarray(at, at + 320));
-    if (kws.process(frame, at, detection)) expected.push(detection.endSample / RATE);
-  }
-  assert.deepEqual(found.map((d) => d.end), expected);
+  assert.deepEqual(found.map((d) => d.end), deviceDetections(samples));
   const low = parseDetections(run('wake', ['--threshold', '0.5', join(dir, 'words.wav')]).stdout);
   assert.ok(low.length >= found.length);
 });
@@ -176,15 +181,7 @@ test('frontend cancels the loudspeaker and finds "Alexa" said over it (barge-in)
   assert.equal(out.length, mic.length);
   assert.deepEqual(out, readWav(join(dir, 'fe-aec.wav')));
   // And its detections are exactly the device's detector's over that output, frame by frame.
-  const kws = new WasmWakeWord();
-  const detection = { beginSample: 0, endSample: 0 };
-  const expected: number[] = [];
-  const frame = new Int16Array(320);
-  for (let at = 0; at + 320 <= out.length; at += 320) {
-    frame.set(out.subarray(at, at + 320));
-    if (kws.process(frame, at, detection)) expected.push(detection.endSample / RATE);
-  }
-  assert.deepEqual(found.map((d) => d.end), expected);
+  assert.deepEqual(found.map((d) => d.end), deviceDetections(out));
 });
 
 /** A WAV header as a writer of another format would make it, with `frames` frames of data. */
